@@ -1,0 +1,146 @@
+# nsgsim -- build, test, install.
+#
+#   make            the library (shared + static), the CLI and nsgsim.pc
+#   make run        build, then run the main job on the bundled example
+#   make test       build and pass every test
+#   make asan       the C tests and CLI golden tests under ASan+UBSan
+#   make valgrind   the C tests under valgrind memcheck
+#   make install    honours PREFIX and DESTDIR
+#
+# The user's CFLAGS come last, so they can override ours.
+
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+BINDIR  ?= $(PREFIX)/bin
+PKGDIR  ?= $(LIBDIR)/pkgconfig
+CC      ?= cc
+PYTHON  ?= python3
+
+VERSION := 0.1.0
+SOMAJOR := 0
+B       := build
+
+DEPS_CFLAGS := $(shell pkg-config --cflags libcjson 2>/dev/null)
+DEPS_LIBS   := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lcidr
+
+BASE_CFLAGS := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla \
+               -fvisibility=hidden -Iinclude -Ilib $(DEPS_CFLAGS)
+OPT_CFLAGS  ?= -O2 -g
+ALL_CFLAGS   = $(BASE_CFLAGS) $(OPT_CFLAGS) $(CFLAGS)
+
+LIB_SRC  := $(sort $(wildcard lib/*.c))
+LIB_OBJ  := $(LIB_SRC:lib/%.c=$(B)/obj/%.o)
+PIC_OBJ  := $(LIB_SRC:lib/%.c=$(B)/pic/%.o)
+CLI_SRC  := $(sort $(wildcard cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TESTS    := $(TEST_SRC:tests/%.c=$(B)/%)
+
+SHARED   := $(B)/libnsgsim.so.$(VERSION)
+STATIC   := $(B)/libnsgsim.a
+CLI      := $(B)/nsgsim
+PC       := $(B)/nsgsim.pc
+
+.PHONY: all deps run test check-c check-cli check-format asan valgrind install uninstall \
+        clean format
+
+all: deps $(SHARED) $(STATIC) $(CLI) $(PC)
+
+# On a fresh Debian machine, install what is missing (we are root there).
+deps:
+	@if [ ! -f /usr/include/cjson/cJSON.h ] || [ ! -f /usr/include/libcidr.h ] || \
+	    [ ! -f /usr/include/cmocka.h ]; then \
+		echo "installing libcjson-dev libcidr-dev libcmocka-dev"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			libcjson-dev libcidr-dev libcmocka-dev pkg-config valgrind; \
+	fi
+
+$(B)/obj/%.o: lib/%.c $(wildcard lib/*.h) include/nsgsim.h | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/pic/%.o: lib/%.c $(wildcard lib/*.h) include/nsgsim.h | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+
+$(SHARED): $(PIC_OBJ)
+	$(CC) -shared -Wl,-soname,libnsgsim.so.$(SOMAJOR) -o $@ $^ $(DEPS_LIBS) $(LDFLAGS)
+	ln -sf libnsgsim.so.$(VERSION) $(B)/libnsgsim.so.$(SOMAJOR)
+	ln -sf libnsgsim.so.$(SOMAJOR) $(B)/libnsgsim.so
+
+$(STATIC): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+# The CLI links the static library: one self-contained binary.
+$(CLI): $(CLI_SRC) $(STATIC) include/nsgsim.h
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_SRC) $(STATIC) $(DEPS_LIBS) $(LDFLAGS)
+
+$(PC): Makefile
+	@mkdir -p $(B)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
+		'Name: nsgsim' 'Description: Offline Azure NSG and AVNM flow evaluation' \
+		'Version: $(VERSION)' 'Requires.private: libcjson' \
+		'Libs: -L$${libdir} -lnsgsim' 'Libs.private: -lcidr' \
+		'Cflags: -I$${includedir}' > $@
+
+# Unit tests see the library's internals: they link its objects directly.
+$(B)/test_%: tests/test_%.c tests/*.h $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(DEPS_LIBS) -lcmocka $(LDFLAGS)
+
+# ---- the main job ----------------------------------------------------------
+EXAMPLE_ENV  := fixtures/example/env
+EXAMPLE_TAGS := fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json
+
+run: all
+	@echo "== Effective security rules of vm-web1-nic (bundled example) =="
+	./$(CLI) effective --env $(EXAMPLE_ENV) --service-tags $(EXAMPLE_TAGS) \
+		--format table vm-web1-nic
+
+# ---- tests -----------------------------------------------------------------
+test: all $(TESTS) check-c check-cli check-format
+	@echo "make test: all passed"
+
+check-c: $(TESTS)
+	@set -e; for t in $(TESTS); do echo "== $$t"; NSGSIM_SHARED_DATA=../shared/data ./$$t; done
+
+check-cli: $(CLI)
+	@NSGSIM=./$(CLI) $(PYTHON) tests/cli_golden.py
+
+check-format:
+	@clang-format --dry-run -Werror $(LIB_SRC) $(wildcard lib/*.h) include/nsgsim.h \
+		$(CLI_SRC) $(TEST_SRC) $(wildcard tests/*.h)
+
+format:
+	clang-format -i $(LIB_SRC) $(wildcard lib/*.h) include/nsgsim.h $(CLI_SRC) \
+		$(TEST_SRC) $(wildcard tests/*.h)
+
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
+asan: deps
+	$(MAKE) B=build/asan OPT_CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+		check-c check-cli
+
+valgrind: all $(TESTS)
+	@set -e; for t in $(TESTS); do echo "== valgrind $$t"; \
+		NSGSIM_SHARED_DATA=../shared/data valgrind -q --leak-check=full \
+		--errors-for-leak-kinds=all --error-exitcode=1 ./$$t; done
+
+# ---- install ---------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGDIR)
+	install -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf libnsgsim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnsgsim.so.$(SOMAJOR)
+	ln -sf libnsgsim.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libnsgsim.so
+	install -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 include/nsgsim.h $(DESTDIR)$(INCDIR)/
+	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(PC) $(DESTDIR)$(PKGDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libnsgsim.so* $(DESTDIR)$(LIBDIR)/libnsgsim.a \
+		$(DESTDIR)$(INCDIR)/nsgsim.h $(DESTDIR)$(BINDIR)/nsgsim $(DESTDIR)$(PKGDIR)/nsgsim.pc
+
+clean:
+	rm -rf build

@@ -1,0 +1,180 @@
+/* nsgsim -- the command line: argument parsing and printing over the public
+ * header only.  Exit status: 0 success (or allowed), 1 denied / failed
+ * check, 2 an error (usage or input), with the message on stderr. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nsgsim.h"
+
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+        "usage: nsgsim COMMAND [OPTIONS]\n"
+        "\n"
+        "commands:\n"
+        "  effective --env PATH... [--service-tags FILE] [--format json|table] NIC\n"
+        "      the effective security rules of a NIC (name or id), as\n"
+        "      `az network nic list-effective-nsg` prints them\n"
+        "  version\n"
+        "\n"
+        "common options:\n"
+        "  --env PATH           environment JSON: a file, or a directory read recursively\n"
+        "                       (repeatable)\n"
+        "  --service-tags FILE  Microsoft's service-tags download or the REST list response\n"
+        "  -q, --quiet          do not print notes (skipped resources, limits, warnings)\n";
+
+typedef struct options {
+	const char *envs[64];
+	int n_envs;
+	const char *tags;
+	const char *format;
+	bool quiet;
+	const char *args[8];
+	int n_args;
+} options;
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "nsgsim: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n\n%s", usage_text);
+	return EXIT_USAGE;
+}
+
+static int parse_options(int argc, char **argv, options *o)
+{
+	memset(o, 0, sizeof *o);
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		bool has_value = i + 1 < argc;
+		if (strcmp(a, "--env") == 0 && has_value) {
+			if (o->n_envs == (int)(sizeof o->envs / sizeof o->envs[0]))
+				return usage_error("too many --env options%s", "");
+			o->envs[o->n_envs++] = argv[++i];
+		} else if (strcmp(a, "--service-tags") == 0 && has_value) {
+			o->tags = argv[++i];
+		} else if (strcmp(a, "--format") == 0 && has_value) {
+			o->format = argv[++i];
+		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+			o->quiet = true;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			return usage_error("unknown option or missing value: %s", a);
+		} else if (o->n_args < (int)(sizeof o->args / sizeof o->args[0])) {
+			o->args[o->n_args++] = a;
+		} else {
+			return usage_error("too many arguments%s", "");
+		}
+	}
+	return 0;
+}
+
+static void print_error(const nsgsim_error *err)
+{
+	char buf[2600];
+	nsgsim_error_format(err, buf, sizeof buf);
+	fprintf(stderr, "nsgsim: error: %s\n", buf);
+}
+
+static void print_notes(const nsgsim_policy *p)
+{
+	size_t skipped = 0;
+	for (size_t i = 0; i < nsgsim_policy_note_count(p); i++) {
+		nsgsim_note n;
+		nsgsim_policy_note(p, i, &n);
+		if (n.kind == NSGSIM_NOTE_SKIPPED) {
+			skipped++;
+			continue;
+		}
+		fprintf(stderr, "nsgsim: %s: %s%s%s%s%s%s\n",
+		        n.kind == NSGSIM_NOTE_LIMIT ? "limit" : "warning", n.file,
+		        n.pointer[0] ? ":" : "", n.pointer, n.resource[0] ? " " : "", n.resource,
+		        n.message[0] ? ": " : "");
+		fprintf(stderr, "        %s\n", n.message);
+	}
+	if (skipped)
+		fprintf(stderr,
+		        "nsgsim: note: %zu resources of types nsgsim does not model were "
+		        "skipped\n",
+		        skipped);
+}
+
+/* Loads and compiles; on error prints it and returns NULL. */
+static nsgsim_policy *load_policy(const options *o)
+{
+	if (o->n_envs == 0) {
+		usage_error("give at least one --env PATH%s", "");
+		return NULL;
+	}
+	nsgsim_error err = {0};
+	nsgsim_policy *p = NULL;
+	nsgsim_loader *l = nsgsim_loader_new();
+	if (!l) {
+		fprintf(stderr, "nsgsim: error: out of memory\n");
+		return NULL;
+	}
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < o->n_envs; i++)
+		rc = nsgsim_loader_add_env(l, o->envs[i], &err);
+	if (rc == 0 && o->tags)
+		rc = nsgsim_loader_add_service_tags(l, o->tags, &err);
+	if (rc == 0)
+		rc = nsgsim_compile(l, &p, &err);
+	nsgsim_loader_free(l);
+	if (rc != 0) {
+		print_error(&err);
+		return NULL;
+	}
+	if (!o->quiet)
+		print_notes(p);
+	return p;
+}
+
+static int cmd_effective(int argc, char **argv)
+{
+	options o;
+	int rc = parse_options(argc, argv, &o);
+	if (rc != 0)
+		return rc;
+	if (o.n_args != 1)
+		return usage_error("effective needs exactly one NIC (name or id)%s", "");
+	nsgsim_format fmt = isatty(STDOUT_FILENO) ? NSGSIM_FORMAT_TABLE : NSGSIM_FORMAT_JSON;
+	if (o.format && strcmp(o.format, "json") == 0)
+		fmt = NSGSIM_FORMAT_JSON;
+	else if (o.format && strcmp(o.format, "table") == 0)
+		fmt = NSGSIM_FORMAT_TABLE;
+	else if (o.format)
+		return usage_error("--format must be json or table, not '%s'", o.format);
+	nsgsim_policy *p = load_policy(&o);
+	if (!p)
+		return EXIT_USAGE;
+	nsgsim_error err = {0};
+	char *text = NULL;
+	rc = nsgsim_effective(p, o.args[0], fmt, &text, &err);
+	if (rc == 0)
+		fputs(text, stdout);
+	else
+		print_error(&err);
+	nsgsim_free(text);
+	nsgsim_policy_free(p);
+	return rc == 0 ? 0 : EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage_text, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	if (strcmp(argv[1], "effective") == 0)
+		return cmd_effective(argc - 2, argv + 2);
+	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("nsgsim %s\n", nsgsim_version());
+		return 0;
+	}
+	return usage_error("unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,749 @@
+/* The compile stage: validates the model, resolves references by id
+ * (case-insensitively, as ARM compares them), computes the address sets and
+ * orders the rules.  The output is one immutable nsgsim_policy. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile.h"
+
+/* ---- sets the policy owns ------------------------------------------------- */
+
+ns_pset *ns_policy_new_set(nsgsim_policy *p)
+{
+	ns_pset *s = ns_arena_alloc(&p->arena, sizeof *s);
+	ns_pset **slot = s ? ns_vec_push(&p->owned_sets) : NULL;
+	if (!slot)
+		return NULL;
+	*slot = s;
+	return s;
+}
+
+int ns_add_addr(ns_psb *b, const ns_addr *a)
+{
+	if (a->family == 4) {
+		ns_range4 r = ns_range4_of_prefix((uint32_t)a->addr, a->plen);
+		return ns_psb_add4(b, r.lo, r.hi);
+	}
+	ns_range6 r = ns_range6_of_prefix(a->addr, a->plen);
+	return ns_psb_add6(b, r.lo, r.hi);
+}
+
+static int nomem(nsgsim_error *err)
+{
+	return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
+}
+
+int ns_dangling(nsgsim_error *err, const ns_loc *loc, const char *resource, const char *what,
+                const char *id)
+{
+	return ns_fail(err, NSGSIM_E_DANGLING_REF, loc->file, loc->pointer, resource,
+	               "refers to %s '%s', which is not in the input", what, id);
+}
+
+/* ---- indexes by id ---------------------------------------------------------- */
+
+/* Builds an id index over a vector; the first definition of an id wins and
+ * a later one is checked by same() (NULL: containers, always the same). */
+typedef bool (*same_fn)(const void *a, const void *b);
+
+static int index_vec(ns_map *map, ns_vec *v, size_t id_offset, same_fn same, size_t loc_offset,
+                     nsgsim_error *err)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		char *item = (char *)v->data + i * v->elem;
+		const char *id = *(const char **)(item + id_offset);
+		void *prev = ns_map_get(map, id);
+		if (prev) {
+			if (same && !same(prev, item)) {
+				const ns_loc *a = (const ns_loc *)((char *)prev + loc_offset);
+				const ns_loc *b = (const ns_loc *)(item + loc_offset);
+				return ns_fail(err, NSGSIM_E_DUPLICATE, b->file, b->pointer, id,
+				               "defined again, differently (first at %s%s)",
+				               a->file, a->pointer);
+			}
+			continue;
+		}
+		if (ns_map_put(map, id, item) != 0)
+			return nomem(err);
+	}
+	return 0;
+}
+
+static bool same_addrs(const ns_addr *a, size_t na, const ns_addr *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!ns_ieq(a[i].text, b[i].text))
+			return false;
+	return true;
+}
+
+static bool same_side(const ns_side *a, const ns_side *b)
+{
+	if (a->form != b->form || a->n_asgs != b->n_asgs || a->n_ports != b->n_ports ||
+	    !same_addrs(a->addrs, a->n_addrs, b->addrs, b->n_addrs))
+		return false;
+	for (size_t i = 0; i < a->n_asgs; i++)
+		if (!ns_ieq(a->asg_ids[i], b->asg_ids[i]))
+			return false;
+	return memcmp(a->ports, b->ports, a->n_ports * sizeof *a->ports) == 0;
+}
+
+/* The same rule seen twice (an NSG listing and `az network nsg rule list`)
+ * is fine; two different rules under one id are not. */
+static bool same_rule(const void *pa, const void *pb)
+{
+	const ns_rule *a = pa, *b = pb;
+	return a->priority == b->priority && a->access == b->access &&
+	       a->direction == b->direction && a->protocol == b->protocol &&
+	       a->is_default == b->is_default && same_side(&a->src, &b->src) &&
+	       same_side(&a->dst, &b->dst);
+}
+
+static bool same_subnet(const void *pa, const void *pb)
+{
+	const ns_subnet *a = pa, *b = pb;
+	return same_addrs(a->prefixes, a->n_prefixes, b->prefixes, b->n_prefixes) &&
+	       ns_ieq(a->nsg_id, b->nsg_id) && ns_ieq(a->route_table_id, b->route_table_id);
+}
+
+static bool same_nic(const void *pa, const void *pb)
+{
+	const ns_nic *a = pa, *b = pb;
+	if (a->n_ipconfigs != b->n_ipconfigs || !ns_ieq(a->nsg_id, b->nsg_id))
+		return false;
+	for (size_t i = 0; i < a->n_ipconfigs; i++)
+		if (!ns_ieq(a->ipconfigs[i].ip_text, b->ipconfigs[i].ip_text) ||
+		    !ns_ieq(a->ipconfigs[i].subnet_id, b->ipconfigs[i].subnet_id))
+			return false;
+	return true;
+}
+
+#define INDEX(map, vec, T, same)                                                                   \
+	index_vec(&p->map, &m->vec, offsetof(T, id), same, offsetof(T, loc), err)
+
+static int build_indexes(nsgsim_policy *p, nsgsim_error *err)
+{
+	ns_model *m = &p->m;
+	ns_map rules, subnets_seen, nics_seen, admin_rules;
+	ns_map_init(&rules);
+	ns_map_init(&subnets_seen);
+	ns_map_init(&nics_seen);
+	ns_map_init(&admin_rules);
+	int rc;
+	if ((rc = INDEX(rt_by_id, route_tables, ns_route_table, NULL)) == 0 &&
+	    (rc = INDEX(mgr_by_id, managers, ns_manager, NULL)) == 0 &&
+	    (rc = INDEX(group_by_id, net_groups, ns_net_group, NULL)) == 0 &&
+	    (rc = INDEX(cfg_by_id, admin_configs, ns_admin_config, NULL)) == 0 &&
+	    (rc = INDEX(coll_by_id, rule_collections, ns_rule_collection, NULL)) == 0) {
+		if ((rc = index_vec(&rules, &m->rules, offsetof(ns_rule, id), same_rule,
+		                    offsetof(ns_rule, loc), err)) == 0 &&
+		    (rc = index_vec(&admin_rules, &m->admin_rules, offsetof(ns_rule, id), same_rule,
+		                    offsetof(ns_rule, loc), err)) == 0 &&
+		    (rc = index_vec(&subnets_seen, &m->subnets, offsetof(ns_subnet, id),
+		                    same_subnet, offsetof(ns_subnet, loc), err)) == 0)
+			rc = index_vec(&nics_seen, &m->nics, offsetof(ns_nic, id), same_nic,
+			               offsetof(ns_nic, loc), err);
+	}
+	ns_map_free(&rules);
+	ns_map_free(&subnets_seen);
+	ns_map_free(&nics_seen);
+	ns_map_free(&admin_rules);
+	return rc;
+}
+
+/* Whether item i of vec is the first definition of its id (duplicates that
+ * passed the sameness check are dropped). */
+static bool first_of_id(const ns_vec *v, size_t i, size_t id_offset, ns_map *seen, int *rc)
+{
+	const char *item = (const char *)v->data + i * v->elem;
+	const char *id = *(const char *const *)(item + id_offset);
+	if (ns_map_get(seen, id))
+		return false;
+	if (ns_map_put(seen, id, (void *)item) != 0)
+		*rc = NSGSIM_E_NOMEM;
+	return true;
+}
+
+/* ---- NSGs ---------------------------------------------------------------------- */
+
+/* Azure's six default rules (SEMANTICS.md §2; network-security-groups-
+ * overview.md, "Default security rules"), added to an NSG whose input does not
+ * list them. */
+static const struct {
+	const char *name;
+	int direction, priority, access;
+	const char *src, *dst;
+} default_rules[] = {
+        {"AllowVnetInBound", NS_DIR_INBOUND, 65000, NS_ACCESS_ALLOW, "VirtualNetwork",
+         "VirtualNetwork"},
+        {"AllowAzureLoadBalancerInBound", NS_DIR_INBOUND, 65001, NS_ACCESS_ALLOW,
+         "AzureLoadBalancer", "*"},
+        {"DenyAllInBound", NS_DIR_INBOUND, 65500, NS_ACCESS_DENY, "*", "*"},
+        {"AllowVnetOutBound", NS_DIR_OUTBOUND, 65000, NS_ACCESS_ALLOW, "VirtualNetwork",
+         "VirtualNetwork"},
+        {"AllowInternetOutBound", NS_DIR_OUTBOUND, 65001, NS_ACCESS_ALLOW, "*", "Internet"},
+        {"DenyAllOutBound", NS_DIR_OUTBOUND, 65500, NS_ACCESS_DENY, "*", "*"},
+};
+
+static ns_port_range all_ports = {0, 65535}; /* shared, never written */
+
+static int default_side(nsgsim_policy *p, const ns_nsg *g, const char *text, ns_side *side)
+{
+	side->form = NS_FORM_PREFIX;
+	side->addrs = ns_arena_alloc(&p->arena, sizeof *side->addrs);
+	if (!side->addrs)
+		return -1;
+	side->n_addrs = 1;
+	side->addrs[0].kind = strcmp(text, "*") == 0 ? NS_ADDR_ANY : NS_ADDR_TAG;
+	side->addrs[0].text = text;
+	side->addrs[0].loc = g->loc;
+	side->ports = &all_ports;
+	side->n_ports = 1;
+	return 0;
+}
+
+static int add_default_rules(nsgsim_policy *p, const ns_nsg *g, ns_vec *out)
+{
+	for (size_t i = 0; i < NS_ARRAY_LEN(default_rules); i++) {
+		ns_rule *r = ns_arena_alloc(&p->arena, sizeof *r);
+		ns_rule **slot = r ? ns_vec_push(out) : NULL;
+		if (!slot)
+			return -1;
+		r->name = default_rules[i].name;
+		r->id = ns_arena_printf(&p->arena, "%s/defaultSecurityRules/%s", g->id, r->name);
+		r->parent_id = g->id;
+		r->loc = g->loc;
+		r->priority = default_rules[i].priority;
+		r->access = default_rules[i].access;
+		r->direction = default_rules[i].direction;
+		r->protocol = NS_PROTO_ANY;
+		r->is_default = true;
+		if (!r->id || default_side(p, g, default_rules[i].src, &r->src) != 0 ||
+		    default_side(p, g, default_rules[i].dst, &r->dst) != 0)
+			return -1;
+		*slot = r;
+	}
+	return 0;
+}
+
+static int cmp_rule_ptr(const void *pa, const void *pb)
+{
+	const ns_rule *a = *(const ns_rule *const *)pa, *b = *(const ns_rule *const *)pb;
+	if (a->priority != b->priority)
+		return a->priority < b->priority ? -1 : 1;
+	return a->is_default - b->is_default;
+}
+
+/* "You can't create two security rules with the same priority and
+ * direction." (network-security-groups-overview.md; SEMANTICS.md §1.3) */
+static int check_nsg_priorities(const ns_vec *rules, nsgsim_error *err)
+{
+	const ns_rule *const *r = rules->data;
+	for (size_t i = 1; i < rules->n; i++) {
+		if (r[i]->priority != r[i - 1]->priority || r[i]->is_default ||
+		    r[i - 1]->is_default)
+			continue;
+		return ns_fail(err, NSGSIM_E_DUP_PRIORITY, r[i]->loc.file, r[i]->loc.pointer,
+		               r[i]->id,
+		               "priority %d is used by both '%s' and '%s' in the same NSG and "
+		               "direction; priorities must be unique per direction",
+		               r[i]->priority, r[i - 1]->name, r[i]->name);
+	}
+	return 0;
+}
+
+static int compile_nsg_chain(nsgsim_policy *p, ns_cnsg *cg, ns_vec *rules, int dir,
+                             nsgsim_error *err)
+{
+	ns_vec sel;
+	ns_vec_init(&sel, sizeof(ns_rule *));
+	int rc = 0;
+	for (size_t i = 0; i < rules->n; i++) {
+		ns_rule *r = *NS_VEC_AT(rules, ns_rule *, i);
+		ns_rule **slot;
+		if (r->direction == dir && !(slot = ns_vec_push(&sel))) {
+			rc = nomem(err);
+			goto out;
+		} else if (r->direction == dir) {
+			*slot = r;
+		}
+	}
+	qsort(sel.data, sel.n, sizeof(ns_rule *), cmp_rule_ptr);
+	if ((rc = check_nsg_priorities(&sel, err)) != 0)
+		goto out;
+	ns_chain *ch = dir == NS_DIR_INBOUND ? &cg->in : &cg->out;
+	ch->rules = ns_arena_alloc(&p->arena, (sel.n + 1) * sizeof *ch->rules);
+	if (!ch->rules) {
+		rc = nomem(err);
+		goto out;
+	}
+	for (size_t i = 0; i < sel.n && rc == 0; i++)
+		rc = ns_compile_rule(p, *NS_VEC_AT(&sel, ns_rule *, i), &ch->rules[ch->n++], err);
+out:
+	ns_vec_free(&sel);
+	return rc;
+}
+
+/* The NSGs, without their rules yet: subnets and NICs point at them. */
+static int compile_nsg_shells(nsgsim_policy *p, nsgsim_error *err)
+{
+	ns_model *m = &p->m;
+	ns_map seen;
+	ns_map_init(&seen);
+	p->nsgs = ns_arena_alloc(&p->arena, (m->nsgs.n + 1) * sizeof *p->nsgs);
+	int rc = p->nsgs ? 0 : nomem(err);
+	for (size_t i = 0; rc == 0 && i < m->nsgs.n; i++) {
+		if (!first_of_id(&m->nsgs, i, offsetof(ns_nsg, id), &seen, &rc))
+			continue;
+		ns_cnsg *cg = &p->nsgs[p->n_nsgs++];
+		cg->g = NS_VEC_AT(&m->nsgs, ns_nsg, i);
+		if (ns_map_put(&p->nsg_by_id, cg->g->id, cg) != 0)
+			rc = nomem(err);
+	}
+	ns_map_free(&seen);
+	return rc;
+}
+
+/* Attaches every rule (nested or standalone) to its NSG, adds the default
+ * rules where the input has none, and compiles both directions. */
+static int compile_nsg_rules(nsgsim_policy *p, nsgsim_error *err)
+{
+	ns_model *m = &p->m;
+	ns_vec *vecs = calloc(p->n_nsgs + 1, sizeof *vecs);
+	if (!vecs)
+		return nomem(err);
+	for (size_t i = 0; i < p->n_nsgs; i++)
+		ns_vec_init(&vecs[i], sizeof(ns_rule *));
+	ns_map seen;
+	ns_map_init(&seen);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < m->rules.n; i++) {
+		if (!first_of_id(&m->rules, i, offsetof(ns_rule, id), &seen, &rc))
+			continue;
+		ns_rule *r = NS_VEC_AT(&m->rules, ns_rule, i);
+		ns_cnsg *cg = ns_map_get(&p->nsg_by_id, r->parent_id);
+		ns_rule **slot;
+		if (!cg)
+			rc = ns_dangling(err, &r->loc, r->id, "network security group",
+			                 r->parent_id);
+		else if (!(slot = ns_vec_push(&vecs[cg - p->nsgs])))
+			rc = nomem(err);
+		else
+			*slot = r;
+	}
+	for (size_t i = 0; rc == 0 && i < p->n_nsgs; i++) {
+		ns_cnsg *cg = &p->nsgs[i];
+		if (!cg->g->has_default_rules && add_default_rules(p, cg->g, &vecs[i]) != 0)
+			rc = nomem(err);
+		if (rc == 0 && vecs[i].n > 1000 + 6)
+			ns_model_note(
+			        &p->m, NSGSIM_NOTE_LIMIT, cg->g->loc.file, cg->g->loc.pointer,
+			        cg->g->id,
+			        "%zu rules; Azure allows 1,000 per NSG (azure-virtual-network-"
+			        "limits.md)",
+			        vecs[i].n);
+		if (rc == 0)
+			rc = compile_nsg_chain(p, cg, &vecs[i], NS_DIR_INBOUND, err);
+		if (rc == 0)
+			rc = compile_nsg_chain(p, cg, &vecs[i], NS_DIR_OUTBOUND, err);
+	}
+	for (size_t i = 0; i < p->n_nsgs; i++)
+		ns_vec_free(&vecs[i]);
+	free(vecs);
+	ns_map_free(&seen);
+	return rc;
+}
+
+/* ---- virtual networks, subnets, NICs ------------------------------------------ */
+
+/* Services whose subnets admin rules skip (concept-security-admins.md,
+ * "where admin rules do not apply"; SEMANTICS.md §6.4). */
+static const char *admin_exempt_service(const ns_subnet *s)
+{
+	static const char *const names[] = {"AzureBastionSubnet", "AzureFirewallSubnet",
+	                                    "AzureFirewallManagementSubnet", "GatewaySubnet",
+	                                    "RouteServerSubnet"};
+	for (size_t i = 0; i < NS_ARRAY_LEN(names); i++)
+		if (ns_ieq(s->name, names[i]))
+			return names[i];
+	for (size_t i = 0; i < s->n_services; i++)
+		if (ns_ieq(s->services[i], "Microsoft.Network/applicationGateways"))
+			return "Application Gateway";
+	return NULL;
+}
+
+/* VNets with SQL Managed Instance or Databricks (network intent policies). */
+static const char *intent_service(const ns_subnet *s)
+{
+	for (size_t i = 0; i < s->n_services; i++)
+		if (ns_ieq(s->services[i], "Microsoft.Sql/managedInstances") ||
+		    ns_ieq(s->services[i], "Microsoft.Databricks/workspaces"))
+			return s->services[i];
+	return NULL;
+}
+
+static int compile_vnets(nsgsim_policy *p, nsgsim_error *err)
+{
+	ns_model *m = &p->m;
+	ns_map seen;
+	ns_map_init(&seen);
+	int rc = 0;
+	p->vnets = ns_arena_alloc(&p->arena, (m->vnets.n + 1) * sizeof *p->vnets);
+	if (!p->vnets)
+		rc = nomem(err);
+	ns_psb b;
+	ns_psb_init(&b);
+	for (size_t i = 0; rc == 0 && i < m->vnets.n; i++) {
+		if (!first_of_id(&m->vnets, i, offsetof(ns_vnet, id), &seen, &rc))
+			continue;
+		ns_cvnet *cv = &p->vnets[p->n_vnets++];
+		cv->v = NS_VEC_AT(&m->vnets, ns_vnet, i);
+		for (size_t k = 0; k < cv->v->n_space && rc == 0; k++)
+			rc = ns_add_addr(&b, &cv->v->space[k]);
+		if (rc != 0 || ns_psb_finish(&b, &cv->space) != 0 ||
+		    ns_map_put(&p->vnet_by_id, cv->v->id, cv) != 0)
+			rc = nomem(err);
+	}
+	ns_psb_free(&b);
+	ns_map_free(&seen);
+	return rc;
+}
+
+static int compile_subnets(nsgsim_policy *p, nsgsim_error *err)
+{
+	ns_model *m = &p->m;
+	ns_map seen;
+	ns_map_init(&seen);
+	int rc = 0;
+	p->subnets = ns_arena_alloc(&p->arena, (m->subnets.n + 1) * sizeof *p->subnets);
+	if (!p->subnets)
+		rc = nomem(err);
+	ns_psb b;
+	ns_psb_init(&b);
+	for (size_t i = 0; rc == 0 && i < m->subnets.n; i++) {
+		if (!first_of_id(&m->subnets, i, offsetof(ns_subnet, id), &seen, &rc))
+			continue;
+		ns_csubnet *cs = &p->subnets[p->n_subnets++];
+		const ns_subnet *s = cs->s = NS_VEC_AT(&m->subnets, ns_subnet, i);
+		cs->vnet = ns_map_get(&p->vnet_by_id, s->vnet_id);
+		if (!cs->vnet) {
+			rc = ns_dangling(err, &s->loc, s->id, "virtual network", s->vnet_id);
+			break;
+		}
+		if (s->nsg_id && !(cs->nsg = ns_map_get(&p->nsg_by_id, s->nsg_id))) {
+			rc = ns_dangling(err, &s->nsg_loc, s->id, "network security group",
+			                 s->nsg_id);
+			break;
+		}
+		if (s->route_table_id && !(cs->rt = ns_map_get(&p->rt_by_id, s->route_table_id))) {
+			rc = ns_dangling(err, &s->route_table_loc, s->id, "route table",
+			                 s->route_table_id);
+			break;
+		}
+		cs->admin_exempt_service = admin_exempt_service(s);
+		if (!cs->vnet->intent_service)
+			cs->vnet->intent_service = intent_service(s);
+		for (size_t k = 0; k < s->n_prefixes && rc == 0; k++)
+			rc = ns_add_addr(&b, &s->prefixes[k]);
+		if (rc != 0 || ns_psb_finish(&b, &cs->prefixes) != 0 ||
+		    ns_map_put(&p->subnet_by_id, s->id, cs) != 0)
+			rc = nomem(err);
+	}
+	ns_psb_free(&b);
+	ns_map_free(&seen);
+	return rc;
+}
+
+static int compile_nics(nsgsim_policy *p, nsgsim_error *err)
+{
+	ns_model *m = &p->m;
+	ns_map seen;
+	ns_map_init(&seen);
+	int rc = 0;
+	p->nics = ns_arena_alloc(&p->arena, (m->nics.n + 1) * sizeof *p->nics);
+	if (!p->nics)
+		rc = nomem(err);
+	for (size_t i = 0; rc == 0 && i < m->nics.n; i++) {
+		if (!first_of_id(&m->nics, i, offsetof(ns_nic, id), &seen, &rc))
+			continue;
+		ns_cnic *cn = &p->nics[p->n_nics++];
+		const ns_nic *n = cn->n = NS_VEC_AT(&m->nics, ns_nic, i);
+		if (n->nsg_id && !(cn->nsg = ns_map_get(&p->nsg_by_id, n->nsg_id)))
+			return ns_dangling(err, &n->nsg_loc, n->id, "network security group",
+			                   n->nsg_id);
+		for (size_t k = 0; k < n->n_ipconfigs; k++) {
+			const ns_ipconfig *ipc = &n->ipconfigs[k];
+			ns_csubnet *cs = NULL;
+			if (ipc->subnet_id && !(cs = ns_map_get(&p->subnet_by_id, ipc->subnet_id)))
+				return ns_dangling(err, &ipc->subnet_loc, n->id, "subnet",
+				                   ipc->subnet_id);
+			if (!cn->subnet)
+				cn->subnet = cs;
+			if (cs && cn->subnet && cs->vnet != cn->subnet->vnet)
+				return ns_fail(
+				        err, NSGSIM_E_SHAPE, ipc->subnet_loc.file,
+				        ipc->subnet_loc.pointer, n->id,
+				        "all ipConfigurations of a NIC must be in one virtual "
+				        "network");
+			if (ipc->n_asgs > 20)
+				ns_model_note(&p->m, NSGSIM_NOTE_LIMIT, ipc->loc.file,
+				              ipc->loc.pointer, n->id,
+				              "%zu ASGs on one IP configuration; Azure allows 20",
+				              ipc->n_asgs);
+		}
+		if (ns_map_put(&p->nic_by_id, n->id, cn) != 0)
+			rc = nomem(err);
+	}
+	ns_map_free(&seen);
+	return rc;
+}
+
+/* ---- ASGs: members and their virtual network --------------------------------- */
+
+/* "All network interfaces assigned to an application security group have to
+ * exist in the same virtual network that the first network interface
+ * assigned to the application security group is in."
+ * (application-security-groups.md; SEMANTICS.md §1.3, T10) */
+static int compile_asgs(nsgsim_policy *p, nsgsim_error *err)
+{
+	ns_model *m = &p->m;
+	ns_map seen;
+	ns_map_init(&seen);
+	int rc = 0;
+	p->asgs = ns_arena_alloc(&p->arena, (m->asgs.n + 1) * sizeof *p->asgs);
+	if (!p->asgs)
+		return nomem(err);
+	for (size_t i = 0; rc == 0 && i < m->asgs.n; i++) {
+		if (!first_of_id(&m->asgs, i, offsetof(ns_asg, id), &seen, &rc))
+			continue;
+		ns_casg *ca = &p->asgs[p->n_asgs++];
+		ca->a = NS_VEC_AT(&m->asgs, ns_asg, i);
+		if (ns_map_put(&p->asg_by_id, ca->a->id, ca) != 0)
+			rc = nomem(err);
+	}
+	ns_map_free(&seen);
+	if (rc != 0)
+		return rc;
+	ns_psb *builders = calloc(p->n_asgs + 1, sizeof *builders);
+	const ns_nic **first_nic = calloc(p->n_asgs + 1, sizeof *first_nic);
+	if (!builders || !first_nic) {
+		free(builders);
+		free(first_nic);
+		return nomem(err);
+	}
+	for (size_t i = 0; i < p->n_nics && rc == 0; i++) {
+		const ns_cnic *cn = &p->nics[i];
+		for (size_t k = 0; k < cn->n->n_ipconfigs && rc == 0; k++) {
+			const ns_ipconfig *ipc = &cn->n->ipconfigs[k];
+			for (size_t a = 0; a < ipc->n_asgs && rc == 0; a++) {
+				ns_casg *ca = ns_map_get(&p->asg_by_id, ipc->asg_ids[a]);
+				if (!ca) {
+					rc = ns_dangling(err, &ipc->asg_locs[a], cn->n->id,
+					                 "application security group",
+					                 ipc->asg_ids[a]);
+					break;
+				}
+				size_t idx = (size_t)(ca - p->asgs);
+				const ns_cvnet *vnet = cn->subnet ? cn->subnet->vnet : NULL;
+				if (ca->vnet && vnet && ca->vnet != vnet) {
+					rc = ns_fail(
+					        err, NSGSIM_E_ASG_VNETS, ipc->asg_locs[a].file,
+					        ipc->asg_locs[a].pointer, cn->n->id,
+					        "application security group '%s' has members in "
+					        "virtual networks '%s' (NIC '%s') and '%s' (NIC "
+					        "'%s'); all must be in one virtual network",
+					        ca->a->name, ca->vnet->v->name,
+					        first_nic[idx]->name, vnet->v->name, cn->n->name);
+					break;
+				}
+				if (!ca->vnet) {
+					ca->vnet = vnet;
+					first_nic[idx] = cn->n;
+				}
+				if (!ipc->has_ip)
+					continue;
+				ns_addr host = {.family = ipc->family,
+				                .addr = ipc->ip,
+				                .plen = ipc->family == 4 ? 32 : 128};
+				if (ns_add_addr(&builders[idx], &host) != 0)
+					rc = nomem(err);
+			}
+		}
+	}
+	for (size_t i = 0; i < p->n_asgs; i++) {
+		if (rc == 0 && ns_psb_finish(&builders[i], &p->asgs[i].members) != 0)
+			rc = nomem(err);
+		ns_psb_free(&builders[i]);
+	}
+	free(builders);
+	free(first_nic);
+	return rc;
+}
+
+/* ---- endpoints: which NIC holds an address ------------------------------------ */
+
+static int cmp_endpoint(const void *pa, const void *pb)
+{
+	const ns_endpoint_ip *a = pa, *b = pb;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->ip != b->ip)
+		return a->ip < b->ip ? -1 : 1;
+	return 0;
+}
+
+static int compile_endpoints(nsgsim_policy *p, nsgsim_error *err)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_nics; i++)
+		n += p->nics[i].n->n_ipconfigs;
+	p->endpoints = ns_arena_alloc(&p->arena, (n + 1) * sizeof *p->endpoints);
+	if (!p->endpoints)
+		return nomem(err);
+	for (size_t i = 0; i < p->n_nics; i++) {
+		ns_cnic *cn = &p->nics[i];
+		for (size_t k = 0; k < cn->n->n_ipconfigs; k++) {
+			const ns_ipconfig *ipc = &cn->n->ipconfigs[k];
+			if (!ipc->has_ip)
+				continue;
+			ns_endpoint_ip *e = &p->endpoints[p->n_endpoints++];
+			e->family = ipc->family;
+			e->ip = ipc->ip;
+			e->nic = cn;
+			e->ipc = ipc;
+			e->subnet = ipc->subnet_id ? ns_map_get(&p->subnet_by_id, ipc->subnet_id)
+			                           : cn->subnet;
+		}
+	}
+	qsort(p->endpoints, p->n_endpoints, sizeof *p->endpoints, cmp_endpoint);
+	for (size_t i = 1; i < p->n_endpoints; i++) {
+		const ns_endpoint_ip *a = &p->endpoints[i - 1], *b = &p->endpoints[i];
+		if (cmp_endpoint(a, b) == 0 && a->nic != b->nic)
+			ns_model_note(
+			        &p->m, NSGSIM_NOTE_WARNING, b->ipc->loc.file, b->ipc->loc.pointer,
+			        b->nic->n->id,
+			        "address %s is also used by NIC '%s'; flows to it are evaluated "
+			        "at '%s'",
+			        b->ipc->ip_text, a->nic->n->name, a->nic->n->name);
+	}
+	return 0;
+}
+
+/* ---- the policy ---------------------------------------------------------------- */
+
+static void policy_free_sets(nsgsim_policy *p)
+{
+	for (size_t i = 0; i < p->owned_sets.n; i++)
+		ns_pset_free(*NS_VEC_AT(&p->owned_sets, ns_pset *, i));
+	ns_vec_free(&p->owned_sets);
+	for (size_t i = 0; i < p->n_vnets; i++) {
+		ns_pset_free(&p->vnets[i].space);
+		ns_pset_free(&p->vnets[i].peered);
+	}
+	for (size_t i = 0; i < p->n_subnets; i++) {
+		ns_pset_free(&p->subnets[i].prefixes);
+		ns_pset_free(&p->subnets[i].vnet_tag);
+	}
+	for (size_t i = 0; i < p->n_asgs; i++)
+		ns_pset_free(&p->asgs[i].members);
+	ns_pset_free(&p->internet);
+	ns_pset_free(&p->load_balancer);
+	ns_pset_free(&p->any);
+}
+
+NSGSIM_EXPORT void nsgsim_policy_free(nsgsim_policy *p)
+{
+	if (!p)
+		return;
+	policy_free_sets(p);
+	ns_map *maps[] = {&p->nsg_by_id, &p->vnet_by_id, &p->subnet_by_id, &p->nic_by_id,
+	                  &p->asg_by_id, &p->rt_by_id,   &p->mgr_by_id,    &p->group_by_id,
+	                  &p->cfg_by_id, &p->coll_by_id};
+	for (size_t i = 0; i < NS_ARRAY_LEN(maps); i++)
+		ns_map_free(maps[i]);
+	ns_model_free(&p->m);
+	ns_arena_free(&p->arena);
+	free(p);
+}
+
+static int compile_all(nsgsim_policy *p, nsgsim_error *err)
+{
+	int rc;
+	if ((rc = build_indexes(p, err)) != 0 || (rc = ns_compile_builtin_tags(p, err)) != 0 ||
+	    (rc = compile_vnets(p, err)) != 0 || (rc = compile_nsg_shells(p, err)) != 0 ||
+	    (rc = compile_subnets(p, err)) != 0 || (rc = compile_nics(p, err)) != 0 ||
+	    (rc = compile_asgs(p, err)) != 0 || (rc = ns_compile_vnet_tags(p, err)) != 0 ||
+	    (rc = compile_nsg_rules(p, err)) != 0 || (rc = ns_compile_admin(p, err)) != 0 ||
+	    (rc = compile_endpoints(p, err)) != 0)
+		return rc;
+	return 0;
+}
+
+NSGSIM_EXPORT int nsgsim_compile(nsgsim_loader *loader, nsgsim_policy **out, nsgsim_error *err)
+{
+	if (!loader || !out)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		               "loader and out are required");
+	*out = NULL;
+	nsgsim_policy *p = calloc(1, sizeof *p);
+	if (!p)
+		return nomem(err);
+	ns_model *lm = ns_loader_model(loader);
+	size_t notes_before = lm->notes.n;
+	p->m = *lm; /* move; the loader gets it back on failure */
+	ns_vec_init(&p->owned_sets, sizeof(ns_pset *));
+	int rc = compile_all(p, err);
+	if (rc != 0) {
+		p->m.notes.n = notes_before;
+		*lm = p->m;
+		ns_model_init(&p->m);
+		nsgsim_policy_free(p);
+		return rc;
+	}
+	ns_model_init(lm);
+	*out = p;
+	return 0;
+}
+
+/* ---- notes and stats ----------------------------------------------------------- */
+
+NSGSIM_EXPORT size_t nsgsim_policy_note_count(const nsgsim_policy *p)
+{
+	return p ? p->m.notes.n : 0;
+}
+
+NSGSIM_EXPORT int nsgsim_policy_note(const nsgsim_policy *p, size_t i, nsgsim_note *out)
+{
+	if (!p || !out || i >= p->m.notes.n)
+		return NSGSIM_E_INVALID_ARG;
+	const ns_note_rec *r = NS_VEC_AT(&p->m.notes, ns_note_rec, i);
+	out->kind = r->kind;
+	out->message = r->message;
+	out->file = r->file ? r->file : "";
+	out->pointer = r->pointer ? r->pointer : "";
+	out->resource = r->resource ? r->resource : "";
+	return 0;
+}
+
+NSGSIM_EXPORT void nsgsim_policy_stats(const nsgsim_policy *p, nsgsim_stats *s)
+{
+	if (!s)
+		return;
+	memset(s, 0, sizeof *s);
+	if (!p)
+		return;
+	s->vnets = p->n_vnets;
+	s->subnets = p->n_subnets;
+	s->nics = p->n_nics;
+	s->nsgs = p->n_nsgs;
+	for (size_t i = 0; i < p->n_nsgs; i++)
+		s->nsg_rules += p->nsgs[i].in.n + p->nsgs[i].out.n;
+	s->asgs = p->n_asgs;
+	s->route_tables = p->m.route_tables.n;
+	s->network_managers = p->mgr_by_id.n;
+	s->admin_rules = p->n_admin_rules;
+	s->service_tags = p->m.tags.n;
+}

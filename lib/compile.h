@@ -1,0 +1,20 @@
+/* Shared by the compile-stage files (lib/compile*.c). */
+#ifndef NSGSIM_COMPILE_H
+#define NSGSIM_COMPILE_H
+
+#include "policy.h"
+
+ns_pset *ns_policy_new_set(nsgsim_policy *p);
+int ns_add_addr(ns_psb *b, const ns_addr *a);
+int ns_dangling(nsgsim_error *err, const ns_loc *loc, const char *resource, const char *what,
+                const char *id);
+
+/* lib/compile_tags.c */
+int ns_compile_builtin_tags(nsgsim_policy *p, nsgsim_error *err);
+int ns_compile_vnet_tags(nsgsim_policy *p, nsgsim_error *err);
+int ns_compile_rule(nsgsim_policy *p, const ns_rule *r, ns_crule *out, nsgsim_error *err);
+
+/* lib/compile_admin.c */
+int ns_compile_admin(nsgsim_policy *p, nsgsim_error *err);
+
+#endif

@@ -1,0 +1,326 @@
+/* AVNM security admin rules: which rules reach which subnet, in which order.
+ *
+ * A rule collection applies to the VNets (or subnets) that are static
+ * members of its appliesToGroups (SEMANTICS.md §6.1).  The rules of one
+ * network manager that reach a subnet form one level, ordered by priority
+ * across all the manager's collections (concept-enforcement.md; §6.2); the
+ * levels of several managers are ordered highest scope first (§11
+ * decision 2). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "compile.h"
+
+static int nomem(nsgsim_error *err)
+{
+	return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
+}
+
+/* ---- references -------------------------------------------------------------- */
+
+static int check_references(nsgsim_policy *p, nsgsim_error *err)
+{
+	ns_model *m = &p->m;
+	for (size_t i = 0; i < m->net_groups.n; i++) {
+		const ns_net_group *g = NS_VEC_AT(&m->net_groups, ns_net_group, i);
+		if (!ns_map_get(&p->mgr_by_id, g->manager_id))
+			return ns_dangling(err, &g->loc, g->id, "network manager", g->manager_id);
+	}
+	for (size_t i = 0; i < m->static_members.n; i++) {
+		const ns_static_member *s = NS_VEC_AT(&m->static_members, ns_static_member, i);
+		if (!ns_map_get(&p->group_by_id, s->group_id))
+			return ns_dangling(err, &s->loc, s->id, "network group", s->group_id);
+		if (!ns_map_get(&p->vnet_by_id, s->resource_id) &&
+		    !ns_map_get(&p->subnet_by_id, s->resource_id))
+			return ns_dangling(err, &s->resource_loc, s->id,
+			                   "virtual network or subnet", s->resource_id);
+	}
+	for (size_t i = 0; i < m->admin_configs.n; i++) {
+		const ns_admin_config *c = NS_VEC_AT(&m->admin_configs, ns_admin_config, i);
+		if (!ns_map_get(&p->mgr_by_id, c->manager_id))
+			return ns_dangling(err, &c->loc, c->id, "network manager", c->manager_id);
+	}
+	for (size_t i = 0; i < m->rule_collections.n; i++) {
+		const ns_rule_collection *c =
+		        NS_VEC_AT(&m->rule_collections, ns_rule_collection, i);
+		if (!ns_map_get(&p->cfg_by_id, c->config_id))
+			return ns_dangling(err, &c->loc, c->id, "security admin configuration",
+			                   c->config_id);
+		for (size_t k = 0; k < c->n_groups; k++)
+			if (!ns_map_get(&p->group_by_id, c->group_ids[k]))
+				return ns_dangling(err, &c->group_locs[k], c->id, "network group",
+				                   c->group_ids[k]);
+	}
+	for (size_t i = 0; i < m->admin_rules.n; i++) {
+		const ns_rule *r = NS_VEC_AT(&m->admin_rules, ns_rule, i);
+		if (!ns_map_get(&p->coll_by_id, r->parent_id))
+			return ns_dangling(err, &r->loc, r->id, "rule collection", r->parent_id);
+	}
+	return 0;
+}
+
+static const ns_manager *manager_of_collection(const nsgsim_policy *p, const char *coll_id,
+                                               const ns_admin_config **cfg)
+{
+	const ns_rule_collection *c = ns_map_get(&p->coll_by_id, coll_id);
+	*cfg = c ? ns_map_get(&p->cfg_by_id, c->config_id) : NULL;
+	return *cfg ? ns_map_get(&p->mgr_by_id, (*cfg)->manager_id) : NULL;
+}
+
+/* "The priority number must be unique for each rule in the collection"
+ * (SPEC AdminPropertiesFormat; SEMANTICS.md §6.1).  Equal priorities in
+ * different collections of one manager are accepted with a warning
+ * (§11 decision 3). */
+static int check_admin_priorities(nsgsim_policy *p, nsgsim_error *err)
+{
+	ns_model *m = &p->m;
+	for (size_t i = 0; i < m->admin_rules.n; i++) {
+		const ns_rule *a = NS_VEC_AT(&m->admin_rules, ns_rule, i);
+		const ns_admin_config *ca;
+		const ns_manager *ma = manager_of_collection(p, a->parent_id, &ca);
+		for (size_t k = 0; k < i; k++) {
+			const ns_rule *b = NS_VEC_AT(&m->admin_rules, ns_rule, k);
+			if (a->priority != b->priority || ns_ieq(a->id, b->id))
+				continue;
+			if (ns_ieq(a->parent_id, b->parent_id))
+				return ns_fail(
+				        err, NSGSIM_E_DUP_PRIORITY, a->loc.file, a->loc.pointer,
+				        a->id,
+				        "priority %d is used by both '%s' and '%s' in one rule "
+				        "collection; priorities must be unique per collection",
+				        a->priority, b->name, a->name);
+			const ns_admin_config *cb;
+			if (a->direction == b->direction &&
+			    manager_of_collection(p, b->parent_id, &cb) == ma)
+				ns_model_note(
+				        &p->m, NSGSIM_NOTE_WARNING, a->loc.file, a->loc.pointer,
+				        a->id,
+				        "priority %d is also used by '%s' in another rule "
+				        "collection; ties are ordered Deny, AlwaysAllow, Allow, "
+				        "then by collection id and rule name (an assumption: "
+				        "Azure does not document it)",
+				        a->priority, b->name);
+		}
+	}
+	return 0;
+}
+
+/* ---- levels -------------------------------------------------------------------- */
+
+/* Management-group scope is higher than subscription scope. */
+static int scope_rank(const ns_manager *m)
+{
+	return m->n_scope_mgmt_groups > 0 ? 0 : 1;
+}
+
+static int cmp_manager(const void *pa, const void *pb)
+{
+	const ns_manager *a = *(const ns_manager *const *)pa, *b = *(const ns_manager *const *)pb;
+	if (scope_rank(a) != scope_rank(b))
+		return scope_rank(a) - scope_rank(b);
+	return strcasecmp(a->id, b->id);
+}
+
+static int access_rank(int access)
+{
+	return access == NS_ACCESS_DENY ? 0 : access == NS_ACCESS_ALWAYS_ALLOW ? 1 : 2;
+}
+
+static int cmp_admin_crule(const void *pa, const void *pb)
+{
+	const ns_crule *a = pa, *b = pb;
+	if (a->priority != b->priority)
+		return a->priority < b->priority ? -1 : 1;
+	if (access_rank(a->access) != access_rank(b->access))
+		return access_rank(a->access) - access_rank(b->access);
+	int c = strcasecmp(a->collection_id, b->collection_id);
+	return c ? c : strcmp(a->r->name, b->r->name);
+}
+
+/* The subscription part of an id: "/subscriptions/<guid>". */
+static size_t subscription_prefix(const char *id)
+{
+	static const char pfx[] = "/subscriptions/";
+	if (!ns_ieqn(id, pfx, sizeof pfx - 1))
+		return 0;
+	const char *end = strchr(id + sizeof pfx - 1, '/');
+	return end ? (size_t)(end - id) : strlen(id);
+}
+
+/* "If a resource is in your network group but out of scope, it doesn't
+ * receive any configurations." (AVNM FAQ; SEMANTICS.md §6.3)  Management
+ * groups can't be resolved offline: a manager scoped to any is taken to
+ * reach every subscription. */
+static bool in_scope(const ns_manager *m, const char *vnet_id)
+{
+	if (m->n_scope_mgmt_groups > 0 || m->n_scope_subscriptions == 0)
+		return true;
+	size_t n = subscription_prefix(vnet_id);
+	for (size_t i = 0; i < m->n_scope_subscriptions; i++) {
+		const char *s = m->scope_subscriptions[i];
+		if (n && strlen(s) == n && ns_ieqn(s, vnet_id, n))
+			return true;
+	}
+	return false;
+}
+
+static bool group_has(const nsgsim_policy *p, const char *group_id, const ns_csubnet *cs)
+{
+	for (size_t i = 0; i < p->m.static_members.n; i++) {
+		const ns_static_member *sm = NS_VEC_AT(&p->m.static_members, ns_static_member, i);
+		if (ns_ieq(sm->group_id, group_id) && (ns_ieq(sm->resource_id, cs->vnet->v->id) ||
+		                                       ns_ieq(sm->resource_id, cs->s->id)))
+			return true;
+	}
+	return false;
+}
+
+static bool collection_applies(const nsgsim_policy *p, const char *coll_id, const ns_csubnet *cs)
+{
+	const ns_rule_collection *c = ns_map_get(&p->coll_by_id, coll_id);
+	for (size_t k = 0; k < c->n_groups; k++)
+		if (group_has(p, c->group_ids[k], cs))
+			return true;
+	return false;
+}
+
+/* Under applyOnNetworkIntentPolicyBasedServices = AllowRulesOnly "only
+ * Allow rules in your security configuration are applied" (concept-
+ * security-admins.md); AlwaysAllow counts as an allow rule (§11 decision 6). */
+static bool kept_by_intent(int setting, int access)
+{
+	if (setting == NS_INTENT_ALL)
+		return true;
+	if (setting == NS_INTENT_ALLOW_RULES_ONLY)
+		return access != NS_ACCESS_DENY;
+	return false;
+}
+
+static int build_level(nsgsim_policy *p, const ns_crule *all, const ns_manager *mgr, ns_csubnet *cs,
+                       int intent_setting, ns_admin_level *lvl, nsgsim_error *err)
+{
+	ns_model *m = &p->m;
+	lvl->mgr = mgr;
+	lvl->intent_policy = intent_setting;
+	ns_crule *in = ns_arena_alloc(&p->arena, (m->admin_rules.n + 1) * sizeof *in);
+	ns_crule *out = ns_arena_alloc(&p->arena, (m->admin_rules.n + 1) * sizeof *out);
+	if (!in || !out)
+		return nomem(err);
+	for (size_t i = 0; i < m->admin_rules.n; i++) {
+		const ns_admin_config *cfg;
+		if (manager_of_collection(p, all[i].collection_id, &cfg) != mgr ||
+		    !collection_applies(p, all[i].collection_id, cs))
+			continue;
+		if (!lvl->cfg)
+			lvl->cfg = cfg;
+		if (cs->vnet->intent_service && !kept_by_intent(intent_setting, all[i].access))
+			continue;
+		if (all[i].direction == NS_DIR_INBOUND)
+			in[lvl->in.n++] = all[i];
+		else
+			out[lvl->out.n++] = all[i];
+	}
+	qsort(in, lvl->in.n, sizeof *in, cmp_admin_crule);
+	qsort(out, lvl->out.n, sizeof *out, cmp_admin_crule);
+	lvl->in.rules = in;
+	lvl->out.rules = out;
+	if (lvl->in.n + lvl->out.n > 100)
+		ns_model_note(
+		        m, NSGSIM_NOTE_LIMIT, mgr->loc.file, mgr->loc.pointer, mgr->id,
+		        "%zu admin rules reach subnet '%s' from one manager; Azure allows 100 "
+		        "per level (concept-limitations.md)",
+		        lvl->in.n + lvl->out.n, cs->s->name);
+	return 0;
+}
+
+/* Whether any of the manager's collections reaches the subnet. */
+static bool manager_reaches(const nsgsim_policy *p, const ns_crule *all, const ns_manager *mgr,
+                            const ns_csubnet *cs)
+{
+	for (size_t i = 0; i < p->m.admin_rules.n; i++) {
+		const ns_admin_config *cfg;
+		if (manager_of_collection(p, all[i].collection_id, &cfg) == mgr &&
+		    collection_applies(p, all[i].collection_id, cs))
+			return true;
+	}
+	return false;
+}
+
+static int build_subnet_levels(nsgsim_policy *p, const ns_crule *all, const ns_manager **mgrs,
+                               size_t n_mgrs, ns_csubnet *cs, nsgsim_error *err)
+{
+	/* Subnets of Bastion, Firewall, gateways, Route Server, App Gateway:
+	 * "security admin rules don't affect the resources in the subnet"
+	 * (concept-security-admins.md; SEMANTICS.md §6.4). */
+	if (cs->admin_exempt_service)
+		return 0;
+	cs->levels = ns_arena_alloc(&p->arena, (n_mgrs + 1) * sizeof *cs->levels);
+	if (!cs->levels)
+		return nomem(err);
+	/* "the setting of the network manager instance with the highest scope
+	 * is used" (concept-security-admins.md; W9). */
+	int intent_setting = -1;
+	for (size_t i = 0; i < n_mgrs; i++) {
+		if (!in_scope(mgrs[i], cs->vnet->v->id) || !manager_reaches(p, all, mgrs[i], cs))
+			continue;
+		ns_admin_level *lvl = &cs->levels[cs->n_levels++];
+		int rc = build_level(p, all, mgrs[i], cs, intent_setting, lvl, err);
+		if (rc != 0)
+			return rc;
+		if (intent_setting < 0) {
+			intent_setting = lvl->cfg ? lvl->cfg->apply_on_intent : NS_INTENT_NONE;
+			/* Re-filter the first level now that the setting is known. */
+			*lvl = (ns_admin_level){0};
+			if ((rc = build_level(p, all, mgrs[i], cs, intent_setting, lvl, err)) != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+int ns_compile_admin(nsgsim_policy *p, nsgsim_error *err)
+{
+	ns_model *m = &p->m;
+	int rc = check_references(p, err);
+	if (rc == 0)
+		rc = check_admin_priorities(p, err);
+	if (rc != 0)
+		return rc;
+	ns_crule *all = ns_arena_alloc(&p->arena, (m->admin_rules.n + 1) * sizeof *all);
+	const ns_manager **mgrs = calloc(m->managers.n + 1, sizeof *mgrs);
+	if (!all || !mgrs) {
+		free(mgrs);
+		return nomem(err);
+	}
+	size_t prefixes = 0;
+	for (size_t i = 0; rc == 0 && i < m->admin_rules.n; i++) {
+		const ns_rule *r = NS_VEC_AT(&m->admin_rules, ns_rule, i);
+		all[i].collection_id = r->parent_id;
+		rc = ns_compile_rule(p, r, &all[i], err);
+		prefixes += r->src.n_addrs + r->dst.n_addrs;
+	}
+	p->n_admin_rules = m->admin_rules.n;
+	if (prefixes > 20000)
+		ns_model_note(m, NSGSIM_NOTE_LIMIT, "", "", "",
+		              "%zu IP prefixes in admin rules; Azure allows 20,000 in all",
+		              prefixes);
+	size_t n_mgrs = 0;
+	ns_map seen;
+	ns_map_init(&seen);
+	for (size_t i = 0; rc == 0 && i < m->managers.n; i++) {
+		const ns_manager *mg = NS_VEC_AT(&m->managers, ns_manager, i);
+		if (!ns_map_get(&seen, mg->id)) {
+			mgrs[n_mgrs++] = mg;
+			if (ns_map_put(&seen, mg->id, (void *)mg) != 0)
+				rc = nomem(err);
+		}
+	}
+	ns_map_free(&seen);
+	qsort(mgrs, n_mgrs, sizeof *mgrs, cmp_manager);
+	for (size_t i = 0; rc == 0 && i < p->n_subnets; i++)
+		rc = build_subnet_levels(p, all, mgrs, n_mgrs, &p->subnets[i], err);
+	free(mgrs);
+	return rc;
+}

@@ -1,0 +1,307 @@
+/* Internal declarations shared by the library's stages.  Nothing here is
+ * exported; no cJSON or libcidr type appears here (only lib/load_*.c see
+ * those). */
+#ifndef NSGSIM_INTERNAL_H
+#define NSGSIM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nsgsim.h"
+#include "prefixset.h"
+
+#define NS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- memory: an arena for strings and fixed arrays --------------------- */
+
+typedef struct ns_arena_block ns_arena_block;
+typedef struct ns_arena {
+	ns_arena_block *head;
+} ns_arena;
+
+void *ns_arena_alloc(ns_arena *a, size_t size); /* zeroed; NULL when out of memory */
+char *ns_arena_strdup(ns_arena *a, const char *s);
+char *ns_arena_strndup(ns_arena *a, const char *s, size_t n);
+char *ns_arena_printf(ns_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ns_arena_free(ns_arena *a);
+
+/* A growable array of fixed-size elements (malloc'd). */
+typedef struct ns_vec {
+	void *data;
+	size_t n, cap, elem;
+} ns_vec;
+
+void ns_vec_init(ns_vec *v, size_t elem);
+void *ns_vec_push(ns_vec *v); /* zeroed new element, or NULL when out of memory */
+void ns_vec_free(ns_vec *v);
+#define NS_VEC_AT(v, T, i) (&((T *)(v)->data)[i])
+
+/* A growable string (malloc'd).  Once an allocation fails, `failed` stays set
+ * and further appends do nothing, so writers check once at the end. */
+typedef struct ns_buf {
+	char *data;
+	size_t len, cap;
+	bool failed;
+} ns_buf;
+
+void ns_buf_init(ns_buf *b);
+void ns_buf_put(ns_buf *b, const char *s, size_t n);
+void ns_buf_puts(ns_buf *b, const char *s);
+void ns_buf_printf(ns_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ns_buf_json_string(ns_buf *b, const char *s); /* quoted and escaped; NULL -> null */
+void ns_buf_free(ns_buf *b);
+
+/* ---- strings and errors ------------------------------------------------ */
+
+bool ns_ieq(const char *a, const char *b); /* ASCII case-insensitive equality */
+bool ns_ieqn(const char *a, const char *b, size_t n);
+uint64_t ns_ihash(const char *s); /* case-insensitive FNV-1a */
+
+/* Sets err (when not NULL) and returns code. */
+int ns_fail(nsgsim_error *err, int code, const char *file, const char *pointer,
+            const char *resource, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* A case-insensitive map from string keys to pointers (open addressing). */
+typedef struct ns_map {
+	const char **keys;
+	void **vals;
+	size_t cap, n;
+} ns_map;
+
+void ns_map_init(ns_map *m);
+int ns_map_put(ns_map *m, const char *key, void *val); /* replaces; 0 or -1 (no memory) */
+void *ns_map_get(const ns_map *m, const char *key);
+void ns_map_free(ns_map *m);
+
+/* ---- the model: what the parse stage produces -------------------------- */
+
+enum ns_access { NS_ACCESS_ALLOW = 1, NS_ACCESS_DENY = 2, NS_ACCESS_ALWAYS_ALLOW = 3 };
+enum ns_direction { NS_DIR_INBOUND = 1, NS_DIR_OUTBOUND = 2 };
+/* IANA protocol numbers, and 0 for "any" ('*' in NSGs, 'Any' in admin rules). */
+enum ns_proto {
+	NS_PROTO_ANY = 0,
+	NS_PROTO_ICMP = 1,
+	NS_PROTO_TCP = 6,
+	NS_PROTO_UDP = 17,
+	NS_PROTO_ESP = 50,
+	NS_PROTO_AH = 51
+};
+
+/* Where something was written: the file and the JSON pointer within it. */
+typedef struct ns_loc {
+	const char *file;
+	const char *pointer;
+} ns_loc;
+
+enum ns_addr_kind {
+	NS_ADDR_ANY = 1,      /* '*' */
+	NS_ADDR_CIDR = 2,     /* an IP or CIDR prefix */
+	NS_ADDR_TAG = 3,      /* a service tag (or VirtualNetwork/Internet/AzureLoadBalancer) */
+	NS_ADDR_NET_GROUP = 4 /* an AVNM network group (admin rules only) */
+};
+
+typedef struct ns_addr {
+	int kind;
+	const char *text; /* as written */
+	int family;       /* 4 or 6, for NS_ADDR_CIDR */
+	ns_u128 addr;
+	int plen;
+	ns_loc loc;
+} ns_addr;
+
+typedef struct ns_port_range {
+	uint16_t lo, hi;
+} ns_port_range;
+
+/* How a rule side was written, which decides how Azure prints it back. */
+enum ns_side_form {
+	NS_FORM_PREFIX = 1,   /* sourceAddressPrefix */
+	NS_FORM_PREFIXES = 2, /* sourceAddressPrefixes */
+	NS_FORM_ASGS = 3,     /* sourceApplicationSecurityGroups */
+	NS_FORM_ITEMS = 4     /* admin rule sources[] (empty means any, SEMANTICS.md §11.7) */
+};
+
+typedef struct ns_side {
+	int form;
+	ns_addr *addrs;
+	size_t n_addrs;
+	const char **asg_ids;
+	ns_loc *asg_locs;
+	size_t n_asgs;
+	ns_port_range *ports; /* n_ports == 0 means any (admin rules only) */
+	size_t n_ports;
+} ns_side;
+
+typedef struct ns_rule {
+	const char *id;
+	const char *name;
+	const char *parent_id; /* NSG or admin rule collection */
+	ns_loc loc;
+	int priority;
+	int access;
+	int direction;
+	int protocol;
+	bool is_default; /* one of an NSG's defaultSecurityRules */
+	ns_side src, dst;
+} ns_rule;
+
+typedef struct ns_nsg {
+	const char *id, *name;
+	ns_loc loc;
+	bool has_default_rules; /* the input listed defaultSecurityRules */
+} ns_nsg;
+
+typedef struct ns_vnet {
+	const char *id, *name;
+	ns_loc loc;
+	ns_addr *space;
+	size_t n_space;
+} ns_vnet;
+
+typedef struct ns_subnet {
+	const char *id, *name, *vnet_id;
+	ns_loc loc;
+	ns_addr *prefixes;
+	size_t n_prefixes;
+	const char *nsg_id, *route_table_id;
+	ns_loc nsg_loc, route_table_loc;
+	const char **services; /* delegations' serviceName, for SEMANTICS.md §6.4 */
+	size_t n_services;
+} ns_subnet;
+
+typedef struct ns_peering {
+	const char *id, *name, *vnet_id, *remote_vnet_id;
+	ns_loc loc, remote_loc;
+	bool connected, allow_vnet_access;
+	ns_addr *remote_space; /* remoteAddressSpace, when the input has it */
+	size_t n_remote_space;
+} ns_peering;
+
+typedef struct ns_ipconfig {
+	const char *name;
+	ns_loc loc;
+	bool has_ip;
+	int family;
+	ns_u128 ip;
+	const char *ip_text;
+	const char *subnet_id;
+	ns_loc subnet_loc;
+	const char **asg_ids;
+	ns_loc *asg_locs;
+	size_t n_asgs;
+} ns_ipconfig;
+
+typedef struct ns_nic {
+	const char *id, *name;
+	ns_loc loc;
+	const char *nsg_id;
+	ns_loc nsg_loc;
+	ns_ipconfig *ipconfigs;
+	size_t n_ipconfigs;
+} ns_nic;
+
+typedef struct ns_asg {
+	const char *id, *name;
+	ns_loc loc;
+} ns_asg;
+
+typedef struct ns_route_table {
+	const char *id, *name;
+	ns_loc loc;
+} ns_route_table;
+
+typedef struct ns_route {
+	const char *id, *name, *route_table_id;
+	ns_loc loc;
+	ns_addr prefix;
+	const char *next_hop_type;
+} ns_route;
+
+typedef struct ns_manager {
+	const char *id, *name;
+	ns_loc loc;
+	const char **scope_mgmt_groups;
+	size_t n_scope_mgmt_groups;
+	const char **scope_subscriptions;
+	size_t n_scope_subscriptions;
+} ns_manager;
+
+typedef struct ns_net_group {
+	const char *id, *name, *manager_id;
+	ns_loc loc;
+} ns_net_group;
+
+typedef struct ns_static_member {
+	const char *id, *group_id, *resource_id;
+	ns_loc loc, resource_loc;
+} ns_static_member;
+
+enum ns_intent_policy { NS_INTENT_NONE = 0, NS_INTENT_ALL = 1, NS_INTENT_ALLOW_RULES_ONLY = 2 };
+
+typedef struct ns_admin_config {
+	const char *id, *name, *manager_id;
+	ns_loc loc;
+	int apply_on_intent; /* enum ns_intent_policy */
+} ns_admin_config;
+
+typedef struct ns_rule_collection {
+	const char *id, *name, *config_id;
+	ns_loc loc;
+	const char **group_ids;
+	ns_loc *group_locs;
+	size_t n_groups;
+} ns_rule_collection;
+
+/* One service tag from the tags file. */
+typedef struct ns_tag {
+	const char *name;
+	const char *region;
+	const char **features; /* networkFeatures */
+	size_t n_features;
+	ns_pset set;
+	size_t n_prefixes; /* as listed in the file */
+} ns_tag;
+
+typedef struct ns_note_rec {
+	int kind;
+	const char *message, *file, *pointer, *resource;
+} ns_note_rec;
+
+/* Everything the parse stage found, unresolved.  Children are kept flat with
+ * their parent's id, whether they were nested or standalone in the input. */
+typedef struct ns_model {
+	ns_arena arena;
+	ns_vec nsgs, rules, vnets, subnets, peerings, nics, asgs, route_tables, routes;
+	ns_vec managers, net_groups, static_members, admin_configs, rule_collections, admin_rules;
+	ns_vec notes; /* ns_note_rec */
+	/* service tags */
+	bool has_tags;
+	const char *tags_file;
+	const char *tags_cloud;
+	long long tags_change_number;
+	ns_vec tags; /* ns_tag */
+	ns_map tag_index;
+} ns_model;
+
+void ns_model_init(ns_model *m);
+void ns_model_free(ns_model *m);
+int ns_model_note(ns_model *m, int kind, const char *file, const char *pointer,
+                  const char *resource, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* ---- parse helpers that do not need cJSON (lib/load_addr.c) ------------- */
+
+/* Parses an IPv4/IPv6 address or CIDR prefix strictly: "10.1/16" and host bits
+ * are errors (the host-bits message names the network the user meant).
+ * Returns 0 or a negative code with err filled. */
+int ns_parse_prefix(const char *text, int *family, ns_u128 *addr, int *plen, const ns_loc *loc,
+                    const char *resource, nsgsim_error *err);
+/* Parses a bare IP address (no prefix length).  Returns 0 or -1. */
+int ns_parse_ip(const char *text, int *family, ns_u128 *addr);
+/* "*", "80", "1000-2000"; 0 or a negative code. */
+int ns_parse_port_range(const char *text, ns_port_range *out, const ns_loc *loc,
+                        const char *resource, nsgsim_error *err);
+/* Tag-like: not an address, not '*'. */
+bool ns_looks_like_tag(const char *text);
+
+#endif

@@ -1,0 +1,181 @@
+/* Parsing of addresses, prefixes and ports as Azure writes them.
+ *
+ * Syntax is checked strictly with inet_pton (which rejects "10.1" and other
+ * shorthand that libcidr accepts).  libcidr is used for what it is good at
+ * here: naming the network a prefix with host bits was probably meant to be,
+ * so the error can say "did you mean 10.0.0.0/16?".  It stays out of every
+ * hot path (one allocation per call). */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <libcidr.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static ns_u128 u128_from_bytes(const unsigned char *b, int n)
+{
+	ns_u128 v = 0;
+	for (int i = 0; i < n; i++)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+int ns_parse_ip(const char *text, int *family, ns_u128 *addr)
+{
+	unsigned char buf[16];
+	if (!text || !*text)
+		return -1;
+	/* Zone ids ("fe80::1%eth0") have no meaning in Azure rules. */
+	if (strchr(text, '%'))
+		return -1;
+	if (inet_pton(AF_INET, text, buf) == 1) {
+		*family = 4;
+		*addr = u128_from_bytes(buf, 4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, buf) == 1) {
+		*family = 6;
+		*addr = u128_from_bytes(buf, 16);
+		return 0;
+	}
+	return -1;
+}
+
+static bool parse_plen(const char *s, int max, int *out)
+{
+	if (!*s || strlen(s) > 3)
+		return false;
+	int v = 0;
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s))
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	if (v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* The network of text with its host bits cleared, as libcidr renders it;
+ * "" when libcidr cannot parse it either. */
+static void network_hint(const char *text, char *out, size_t cap)
+{
+	out[0] = '\0';
+	CIDR *c = cidr_from_str(text);
+	if (!c)
+		return;
+	CIDR *net = cidr_addr_network(c);
+	if (net) {
+		char *s = cidr_to_str(net, CIDR_NOFLAGS);
+		if (s) {
+			snprintf(out, cap, "%s", s);
+			free(s);
+		}
+		cidr_free(net);
+	}
+	cidr_free(c);
+}
+
+int ns_parse_prefix(const char *text, int *family, ns_u128 *addr, int *plen, const ns_loc *loc,
+                    const char *resource, nsgsim_error *err)
+{
+	const char *file = loc ? loc->file : NULL;
+	const char *ptr = loc ? loc->pointer : NULL;
+	char tmp[128];
+	size_t n = strlen(text);
+	if (n == 0 || n >= sizeof tmp)
+		return ns_fail(err, NSGSIM_E_BAD_PREFIX, file, ptr, resource,
+		               "'%s' is not an IP address or CIDR prefix", text);
+	memcpy(tmp, text, n + 1);
+	char *slash = strchr(tmp, '/');
+	if (slash)
+		*slash = '\0';
+	if (ns_parse_ip(tmp, family, addr) != 0)
+		return ns_fail(
+		        err, NSGSIM_E_BAD_PREFIX, file, ptr, resource,
+		        "'%s' is not an IP address or CIDR prefix (expected e.g. 10.0.0.0/16, "
+		        "10.0.0.4 or 2001:db8::/32)",
+		        text);
+	int max = *family == 4 ? 32 : 128;
+	*plen = max;
+	if (slash && !parse_plen(slash + 1, max, plen))
+		return ns_fail(err, NSGSIM_E_BAD_PREFIX, file, ptr, resource,
+		               "'%s' has an invalid prefix length (expected 0-%d)", text, max);
+	ns_u128 host_mask =
+	        *plen == max ? 0
+	                     : ((*plen == 0) ? ~(ns_u128)0 : (((ns_u128)1 << (max - *plen)) - 1));
+	if (*family == 4)
+		host_mask &= 0xFFFFFFFFu;
+	if (*addr & host_mask) {
+		char hint[128];
+		network_hint(text, hint, sizeof hint);
+		return ns_fail(err, NSGSIM_E_HOST_BITS, file, ptr, resource,
+		               "'%s' has host bits set; the network address is %s", text,
+		               hint[0] ? hint : "different");
+	}
+	return 0;
+}
+
+static bool parse_port(const char *s, size_t n, uint16_t *out)
+{
+	if (n == 0 || n > 5)
+		return false;
+	unsigned v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v > 65535)
+		return false;
+	*out = (uint16_t)v;
+	return true;
+}
+
+/* SPEC networkSecurityGroup.json: "Integer or range between 0 and 65535.
+ * Asterisk '*' can also be used to match all ports." */
+int ns_parse_port_range(const char *text, ns_port_range *out, const ns_loc *loc,
+                        const char *resource, nsgsim_error *err)
+{
+	const char *file = loc ? loc->file : NULL;
+	const char *ptr = loc ? loc->pointer : NULL;
+	if (strcmp(text, "*") == 0) {
+		out->lo = 0;
+		out->hi = 65535;
+		return 0;
+	}
+	const char *dash = strchr(text, '-');
+	bool ok;
+	if (dash) {
+		ok = parse_port(text, (size_t)(dash - text), &out->lo) &&
+		     parse_port(dash + 1, strlen(dash + 1), &out->hi);
+	} else {
+		ok = parse_port(text, strlen(text), &out->lo);
+		out->hi = out->lo;
+	}
+	if (!ok)
+		return ns_fail(err, NSGSIM_E_BAD_PORT, file, ptr, resource,
+		               "'%s' is not a port range (expected '*', an integer 0-65535 or "
+		               "a range like 1000-2000)",
+		               text);
+	if (out->lo > out->hi)
+		return ns_fail(err, NSGSIM_E_BAD_PORT, file, ptr, resource,
+		               "port range '%s' is reversed (did you mean %u-%u?)", text, out->hi,
+		               out->lo);
+	return 0;
+}
+
+bool ns_looks_like_tag(const char *text)
+{
+	if (!text[0] || strcmp(text, "*") == 0)
+		return false;
+	/* Tags are words such as "Storage.WestEurope"; anything with a digit
+	 * first, a ':' or a '/' was meant as an address. */
+	if (isdigit((unsigned char)text[0]))
+		return false;
+	return strchr(text, ':') == NULL && strchr(text, '/') == NULL;
+}

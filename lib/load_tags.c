@@ -1,0 +1,186 @@
+/* The parse stage for service tags: Microsoft's weekly download
+ * (ServiceTags_Public_*.json and the AzureGovernment / China files, where
+ * changeNumber is a number) and the REST serviceTags list response (where it
+ * is a string).  SEMANTICS.md §4.4, §4.5, T21. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+
+#include "load.h"
+
+static int change_number(ns_pctx *c, const cJSON *root, long long *out)
+{
+	const cJSON *v = cJSON_GetObjectItem(root, "changeNumber");
+	*out = -1;
+	if (!v)
+		return 0;
+	size_t mark = ns_ptr_key(c, "changeNumber");
+	if (cJSON_IsNumber(v)) {
+		*out = (long long)v->valuedouble;
+	} else if (cJSON_IsString(v)) {
+		char *end;
+		*out = strtoll(v->valuestring, &end, 10);
+		if (*end || end == v->valuestring)
+			return ns_pfail(c, NSGSIM_E_SHAPE, "changeNumber '%s' is not a number",
+			                v->valuestring);
+	} else {
+		return ns_pfail(c, NSGSIM_E_SHAPE, "changeNumber must be a number or a string");
+	}
+	ns_ptr_pop(c, mark);
+	return 0;
+}
+
+static int add_tag_prefixes(ns_pctx *c, const cJSON *arr, ns_psb *b, size_t *count)
+{
+	size_t i = 0;
+	const cJSON *item;
+	cJSON_ArrayForEach(item, arr)
+	{
+		size_t mark = ns_ptr_index(c, i++);
+		if (!cJSON_IsString(item))
+			return ns_pfail(c, NSGSIM_E_SHAPE, "expected a CIDR prefix string");
+		int family, plen;
+		ns_u128 addr;
+		ns_loc loc = {c->file, c->ptr};
+		int rc = ns_parse_prefix(item->valuestring, &family, &addr, &plen, &loc,
+		                         c->resource, c->err);
+		if (rc != 0)
+			return rc;
+		if (family == 4) {
+			ns_range4 r = ns_range4_of_prefix((uint32_t)addr, plen);
+			rc = ns_psb_add4(b, r.lo, r.hi);
+		} else {
+			ns_range6 r = ns_range6_of_prefix(addr, plen);
+			rc = ns_psb_add6(b, r.lo, r.hi);
+		}
+		if (rc != 0)
+			return ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
+		ns_ptr_pop(c, mark);
+	}
+	*count = i;
+	return 0;
+}
+
+static int parse_tag(ns_pctx *c, const cJSON *v, ns_psb *b)
+{
+	ns_tag t = {0};
+	int rc = ns_req_string(c, v, "name", &t.name);
+	if (rc != 0)
+		return rc;
+	c->resource = t.name;
+	if ((rc = ns_opt_string(c, v, "region", &t.region)) != 0 ||
+	    (rc = ns_opt_string_array(c, v, "networkFeatures", &t.features, NULL, &t.n_features,
+	                              NULL)) != 0)
+		return rc;
+	size_t mark;
+	const cJSON *arr = ns_prop(c, v, "addressPrefixes", &mark);
+	if (!arr) {
+		mark = ns_ptr_key(c, "properties");
+		ns_ptr_key(c, "addressPrefixes");
+		rc = ns_pfail(c, NSGSIM_E_MISSING_FIELD, "a service tag needs 'addressPrefixes'");
+		ns_ptr_pop(c, mark);
+		return rc;
+	}
+	if (!cJSON_IsArray(arr))
+		return ns_pfail(c, NSGSIM_E_SHAPE, "expected an array of prefixes");
+	if ((rc = add_tag_prefixes(c, arr, b, &t.n_prefixes)) != 0)
+		return rc;
+	ns_ptr_pop(c, mark);
+	if (ns_psb_finish(b, &t.set) != 0)
+		return ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
+	if (ns_map_get(&c->m->tag_index, t.name)) {
+		ns_pset_free(&t.set);
+		return ns_pfail(c, NSGSIM_E_DUPLICATE, "service tag '%s' appears twice", t.name);
+	}
+	ns_tag *slot = ns_vec_push(&c->m->tags);
+	if (!slot) {
+		ns_pset_free(&t.set);
+		return ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
+	}
+	*slot = t;
+	return 0;
+}
+
+static int parse_tags_document(ns_pctx *c, const cJSON *root)
+{
+	if (!cJSON_IsObject(root))
+		return ns_pfail(c, NSGSIM_E_SHAPE,
+		                "expected a service-tags object {\"changeNumber\", \"cloud\", "
+		                "\"values\": [...]}");
+	int rc = change_number(c, root, &c->m->tags_change_number);
+	if (rc != 0)
+		return rc;
+	const cJSON *cloud = cJSON_GetObjectItem(root, "cloud");
+	if (cJSON_IsString(cloud))
+		c->m->tags_cloud = ns_arena_strdup(&c->m->arena, cloud->valuestring);
+	const cJSON *values = cJSON_GetObjectItem(root, "values");
+	if (!values) {
+		size_t mark = ns_ptr_key(c, "values");
+		rc = ns_pfail(c, NSGSIM_E_MISSING_FIELD, "a service-tags file needs 'values'");
+		ns_ptr_pop(c, mark);
+		return rc;
+	}
+	size_t mark = ns_ptr_key(c, "values");
+	if (!cJSON_IsArray(values))
+		return ns_pfail(c, NSGSIM_E_SHAPE, "expected 'values' to be an array");
+	ns_psb b;
+	ns_psb_init(&b);
+	size_t i = 0;
+	const cJSON *v;
+	cJSON_ArrayForEach(v, values)
+	{
+		size_t m2 = ns_ptr_index(c, i++);
+		rc = cJSON_IsObject(v) ? parse_tag(c, v, &b)
+		                       : ns_pfail(c, NSGSIM_E_SHAPE, "expected a tag object");
+		if (rc != 0)
+			break;
+		c->resource = NULL;
+		ns_ptr_pop(c, m2);
+	}
+	ns_psb_free(&b);
+	if (rc != 0)
+		return rc;
+	ns_ptr_pop(c, mark);
+	/* The index is built last: vector growth moves the tags. */
+	for (size_t k = 0; k < c->m->tags.n; k++) {
+		ns_tag *t = NS_VEC_AT(&c->m->tags, ns_tag, k);
+		if (ns_map_put(&c->m->tag_index, t->name, t) != 0)
+			return ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static void drop_tags(ns_model *m)
+{
+	for (size_t i = 0; i < m->tags.n; i++)
+		ns_pset_free(&NS_VEC_AT(&m->tags, ns_tag, i)->set);
+	m->tags.n = 0;
+	ns_map_free(&m->tag_index);
+}
+
+int ns_load_tags_text(ns_model *m, const char *name, const char *text, size_t len,
+                      nsgsim_error *err)
+{
+	if (m->has_tags)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
+		               "service tags were already loaded from %s; give one file",
+		               m->tags_file);
+	const char *file = ns_arena_strdup(&m->arena, name);
+	if (!file)
+		return ns_fail(err, NSGSIM_E_NOMEM, name, "", "", "out of memory");
+	cJSON *root;
+	int rc = ns_parse_json_text(file, text, len, &root, err);
+	if (rc != 0)
+		return rc;
+	ns_pctx c;
+	ns_pctx_init(&c, m, file, err);
+	rc = parse_tags_document(&c, root);
+	cJSON_Delete(root);
+	if (rc != 0) {
+		drop_tags(m);
+		return rc;
+	}
+	m->has_tags = true;
+	m->tags_file = file;
+	return 0;
+}

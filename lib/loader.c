@@ -1,0 +1,240 @@
+/* The public loader: reads files and directories into the model.  A file
+ * that fails leaves the loader as it was before that file. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "load.h"
+
+struct nsgsim_loader {
+	ns_model model;
+};
+
+NSGSIM_EXPORT nsgsim_loader *nsgsim_loader_new(void)
+{
+	nsgsim_loader *l = malloc(sizeof *l);
+	if (l)
+		ns_model_init(&l->model);
+	return l;
+}
+
+NSGSIM_EXPORT void nsgsim_loader_free(nsgsim_loader *l)
+{
+	if (!l)
+		return;
+	ns_model_free(&l->model);
+	free(l);
+}
+
+ns_model *ns_loader_model(nsgsim_loader *l)
+{
+	return &l->model;
+}
+
+/* ---- rollback of a failed file -------------------------------------------- */
+
+#define NS_MODEL_VECS(m)                                                                           \
+	{                                                                                          \
+		&(m)->nsgs, &(m)->rules, &(m)->vnets, &(m)->subnets, &(m)->peerings, &(m)->nics,   \
+		        &(m)->asgs, &(m)->route_tables, &(m)->routes, &(m)->managers,              \
+		        &(m)->net_groups, &(m)->static_members, &(m)->admin_configs,               \
+		        &(m)->rule_collections, &(m)->admin_rules, &(m)->notes                     \
+	}
+
+typedef struct model_mark {
+	size_t n[16];
+} model_mark;
+
+static model_mark mark_model(ns_model *m)
+{
+	ns_vec *vecs[] = NS_MODEL_VECS(m);
+	model_mark k;
+	for (size_t i = 0; i < NS_ARRAY_LEN(vecs); i++)
+		k.n[i] = vecs[i]->n;
+	return k;
+}
+
+static void rollback_model(ns_model *m, const model_mark *k)
+{
+	ns_vec *vecs[] = NS_MODEL_VECS(m);
+	for (size_t i = 0; i < NS_ARRAY_LEN(vecs); i++)
+		vecs[i]->n = k->n[i];
+}
+
+/* ---- files and directories -------------------------------------------------- */
+
+static int read_file(const char *path, char **text, size_t *len, nsgsim_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return ns_fail(err, NSGSIM_E_IO, path, "", "", "cannot open: %s", strerror(errno));
+	ns_buf b;
+	ns_buf_init(&b);
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		ns_buf_put(&b, chunk, n);
+	bool bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		ns_buf_free(&b);
+		return ns_fail(err, NSGSIM_E_IO, path, "", "", "read error");
+	}
+	if (b.failed) {
+		ns_buf_free(&b);
+		return ns_fail(err, NSGSIM_E_NOMEM, path, "", "", "out of memory");
+	}
+	if (!b.data)
+		ns_buf_put(&b, "", 0);
+	*text = b.data;
+	*len = b.len;
+	return 0;
+}
+
+static int load_env_buffer(ns_model *m, const char *name, const char *json, size_t len,
+                           nsgsim_error *err)
+{
+	model_mark k = mark_model(m);
+	int rc = ns_load_env_text(m, name, json, len, err);
+	if (rc != 0)
+		rollback_model(m, &k);
+	return rc;
+}
+
+static int load_env_file(ns_model *m, const char *path, nsgsim_error *err)
+{
+	char *text;
+	size_t len;
+	int rc = read_file(path, &text, &len, err);
+	if (rc != 0)
+		return rc;
+	rc = load_env_buffer(m, path, text, len, err);
+	free(text);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool has_json_suffix(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 5 && strcmp(name + n - 5, ".json") == 0;
+}
+
+/* Collects the *.json files under dir, recursively, into paths. */
+static int collect_json(const char *dir, ns_vec *paths, nsgsim_error *err, int depth)
+{
+	if (depth > 64)
+		return ns_fail(err, NSGSIM_E_LIMIT, dir, "", "", "directories nested too deeply");
+	DIR *d = opendir(dir);
+	if (!d)
+		return ns_fail(err, NSGSIM_E_IO, dir, "", "", "cannot open directory: %s",
+		               strerror(errno));
+	int rc = 0;
+	struct dirent *e;
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		size_t len = strlen(dir) + strlen(e->d_name) + 2;
+		char *path = malloc(len);
+		if (!path) {
+			rc = ns_fail(err, NSGSIM_E_NOMEM, dir, "", "", "out of memory");
+			break;
+		}
+		snprintf(path, len, "%s/%s", dir, e->d_name);
+		struct stat st;
+		if (stat(path, &st) != 0) {
+			free(path);
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			rc = collect_json(path, paths, err, depth + 1);
+			free(path);
+		} else if (S_ISREG(st.st_mode) && has_json_suffix(e->d_name)) {
+			char **slot = ns_vec_push(paths);
+			if (!slot) {
+				free(path);
+				rc = ns_fail(err, NSGSIM_E_NOMEM, dir, "", "", "out of memory");
+			} else {
+				*slot = path;
+			}
+		} else {
+			free(path);
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+static int load_env_dir(ns_model *m, const char *dir, nsgsim_error *err)
+{
+	ns_vec paths;
+	ns_vec_init(&paths, sizeof(char *));
+	int rc = collect_json(dir, &paths, err, 0);
+	if (rc == 0)
+		qsort(paths.data, paths.n, sizeof(char *), cmp_str);
+	model_mark k = mark_model(m);
+	for (size_t i = 0; rc == 0 && i < paths.n; i++)
+		rc = load_env_file(m, *NS_VEC_AT(&paths, char *, i), err);
+	if (rc != 0)
+		rollback_model(m, &k);
+	for (size_t i = 0; i < paths.n; i++)
+		free(*NS_VEC_AT(&paths, char *, i));
+	ns_vec_free(&paths);
+	return rc;
+}
+
+NSGSIM_EXPORT int nsgsim_loader_add_env(nsgsim_loader *l, const char *path, nsgsim_error *err)
+{
+	if (!l || !path)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		               "loader and path are required");
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return ns_fail(err, NSGSIM_E_IO, path, "", "", "cannot open: %s", strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return load_env_dir(&l->model, path, err);
+	return load_env_file(&l->model, path, err);
+}
+
+NSGSIM_EXPORT int nsgsim_loader_add_env_buffer(nsgsim_loader *l, const char *name, const char *json,
+                                               size_t len, nsgsim_error *err)
+{
+	if (!l || !json)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
+		               "loader and json are required");
+	return load_env_buffer(&l->model, name ? name : "<buffer>", json, len, err);
+}
+
+NSGSIM_EXPORT int nsgsim_loader_add_service_tags_buffer(nsgsim_loader *l, const char *name,
+                                                        const char *json, size_t len,
+                                                        nsgsim_error *err)
+{
+	if (!l || !json)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
+		               "loader and json are required");
+	return ns_load_tags_text(&l->model, name ? name : "<buffer>", json, len, err);
+}
+
+NSGSIM_EXPORT int nsgsim_loader_add_service_tags(nsgsim_loader *l, const char *path,
+                                                 nsgsim_error *err)
+{
+	if (!l || !path)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		               "loader and path are required");
+	char *text;
+	size_t len;
+	int rc = read_file(path, &text, &len, err);
+	if (rc != 0)
+		return rc;
+	rc = ns_load_tags_text(&l->model, path, text, len, err);
+	free(text);
+	return rc;
+}

@@ -1,0 +1,461 @@
+/* Small building blocks: arena, vectors, string buffers, a case-insensitive
+ * map and the error table. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- error table --------------------------------------------------------- */
+
+NSGSIM_EXPORT const char *nsgsim_strerror(int code)
+{
+	switch (code) {
+#define NS_X_MSG(name, value, msg)                                                                 \
+	case value:                                                                                \
+		return msg;
+		NSGSIM_ERRNO_MAP(NS_X_MSG)
+#undef NS_X_MSG
+	}
+	return "unknown error code";
+}
+
+NSGSIM_EXPORT const char *nsgsim_error_name(int code)
+{
+	switch (code) {
+#define NS_X_NAME(name, value, msg)                                                                \
+	case value:                                                                                \
+		return "NSGSIM_E_" #name;
+		NSGSIM_ERRNO_MAP(NS_X_NAME)
+#undef NS_X_NAME
+	}
+	return NULL;
+}
+
+NSGSIM_EXPORT const char *nsgsim_version(void)
+{
+	return NSGSIM_VERSION_STRING;
+}
+
+static void copy_field(char *dst, size_t cap, const char *src)
+{
+	if (!src) {
+		dst[0] = '\0';
+		return;
+	}
+	size_t n = strlen(src);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+int ns_fail(nsgsim_error *err, int code, const char *file, const char *pointer,
+            const char *resource, const char *fmt, ...)
+{
+	if (!err)
+		return code;
+	err->code = code;
+	err->line = 0;
+	err->column = 0;
+	copy_field(err->file, sizeof err->file, file);
+	copy_field(err->pointer, sizeof err->pointer, pointer);
+	copy_field(err->resource, sizeof err->resource, resource);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+NSGSIM_EXPORT int nsgsim_error_format(const nsgsim_error *err, char *buf, size_t cap)
+{
+	if (!err || !buf || cap == 0)
+		return 0;
+	char where[64] = "";
+	if (err->line > 0)
+		snprintf(where, sizeof where, ":%d:%d", err->line, err->column);
+	const char *sep_file = err->file[0] ? ": " : "";
+	const char *sep_ptr = err->pointer[0] ? ": " : "";
+	const char *sep_res = err->resource[0] ? ": " : "";
+	return snprintf(buf, cap, "%s%s%s%s%s%s%s%s [%s]", err->file, where, sep_file, err->pointer,
+	                sep_ptr, err->resource, sep_res, err->message,
+	                nsgsim_error_name(err->code) ? nsgsim_error_name(err->code) : "?");
+}
+
+/* ---- arena ------------------------------------------------------------------ */
+
+struct ns_arena_block {
+	ns_arena_block *next;
+	size_t used, cap;
+	_Alignas(16) unsigned char data[];
+};
+
+#define NS_ARENA_BLOCK (64 * 1024)
+
+void *ns_arena_alloc(ns_arena *a, size_t size)
+{
+	size = (size + 15) & ~(size_t)15;
+	ns_arena_block *b = a->head;
+	if (!b || b->cap - b->used < size) {
+		size_t cap = size > NS_ARENA_BLOCK ? size : NS_ARENA_BLOCK;
+		b = malloc(sizeof *b + cap);
+		if (!b)
+			return NULL;
+		b->cap = cap;
+		b->used = 0;
+		b->next = a->head;
+		a->head = b;
+	}
+	void *p = b->data + b->used;
+	b->used += size;
+	memset(p, 0, size);
+	return p;
+}
+
+char *ns_arena_strndup(ns_arena *a, const char *s, size_t n)
+{
+	char *p = ns_arena_alloc(a, n + 1);
+	if (p)
+		memcpy(p, s, n);
+	return p;
+}
+
+char *ns_arena_strdup(ns_arena *a, const char *s)
+{
+	return s ? ns_arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+char *ns_arena_printf(ns_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	char *p = ns_arena_alloc(a, (size_t)n + 1);
+	if (!p)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void ns_arena_free(ns_arena *a)
+{
+	ns_arena_block *b = a->head;
+	while (b) {
+		ns_arena_block *next = b->next;
+		free(b);
+		b = next;
+	}
+	a->head = NULL;
+}
+
+/* ---- vectors ---------------------------------------------------------------- */
+
+void ns_vec_init(ns_vec *v, size_t elem)
+{
+	v->data = NULL;
+	v->n = v->cap = 0;
+	v->elem = elem;
+}
+
+void *ns_vec_push(ns_vec *v)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 8;
+		void *d = realloc(v->data, cap * v->elem);
+		if (!d)
+			return NULL;
+		v->data = d;
+		v->cap = cap;
+	}
+	void *p = (char *)v->data + v->n * v->elem;
+	memset(p, 0, v->elem);
+	v->n++;
+	return p;
+}
+
+void ns_vec_free(ns_vec *v)
+{
+	free(v->data);
+	v->data = NULL;
+	v->n = v->cap = 0;
+}
+
+/* ---- string buffers ---------------------------------------------------------- */
+
+void ns_buf_init(ns_buf *b)
+{
+	b->data = NULL;
+	b->len = b->cap = 0;
+	b->failed = false;
+}
+
+static bool buf_reserve(ns_buf *b, size_t extra)
+{
+	if (b->failed)
+		return false;
+	if (b->len + extra + 1 <= b->cap)
+		return true;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < b->len + extra + 1)
+		cap *= 2;
+	char *d = realloc(b->data, cap);
+	if (!d) {
+		b->failed = true;
+		return false;
+	}
+	b->data = d;
+	b->cap = cap;
+	return true;
+}
+
+void ns_buf_put(ns_buf *b, const char *s, size_t n)
+{
+	if (!buf_reserve(b, n))
+		return;
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void ns_buf_puts(ns_buf *b, const char *s)
+{
+	ns_buf_put(b, s, strlen(s));
+}
+
+void ns_buf_printf(ns_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !buf_reserve(b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void ns_buf_json_string(ns_buf *b, const char *s)
+{
+	if (!s) {
+		ns_buf_puts(b, "null");
+		return;
+	}
+	ns_buf_put(b, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':
+			ns_buf_puts(b, "\\\"");
+			break;
+		case '\\':
+			ns_buf_puts(b, "\\\\");
+			break;
+		case '\n':
+			ns_buf_puts(b, "\\n");
+			break;
+		case '\t':
+			ns_buf_puts(b, "\\t");
+			break;
+		case '\r':
+			ns_buf_puts(b, "\\r");
+			break;
+		default:
+			if (*p < 0x20)
+				ns_buf_printf(b, "\\u%04x", *p);
+			else
+				ns_buf_put(b, (const char *)p, 1);
+		}
+	}
+	ns_buf_put(b, "\"", 1);
+}
+
+void ns_buf_free(ns_buf *b)
+{
+	free(b->data);
+	ns_buf_init(b);
+}
+
+/* ---- case-insensitive strings and map ------------------------------------- */
+
+static inline unsigned char lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+bool ns_ieq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	while (*a && lower((unsigned char)*a) == lower((unsigned char)*b)) {
+		a++;
+		b++;
+	}
+	return *a == '\0' && *b == '\0';
+}
+
+bool ns_ieqn(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
+			return false;
+		if (a[i] == '\0')
+			return true;
+	}
+	return true;
+}
+
+uint64_t ns_ihash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++) {
+		h ^= lower((unsigned char)*s);
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+void ns_map_init(ns_map *m)
+{
+	m->keys = NULL;
+	m->vals = NULL;
+	m->cap = m->n = 0;
+}
+
+static int map_grow(ns_map *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 64;
+	const char **keys = calloc(cap, sizeof *keys);
+	void **vals = calloc(cap, sizeof *vals);
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -1;
+	}
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->keys[i])
+			continue;
+		size_t j = ns_ihash(m->keys[i]) & (cap - 1);
+		while (keys[j])
+			j = (j + 1) & (cap - 1);
+		keys[j] = m->keys[i];
+		vals[j] = m->vals[i];
+	}
+	free(m->keys);
+	free(m->vals);
+	m->keys = keys;
+	m->vals = vals;
+	m->cap = cap;
+	return 0;
+}
+
+int ns_map_put(ns_map *m, const char *key, void *val)
+{
+	if ((m->n + 1) * 2 > m->cap && map_grow(m) != 0)
+		return -1;
+	size_t j = ns_ihash(key) & (m->cap - 1);
+	while (m->keys[j]) {
+		if (ns_ieq(m->keys[j], key)) {
+			m->vals[j] = val;
+			return 0;
+		}
+		j = (j + 1) & (m->cap - 1);
+	}
+	m->keys[j] = key;
+	m->vals[j] = val;
+	m->n++;
+	return 0;
+}
+
+void *ns_map_get(const ns_map *m, const char *key)
+{
+	if (!m->cap || !key)
+		return NULL;
+	size_t j = ns_ihash(key) & (m->cap - 1);
+	while (m->keys[j]) {
+		if (ns_ieq(m->keys[j], key))
+			return m->vals[j];
+		j = (j + 1) & (m->cap - 1);
+	}
+	return NULL;
+}
+
+void ns_map_free(ns_map *m)
+{
+	free(m->keys);
+	free(m->vals);
+	ns_map_init(m);
+}
+
+/* ---- model ------------------------------------------------------------------- */
+
+void ns_model_init(ns_model *m)
+{
+	memset(m, 0, sizeof *m);
+	ns_vec_init(&m->nsgs, sizeof(ns_nsg));
+	ns_vec_init(&m->rules, sizeof(ns_rule));
+	ns_vec_init(&m->vnets, sizeof(ns_vnet));
+	ns_vec_init(&m->subnets, sizeof(ns_subnet));
+	ns_vec_init(&m->peerings, sizeof(ns_peering));
+	ns_vec_init(&m->nics, sizeof(ns_nic));
+	ns_vec_init(&m->asgs, sizeof(ns_asg));
+	ns_vec_init(&m->route_tables, sizeof(ns_route_table));
+	ns_vec_init(&m->routes, sizeof(ns_route));
+	ns_vec_init(&m->managers, sizeof(ns_manager));
+	ns_vec_init(&m->net_groups, sizeof(ns_net_group));
+	ns_vec_init(&m->static_members, sizeof(ns_static_member));
+	ns_vec_init(&m->admin_configs, sizeof(ns_admin_config));
+	ns_vec_init(&m->rule_collections, sizeof(ns_rule_collection));
+	ns_vec_init(&m->admin_rules, sizeof(ns_rule));
+	ns_vec_init(&m->notes, sizeof(ns_note_rec));
+	ns_vec_init(&m->tags, sizeof(ns_tag));
+	ns_map_init(&m->tag_index);
+}
+
+void ns_model_free(ns_model *m)
+{
+	ns_vec *vecs[] = {&m->nsgs,          &m->rules,
+	                  &m->vnets,         &m->subnets,
+	                  &m->peerings,      &m->nics,
+	                  &m->asgs,          &m->route_tables,
+	                  &m->routes,        &m->managers,
+	                  &m->net_groups,    &m->static_members,
+	                  &m->admin_configs, &m->rule_collections,
+	                  &m->admin_rules,   &m->notes};
+	for (size_t i = 0; i < NS_ARRAY_LEN(vecs); i++)
+		ns_vec_free(vecs[i]);
+	for (size_t i = 0; i < m->tags.n; i++)
+		ns_pset_free(&NS_VEC_AT(&m->tags, ns_tag, i)->set);
+	ns_vec_free(&m->tags);
+	ns_map_free(&m->tag_index);
+	ns_arena_free(&m->arena);
+}
+
+int ns_model_note(ns_model *m, int kind, const char *file, const char *pointer,
+                  const char *resource, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	char *msg = n >= 0 ? ns_arena_alloc(&m->arena, (size_t)n + 1) : NULL;
+	ns_note_rec *rec = msg ? ns_vec_push(&m->notes) : NULL;
+	if (!rec)
+		return NSGSIM_E_NOMEM;
+	va_start(ap, fmt);
+	vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	rec->kind = kind;
+	rec->message = msg;
+	rec->file = ns_arena_strdup(&m->arena, file);
+	rec->pointer = ns_arena_strdup(&m->arena, pointer);
+	rec->resource = ns_arena_strdup(&m->arena, resource);
+	return 0;
+}
