@@ -86,7 +86,7 @@ $(PC): Makefile
 		'Cflags: -I$${includedir}' > $@
 
 # Unit tests see the library's internals: they link its objects directly.
-$(B)/test_%: tests/test_%.c tests/*.h $(LIB_OBJ)
+$(B)/test_%: tests/test_%.c $(wildcard tests/*.h) $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(DEPS_LIBS) -lcmocka $(LDFLAGS)
 
 # ---- the main job ----------------------------------------------------------

@@ -382,8 +382,36 @@ static int compile_side(nsgsim_policy *p, const ns_rule *r, const ns_side *side,
 	return compile_addrs(p, r, side, out, err);
 }
 
+/* "If you specify an application security group as the source and
+ * destination in a security rule, the network interfaces in both
+ * application security groups must exist in the same virtual network."
+ * (application-security-groups.md; SEMANTICS.md §1.3) */
+static int check_asg_pair(const nsgsim_policy *p, const ns_rule *r, nsgsim_error *err)
+{
+	if (r->src.form != NS_FORM_ASGS || r->dst.form != NS_FORM_ASGS)
+		return 0;
+	for (size_t i = 0; i < r->src.n_asgs; i++) {
+		const ns_casg *a = ns_map_get(&p->asg_by_id, r->src.asg_ids[i]);
+		for (size_t k = 0; k < r->dst.n_asgs; k++) {
+			const ns_casg *b = ns_map_get(&p->asg_by_id, r->dst.asg_ids[k]);
+			if (a && b && a->vnet && b->vnet && a->vnet != b->vnet)
+				return ns_fail(
+				        err, NSGSIM_E_ASG_VNETS, r->dst.asg_locs[k].file,
+				        r->dst.asg_locs[k].pointer, r->id,
+				        "source ASG '%s' has members in virtual network '%s' and "
+				        "destination ASG '%s' in '%s'; both must be in one "
+				        "virtual network",
+				        a->a->name, a->vnet->v->name, b->a->name, b->vnet->v->name);
+		}
+	}
+	return 0;
+}
+
 int ns_compile_rule(nsgsim_policy *p, const ns_rule *r, ns_crule *out, nsgsim_error *err)
 {
+	int rc0 = check_asg_pair(p, r, err);
+	if (rc0 != 0)
+		return rc0;
 	out->r = r;
 	out->priority = r->priority;
 	out->access = r->access;

@@ -24,6 +24,7 @@ void ns_ptr_pop(ns_pctx *c, size_t mark);
 ns_loc ns_loc_here(ns_pctx *c);
 int ns_pfail(ns_pctx *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+size_t ns_ptr_prop(ns_pctx *c, const cJSON *res, const char *key);
 const cJSON *ns_prop(ns_pctx *c, const cJSON *res, const char *key, size_t *mark);
 int ns_json_string(ns_pctx *c, const cJSON *v, const char **out);
 int ns_opt_string(ns_pctx *c, const cJSON *res, const char *key, const char **out);

@@ -112,7 +112,7 @@ int ns_parse_rule_collection(ns_pctx *c, const cJSON *res, const char *type)
 	size_t mark;
 	const cJSON *groups = ns_prop(c, res, "appliesToGroups", &mark);
 	if (!groups) {
-		mark = ns_ptr_key(c, "appliesToGroups");
+		mark = ns_ptr_prop(c, res, "appliesToGroups");
 		rc = ns_pfail(c, NSGSIM_E_MISSING_FIELD,
 		              "a rule collection needs 'appliesToGroups' (required by the API)");
 		ns_ptr_pop(c, mark);

@@ -105,6 +105,17 @@ const cJSON *ns_prop(ns_pctx *c, const cJSON *res, const char *key, size_t *mark
 	return v;
 }
 
+/* Pushes the pointer where key belongs in res: under "properties" when the
+ * resource has them (REST shape), else at its top level. */
+size_t ns_ptr_prop(ns_pctx *c, const cJSON *res, const char *key)
+{
+	size_t mark = c->len;
+	if (cJSON_IsObject(cJSON_GetObjectItem(res, "properties")))
+		ns_ptr_key(c, "properties");
+	ns_ptr_key(c, key);
+	return mark;
+}
+
 /* A string value: checks the type and refuses template expressions.
  * Returns 0 with *out set (arena copy), or a negative code. */
 int ns_json_string(ns_pctx *c, const cJSON *v, const char **out)
@@ -138,7 +149,7 @@ int ns_req_string(ns_pctx *c, const cJSON *res, const char *key, const char **ou
 {
 	int rc = ns_opt_string(c, res, key, out);
 	if (rc == 0 && !*out) {
-		size_t mark = ns_ptr_key(c, key);
+		size_t mark = ns_ptr_prop(c, res, key);
 		rc = ns_pfail(c, NSGSIM_E_MISSING_FIELD, "missing required field '%s'", key);
 		ns_ptr_pop(c, mark);
 	}
@@ -161,13 +172,16 @@ static int opt_ref(ns_pctx *c, const cJSON *res, const char *key, const char **o
 		size_t m2 = ns_ptr_key(c, "id");
 		rc = id ? ns_json_string(c, id, out)
 		        : ns_pfail(c, NSGSIM_E_MISSING_FIELD, "a reference needs an 'id'");
-		if (rc == 0)
+		if (rc == 0) {
+			*loc = ns_loc_here(c);
 			ns_ptr_pop(c, m2);
+		}
 	} else {
 		rc = ns_pfail(c, NSGSIM_E_SHAPE, "expected an object {\"id\": ...}");
 	}
 	if (rc == 0) {
-		*loc = ns_loc_here(c);
+		if (!cJSON_IsObject(v))
+			*loc = ns_loc_here(c);
 		ns_ptr_pop(c, mark);
 	}
 	return rc;
@@ -399,7 +413,7 @@ int ns_parse_priority(ns_pctx *c, const cJSON *res, int lo, int hi, bool check, 
 	size_t mark;
 	const cJSON *v = ns_prop(c, res, "priority", &mark);
 	if (!v) {
-		mark = ns_ptr_key(c, "priority");
+		mark = ns_ptr_prop(c, res, "priority");
 		int rc = ns_pfail(c, NSGSIM_E_MISSING_FIELD, "missing required field 'priority'");
 		ns_ptr_pop(c, mark);
 		return rc;
@@ -462,7 +476,7 @@ static int parse_nsg_side_addrs(ns_pctx *c, const cJSON *res, const char *which,
 	bool has_single = single && single[0];
 	int forms = (has_single ? 1 : 0) + (n_plural ? 1 : 0) + (side->n_asgs ? 1 : 0);
 	if (forms != 1) {
-		size_t mark = ns_ptr_key(c, k_prefix);
+		size_t mark = ns_ptr_prop(c, res, k_prefix);
 		rc = ns_pfail(c, NSGSIM_E_ADDRESS_SIDE,
 		              "%s a non-empty value for exactly one of %s, %s, %s",
 		              forms ? "found more than one; specify" : "specify", k_prefix,
@@ -513,7 +527,7 @@ static int parse_nsg_ports(ns_pctx *c, const cJSON *res, const char *which, ns_s
 		return rc;
 	bool has_single = single && single[0];
 	if (has_single == (n_plural > 0)) {
-		size_t mark = ns_ptr_key(c, k_one);
+		size_t mark = ns_ptr_prop(c, res, k_one);
 		rc = ns_pfail(c, has_single ? NSGSIM_E_BAD_PORT : NSGSIM_E_MISSING_FIELD,
 		              "specify exactly one of %s or a non-empty %s", k_one, k_many);
 		ns_ptr_pop(c, mark);
@@ -698,7 +712,7 @@ static int parse_subnet(ns_pctx *c, const cJSON *res, const char *vnet_id, const
 		rc = ns_parse_prefix_list(c, plural, plural_locs, n_plural, &s.prefixes);
 		s.n_prefixes = n_plural;
 	} else {
-		size_t mark = ns_ptr_key(c, "addressPrefix");
+		size_t mark = ns_ptr_prop(c, res, "addressPrefix");
 		rc = ns_pfail(c, NSGSIM_E_MISSING_FIELD,
 		              "a subnet needs 'addressPrefix' or 'addressPrefixes'");
 		ns_ptr_pop(c, mark);
@@ -766,7 +780,7 @@ static int parse_peering(ns_pctx *c, const cJSON *res, const char *vnet_id, cons
 	if ((rc = opt_ref(c, res, "remoteVirtualNetwork", &p.remote_vnet_id, &p.remote_loc)) != 0)
 		return rc;
 	if (!p.remote_vnet_id) {
-		size_t mark = ns_ptr_key(c, "remoteVirtualNetwork");
+		size_t mark = ns_ptr_prop(c, res, "remoteVirtualNetwork");
 		rc = ns_pfail(c, NSGSIM_E_MISSING_FIELD, "a peering needs 'remoteVirtualNetwork'");
 		ns_ptr_pop(c, mark);
 		return rc;
@@ -824,7 +838,7 @@ static int parse_vnet(ns_pctx *c, const cJSON *res, const char *type)
 	size_t mark;
 	const cJSON *space = ns_prop(c, res, "addressSpace", &mark);
 	if (!space) {
-		mark = ns_ptr_key(c, "addressSpace");
+		mark = ns_ptr_prop(c, res, "addressSpace");
 		rc = ns_pfail(c, NSGSIM_E_MISSING_FIELD, "a virtual network needs 'addressSpace'");
 		ns_ptr_pop(c, mark);
 		return rc;

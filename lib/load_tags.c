@@ -75,8 +75,7 @@ static int parse_tag(ns_pctx *c, const cJSON *v, ns_psb *b)
 	size_t mark;
 	const cJSON *arr = ns_prop(c, v, "addressPrefixes", &mark);
 	if (!arr) {
-		mark = ns_ptr_key(c, "properties");
-		ns_ptr_key(c, "addressPrefixes");
+		mark = ns_ptr_prop(c, v, "addressPrefixes");
 		rc = ns_pfail(c, NSGSIM_E_MISSING_FIELD, "a service tag needs 'addressPrefixes'");
 		ns_ptr_pop(c, mark);
 		return rc;

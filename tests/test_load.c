@@ -1,0 +1,732 @@
+/* Loading and validation: every shape Azure hands people loads into the same
+ * model, and every kind of bad input is rejected with its code, the file,
+ * the JSON pointer and the resource. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "nsgsim.h"
+
+#define SUB     "/subscriptions/00000000-0000-0000-0000-000000000000"
+#define RG      SUB "/resourceGroups/rg/providers/Microsoft.Network"
+#define NSG_ID  RG "/networkSecurityGroups/nsg1"
+#define VNET_ID RG "/virtualNetworks/vnet1"
+
+/* An NSG in REST shape with one rule whose properties are given. */
+#define NSG_WITH_RULE(props)                                                                       \
+	"{\"id\": \"" NSG_ID "\", \"name\": \"nsg1\", \"type\": "                                  \
+	"\"Microsoft.Network/networkSecurityGroups\", \"properties\": {\"securityRules\": "        \
+	"[{\"name\": \"r1\", \"properties\": {" props "}}]}}"
+
+#define GOOD_RULE                                                                                  \
+	"\"protocol\": \"Tcp\", \"sourcePortRange\": \"*\", \"destinationPortRange\": \"443\", "   \
+	"\"sourceAddressPrefix\": \"*\", \"destinationAddressPrefix\": \"10.0.0.0/24\", "          \
+	"\"access\": \"Allow\", \"priority\": 100, \"direction\": \"Inbound\""
+
+typedef struct loaded {
+	int rc;
+	nsgsim_error err;
+	nsgsim_policy *policy;
+} loaded;
+
+/* Loads one env buffer (and optionally tags), compiles, and keeps the
+ * error of the first stage that failed. */
+static loaded load2(const char *env, const char *tags)
+{
+	loaded r = {0};
+	nsgsim_loader *l = nsgsim_loader_new();
+	assert_non_null(l);
+	r.rc = nsgsim_loader_add_env_buffer(l, "env.json", env, strlen(env), &r.err);
+	if (r.rc == 0 && tags)
+		r.rc = nsgsim_loader_add_service_tags_buffer(l, "tags.json", tags, strlen(tags),
+		                                             &r.err);
+	if (r.rc == 0)
+		r.rc = nsgsim_compile(l, &r.policy, &r.err);
+	nsgsim_loader_free(l);
+	return r;
+}
+
+static loaded load(const char *env)
+{
+	return load2(env, NULL);
+}
+
+static void expect_error(const char *env, int code, const char *pointer, const char *resource)
+{
+	loaded r = load(env);
+	if (r.rc != code) {
+		char buf[3000];
+		nsgsim_error_format(&r.err, buf, sizeof buf);
+		print_error("expected %s, got %s: %s\n", nsgsim_error_name(code),
+		            nsgsim_error_name(r.rc), buf);
+	}
+	assert_int_equal(r.rc, code);
+	assert_int_equal(r.err.code, code);
+	assert_string_equal(r.err.file, "env.json");
+	if (pointer)
+		assert_string_equal(r.err.pointer, pointer);
+	if (resource)
+		assert_string_equal(r.err.resource, resource);
+	assert_true(strlen(r.err.message) > 10);
+	assert_null(r.policy);
+}
+
+static void expect_ok(const char *env, nsgsim_stats *stats)
+{
+	loaded r = load(env);
+	if (r.rc != 0) {
+		char buf[3000];
+		nsgsim_error_format(&r.err, buf, sizeof buf);
+		print_error("unexpected error: %s\n", buf);
+	}
+	assert_int_equal(r.rc, 0);
+	if (stats)
+		nsgsim_policy_stats(r.policy, stats);
+	nsgsim_policy_free(r.policy);
+}
+
+/* ---- the error table ---------------------------------------------------------- */
+
+static void test_error_table(void **state)
+{
+	(void)state;
+	assert_string_equal(nsgsim_error_name(NSGSIM_E_NOMEM), "NSGSIM_E_NOMEM");
+	assert_string_equal(nsgsim_strerror(NSGSIM_E_HOST_BITS), "CIDR prefix has host bits set");
+	assert_null(nsgsim_error_name(-999));
+	assert_string_equal(nsgsim_strerror(-999), "unknown error code");
+	/* Every code from 0 down to INTERNAL has a name and a message. */
+	for (int c = 0; c >= NSGSIM_E_INTERNAL; c--) {
+		assert_non_null(nsgsim_error_name(c));
+		assert_string_not_equal(nsgsim_strerror(c), "unknown error code");
+	}
+}
+
+/* ---- shapes -------------------------------------------------------------------- */
+
+static void test_shapes_load_the_same(void **state)
+{
+	(void)state;
+	const char *single = NSG_WITH_RULE(GOOD_RULE);
+	char array[2048], list[2048], template_[2048];
+	snprintf(array, sizeof array, "[%s]", single);
+	snprintf(list, sizeof list, "{\"value\": [%s], \"nextLink\": null}", single);
+	snprintf(template_, sizeof template_,
+	         "{\"$schema\": \"x\", \"contentVersion\": \"1.0.0.0\", \"resources\": [%s]}",
+	         single);
+	const char *flattened =
+	        "{\"id\": \"" NSG_ID "\", \"name\": \"nsg1\", \"type\": "
+	        "\"Microsoft.Network/networkSecurityGroups\", \"securityRules\": [{\"name\": "
+	        "\"r1\", "
+	        "\"type\": \"Microsoft.Network/networkSecurityGroups/securityRules\", " GOOD_RULE
+	        ", \"sourcePortRanges\": [], \"destinationPortRanges\": [], "
+	        "\"sourceAddressPrefixes\": [], \"destinationAddressPrefixes\": []}]}";
+	const char *docs[] = {single, array, list, template_, flattened};
+	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+		nsgsim_stats s;
+		expect_ok(docs[i], &s);
+		assert_int_equal(s.nsgs, 1);
+		assert_int_equal(s.nsg_rules, 1 + 6); /* the rule and Azure's six defaults */
+	}
+}
+
+static void test_standalone_children(void **state)
+{
+	(void)state;
+	/* The rule as `az network nsg rule show` prints it, in a separate
+	 * resource, before its NSG; and the same rule nested too. */
+	const char *env = "[{\"id\": \"" NSG_ID "/securityRules/r2\", \"name\": \"r2\", \"type\": "
+	                  "\"Microsoft.Network/networkSecurityGroups/securityRules\", "
+	                  "\"properties\": {" GOOD_RULE "}}," NSG_WITH_RULE(GOOD_RULE) "]";
+	nsgsim_stats s;
+	/* r1 and r2 both have priority 100 inbound: a duplicate. */
+	expect_error(env, NSGSIM_E_DUP_PRIORITY, "/1/properties/securityRules/0",
+	             NSG_ID "/securityRules/r1");
+	const char *env2 = "[{\"id\": \"" NSG_ID "/securityRules/r1\", \"name\": \"r1\", "
+	                   "\"type\": \"Microsoft.Network/networkSecurityGroups/securityRules\", "
+	                   "\"properties\": {" GOOD_RULE "}}," NSG_WITH_RULE(GOOD_RULE) "]";
+	expect_ok(env2, &s); /* the same rule twice is one rule */
+	assert_int_equal(s.nsg_rules, 7);
+}
+
+static void test_same_id_different_content(void **state)
+{
+	(void)state;
+	const char *env = "[" NSG_WITH_RULE(GOOD_RULE) "," NSG_WITH_RULE(
+	        "\"protocol\": \"Udp\", \"sourcePortRange\": \"*\", \"destinationPortRange\": "
+	        "\"443\", \"sourceAddressPrefix\": \"*\", \"destinationAddressPrefix\": \"*\", "
+	        "\"access\": \"Allow\", \"priority\": 100, \"direction\": \"Inbound\"") "]";
+	expect_error(env, NSGSIM_E_DUPLICATE, "/1/properties/securityRules/0",
+	             NSG_ID "/securityRules/r1");
+}
+
+static void test_unknown_type_is_skipped_with_a_note(void **state)
+{
+	(void)state;
+	loaded r = load("[{\"id\": \"/x/vm1\", \"name\": \"vm1\", \"type\": "
+	                "\"Microsoft.Compute/virtualMachines\"}]");
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(nsgsim_policy_note_count(r.policy), 1);
+	nsgsim_note n;
+	assert_int_equal(nsgsim_policy_note(r.policy, 0, &n), 0);
+	assert_int_equal(n.kind, NSGSIM_NOTE_SKIPPED);
+	assert_non_null(strstr(n.message, "Microsoft.Compute/virtualMachines"));
+	assert_string_equal(n.pointer, "/0");
+	assert_int_equal(nsgsim_policy_note(r.policy, 1, &n), NSGSIM_E_INVALID_ARG);
+	nsgsim_policy_free(r.policy);
+}
+
+static void test_ids_compare_case_insensitively(void **state)
+{
+	(void)state;
+	/* The subnet refers to the NSG with different casing, as Azure's own
+	 * outputs often do (resourceGroups vs resourcegroups). */
+	const char *env = "[" NSG_WITH_RULE(
+	        GOOD_RULE) ", {\"id\": \"" VNET_ID "\", \"name\": \"vnet1\", "
+	                   "\"type\": \"Microsoft.Network/virtualNetworks\", \"properties\": "
+	                   "{\"addressSpace\": "
+	                   "{\"addressPrefixes\": [\"10.0.0.0/16\"]}, \"subnets\": [{\"name\": "
+	                   "\"s1\", "
+	                   "\"properties\": {\"addressPrefix\": \"10.0.1.0/24\", "
+	                   "\"networkSecurityGroup\": "
+	                   "{\"id\": "
+	                   "\"/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/"
+	                   "RG/"
+	                   "providers/microsoft.network/networksecuritygroups/NSG1\"}}}]}}]";
+	nsgsim_stats s;
+	expect_ok(env, &s);
+	assert_int_equal(s.subnets, 1);
+	assert_int_equal(s.vnets, 1);
+}
+
+/* ---- JSON syntax ---------------------------------------------------------------- */
+
+static void test_malformed_json_has_line_and_column(void **state)
+{
+	(void)state;
+	loaded r = load("[\n  {\"id\": \"x\",\n   \"name\" \"oops\"}\n]");
+	assert_int_equal(r.rc, NSGSIM_E_JSON);
+	assert_int_equal(r.err.line, 3);
+	assert_int_equal(r.err.column, 11);
+	assert_string_equal(r.err.file, "env.json");
+	assert_non_null(strstr(r.err.message, "line 3, column 11"));
+	r = load("{\"value\": []} trailing");
+	assert_int_equal(r.rc, NSGSIM_E_JSON);
+	assert_int_equal(r.err.line, 1);
+	assert_int_equal(r.err.column, 15);
+}
+
+static void test_document_shape(void **state)
+{
+	(void)state;
+	expect_error("42", NSGSIM_E_SHAPE, "", NULL);
+	expect_error("{\"name\": \"x\"}", NSGSIM_E_MISSING_FIELD, "/type", NULL);
+	expect_error("[{\"type\": \"Microsoft.Network/networkSecurityGroups\"}]",
+	             NSGSIM_E_MISSING_FIELD, "/0/id", NULL);
+}
+
+/* ---- NSG rules ------------------------------------------------------------------- */
+
+#define RULE_PTR "/properties/securityRules/0/properties"
+
+static void test_missing_required_field(void **state)
+{
+	(void)state;
+	expect_error(NSG_WITH_RULE("\"protocol\": \"Tcp\", \"sourcePortRange\": \"*\", "
+	                           "\"destinationPortRange\": \"443\", \"sourceAddressPrefix\": "
+	                           "\"*\", \"destinationAddressPrefix\": \"*\", \"priority\": 100, "
+	                           "\"direction\": \"Inbound\""),
+	             NSGSIM_E_MISSING_FIELD, RULE_PTR "/access", NSG_ID "/securityRules/r1");
+}
+
+static void test_nsg_priority_range(void **state)
+{
+	(void)state;
+	const char *lo = NSG_WITH_RULE(
+	        "\"protocol\": \"Tcp\", \"sourcePortRange\": \"*\", \"destinationPortRange\": "
+	        "\"443\", "
+	        "\"sourceAddressPrefix\": \"*\", \"destinationAddressPrefix\": \"*\", "
+	        "\"access\": \"Allow\", \"priority\": 99, \"direction\": \"Inbound\"");
+	const char *hi = NSG_WITH_RULE(
+	        "\"protocol\": \"Tcp\", \"sourcePortRange\": \"*\", \"destinationPortRange\": "
+	        "\"443\", "
+	        "\"sourceAddressPrefix\": \"*\", \"destinationAddressPrefix\": \"*\", "
+	        "\"access\": \"Allow\", \"priority\": 4097, \"direction\": \"Inbound\"");
+	expect_error(lo, NSGSIM_E_PRIORITY_RANGE, RULE_PTR "/priority", NSG_ID "/securityRules/r1");
+	expect_error(hi, NSGSIM_E_PRIORITY_RANGE, RULE_PTR "/priority", NSG_ID "/securityRules/r1");
+	const char *big = NSG_WITH_RULE(
+	        "\"protocol\": \"Tcp\", \"sourcePortRange\": \"*\", \"destinationPortRange\": "
+	        "\"443\", "
+	        "\"sourceAddressPrefix\": \"*\", \"destinationAddressPrefix\": \"*\", "
+	        "\"access\": \"Allow\", \"priority\": 2147483648, \"direction\": \"Inbound\"");
+	expect_error(big, NSGSIM_E_PRIORITY_RANGE, RULE_PTR "/priority", NULL);
+	const char *frac = NSG_WITH_RULE(
+	        "\"protocol\": \"Tcp\", \"sourcePortRange\": \"*\", \"destinationPortRange\": "
+	        "\"443\", "
+	        "\"sourceAddressPrefix\": \"*\", \"destinationAddressPrefix\": \"*\", "
+	        "\"access\": \"Allow\", \"priority\": 100.5, \"direction\": \"Inbound\"");
+	expect_error(frac, NSGSIM_E_SHAPE, RULE_PTR "/priority", NULL);
+}
+
+#define TWO_RULES(dir2)                                                                            \
+	"{\"id\": \"" NSG_ID "\", \"name\": \"nsg1\", \"type\": "                                  \
+	"\"Microsoft.Network/networkSecurityGroups\", \"properties\": {\"securityRules\": "        \
+	"[{\"name\": \"a\", \"properties\": {" GOOD_RULE "}}, {\"name\": \"b\", \"properties\": "  \
+	"{\"protocol\": \"Udp\", \"sourcePortRange\": \"*\", \"destinationPortRange\": \"53\", "   \
+	"\"sourceAddressPrefix\": \"*\", \"destinationAddressPrefix\": \"*\", \"access\": "        \
+	"\"Deny\", \"priority\": 100, \"direction\": \"" dir2 "\"}}]}}"
+
+static void test_nsg_duplicate_priority(void **state)
+{
+	(void)state;
+	expect_error(TWO_RULES("Inbound"), NSGSIM_E_DUP_PRIORITY, "/properties/securityRules/1",
+	             NSG_ID "/securityRules/b");
+	/* Uniqueness is per direction (SEMANTICS.md T25). */
+	expect_ok(TWO_RULES("Outbound"), NULL);
+}
+
+static void test_address_side_exactly_one(void **state)
+{
+	(void)state;
+	expect_error(NSG_WITH_RULE("\"protocol\": \"Tcp\", \"sourcePortRange\": \"*\", "
+	                           "\"destinationPortRange\": \"443\", \"sourceAddressPrefix\": "
+	                           "\"*\", \"access\": \"Allow\", \"priority\": 100, "
+	                           "\"direction\": \"Inbound\""),
+	             NSGSIM_E_ADDRESS_SIDE, RULE_PTR "/destinationAddressPrefix", NULL);
+	expect_error(
+	        NSG_WITH_RULE("\"protocol\": \"Tcp\", \"sourcePortRange\": \"*\", "
+	                      "\"destinationPortRange\": \"443\", \"sourceAddressPrefix\": \"*\", "
+	                      "\"destinationAddressPrefix\": \"10.0.0.4\", "
+	                      "\"destinationApplicationSecurityGroups\": [{\"id\": \"" RG
+	                      "/applicationSecurityGroups/asg1\"}], \"access\": \"Allow\", "
+	                      "\"priority\": 100, \"direction\": \"Inbound\""),
+	        NSGSIM_E_ADDRESS_SIDE, RULE_PTR "/destinationAddressPrefix", NULL);
+}
+
+static void test_tag_or_star_in_plural(void **state)
+{
+	(void)state;
+	expect_error(NSG_WITH_RULE("\"protocol\": \"Tcp\", \"sourcePortRange\": \"*\", "
+	                           "\"destinationPortRange\": \"443\", \"sourceAddressPrefixes\": "
+	                           "[\"10.0.0.0/24\", \"VirtualNetwork\"], "
+	                           "\"destinationAddressPrefix\": \"*\", \"access\": \"Allow\", "
+	                           "\"priority\": 100, \"direction\": \"Inbound\""),
+	             NSGSIM_E_TAG_IN_PREFIXES, RULE_PTR "/sourceAddressPrefixes/1", NULL);
+	expect_error(NSG_WITH_RULE("\"protocol\": \"Tcp\", \"sourcePortRange\": \"*\", "
+	                           "\"destinationPortRange\": \"443\", \"sourceAddressPrefix\": "
+	                           "\"*\", \"destinationAddressPrefixes\": [\"*\"], "
+	                           "\"access\": \"Allow\", \"priority\": 100, "
+	                           "\"direction\": \"Inbound\""),
+	             NSGSIM_E_TAG_IN_PREFIXES, RULE_PTR "/destinationAddressPrefixes/0", NULL);
+}
+
+#define RULE_WITH_DST(dst)                                                                         \
+	NSG_WITH_RULE(                                                                             \
+	        "\"protocol\": \"Tcp\", \"sourcePortRange\": \"*\", \"destinationPortRange\": "    \
+	        "\"443\", \"sourceAddressPrefix\": \"*\", \"destinationAddressPrefix\": \"" dst    \
+	        "\", \"access\": \"Allow\", \"priority\": 100, \"direction\": \"Inbound\"")
+
+static void test_malformed_prefixes(void **state)
+{
+	(void)state;
+	const char *bad[] = {RULE_WITH_DST("10.1/16"),      RULE_WITH_DST("10.0.0.256"),
+	                     RULE_WITH_DST("10.0.0.0/33"),  RULE_WITH_DST("2001:db8::/129"),
+	                     RULE_WITH_DST("fe80::1%eth0"), RULE_WITH_DST("10.0.0.0/")};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		expect_error(bad[i], NSGSIM_E_BAD_PREFIX, RULE_PTR "/destinationAddressPrefix",
+		             NSG_ID "/securityRules/r1");
+}
+
+static void test_host_bits_name_the_network(void **state)
+{
+	(void)state;
+	loaded r = load(RULE_WITH_DST("10.0.0.1/16"));
+	assert_int_equal(r.rc, NSGSIM_E_HOST_BITS);
+	assert_string_equal(r.err.pointer, RULE_PTR "/destinationAddressPrefix");
+	assert_non_null(strstr(r.err.message, "10.0.0.0/16"));
+	r = load(RULE_WITH_DST("2001:db8::1/32"));
+	assert_int_equal(r.rc, NSGSIM_E_HOST_BITS);
+	assert_non_null(strstr(r.err.message, "2001:db8::/32"));
+	expect_ok(RULE_WITH_DST("2001:db8::/32"), NULL);
+	expect_ok(RULE_WITH_DST("10.0.0.1"), NULL);
+}
+
+#define RULE_WITH_DPORT(port)                                                                      \
+	NSG_WITH_RULE(                                                                             \
+	        "\"protocol\": \"Tcp\", \"sourcePortRange\": \"*\", \"destinationPortRanges\": "   \
+	        "[\"80\", \"" port "\"], \"sourceAddressPrefix\": \"*\", "                         \
+	        "\"destinationAddressPrefix\": \"*\", \"access\": \"Allow\", \"priority\": "       \
+	        "100, \"direction\": \"Inbound\"")
+
+static void test_malformed_ports(void **state)
+{
+	(void)state;
+	const char *bad[] = {RULE_WITH_DPORT("any"),       RULE_WITH_DPORT("65536"),
+	                     RULE_WITH_DPORT("-1"),        RULE_WITH_DPORT("80-"),
+	                     RULE_WITH_DPORT("2000-1000"), RULE_WITH_DPORT("")};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		expect_error(bad[i], NSGSIM_E_BAD_PORT, RULE_PTR "/destinationPortRanges/1", NULL);
+	loaded r = load(RULE_WITH_DPORT("2000-1000"));
+	assert_non_null(strstr(r.err.message, "reversed"));
+	assert_non_null(strstr(r.err.message, "1000-2000"));
+}
+
+static void test_unknown_enums(void **state)
+{
+	(void)state;
+	expect_error(
+	        NSG_WITH_RULE("\"protocol\": \"Gre\", \"sourcePortRange\": \"*\", "
+	                      "\"destinationPortRange\": \"*\", \"sourceAddressPrefix\": \"*\", "
+	                      "\"destinationAddressPrefix\": \"*\", \"access\": \"Allow\", "
+	                      "\"priority\": 100, \"direction\": \"Inbound\""),
+	        NSGSIM_E_BAD_PROTOCOL, RULE_PTR "/protocol", NULL);
+	expect_error(
+	        NSG_WITH_RULE("\"protocol\": \"Tcp\", \"sourcePortRange\": \"*\", "
+	                      "\"destinationPortRange\": \"*\", \"sourceAddressPrefix\": \"*\", "
+	                      "\"destinationAddressPrefix\": \"*\", \"access\": \"AlwaysAllow\", "
+	                      "\"priority\": 100, \"direction\": \"Inbound\""),
+	        NSGSIM_E_BAD_ACCESS, RULE_PTR "/access", NULL);
+	expect_error(
+	        NSG_WITH_RULE("\"protocol\": \"Tcp\", \"sourcePortRange\": \"*\", "
+	                      "\"destinationPortRange\": \"*\", \"sourceAddressPrefix\": \"*\", "
+	                      "\"destinationAddressPrefix\": \"*\", \"access\": \"Allow\", "
+	                      "\"priority\": 100, \"direction\": \"Sideways\""),
+	        NSGSIM_E_BAD_DIRECTION, RULE_PTR "/direction", NULL);
+	/* Enum values compare case-insensitively, as templates write them. */
+	expect_ok(
+	        NSG_WITH_RULE("\"protocol\": \"TCP\", \"sourcePortRange\": \"*\", "
+	                      "\"destinationPortRange\": \"*\", \"sourceAddressPrefix\": \"*\", "
+	                      "\"destinationAddressPrefix\": \"INTERNET\", \"access\": \"allow\", "
+	                      "\"priority\": 100, \"direction\": \"outbound\""),
+	        NULL);
+}
+
+static void test_unknown_service_tag(void **state)
+{
+	(void)state;
+	expect_error(RULE_WITH_DST("Storage.WestEurope"), NSGSIM_E_UNKNOWN_TAG,
+	             RULE_PTR "/destinationAddressPrefix", NSG_ID "/securityRules/r1");
+	loaded r = load(RULE_WITH_DST("VIRTUAL_NETWORK"));
+	assert_int_equal(r.rc, NSGSIM_E_UNKNOWN_TAG);
+	assert_non_null(strstr(r.err.message, "classic"));
+	const char *tags = "{\"changeNumber\": 1, \"cloud\": \"Public\", \"values\": [{\"name\": "
+	                   "\"Storage.WestEurope\", \"id\": \"Storage.WestEurope\", "
+	                   "\"properties\": {\"region\": \"westeurope\", \"addressPrefixes\": "
+	                   "[\"20.38.108.0/23\"], \"networkFeatures\": [\"NSG\"]}}]}";
+	r = load2(RULE_WITH_DST("storage.westeurope"), tags);
+	assert_int_equal(r.rc, 0);
+	nsgsim_policy_free(r.policy);
+}
+
+static void test_unevaluated_expression(void **state)
+{
+	(void)state;
+	expect_error("{\"resources\": [{\"type\": \"Microsoft.Network/networkSecurityGroups\", "
+	             "\"name\": \"[parameters('nsgName')]\", \"location\": \"x\"}]}",
+	             NSGSIM_E_UNEVALUATED, "/resources/0/name", NULL);
+	loaded r = load(RULE_WITH_DST("[variables('subnet')]"));
+	assert_int_equal(r.rc, NSGSIM_E_UNEVALUATED);
+	assert_non_null(strstr(r.err.message, "[variables('subnet')]"));
+	/* "[[" escapes a literal bracket: not an expression (and no address). */
+	r = load(RULE_WITH_DST("[[x]"));
+	assert_int_equal(r.rc, NSGSIM_E_UNKNOWN_TAG);
+}
+
+/* ---- references and ASGs ----------------------------------------------------------- */
+
+#define VNET_WITH_SUBNET(nsg_ref)                                                                  \
+	"{\"id\": \"" VNET_ID "\", \"name\": \"vnet1\", \"type\": "                                \
+	"\"Microsoft.Network/virtualNetworks\", \"properties\": {\"addressSpace\": "               \
+	"{\"addressPrefixes\": [\"10.0.0.0/16\"]}, \"subnets\": [{\"name\": \"s1\", "              \
+	"\"properties\": {\"addressPrefix\": \"10.0.1.0/24\"" nsg_ref "}}]}}"
+
+static void test_dangling_reference(void **state)
+{
+	(void)state;
+	expect_error(VNET_WITH_SUBNET(", \"networkSecurityGroup\": {\"id\": \"" RG
+	                              "/networkSecurityGroups/missing\"}"),
+	             NSGSIM_E_DANGLING_REF,
+	             "/properties/subnets/0/properties/networkSecurityGroup/id",
+	             VNET_ID "/subnets/s1");
+	expect_error("{\"id\": \"" RG "/networkInterfaces/nic1\", \"name\": \"nic1\", \"type\": "
+	             "\"Microsoft.Network/networkInterfaces\", \"properties\": "
+	             "{\"ipConfigurations\": [{\"name\": \"ip1\", \"properties\": "
+	             "{\"privateIPAddress\": \"10.0.1.4\", \"subnet\": {\"id\": \"" VNET_ID
+	             "/subnets/nope\"}}}]}}",
+	             NSGSIM_E_DANGLING_REF, "/properties/ipConfigurations/0/properties/subnet/id",
+	             RG "/networkInterfaces/nic1");
+}
+
+#define NIC(name, subnet_id, ip, asg)                                                              \
+	"{\"id\": \"" RG "/networkInterfaces/" name "\", \"name\": \"" name "\", \"type\": "       \
+	"\"Microsoft.Network/networkInterfaces\", \"properties\": {\"ipConfigurations\": "         \
+	"[{\"name\": \"ip1\", \"properties\": {\"privateIPAddress\": \"" ip "\", \"subnet\": "     \
+	"{\"id\": \"" subnet_id "\"}, \"applicationSecurityGroups\": [{\"id\": \"" RG              \
+	"/applicationSecurityGroups/" asg "\"}]}}]}}"
+
+#define ASG(name)                                                                                  \
+	"{\"id\": \"" RG "/applicationSecurityGroups/" name "\", \"name\": \"" name "\", "         \
+	"\"type\": \"Microsoft.Network/applicationSecurityGroups\"}"
+
+#define VNET2                                                                                      \
+	"{\"id\": \"" RG "/virtualNetworks/vnet2\", \"name\": \"vnet2\", \"type\": "               \
+	"\"Microsoft.Network/virtualNetworks\", \"properties\": {\"addressSpace\": "               \
+	"{\"addressPrefixes\": [\"10.1.0.0/16\"]}, \"subnets\": [{\"name\": \"s1\", "              \
+	"\"properties\": {\"addressPrefix\": \"10.1.1.0/24\"}}]}}"
+
+static void test_asg_members_in_two_vnets(void **state)
+{
+	(void)state;
+	expect_error("[" VNET_WITH_SUBNET("") "," VNET2 "," ASG("asg1") "," NIC(
+	                     "nic1", VNET_ID "/subnets/s1", "10.0.1.4",
+	                     "asg1") "," NIC("nic2", RG "/virtualNetworks/vnet2/subnets/s1",
+	                                     "10.1.1.4", "asg1") "]",
+	             NSGSIM_E_ASG_VNETS,
+	             "/4/properties/ipConfigurations/0/properties/applicationSecurityGroups/0/id",
+	             RG "/networkInterfaces/nic2");
+	nsgsim_stats s;
+	expect_ok("[" VNET_WITH_SUBNET("") "," ASG("asg1") "," NIC("nic1", VNET_ID "/subnets/s1",
+	                                                           "10.0.1.4", "asg1") "]",
+	          &s);
+	assert_int_equal(s.asgs, 1);
+	assert_int_equal(s.nics, 1);
+	expect_error("[" VNET_WITH_SUBNET("") "," NIC("nic1", VNET_ID "/subnets/s1", "10.0.1.4",
+	                                              "nope") "]",
+	             NSGSIM_E_DANGLING_REF, NULL, NULL);
+}
+
+/* ---- AVNM ---------------------------------------------------------------------------- */
+
+#define NM   RG "/networkManagers/nm1"
+#define COLL NM "/securityAdminConfigurations/cfg/ruleCollections/rc1"
+#define AVNM_BASE                                                                                  \
+	"{\"id\": \"" NM                                                                           \
+	"\", \"name\": \"nm1\", \"type\": \"Microsoft.Network/networkManagers\", "                 \
+	"\"properties\": {\"networkManagerScopes\": {\"subscriptions\": [\"" SUB "\"]}}},"         \
+	"{\"id\": \"" NM "/networkGroups/g1\", \"name\": \"g1\", \"type\": "                       \
+	"\"Microsoft.Network/networkManagers/networkGroups\", \"properties\": {}},"                \
+	"{\"id\": \"" NM "/securityAdminConfigurations/cfg\", \"name\": \"cfg\", \"type\": "       \
+	"\"Microsoft.Network/networkManagers/securityAdminConfigurations\", \"properties\": {}},"  \
+	"{\"id\": \"" COLL "\", \"name\": \"rc1\", \"type\": "                                     \
+	"\"Microsoft.Network/networkManagers/securityAdminConfigurations/ruleCollections\", "      \
+	"\"properties\": {\"appliesToGroups\": [{\"networkGroupId\": \"" NM                        \
+	"/networkGroups/g1\"}]}}"
+
+#define ADMIN_RULE(name, props)                                                                    \
+	"{\"id\": \"" COLL "/rules/" name "\", \"name\": \"" name "\", \"kind\": \"Custom\", "     \
+	"\"type\": "                                                                               \
+	"\"Microsoft.Network/networkManagers/securityAdminConfigurations/ruleCollections/"         \
+	"rules\", "                                                                                \
+	"\"properties\": {" props "}}"
+
+#define ADMIN_PROPS(prio)                                                                          \
+	"\"protocol\": \"Tcp\", \"sources\": [{\"addressPrefixType\": \"ServiceTag\", "            \
+	"\"addressPrefix\": \"Internet\"}], \"destinations\": [{\"addressPrefixType\": "           \
+	"\"IPPrefix\", \"addressPrefix\": \"*\"}], \"destinationPortRanges\": [\"22\"], "          \
+	"\"access\": \"Deny\", \"priority\": " prio ", \"direction\": \"Inbound\""
+
+static void test_admin_rules(void **state)
+{
+	(void)state;
+	nsgsim_stats s;
+	expect_ok("[" AVNM_BASE "," ADMIN_RULE("deny22", ADMIN_PROPS("1")) "]", &s);
+	assert_int_equal(s.admin_rules, 1);
+	assert_int_equal(s.network_managers, 1);
+	expect_error("[" AVNM_BASE "," ADMIN_RULE("deny22", ADMIN_PROPS("0")) "]",
+	             NSGSIM_E_PRIORITY_RANGE, "/4/properties/priority", COLL "/rules/deny22");
+	expect_error("[" AVNM_BASE "," ADMIN_RULE("deny22", ADMIN_PROPS("4097")) "]",
+	             NSGSIM_E_PRIORITY_RANGE, "/4/properties/priority", NULL);
+	expect_error("[" AVNM_BASE "," ADMIN_RULE("a", ADMIN_PROPS("10")) "," ADMIN_RULE(
+	                     "b", ADMIN_PROPS("10")) "]",
+	             NSGSIM_E_DUP_PRIORITY, "/5", COLL "/rules/b");
+	expect_error("[" AVNM_BASE ",{\"id\": \"" COLL
+	             "/rules/d\", \"name\": \"d\", \"kind\": \"Default\", "
+	             "\"type\": \"Microsoft.Network/networkManagers/securityAdminConfigurations/"
+	             "ruleCollections/rules\", \"properties\": {\"flag\": \"AllowVnet\"}}]",
+	             NSGSIM_E_UNSUPPORTED, "/4/kind", NULL);
+	expect_error("[" AVNM_BASE
+	             "," ADMIN_RULE("x", "\"protocol\": \"Tcp\", \"access\": \"Deny\", "
+	                                 "\"priority\": 5, \"direction\": \"Inbound\", "
+	                                 "\"sources\": [{\"addressPrefixType\": "
+	                                 "\"ServiceTag\", \"addressPrefix\": "
+	                                 "\"AzurePlatformDNS\"}]") "]",
+	             NSGSIM_E_UNSUPPORTED, "/4/properties/sources/0/addressPrefix", NULL);
+	/* A rule collection naming a group that is not in the input. */
+	expect_error("[{\"id\": \"" COLL "\", \"name\": \"rc1\", \"type\": "
+	             "\"Microsoft.Network/networkManagers/securityAdminConfigurations/"
+	             "ruleCollections\", \"properties\": {\"appliesToGroups\": []}}]",
+	             NSGSIM_E_DANGLING_REF, "/0", COLL);
+}
+
+/* ---- limits are warnings, not errors --------------------------------------------------- */
+
+static void test_limits_warn(void **state)
+{
+	(void)state;
+	char *doc = malloc(1 << 20);
+	assert_non_null(doc);
+	size_t n = (size_t)snprintf(doc, 1 << 20,
+	                            "{\"id\": \"" NSG_ID "\", \"name\": \"nsg1\", \"type\": "
+	                            "\"Microsoft.Network/networkSecurityGroups\", "
+	                            "\"properties\": {\"securityRules\": [");
+	for (int i = 0; i < 1001; i++)
+		n += (size_t)snprintf(
+		        doc + n, (1 << 20) - n,
+		        "%s{\"name\": \"r%d\", \"properties\": {\"protocol\": \"Tcp\", "
+		        "\"sourcePortRange\": \"*\", \"destinationPortRange\": \"%d\", "
+		        "\"sourceAddressPrefix\": \"*\", \"destinationAddressPrefix\": "
+		        "\"*\", \"access\": \"Allow\", \"priority\": %d, \"direction\": "
+		        "\"%s\"}}",
+		        i ? "," : "", i, i, 100 + i % 3000,
+		        i < 3000 && i >= 1000 ? "Outbound" : "Inbound");
+	snprintf(doc + n, (1 << 20) - n, "]}}");
+	loaded r = load(doc);
+	free(doc);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(nsgsim_policy_note_count(r.policy), 1);
+	nsgsim_note note;
+	nsgsim_policy_note(r.policy, 0, &note);
+	assert_int_equal(note.kind, NSGSIM_NOTE_LIMIT);
+	assert_non_null(strstr(note.message, "1,000"));
+	nsgsim_policy_free(r.policy);
+}
+
+/* ---- the loader keeps what it had when a file fails ------------------------------------- */
+
+static void test_failed_file_rolls_back(void **state)
+{
+	(void)state;
+	nsgsim_loader *l = nsgsim_loader_new();
+	nsgsim_error err;
+	const char *good = NSG_WITH_RULE(GOOD_RULE);
+	const char *bad =
+	        "[" VNET_WITH_SUBNET("") ", {\"type\": \"Microsoft.Network/"
+	                                 "virtualNetworks\", \"name\": \"v\", \"properties\": {}}]";
+	assert_int_equal(nsgsim_loader_add_env_buffer(l, "good.json", good, strlen(good), &err), 0);
+	assert_int_equal(nsgsim_loader_add_env_buffer(l, "bad.json", bad, strlen(bad), &err),
+	                 NSGSIM_E_MISSING_FIELD);
+	assert_string_equal(err.file, "bad.json");
+	assert_string_equal(err.pointer, "/1/properties/addressSpace");
+	nsgsim_policy *p = NULL;
+	assert_int_equal(nsgsim_compile(l, &p, &err), 0);
+	nsgsim_stats s;
+	nsgsim_policy_stats(p, &s);
+	assert_int_equal(s.vnets, 0); /* the good VNet of the bad file is gone too */
+	assert_int_equal(s.nsgs, 1);
+	nsgsim_policy_free(p);
+	nsgsim_loader_free(l);
+}
+
+static void test_env_directory_and_io_errors(void **state)
+{
+	(void)state;
+	nsgsim_loader *l = nsgsim_loader_new();
+	nsgsim_error err;
+	assert_int_equal(nsgsim_loader_add_env(l, "fixtures/example/env", &err), 0);
+	assert_int_equal(
+	        nsgsim_loader_add_service_tags(
+	                l, "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json", &err),
+	        0);
+	assert_int_equal(nsgsim_loader_add_env(l, "/nonexistent/x.json", &err), NSGSIM_E_IO);
+	assert_string_equal(err.file, "/nonexistent/x.json");
+	nsgsim_policy *p = NULL;
+	assert_int_equal(nsgsim_compile(l, &p, &err), 0);
+	nsgsim_stats s;
+	nsgsim_policy_stats(p, &s);
+	assert_true(s.vnets == 3 && s.nics >= 5 && s.admin_rules >= 4);
+	nsgsim_policy_free(p);
+	nsgsim_loader_free(l);
+	nsgsim_policy_free(NULL);
+	nsgsim_loader_free(NULL);
+}
+
+/* fixtures/semantics/invalid: one file per invalid-input trap (T1, T9, T10). */
+static void test_invalid_fixtures(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *file;
+		int code;
+		const char *pointer;
+	} cases[] = {
+	        {"t1_nsg_priority_99.json", NSGSIM_E_PRIORITY_RANGE,
+	         "/0/properties/securityRules/1/properties/priority"},
+	        {"t1_nsg_priority_4097.json", NSGSIM_E_PRIORITY_RANGE,
+	         "/0/properties/securityRules/1/properties/priority"},
+	        {"t1_admin_priority_0.json", NSGSIM_E_PRIORITY_RANGE, "/4/properties/priority"},
+	        {"t1_admin_priority_4097.json", NSGSIM_E_PRIORITY_RANGE, "/4/properties/priority"},
+	        {"t1_nsg_duplicate_priority_same_direction.json", NSGSIM_E_DUP_PRIORITY,
+	         "/0/properties/securityRules/1"},
+	        {"valid_same_priority_other_direction.json", 0, ""},
+	        {"t9_service_tag_in_source_prefixes.json", NSGSIM_E_TAG_IN_PREFIXES,
+	         "/0/properties/securityRules/0/properties/sourceAddressPrefixes/1"},
+	        {"t9_star_in_destination_prefixes.json", NSGSIM_E_TAG_IN_PREFIXES,
+	         "/0/properties/securityRules/0/properties/destinationAddressPrefixes/1"},
+	        {"t9_asg_and_prefix_same_side.json", NSGSIM_E_ADDRESS_SIDE,
+	         "/1/properties/securityRules/0/properties/sourceAddressPrefix"},
+	        {"t10_asg_members_two_vnets.json", NSGSIM_E_ASG_VNETS,
+	         "/4/properties/ipConfigurations/0/properties/applicationSecurityGroups/0/id"},
+	        {"t10_asg_rule_source_dest_different_vnets.json", NSGSIM_E_ASG_VNETS,
+	         "/6/properties/securityRules/0/properties/destinationApplicationSecurityGroups/0/"
+	         "id"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char path[256];
+		snprintf(path, sizeof path, "fixtures/semantics/invalid/%s", cases[i].file);
+		nsgsim_loader *l = nsgsim_loader_new();
+		nsgsim_error err = {0};
+		nsgsim_policy *p = NULL;
+		int rc = nsgsim_loader_add_env(l, path, &err);
+		if (rc == 0)
+			rc = nsgsim_compile(l, &p, &err);
+		if (rc != cases[i].code)
+			print_error("%s: expected %d, got %d (%s)\n", path, cases[i].code, rc,
+			            err.message);
+		assert_int_equal(rc, cases[i].code);
+		if (rc != 0) {
+			assert_string_equal(err.file, path);
+			assert_string_equal(err.pointer, cases[i].pointer);
+			assert_true(err.resource[0] != '\0');
+		}
+		nsgsim_policy_free(p);
+		nsgsim_loader_free(l);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_error_table),
+	        cmocka_unit_test(test_shapes_load_the_same),
+	        cmocka_unit_test(test_standalone_children),
+	        cmocka_unit_test(test_same_id_different_content),
+	        cmocka_unit_test(test_unknown_type_is_skipped_with_a_note),
+	        cmocka_unit_test(test_ids_compare_case_insensitively),
+	        cmocka_unit_test(test_malformed_json_has_line_and_column),
+	        cmocka_unit_test(test_document_shape),
+	        cmocka_unit_test(test_missing_required_field),
+	        cmocka_unit_test(test_nsg_priority_range),
+	        cmocka_unit_test(test_nsg_duplicate_priority),
+	        cmocka_unit_test(test_address_side_exactly_one),
+	        cmocka_unit_test(test_tag_or_star_in_plural),
+	        cmocka_unit_test(test_malformed_prefixes),
+	        cmocka_unit_test(test_host_bits_name_the_network),
+	        cmocka_unit_test(test_malformed_ports),
+	        cmocka_unit_test(test_unknown_enums),
+	        cmocka_unit_test(test_unknown_service_tag),
+	        cmocka_unit_test(test_unevaluated_expression),
+	        cmocka_unit_test(test_dangling_reference),
+	        cmocka_unit_test(test_asg_members_in_two_vnets),
+	        cmocka_unit_test(test_admin_rules),
+	        cmocka_unit_test(test_limits_warn),
+	        cmocka_unit_test(test_failed_file_rolls_back),
+	        cmocka_unit_test(test_env_directory_and_io_errors),
+	        cmocka_unit_test(test_invalid_fixtures),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
