@@ -32,7 +32,8 @@ typedef struct options {
 	int n_envs;
 	const char *tags;
 	const char *format;
-	bool quiet;
+	bool quiet, json, verbose;
+	const char *at, *direction;
 	const char *args[8];
 	int n_args;
 } options;
@@ -59,6 +60,14 @@ static int parse_options(int argc, char **argv, options *o)
 			o->tags = argv[++i];
 		} else if (strcmp(a, "--format") == 0 && has_value) {
 			o->format = argv[++i];
+		} else if (strcmp(a, "--at") == 0 && has_value) {
+			o->at = argv[++i];
+		} else if (strcmp(a, "--direction") == 0 && has_value) {
+			o->direction = argv[++i];
+		} else if (strcmp(a, "--json") == 0) {
+			o->json = true;
+		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+			o->verbose = true;
 		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
 			o->quiet = true;
 		} else if (a[0] == '-' && a[1] != '\0') {
@@ -163,6 +172,70 @@ static int cmd_effective(int argc, char **argv)
 	return rc == 0 ? 0 : EXIT_USAGE;
 }
 
+/* The positional arguments as one flow text ("tcp 10.0.0.4 10.0.1.5:443"). */
+static int flow_from_args(const options *o, nsgsim_flow *flow)
+{
+	char text[512] = "";
+	size_t used = 0;
+	for (int i = 0; i < o->n_args; i++) {
+		int k = snprintf(text + used, sizeof text - used, "%s%s", i ? " " : "", o->args[i]);
+		if (k < 0 || (size_t)k >= sizeof text - used)
+			return usage_error("the flow is too long%s", "");
+		used += (size_t)k;
+	}
+	nsgsim_error err = {0};
+	if (nsgsim_flow_parse(text, flow, &err) != 0) {
+		fprintf(stderr, "nsgsim: error: %s [%s]\n", err.message,
+		        nsgsim_error_name(err.code));
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int cmd_eval(int argc, char **argv)
+{
+	options o;
+	int rc = parse_options(argc, argv, &o);
+	if (rc != 0)
+		return rc;
+	if (o.n_args != 3 && o.n_args != 1)
+		return usage_error("eval needs PROTO SRC[:PORT] DST[:PORT]%s", "");
+	int direction = 0;
+	if ((o.at == NULL) != (o.direction == NULL))
+		return usage_error("--at and --direction go together%s", "");
+	if (o.direction && strcmp(o.direction, "inbound") == 0)
+		direction = NSGSIM_INBOUND;
+	else if (o.direction && strcmp(o.direction, "outbound") == 0)
+		direction = NSGSIM_OUTBOUND;
+	else if (o.direction)
+		return usage_error("--direction must be inbound or outbound, not '%s'",
+		                   o.direction);
+	nsgsim_flow flow;
+	if ((rc = flow_from_args(&o, &flow)) != 0)
+		return rc;
+	nsgsim_policy *p = load_policy(&o);
+	if (!p)
+		return EXIT_USAGE;
+	nsgsim_error err = {0};
+	nsgsim_result res;
+	rc = o.at ? nsgsim_eval_at(p, &flow, o.at, direction, &res, &err)
+	          : nsgsim_eval(p, &flow, &res, &err);
+	char *text = NULL;
+	if (rc == 0)
+		rc = nsgsim_result_render(p, &flow, &res,
+		                          o.json ? NSGSIM_FORMAT_JSON : NSGSIM_FORMAT_TABLE,
+		                          o.verbose, &text, &err);
+	if (rc == 0)
+		fputs(text, stdout);
+	else
+		print_error(&err);
+	nsgsim_free(text);
+	nsgsim_policy_free(p);
+	if (rc != 0)
+		return EXIT_USAGE;
+	return res.verdict == NSGSIM_ALLOW ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
@@ -172,6 +245,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "effective") == 0)
 		return cmd_effective(argc - 2, argv + 2);
+	if (strcmp(argv[1], "eval") == 0)
+		return cmd_eval(argc - 2, argv + 2);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("nsgsim %s\n", nsgsim_version());
 		return 0;

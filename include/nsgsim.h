@@ -178,6 +178,210 @@ NSGSIM_EXPORT int nsgsim_effective(const nsgsim_policy *policy, const char *nic,
 
 NSGSIM_EXPORT void nsgsim_free(void *ptr);
 
+/* ---- flows -------------------------------------------------------------- */
+
+/* IANA protocol numbers. */
+typedef enum nsgsim_protocol {
+	NSGSIM_PROTO_ICMP = 1,
+	NSGSIM_PROTO_TCP = 6,
+	NSGSIM_PROTO_UDP = 17,
+	NSGSIM_PROTO_ESP = 50,
+	NSGSIM_PROTO_AH = 51,
+} nsgsim_protocol;
+
+typedef struct nsgsim_ip {
+	int family;        /* 4 or 6 */
+	uint8_t bytes[16]; /* network order; IPv4 uses the first 4 */
+} nsgsim_ip;
+
+#define NSGSIM_PORT_ANY (-1)
+
+typedef struct nsgsim_flow {
+	int protocol; /* nsgsim_protocol */
+	nsgsim_ip src, dst;
+	int src_port; /* 0-65535, or NSGSIM_PORT_ANY: every source port */
+	int dst_port; /* 0-65535; NSGSIM_PORT_ANY for ICMP, ESP and AH */
+} nsgsim_flow;
+
+/* Parses "PROTO SRC[:PORT] DST[:PORT]", e.g. "tcp 10.0.1.4:50000 10.0.2.5:443",
+ * "udp [2001:db8::1]:5000 [2001:db8::2]:53", "icmp 10.0.0.4 10.0.0.5".
+ * PROTO is tcp, udp, icmp, esp or ah in any case; TCP and UDP need a
+ * destination port; a missing source port means every source port. */
+NSGSIM_EXPORT int nsgsim_flow_parse(const char *text, nsgsim_flow *out, nsgsim_error *err);
+
+/* ---- evaluation ---------------------------------------------------------- */
+
+typedef enum nsgsim_verdict { NSGSIM_ALLOW = 1, NSGSIM_DENY = 2 } nsgsim_verdict;
+typedef enum nsgsim_access {
+	NSGSIM_ACCESS_ALLOW = 1,
+	NSGSIM_ACCESS_DENY = 2,
+	NSGSIM_ACCESS_ALWAYS_ALLOW = 3,
+} nsgsim_access;
+typedef enum nsgsim_layer {
+	NSGSIM_LAYER_NONE = 0,
+	NSGSIM_LAYER_ADMIN = 1,      /* AVNM security admin rules of one network manager */
+	NSGSIM_LAYER_SUBNET_NSG = 2, /* the NSG on the endpoint's subnet */
+	NSGSIM_LAYER_NIC_NSG = 3,    /* the NSG on the endpoint's NIC */
+} nsgsim_layer;
+typedef enum nsgsim_endpoint {
+	NSGSIM_ENDPOINT_NONE = 0,
+	NSGSIM_ENDPOINT_SOURCE = 1,
+	NSGSIM_ENDPOINT_DESTINATION = 2,
+} nsgsim_endpoint;
+typedef enum nsgsim_direction { NSGSIM_INBOUND = 1, NSGSIM_OUTBOUND = 2 } nsgsim_direction;
+
+/* Where Azure documents nothing, nsgsim takes a documented default
+ * (SEMANTICS.md §11).  A result lists each one that influenced it.
+ * X(NAME, bit, key, text) */
+#define NSGSIM_ASSUMPTION_MAP(X)                                                                   \
+	X(ANY_PROTOCOL, 1u << 0, "any-protocol-covers-esp-ah",                                     \
+	  "'*'/Any protocol is taken to cover ESP and AH too (SEMANTICS.md §11.4)")                \
+	X(PORTLESS_PROTOCOL, 1u << 1, "portless-protocol-port-clauses",                            \
+	  "an ICMP/ESP/AH flow matches a rule's port clause only when it is any (§11.5)")          \
+	X(MANAGER_LEVELS, 1u << 2, "network-manager-levels",                                       \
+	  "several network managers are evaluated one level each, highest scope first (§11.2)")    \
+	X(ADMIN_PRIORITY_TIE, 1u << 3, "admin-priority-tie",                                       \
+	  "equal admin priorities across rule collections are ordered Deny, AlwaysAllow, Allow, "  \
+	  "then by collection id and rule name (§11.3)")                                           \
+	X(ALWAYS_ALLOW_INTENT, 1u << 4, "always-allow-is-allow-rule",                              \
+	  "under AllowRulesOnly, AlwaysAllow counts as an allow rule (§11.6)")                     \
+	X(EMPTY_ADMIN_LIST, 1u << 5, "empty-admin-list-is-any",                                    \
+	  "an empty or absent admin sources/destinations/ports list means any (§11.7)")            \
+	X(INTERNET_TAG, 1u << 6, "internet-tag-prefixes",                                          \
+	  "the Internet tag is the public address space minus reserved ranges (§11.8)")            \
+	X(VNET_TAG_ROUTES, 1u << 7, "virtualnetwork-tag-includes-routes",                          \
+	  "VirtualNetwork includes the prefixes of the subnet's routes (§11, computed tags)")      \
+	X(MGMT_GROUP_SCOPE, 1u << 8, "management-group-scope",                                     \
+	  "a network manager scoped to management groups is taken to reach every subscription")    \
+	X(ADMIN_DEPLOYED, 1u << 9, "admin-configuration-deployed",                                 \
+	  "every security admin configuration in the input is taken as deployed to the "           \
+	  "VNet's region (§6.3)")                                                                  \
+	X(AMBIGUOUS_ENDPOINT, 1u << 10, "ambiguous-endpoint",                                      \
+	  "the address belongs to more than one NIC or subnet; the first in input order was "      \
+	  "used")                                                                                  \
+	X(APP_GATEWAY_NOT_ISOLATED, 1u << 11, "application-gateway-not-isolated",                  \
+	  "an Application Gateway subnet is taken as not network-isolated, so admin rules skip "   \
+	  "it (§6.4)")                                                                             \
+	X(SOURCE_PORTS_DIFFER, 1u << 12, "source-ports-differ",                                    \
+	  "no source port was given and the verdict differs between source ports; this result "    \
+	  "is for the first denied range")
+
+typedef enum nsgsim_assumption {
+#define NSGSIM_X_ASSUME(name, bit, key, text) NSGSIM_ASSUME_##name = (bit),
+	NSGSIM_ASSUMPTION_MAP(NSGSIM_X_ASSUME)
+#undef NSGSIM_X_ASSUME
+} nsgsim_assumption;
+
+/* The key ("internet-tag-prefixes") and text of one assumption bit; NULL for
+ * an unknown bit. */
+NSGSIM_EXPORT const char *nsgsim_assumption_key(unsigned bit);
+NSGSIM_EXPORT const char *nsgsim_assumption_text(unsigned bit);
+
+/* A rule, as named in the input.  Strings point into the policy. */
+typedef struct nsgsim_rule_ref {
+	const char *name; /* NULL when no rule matched */
+	const char *id;
+	int priority;
+	int access;     /* nsgsim_access */
+	int is_default; /* one of an NSG's default rules */
+} nsgsim_rule_ref;
+
+typedef struct nsgsim_layer_result {
+	int layer;              /* nsgsim_layer */
+	const char *resource;   /* the network manager's or the NSG's id */
+	const char *applied_to; /* the VNet (admin), subnet or NIC id */
+	int matched;            /* 1 when a rule matched; rule is then set */
+	nsgsim_rule_ref rule;
+} nsgsim_layer_result;
+
+#define NSGSIM_MAX_LAYERS 16
+
+typedef struct nsgsim_side_result {
+	int endpoint;    /* nsgsim_endpoint */
+	int direction;   /* nsgsim_direction: Outbound at the source, Inbound at the destination */
+	const char *nic; /* the NIC holding the address, or NULL (subnet only) */
+	const char *subnet; /* the subnet holding the address */
+	const char *vnet;
+	int verdict;
+	/* Why admin rules did not apply here (a service subnet, a network intent
+	 * policy service), or NULL. */
+	const char *admin_skipped;
+	int n_layers;
+	nsgsim_layer_result layers[NSGSIM_MAX_LAYERS];
+} nsgsim_side_result;
+
+typedef struct nsgsim_result {
+	int verdict; /* nsgsim_verdict */
+	/* For Deny the rule that denied; for Allow the rule that allowed last on
+	 * the last side evaluated; layer NONE when no rule matched there. */
+	int decided_layer;
+	int decided_endpoint;
+	nsgsim_rule_ref decided_rule;
+	const char *decided_resource;
+	int n_sides;
+	nsgsim_side_result sides[2];
+	unsigned assumptions; /* NSGSIM_ASSUME_* bits */
+	int src_port;         /* the source port evaluated (NSGSIM_PORT_ANY: all agreed) */
+	int src_modelled;     /* the source address belongs to a NIC or subnet */
+	int dst_modelled;
+	int one_sided; /* from nsgsim_eval_at: only sides[0] was evaluated */
+} nsgsim_result;
+
+typedef enum nsgsim_engine {
+	NSGSIM_ENGINE_LINEAR = 0, /* the reference: a plain scan of every rule */
+} nsgsim_engine;
+
+/* Evaluates a flow end to end: Outbound at the source when its address
+ * belongs to a modelled endpoint, then Inbound at the destination; both
+ * must allow.  Fills *out without allocating; safe to call from many
+ * threads on one policy.  NSGSIM_E_NOT_MODELLED when neither address is
+ * modelled (an answer would hide a typo).  With src_port NSGSIM_PORT_ANY,
+ * every source port is evaluated: out->src_port is NSGSIM_PORT_ANY when
+ * they all agree, else the result is for the first denied port range. */
+NSGSIM_EXPORT int nsgsim_eval(const nsgsim_policy *policy, const nsgsim_flow *flow,
+                              nsgsim_result *out, nsgsim_error *err);
+
+/* One side only, as Network Watcher's IP flow verify does: the flow at one
+ * NIC (name or id) in one direction. */
+NSGSIM_EXPORT int nsgsim_eval_at(const nsgsim_policy *policy, const nsgsim_flow *flow,
+                                 const char *nic, int direction, nsgsim_result *out,
+                                 nsgsim_error *err);
+
+/* Source-port ranges with the same outcome, for a flow without a source
+ * port: fills up to cap entries, sets *n to the number of ranges. */
+typedef struct nsgsim_port_outcome {
+	int lo, hi;
+	int verdict;
+	int decided_layer;
+	int decided_endpoint;
+	nsgsim_rule_ref decided_rule;
+} nsgsim_port_outcome;
+
+NSGSIM_EXPORT int nsgsim_eval_source_ports(const nsgsim_policy *policy, const nsgsim_flow *flow,
+                                           nsgsim_port_outcome *out, size_t cap, size_t *n,
+                                           nsgsim_error *err);
+
+/* Per-rule detail of one evaluated layer, as NSG diagnostics reports it:
+ * the rules in order up to and including the one that matched. */
+typedef struct nsgsim_rule_detail {
+	nsgsim_rule_ref rule;
+	int protocol_matched, source_matched, source_port_matched;
+	int destination_matched, destination_port_matched;
+	/* What matched on each side: "*", a prefix, a tag or ASG name. */
+	const char *source_matched_by, *destination_matched_by;
+} nsgsim_rule_detail;
+
+NSGSIM_EXPORT int nsgsim_explain(const nsgsim_policy *policy, const nsgsim_flow *flow,
+                                 const nsgsim_result *result, int side, int layer,
+                                 nsgsim_rule_detail *out, size_t cap, size_t *n, nsgsim_error *err);
+
+/* Renders a result: NSGSIM_FORMAT_JSON is the documented --json object;
+ * NSGSIM_FORMAT_TABLE a short explanation, one line per layer.  With
+ * verbose, the per-rule detail of nsgsim_explain is included. */
+NSGSIM_EXPORT int nsgsim_result_render(const nsgsim_policy *policy, const nsgsim_flow *flow,
+                                       const nsgsim_result *result, nsgsim_format format,
+                                       int verbose, char **out, nsgsim_error *err);
+
 #ifdef __cplusplus
 }
 #endif

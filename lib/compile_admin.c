@@ -224,6 +224,12 @@ static int build_level(nsgsim_policy *p, const ns_crule *all, const ns_manager *
 	}
 	qsort(in, lvl->in.n, sizeof *in, cmp_admin_crule);
 	qsort(out, lvl->out.n, sizeof *out, cmp_admin_crule);
+	for (size_t i = 1; i < lvl->in.n; i++)
+		if (in[i].priority == in[i - 1].priority)
+			in[i].tie = in[i - 1].tie = true;
+	for (size_t i = 1; i < lvl->out.n; i++)
+		if (out[i].priority == out[i - 1].priority)
+			out[i].tie = out[i - 1].tie = true;
 	lvl->in.rules = in;
 	lvl->out.rules = out;
 	if (lvl->in.n + lvl->out.n > 100)
@@ -254,8 +260,14 @@ static int build_subnet_levels(nsgsim_policy *p, const ns_crule *all, const ns_m
 	/* Subnets of Bastion, Firewall, gateways, Route Server, App Gateway:
 	 * "security admin rules don't affect the resources in the subnet"
 	 * (concept-security-admins.md; SEMANTICS.md §6.4). */
-	if (cs->admin_exempt_service)
-		return 0;
+	cs->intent_setting = -1;
+	if (cs->admin_exempt_service) {
+		cs->admin_skip_reason = ns_arena_printf(&p->arena,
+		                                        "security admin rules do not apply in a %s "
+		                                        "subnet (concept-security-admins.md)",
+		                                        cs->admin_exempt_service);
+		return cs->admin_skip_reason ? 0 : nomem(err);
+	}
 	cs->levels = ns_arena_alloc(&p->arena, (n_mgrs + 1) * sizeof *cs->levels);
 	if (!cs->levels)
 		return nomem(err);
@@ -276,6 +288,20 @@ static int build_subnet_levels(nsgsim_policy *p, const ns_crule *all, const ns_m
 			if ((rc = build_level(p, all, mgrs[i], cs, intent_setting, lvl, err)) != 0)
 				return rc;
 		}
+	}
+	cs->intent_setting = intent_setting;
+	if (cs->vnet->intent_service && cs->n_levels > 0) {
+		cs->admin_skip_reason = ns_arena_printf(
+		        &p->arena,
+		        "the virtual network holds %s (a network intent policy): %s "
+		        "(applyOnNetworkIntentPolicyBasedServices of the highest-scope manager)",
+		        cs->vnet->intent_service,
+		        intent_setting == NS_INTENT_ALL ? "all admin rules apply"
+		        : intent_setting == NS_INTENT_ALLOW_RULES_ONLY
+		                ? "only Allow and AlwaysAllow admin rules apply"
+		                : "admin rules are skipped");
+		if (!cs->admin_skip_reason)
+			return nomem(err);
 	}
 	return 0;
 }

@@ -12,28 +12,31 @@
 
 /* ---- finding the NIC ------------------------------------------------------- */
 
-static int find_nic(const nsgsim_policy *p, const char *nic, const ns_cnic **out, nsgsim_error *err)
+/* A NIC by id (case-insensitive) or by a unique name; NULL with err set. */
+const ns_cnic *ns_find_nic(const nsgsim_policy *p, const char *nic, nsgsim_error *err)
 {
-	*out = ns_map_get(&p->nic_by_id, nic);
-	if (*out)
-		return 0;
-	const ns_cnic *found = NULL;
+	if (!nic) {
+		ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "", "a NIC name or id is required");
+		return NULL;
+	}
+	const ns_cnic *found = ns_map_get(&p->nic_by_id, nic);
+	if (found)
+		return found;
 	for (size_t i = 0; i < p->n_nics; i++) {
 		if (!ns_ieq(p->nics[i].n->name, nic))
 			continue;
-		if (found)
-			return ns_fail(
-			        err, NSGSIM_E_INVALID_ARG, "", "", nic,
+		if (found) {
+			ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", nic,
 			        "more than one NIC is named '%s' ('%s' and '%s'); give its id", nic,
 			        found->n->id, p->nics[i].n->id);
+			return NULL;
+		}
 		found = &p->nics[i];
 	}
 	if (!found)
-		return ns_fail(err, NSGSIM_E_NOT_FOUND, "", "", nic,
-		               "no network interface named '%s' (by name or id) is in the input",
-		               nic);
-	*out = found;
-	return 0;
+		ns_fail(err, NSGSIM_E_NOT_FOUND, "", "", nic,
+		        "no network interface named '%s' (by name or id) is in the input", nic);
+	return found;
 }
 
 /* ---- a small pretty-printing JSON writer ------------------------------------- */
@@ -505,10 +508,9 @@ NSGSIM_EXPORT int nsgsim_effective(const nsgsim_policy *p, const char *nic, nsgs
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		               "policy, nic and out are required");
 	*out = NULL;
-	const ns_cnic *cn;
-	int rc = find_nic(p, nic, &cn, err);
-	if (rc != 0)
-		return rc;
+	const ns_cnic *cn = ns_find_nic(p, nic, err);
+	if (!cn)
+		return err ? err->code : NSGSIM_E_NOT_FOUND;
 	ns_buf b;
 	ns_buf_init(&b);
 	if (format == NSGSIM_FORMAT_TABLE)

@@ -20,6 +20,7 @@ typedef struct ns_crule {
 	const ns_rule *r;          /* names, texts and location in the input */
 	const char *collection_id; /* admin rules: the rule collection */
 	int priority, access, direction, protocol;
+	bool tie; /* admin: another rule of the level has the same priority */
 	ns_cside src, dst;
 } ns_crule;
 
@@ -64,6 +65,8 @@ typedef struct ns_csubnet {
 	ns_pset vnet_tag; /* VirtualNetwork as seen from this subnet (SEMANTICS.md §11) */
 	/* A service subnet where admin rules do not apply (SEMANTICS.md §6.4). */
 	const char *admin_exempt_service;
+	const char *admin_skip_reason; /* for the trace, or NULL */
+	int intent_setting;            /* enum ns_intent_policy in force, -1 if none */
 	ns_admin_level *levels;
 	size_t n_levels;
 } ns_csubnet;
@@ -118,6 +121,8 @@ struct nsgsim_policy {
 #define NS_TAG_LOAD_BALANCER   "AzureLoadBalancer"
 
 ns_model *ns_loader_model(nsgsim_loader *l);
+const ns_cnic *ns_find_nic(const nsgsim_policy *p, const char *nic, nsgsim_error *err);
+const char *ns_access_text(int access);
 
 /* The address set a side means in the given subnet's context; NULL = any. */
 static inline const ns_pset *ns_side_set(const ns_cside *s, const ns_csubnet *ctx)

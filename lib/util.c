@@ -33,6 +33,30 @@ NSGSIM_EXPORT const char *nsgsim_error_name(int code)
 	return NULL;
 }
 
+NSGSIM_EXPORT const char *nsgsim_assumption_key(unsigned bit)
+{
+	switch (bit) {
+#define NS_X_KEY(name, b, key, text)                                                               \
+	case b:                                                                                    \
+		return key;
+		NSGSIM_ASSUMPTION_MAP(NS_X_KEY)
+#undef NS_X_KEY
+	}
+	return NULL;
+}
+
+NSGSIM_EXPORT const char *nsgsim_assumption_text(unsigned bit)
+{
+	switch (bit) {
+#define NS_X_TEXT(name, b, key, text)                                                              \
+	case b:                                                                                    \
+		return text;
+		NSGSIM_ASSUMPTION_MAP(NS_X_TEXT)
+#undef NS_X_TEXT
+	}
+	return NULL;
+}
+
 NSGSIM_EXPORT const char *nsgsim_version(void)
 {
 	return NSGSIM_VERSION_STRING;

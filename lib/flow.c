@@ -1,0 +1,142 @@
+/* Flow text: "PROTO SRC[:PORT] DST[:PORT]" (IPv6 with a port in brackets). */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+static int flow_fail(nsgsim_error *err, const char *text, const char *fmt, const char *arg)
+{
+	return ns_fail(err, NSGSIM_E_BAD_FLOW, "", "", text, fmt, arg);
+}
+
+static bool parse_port_text(const char *s, int *out)
+{
+	if (!*s || strlen(s) > 5)
+		return false;
+	int v = 0;
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s))
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	if (v > 65535)
+		return false;
+	*out = v;
+	return true;
+}
+
+void ns_ip_from_u128(nsgsim_ip *ip, int family, ns_u128 v)
+{
+	memset(ip, 0, sizeof *ip);
+	ip->family = family;
+	int n = family == 4 ? 4 : 16;
+	for (int i = n - 1; i >= 0; i--) {
+		ip->bytes[i] = (uint8_t)(v & 0xFF);
+		v >>= 8;
+	}
+}
+
+ns_u128 ns_ip_to_u128(const nsgsim_ip *ip)
+{
+	ns_u128 v = 0;
+	int n = ip->family == 4 ? 4 : 16;
+	for (int i = 0; i < n; i++)
+		v = (v << 8) | ip->bytes[i];
+	return v;
+}
+
+/* "10.0.0.4", "10.0.0.4:443", "2001:db8::1", "[2001:db8::1]:443" */
+static int parse_endpoint(const char *tok, nsgsim_ip *ip, int *port, const char *text,
+                          nsgsim_error *err)
+{
+	char addr[128];
+	const char *port_text = NULL;
+	*port = NSGSIM_PORT_ANY;
+	if (tok[0] == '[') {
+		const char *close = strchr(tok, ']');
+		if (!close || (size_t)(close - tok - 1) >= sizeof addr)
+			return flow_fail(err, text, "'%s': a bracketed IPv6 address needs ']'",
+			                 tok);
+		snprintf(addr, sizeof addr, "%.*s", (int)(close - tok - 1), tok + 1);
+		if (close[1] == ':')
+			port_text = close + 2;
+		else if (close[1] != '\0')
+			return flow_fail(err, text, "'%s': expected ':PORT' after ']'", tok);
+	} else {
+		const char *colon = strchr(tok, ':');
+		bool one_colon = colon && !strchr(colon + 1, ':');
+		if (strlen(tok) >= sizeof addr)
+			return flow_fail(err, text, "'%s' is too long for an address", tok);
+		if (one_colon) {
+			snprintf(addr, sizeof addr, "%.*s", (int)(colon - tok), tok);
+			port_text = colon + 1;
+		} else {
+			snprintf(addr, sizeof addr, "%s", tok);
+		}
+	}
+	int family;
+	ns_u128 v;
+	if (ns_parse_ip(addr, &family, &v) != 0)
+		return flow_fail(err, text,
+		                 "'%s' is not an IP address (IPv6 with a port is written "
+		                 "[2001:db8::1]:443)",
+		                 addr);
+	if (port_text && !parse_port_text(port_text, port))
+		return flow_fail(err, text, "'%s' is not a port (0-65535)", port_text);
+	ns_ip_from_u128(ip, family, v);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int proto;
+} protocols[] = {{"tcp", NSGSIM_PROTO_TCP},
+                 {"udp", NSGSIM_PROTO_UDP},
+                 {"icmp", NSGSIM_PROTO_ICMP},
+                 {"esp", NSGSIM_PROTO_ESP},
+                 {"ah", NSGSIM_PROTO_AH}};
+
+NSGSIM_EXPORT int nsgsim_flow_parse(const char *text, nsgsim_flow *out, nsgsim_error *err)
+{
+	if (!text || !out)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "", "text and out are required");
+	char buf[512], *tok[4] = {0};
+	int n = 0;
+	if (strlen(text) >= sizeof buf)
+		return flow_fail(err, "", "a flow is at most %s characters", "511");
+	snprintf(buf, sizeof buf, "%s", text);
+	for (char *save = NULL, *t = strtok_r(buf, " \t\r\n", &save); t;
+	     t = strtok_r(NULL, " \t\r\n", &save)) {
+		if (n == 4)
+			break;
+		tok[n++] = t;
+	}
+	if (n != 3)
+		return flow_fail(err, text, "expected 'PROTO SRC[:PORT] DST[:PORT]', got '%s'",
+		                 text);
+	memset(out, 0, sizeof *out);
+	out->protocol = 0;
+	for (size_t i = 0; i < NS_ARRAY_LEN(protocols); i++)
+		if (strcasecmp(tok[0], protocols[i].name) == 0)
+			out->protocol = protocols[i].proto;
+	if (!out->protocol)
+		return flow_fail(err, text, "'%s' is not a protocol (tcp, udp, icmp, esp or ah)",
+		                 tok[0]);
+	int rc = parse_endpoint(tok[1], &out->src, &out->src_port, text, err);
+	if (rc == 0)
+		rc = parse_endpoint(tok[2], &out->dst, &out->dst_port, text, err);
+	if (rc != 0)
+		return rc;
+	if (out->src.family != out->dst.family)
+		return flow_fail(err, text,
+		                 "source and destination must both be IPv4 or both IPv6%s", "");
+	bool ports = out->protocol == NSGSIM_PROTO_TCP || out->protocol == NSGSIM_PROTO_UDP;
+	if (ports && out->dst_port == NSGSIM_PORT_ANY)
+		return flow_fail(err, text, "%s needs a destination port (DST:PORT)", tok[0]);
+	if (!ports && (out->dst_port != NSGSIM_PORT_ANY || out->src_port != NSGSIM_PORT_ANY))
+		return flow_fail(err, text, "%s has no ports", tok[0]);
+	return 0;
+}
