@@ -74,8 +74,8 @@ $(STATIC): $(LIB_OBJ)
 	ar rcs $@ $^
 
 # The CLI links the static library: one self-contained binary.
-$(CLI): $(CLI_SRC) $(STATIC) include/nsgsim.h
-	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_SRC) $(STATIC) $(DEPS_LIBS) $(LDFLAGS)
+$(CLI): $(CLI_SRC) cli/cli.h $(STATIC) include/nsgsim.h
+	$(CC) $(ALL_CFLAGS) -Icli -o $@ $(CLI_SRC) $(STATIC) $(DEPS_LIBS) $(LDFLAGS)
 
 $(PC): Makefile
 	@mkdir -p $(B)

@@ -8,11 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "nsgsim.h"
 
-#define EXIT_USAGE 2
-
-static const char usage_text[] =
+const char usage_text[] =
         "usage: nsgsim COMMAND [OPTIONS]\n"
         "\n"
         "commands:\n"
@@ -27,18 +26,7 @@ static const char usage_text[] =
         "  --service-tags FILE  Microsoft's service-tags download or the REST list response\n"
         "  -q, --quiet          do not print notes (skipped resources, limits, warnings)\n";
 
-typedef struct options {
-	const char *envs[64];
-	int n_envs;
-	const char *tags;
-	const char *format;
-	bool quiet, json, verbose;
-	const char *at, *direction;
-	const char *args[8];
-	int n_args;
-} options;
-
-static int usage_error(const char *fmt, const char *arg)
+int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "nsgsim: ");
 	fprintf(stderr, fmt, arg);
@@ -46,7 +34,7 @@ static int usage_error(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
-static int parse_options(int argc, char **argv, options *o)
+int parse_options(int argc, char **argv, options *o)
 {
 	memset(o, 0, sizeof *o);
 	for (int i = 0; i < argc; i++) {
@@ -64,6 +52,8 @@ static int parse_options(int argc, char **argv, options *o)
 			o->at = argv[++i];
 		} else if (strcmp(a, "--direction") == 0 && has_value) {
 			o->direction = argv[++i];
+		} else if (strcmp(a, "--junit") == 0 && has_value) {
+			o->junit = argv[++i];
 		} else if (strcmp(a, "--json") == 0) {
 			o->json = true;
 		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
@@ -81,14 +71,14 @@ static int parse_options(int argc, char **argv, options *o)
 	return 0;
 }
 
-static void print_error(const nsgsim_error *err)
+void print_error(const nsgsim_error *err)
 {
 	char buf[2600];
 	nsgsim_error_format(err, buf, sizeof buf);
 	fprintf(stderr, "nsgsim: error: %s\n", buf);
 }
 
-static void print_notes(const nsgsim_policy *p)
+void print_notes(const nsgsim_policy *p)
 {
 	size_t skipped = 0;
 	for (size_t i = 0; i < nsgsim_policy_note_count(p); i++) {
@@ -112,7 +102,7 @@ static void print_notes(const nsgsim_policy *p)
 }
 
 /* Loads and compiles; on error prints it and returns NULL. */
-static nsgsim_policy *load_policy(const options *o)
+nsgsim_policy *load_policy(const options *o)
 {
 	if (o->n_envs == 0) {
 		usage_error("give at least one --env PATH%s", "");
@@ -247,6 +237,8 @@ int main(int argc, char **argv)
 		return cmd_effective(argc - 2, argv + 2);
 	if (strcmp(argv[1], "eval") == 0)
 		return cmd_eval(argc - 2, argv + 2);
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 2, argv + 2);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("nsgsim %s\n", nsgsim_version());
 		return 0;

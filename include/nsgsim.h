@@ -98,8 +98,9 @@ typedef struct nsgsim_error {
 	char resource[512]; /* resource id or name the error is about */
 } nsgsim_error;
 
-/* Fills buf with "file:line:col: pointer: resource: message" (parts that are
- * empty are left out).  Returns the length written, like snprintf. */
+/* Fills buf with "file:line:col: pointer: resource: message [NSGSIM_E_NAME]"
+ * (parts that are empty are left out).  Returns the length it needed, like
+ * snprintf. */
 NSGSIM_EXPORT int nsgsim_error_format(const nsgsim_error *err, char *buf, size_t cap);
 
 /* ---- loading ---------------------------------------------------------- */
@@ -158,7 +159,9 @@ NSGSIM_EXPORT int nsgsim_policy_note(const nsgsim_policy *policy, size_t index, 
 
 /* Counts of what the policy holds, for summaries and tests. */
 typedef struct nsgsim_stats {
-	size_t vnets, subnets, nics, nsgs, nsg_rules, asgs, route_tables;
+	size_t vnets, subnets, nics, nsgs;
+	size_t nsg_rules; /* both directions, Azure's six default rules of each NSG included */
+	size_t asgs, route_tables;
 	size_t network_managers, admin_rules, service_tags;
 } nsgsim_stats;
 NSGSIM_EXPORT void nsgsim_policy_stats(const nsgsim_policy *policy, nsgsim_stats *out);

@@ -59,7 +59,7 @@ static int index_vec(ns_map *map, ns_vec *v, size_t id_offset, same_fn same, siz
 				const ns_loc *a = (const ns_loc *)((char *)prev + loc_offset);
 				const ns_loc *b = (const ns_loc *)(item + loc_offset);
 				return ns_fail(err, NSGSIM_E_DUPLICATE, b->file, b->pointer, id,
-				               "defined again, differently (first at %s%s)",
+				               "defined again, differently (first at %s:%s)",
 				               a->file, a->pointer);
 			}
 			continue;
@@ -263,7 +263,7 @@ static int compile_nsg_chain(nsgsim_policy *p, ns_cnsg *cg, ns_vec *rules, int d
 	int rc = 0;
 	for (size_t i = 0; i < rules->n; i++) {
 		ns_rule *r = *NS_VEC_AT(rules, ns_rule *, i);
-		ns_rule **slot;
+		ns_rule **slot = NULL;
 		if (r->direction == dir && !(slot = ns_vec_push(&sel))) {
 			rc = nomem(err);
 			goto out;
@@ -325,7 +325,7 @@ static int compile_nsg_rules(nsgsim_policy *p, nsgsim_error *err)
 			continue;
 		ns_rule *r = NS_VEC_AT(&m->rules, ns_rule, i);
 		ns_cnsg *cg = ns_map_get(&p->nsg_by_id, r->parent_id);
-		ns_rule **slot;
+		ns_rule **slot = NULL;
 		if (!cg)
 			rc = ns_dangling(err, &r->loc, r->id, "network security group",
 			                 r->parent_id);
@@ -336,7 +336,7 @@ static int compile_nsg_rules(nsgsim_policy *p, nsgsim_error *err)
 	}
 	for (size_t i = 0; rc == 0 && i < p->n_nsgs; i++) {
 		ns_cnsg *cg = &p->nsgs[i];
-		if (!cg->g->has_default_rules && add_default_rules(p, cg->g, &vecs[i]) != 0)
+		if (add_default_rules(p, cg->g, &vecs[i]) != 0)
 			rc = nomem(err);
 		if (rc == 0 && vecs[i].n > 1000 + 6)
 			ns_model_note(

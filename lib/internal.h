@@ -149,7 +149,6 @@ typedef struct ns_rule {
 typedef struct ns_nsg {
 	const char *id, *name;
 	ns_loc loc;
-	bool has_default_rules; /* the input listed defaultSecurityRules */
 } ns_nsg;
 
 typedef struct ns_vnet {

@@ -143,6 +143,19 @@ int ns_parse_port_range(const char *text, ns_port_range *out, const ns_loc *loc,
 {
 	const char *file = loc ? loc->file : NULL;
 	const char *ptr = loc ? loc->pointer : NULL;
+	/* Azure accepts surrounding blanks ("65503-65534 " in a quickstart
+	 * template that deploys); nothing else is lenient. */
+	char trimmed[32];
+	size_t start = 0, end = strlen(text);
+	while (text[start] == ' ')
+		start++;
+	while (end > start && text[end - 1] == ' ')
+		end--;
+	if (end - start < sizeof trimmed && (start > 0 || end < strlen(text))) {
+		memcpy(trimmed, text + start, end - start);
+		trimmed[end - start] = '\0';
+		text = trimmed;
+	}
 	if (strcmp(text, "*") == 0) {
 		out->lo = 0;
 		out->hi = 65535;

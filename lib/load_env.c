@@ -76,6 +76,13 @@ int ns_pfail(ns_pctx *c, int code, const char *fmt, ...)
 	return ns_fail(c->err, code, c->file, c->ptr, c->resource, "%s", msg);
 }
 
+/* A raw string member, expressions and all (for notes about skipped input). */
+static const char *raw_string(const cJSON *res, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(res, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
 /* ARM template expressions are strings in brackets; "[[" escapes a literal. */
 static bool is_expression(const char *s)
 {
@@ -623,9 +630,36 @@ static int nested_rule(ns_pctx *c, const cJSON *child, const char *nsg_id)
 	return ns_parse_nsg_rule(c, child, nsg_id, false, NULL);
 }
 
-static int nested_default_rule(ns_pctx *c, const cJSON *child, const char *nsg_id)
+/* defaultSecurityRules are read-only in the API (SPEC networkSecurityGroup.json):
+ * every NSG has Azure's six, whatever a template or export lists.  nsgsim
+ * always uses Azure's six and says so when the input lists others. */
+static int check_default_rules(ns_pctx *c, const cJSON *res)
 {
-	return ns_parse_nsg_rule(c, child, nsg_id, true, NULL);
+	static const char *const names[] = {
+	        "AllowVnetInBound",  "AllowAzureLoadBalancerInBound", "DenyAllInBound",
+	        "AllowVnetOutBound", "AllowInternetOutBound",         "DenyAllOutBound"};
+	size_t mark;
+	const cJSON *defaults = ns_prop(c, res, "defaultSecurityRules", &mark);
+	if (!defaults)
+		return 0;
+	bool standard = cJSON_IsArray(defaults);
+	const cJSON *item;
+	cJSON_ArrayForEach(item, defaults)
+	{
+		const char *name = raw_string(item, "name");
+		bool known = false;
+		for (size_t i = 0; name && i < NS_ARRAY_LEN(names); i++)
+			known = known || ns_ieq(name, names[i]);
+		standard = standard && known;
+	}
+	int rc = 0;
+	if (!standard || cJSON_GetArraySize(defaults) != (int)NS_ARRAY_LEN(names))
+		rc = ns_model_note(
+		        c->m, NSGSIM_NOTE_WARNING, c->file, c->ptr, c->resource,
+		        "the input lists defaultSecurityRules other than Azure's six; they "
+		        "are read-only in Azure, so Azure's own six defaults are used");
+	ns_ptr_pop(c, mark);
+	return rc;
 }
 
 static int parse_nsg(ns_pctx *c, const cJSON *res, const char *type)
@@ -635,14 +669,8 @@ static int parse_nsg(ns_pctx *c, const cJSON *res, const char *type)
 	int rc = ns_resource_identity(c, res, type, NULL, NULL, &g.id, &g.name);
 	if (rc != 0)
 		return rc;
-	size_t mark;
-	const cJSON *defaults = ns_prop(c, res, "defaultSecurityRules", &mark);
-	if (defaults) {
-		g.has_default_rules = cJSON_IsArray(defaults) && cJSON_GetArraySize(defaults) > 0;
-		ns_ptr_pop(c, mark);
-	}
-	if ((rc = each_child(c, res, "securityRules", g.id, nested_rule)) != 0 ||
-	    (rc = each_child(c, res, "defaultSecurityRules", g.id, nested_default_rule)) != 0)
+	if ((rc = check_default_rules(c, res)) != 0 ||
+	    (rc = each_child(c, res, "securityRules", g.id, nested_rule)) != 0)
 		return rc;
 	ns_nsg *slot = ns_vec_push(&c->m->nsgs);
 	if (!slot)
@@ -658,7 +686,11 @@ static int standalone_rule(ns_pctx *c, const cJSON *res, const char *type)
 
 static int standalone_default_rule(ns_pctx *c, const cJSON *res, const char *type)
 {
-	return ns_parse_nsg_rule(c, res, NULL, true, type);
+	(void)type;
+	const char *id = raw_string(res, "id");
+	return ns_model_note(c->m, NSGSIM_NOTE_SKIPPED, c->file, c->ptr,
+	                     id ? id : raw_string(res, "name"),
+	                     "default security rules are read-only; Azure's six are used");
 }
 
 /* ---- address lists (VNet spaces, subnet prefixes, routes) ---------------- */
@@ -1065,6 +1097,74 @@ static int parse_template_children(ns_pctx *c, const cJSON *res, const char *typ
 	return 0;
 }
 
+/* Template logic nsgsim does not evaluate: copy loops and conditions.  A
+ * resource with "condition": false is not deployed, so it is skipped. */
+static int template_logic(ns_pctx *c, const cJSON *res, bool *skip)
+{
+	*skip = false;
+	const cJSON *copy = cJSON_GetObjectItem(res, "copy");
+	if (copy) {
+		size_t mark = ns_ptr_key(c, "copy");
+		const cJSON *count = cJSON_GetObjectItem(copy, "count");
+		if (count)
+			ns_ptr_key(c, "count");
+		char count_text[64] = "?";
+		if (cJSON_IsString(count))
+			snprintf(count_text, sizeof count_text, "'%.50s'", count->valuestring);
+		else if (cJSON_IsNumber(count))
+			snprintf(count_text, sizeof count_text, "%.0f", count->valuedouble);
+		const char *name = raw_string(res, "name");
+		int rc = ns_pfail(
+		        c, NSGSIM_E_UNEVALUATED,
+		        "a template copy loop (count %s, name '%s'); evaluate the template "
+		        "first (e.g. export the deployed resources)",
+		        count_text, name ? name : "?");
+		ns_ptr_pop(c, mark);
+		return rc;
+	}
+	const cJSON *cond = cJSON_GetObjectItem(res, "condition");
+	if (!cond)
+		return 0;
+	size_t mark = ns_ptr_key(c, "condition");
+	const char *s;
+	int rc = cJSON_IsString(cond) ? ns_json_string(c, cond, &s) : 0;
+	if (rc == 0 && cJSON_IsFalse(cond)) {
+		*skip = true;
+		rc = ns_model_note(c->m, NSGSIM_NOTE_SKIPPED, c->file, c->ptr,
+		                   raw_string(res, "name"),
+		                   "resource with condition false skipped");
+	}
+	if (rc == 0)
+		ns_ptr_pop(c, mark);
+	return rc;
+}
+
+/* ARM template children have a type and name relative to their parent. */
+static int parse_template_child(ns_pctx *c, const cJSON *res, const char *parent_type,
+                                const char *parent_name, const char *type)
+{
+	const char *name;
+	int rc = ns_req_string(c, res, "name", &name);
+	if (rc != 0)
+		return rc;
+	const char *full_type = ns_arena_printf(&c->m->arena, "%s/%s", parent_type, type);
+	const char *full_name = ns_arena_printf(&c->m->arena, "%s/%s", parent_name, name);
+	cJSON *dup = cJSON_Duplicate(res, 1);
+	cJSON *n = full_name ? cJSON_CreateString(full_name) : NULL;
+	cJSON *t = full_type ? cJSON_CreateString(full_type) : NULL;
+	if (!dup || !n || !t) {
+		cJSON_Delete(dup);
+		cJSON_Delete(n);
+		cJSON_Delete(t);
+		return ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
+	}
+	cJSON_ReplaceItemInObject(dup, "name", n);
+	cJSON_ReplaceItemInObject(dup, "type", t);
+	rc = parse_resource(c, dup, NULL, NULL);
+	cJSON_Delete(dup);
+	return rc;
+}
+
 static int parse_resource(ns_pctx *c, const cJSON *res, const char *parent_type,
                           const char *parent_name)
 {
@@ -1075,56 +1175,26 @@ static int parse_resource(ns_pctx *c, const cJSON *res, const char *parent_type,
 	int rc = ns_req_string(c, res, "type", &type);
 	if (rc != 0)
 		return rc;
-	const cJSON *cond = cJSON_GetObjectItem(res, "condition");
-	const cJSON *copy = cJSON_GetObjectItem(res, "copy");
-	if (copy) {
-		size_t mark = ns_ptr_key(c, "copy");
-		return ns_pfail(c, NSGSIM_E_UNEVALUATED,
-		                "a template copy loop; evaluate the template first");
-		ns_ptr_pop(c, mark);
-	}
-	if (cond) {
-		size_t mark = ns_ptr_key(c, "condition");
-		const char *s;
-		if (cJSON_IsString(cond) && (rc = ns_json_string(c, cond, &s)) != 0)
+	if (parent_type)
+		return parse_template_child(c, res, parent_type, parent_name, type);
+	for (size_t i = 0; i < NS_ARRAY_LEN(resource_types); i++) {
+		if (!ns_ieq(type, resource_types[i].type))
+			continue;
+		bool skip;
+		if ((rc = template_logic(c, res, &skip)) != 0 || skip)
 			return rc;
-		ns_ptr_pop(c, mark);
-		if (cJSON_IsFalse(cond))
-			return ns_model_note(c->m, NSGSIM_NOTE_SKIPPED, c->file, c->ptr, NULL,
-			                     "resource with condition false skipped");
-	}
-	if (parent_type) { /* an ARM template child: relative type and name */
-		const char *name;
-		if ((rc = ns_req_string(c, res, "name", &name)) != 0)
-			return rc;
-		type = ns_arena_printf(&c->m->arena, "%s/%s", parent_type, type);
-		const char *full = ns_arena_printf(&c->m->arena, "%s/%s", parent_name, name);
-		cJSON *copy_res = cJSON_Duplicate(res, 1);
-		if (!copy_res || !type || !full)
-			return ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
-		cJSON_ReplaceItemInObject(copy_res, "name", cJSON_CreateString(full));
-		cJSON_ReplaceItemInObject(copy_res, "type", cJSON_CreateString(type));
-		rc = parse_resource(c, copy_res, NULL, NULL);
-		cJSON_Delete(copy_res);
+		rc = resource_types[i].fn(c, res, resource_types[i].type);
+		if (rc == 0 && cJSON_GetObjectItem(res, "resources")) {
+			const char *name;
+			if ((rc = ns_req_string(c, res, "name", &name)) != 0)
+				return rc;
+			rc = parse_template_children(c, res, resource_types[i].type, name);
+		}
 		return rc;
 	}
-	for (size_t i = 0; i < NS_ARRAY_LEN(resource_types); i++) {
-		if (ns_ieq(type, resource_types[i].type)) {
-			rc = resource_types[i].fn(c, res, resource_types[i].type);
-			if (rc == 0 && cJSON_GetObjectItem(res, "resources")) {
-				const char *name;
-				if ((rc = ns_req_string(c, res, "name", &name)) != 0)
-					return rc;
-				rc = parse_template_children(c, res, resource_types[i].type, name);
-			}
-			return rc;
-		}
-	}
-	const char *id = NULL, *name = NULL;
-	ns_opt_string(c, res, "id", &id);
-	if (!id)
-		ns_opt_string(c, res, "name", &name);
-	return ns_model_note(c->m, NSGSIM_NOTE_SKIPPED, c->file, c->ptr, id ? id : name,
+	const char *id = raw_string(res, "id");
+	return ns_model_note(c->m, NSGSIM_NOTE_SKIPPED, c->file, c->ptr,
+	                     id ? id : raw_string(res, "name"),
 	                     "resource type '%s' is not modelled; skipped", type);
 }
 

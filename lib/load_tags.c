@@ -91,6 +91,10 @@ static int parse_tag(ns_pctx *c, const cJSON *v, ns_psb *b)
 		ns_pset_free(&t.set);
 		return ns_pfail(c, NSGSIM_E_DUPLICATE, "service tag '%s' appears twice", t.name);
 	}
+	if (ns_map_put(&c->m->tag_index, t.name, (void *)t.name) != 0) {
+		ns_pset_free(&t.set);
+		return ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
+	}
 	ns_tag *slot = ns_vec_push(&c->m->tags);
 	if (!slot) {
 		ns_pset_free(&t.set);
@@ -140,7 +144,9 @@ static int parse_tags_document(ns_pctx *c, const cJSON *root)
 	if (rc != 0)
 		return rc;
 	ns_ptr_pop(c, mark);
-	/* The index is built last: vector growth moves the tags. */
+	/* The index is rebuilt last to point at the tags: vector growth moved
+	 * them while they were read. */
+	ns_map_free(&c->m->tag_index);
 	for (size_t k = 0; k < c->m->tags.n; k++) {
 		ns_tag *t = NS_VEC_AT(&c->m->tags, ns_tag, k);
 		if (ns_map_put(&c->m->tag_index, t->name, t) != 0)

@@ -1,0 +1,39 @@
+/* Shared by the CLI's source files: options, loading and error printing
+ * over the public header. */
+#ifndef NSGSIM_CLI_H
+#define NSGSIM_CLI_H
+
+#include <stdbool.h>
+
+#include "nsgsim.h"
+
+#define EXIT_USAGE 2
+
+typedef struct options {
+	const char *envs[64];
+	int n_envs;
+	const char *tags;
+	const char *format;
+	const char *junit;
+	bool quiet, json, verbose;
+	const char *at, *direction;
+	const char *args[64];
+	int n_args;
+} options;
+
+extern const char usage_text[];
+
+/* Prints "nsgsim: <fmt>" and the usage to stderr; returns EXIT_USAGE. */
+int usage_error(const char *fmt, const char *arg);
+/* Parses the common options; positional arguments go to o->args. */
+int parse_options(int argc, char **argv, options *o);
+void print_error(const nsgsim_error *err);
+void print_notes(const nsgsim_policy *p);
+/* Loads --env and --service-tags and compiles; prints the error and returns
+ * NULL on failure. */
+nsgsim_policy *load_policy(const options *o);
+
+/* nsgsim check (cli/check.c) */
+int cmd_check(int argc, char **argv);
+
+#endif

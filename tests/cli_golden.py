@@ -1,0 +1,429 @@
+#!/usr/bin/env python3
+"""Golden tests for the nsgsim command line (Python standard library only).
+
+    NSGSIM=./build/nsgsim python3 tests/cli_golden.py        # make check-cli
+    NSGSIM_UPDATE_GOLDEN=1 python3 tests/cli_golden.py        # rewrite tests/golden/*
+
+What is checked:
+- `effective` for the myers lab (fixtures/effective_myers/, scenarios 0-4, hub
+  and spoke NIC) against REAL `az network nic list-effective-nsg` outputs:
+  everything but `tagMap` must be equal.  The real `tagMap` is a Python-repr
+  string (an az bug); it is parsed with ast.literal_eval and compared too, and
+  ours must be a JSON object whose keys are exactly the tags the group's
+  rules use, each equal to the rules' expanded lists.
+- `effective` (table and JSON) for three NICs of the bundled example, against
+  the golden files in tests/golden/.  Read a regenerated golden before
+  committing it.
+- Errors: exit status 2 and a stderr naming the file, the JSON pointer and the
+  error (tests/golden/bad/ holds the bad inputs).
+
+The binary comes from $NSGSIM (default ./build/nsgsim, relative to the
+current directory); the commands run from the repository root.
+"""
+
+import ast
+import difflib
+import ipaddress
+import json
+import os
+import re
+import subprocess
+import sys
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NSGSIM = os.path.abspath(os.environ.get("NSGSIM", "./build/nsgsim"))
+UPDATE = os.environ.get("NSGSIM_UPDATE_GOLDEN", "") not in ("", "0")
+GOLDEN = os.path.join(ROOT, "tests", "golden")
+
+MYERS = "fixtures/effective_myers"
+MYERS_TAGS = MYERS + "/internet_override_tags.json"
+EXAMPLE_ENV = "fixtures/example/env"
+EXAMPLE_TAGS = "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json"
+EXAMPLE_NICS = ["vm-web1-nic", "vm-db1-nic", "vm-jump-nic"]
+ALL_EXAMPLE_NICS = EXAMPLE_NICS + ["vm-web2-nic", "vm-dev1-nic"]
+
+EXIT_ERROR = 2
+
+
+def run(*args):
+    """Runs nsgsim from the repository root; returns the CompletedProcess."""
+    return subprocess.run(
+        [NSGSIM, *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        universal_newlines=True,
+        timeout=60,
+    )
+
+
+def effective(env, tags, nic, fmt):
+    args = ["effective", "--env", env]
+    if tags:
+        args += ["--service-tags", tags]
+    return run(*args, "--format", fmt, nic)
+
+
+def is_cidr(text):
+    try:
+        ipaddress.ip_network(text, strict=False)
+        return True
+    except ValueError:
+        return False
+
+
+def asg_names(env_dir):
+    """The names of the ASGs an environment mentions (leaf of any ASG id)."""
+    names = set()
+
+    def walk(v):
+        if isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+        elif isinstance(v, str):
+            m = re.search(r"/applicationSecurityGroups/([^/]+)$", v, re.I)
+            if m:
+                names.add(m.group(1))
+
+    for dirpath, _, files in os.walk(os.path.join(ROOT, env_dir)):
+        for f in files:
+            if f.endswith(".json"):
+                with open(os.path.join(dirpath, f), encoding="utf-8") as fh:
+                    walk(json.load(fh))
+    return names
+
+
+def rule_label(group_index, rules, i):
+    name = rules[i].get("name", "?") if isinstance(rules[i], dict) else "?"
+    return "value[%d].effectiveSecurityRules[%d] (%s)" % (group_index, i, name)
+
+
+def short(v, limit=12):
+    if isinstance(v, list) and len(v) > limit:
+        return "[%s, ... %d items]" % (", ".join(json.dumps(x) for x in v[:limit]), len(v))
+    return json.dumps(v)
+
+
+def explain_list(ours, theirs):
+    """Extra detail for two different lists of strings (prefix lists)."""
+    if not (isinstance(ours, list) and isinstance(theirs, list)):
+        return ""
+    if set(map(str, ours)) == set(map(str, theirs)):
+        return "\n    same items, different order"
+    missing = [x for x in theirs if x not in ours]
+    extra = [x for x in ours if x not in theirs]
+    return "\n    missing from ours: %s\n    extra in ours: %s" % (short(missing), short(extra))
+
+
+def first_difference(ours, theirs, path=""):
+    """A readable description of the first place ours and theirs differ."""
+    if type(ours) is not type(theirs) and not (ours is None or theirs is None):
+        return "%s: type %s (ours) vs %s (Azure)" % (
+            path or "/",
+            type(ours).__name__,
+            type(theirs).__name__,
+        )
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        for k in sorted(set(ours) | set(theirs)):
+            if k not in ours:
+                return "%s.%s: missing from ours (Azure: %s)" % (path, k, short(theirs[k]))
+            if k not in theirs:
+                return "%s.%s: not in Azure's output (ours: %s)" % (path, k, short(ours[k]))
+            d = first_difference(ours[k], theirs[k], "%s.%s" % (path, k))
+            if d:
+                return d
+        return None
+    if isinstance(ours, list) and isinstance(theirs, list):
+        # A list of rules: say which rule, by name.
+        if path.endswith("effectiveSecurityRules"):
+            g = int(re.search(r"value\[(\d+)\]", path).group(1))
+            for i in range(max(len(ours), len(theirs))):
+                if i >= len(ours):
+                    return "%s: missing from ours" % rule_label(g, theirs, i)
+                if i >= len(theirs):
+                    return "%s: not in Azure's output" % rule_label(g, ours, i)
+                d = first_difference(ours[i], theirs[i], "")
+                if d:
+                    return rule_label(g, theirs, i) + d
+            return None
+        if ours != theirs:
+            if all(not isinstance(x, (dict, list)) for x in ours + theirs):
+                return "%s:\n    ours:  %s\n    Azure: %s%s" % (
+                    path,
+                    short(ours),
+                    short(theirs),
+                    explain_list(ours, theirs),
+                )
+            if len(ours) != len(theirs):
+                return "%s: %d items (ours) vs %d (Azure)" % (path, len(ours), len(theirs))
+            for i, (a, b) in enumerate(zip(ours, theirs)):
+                d = first_difference(a, b, "%s[%d]" % (path, i))
+                if d:
+                    return d
+        return None
+    if ours != theirs:
+        return "%s: %s (ours) vs %s (Azure)" % (path, short(ours), short(theirs))
+    return None
+
+
+class TagMapChecks:
+    """Checks that a group's tagMap agrees with its rules."""
+
+    def check_tag_maps(self, doc, asgs, context):
+        for gi, group in enumerate(doc["value"]):
+            where = "%s value[%d]" % (context, gi)
+            tag_map = group.get("tagMap")
+            self.assertIsInstance(tag_map, dict, "%s: tagMap is not a JSON object" % where)
+            used = set()
+            for rule in group["effectiveSecurityRules"]:
+                for side in ("source", "destination"):
+                    values = list(rule.get(side + "AddressPrefixes") or [])
+                    single = rule.get(side + "AddressPrefix")
+                    if single:
+                        values.append(single)
+                    tags = {v for v in values if not is_cidr(v) and v not in asgs}
+                    used |= tags
+                    # A side that is exactly one tag expands to that tag's list.
+                    if len(values) and set(values) == tags and len(tags) == 1:
+                        (tag,) = tags
+                        expanded = rule.get("expanded%sAddressPrefix" % side.capitalize())
+                        self.assertIn(tag, tag_map, "%s: tag %s of rule %s not in tagMap" % (where, tag, rule["name"]))
+                        self.assertEqual(
+                            expanded,
+                            tag_map[tag],
+                            "%s: rule %s: expanded %s differs from tagMap[%s]" % (where, rule["name"], side, tag),
+                        )
+            self.assertEqual(
+                set(tag_map),
+                used,
+                "%s: tagMap keys are not exactly the tags the rules use" % where,
+            )
+            for tag, prefixes in tag_map.items():
+                self.assertIsInstance(prefixes, list, "%s: tagMap[%s]" % (where, tag))
+                for p in prefixes:
+                    self.assertTrue(is_cidr(p), "%s: tagMap[%s] holds %r" % (where, tag, p))
+
+
+# ---- the myers lab: real Azure outputs ---------------------------------------
+
+
+class MyersAgainstAzure(unittest.TestCase, TagMapChecks):
+    """nsgsim effective vs real `az network nic list-effective-nsg` outputs."""
+
+    maxDiff = None
+
+    def check(self, scenario, side):
+        nic = "%s-vnet-nic" % side
+        env = "%s/scenario%d/env" % (MYERS, scenario)
+        p = effective(env, MYERS_TAGS, nic, "json")
+        self.assertEqual(p.returncode, 0, "exit %d, stderr:\n%s" % (p.returncode, p.stderr))
+        ours = json.loads(p.stdout)
+        with open(os.path.join(ROOT, MYERS, "scenario%d" % scenario, "expected_%s.json" % side), encoding="utf-8") as fh:
+            azure = json.load(fh)
+
+        self.check_tag_maps(ours, asg_names(env), "scenario%d %s" % (scenario, side))
+
+        our_maps = [g.pop("tagMap", None) for g in ours["value"]]
+        their_maps = [g.pop("tagMap", None) for g in azure["value"]]
+        if ours != azure:
+            self.fail(
+                "scenario%d %s: effective rules differ from Azure's at\n  %s"
+                % (scenario, side, first_difference(ours, azure).lstrip("."))
+            )
+        # Azure's tagMap is a Python-repr string (an az bug): parse it.
+        for gi, (mine, theirs) in enumerate(zip(our_maps, their_maps)):
+            if isinstance(theirs, str):
+                theirs = ast.literal_eval(theirs)
+            self.assertEqual(
+                mine,
+                theirs,
+                "scenario%d %s value[%d]: tagMap differs from Azure's at\n  %s"
+                % (scenario, side, gi, (first_difference(mine, theirs) or "").lstrip(".")),
+            )
+
+    def check_by_id(self, scenario, side):
+        """A NIC given by its id (in any case) gives the same output."""
+        env = "%s/scenario%d/env" % (MYERS, scenario)
+        nic_id = (
+            "/subscriptions/6fd2b24c-1ffa-43ca-abc1-8127c30dcb39/resourceGroups/NSG/"
+            "providers/Microsoft.Network/networkInterfaces/%s-vnet-nic" % side
+        )
+        by_name = effective(env, MYERS_TAGS, "%s-vnet-nic" % side, "json")
+        for ident in (nic_id, nic_id.upper()):
+            by_id = effective(env, MYERS_TAGS, ident, "json")
+            self.assertEqual(by_id.returncode, 0, by_id.stderr)
+            self.assertEqual(by_id.stdout, by_name.stdout, ident)
+
+
+def _add_myers_tests():
+    for n in range(5):
+        for side in ("hub", "spoke"):
+            setattr(
+                MyersAgainstAzure,
+                "test_scenario%d_%s" % (n, side),
+                lambda self, n=n, side=side: self.check(n, side),
+            )
+    setattr(MyersAgainstAzure, "test_nic_by_id_hub", lambda self: self.check_by_id(4, "hub"))
+    setattr(MyersAgainstAzure, "test_nic_by_id_spoke", lambda self: self.check_by_id(3, "spoke"))
+
+
+_add_myers_tests()
+
+
+# ---- the bundled example: golden files --------------------------------------
+
+
+class ExampleGolden(unittest.TestCase, TagMapChecks):
+    """nsgsim effective on the bundled example vs tests/golden/."""
+
+    def golden(self, name, text):
+        path = os.path.join(GOLDEN, name)
+        if UPDATE:
+            os.makedirs(GOLDEN, exist_ok=True)
+            with open(path, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+            return
+        if not os.path.exists(path):
+            self.fail("%s is missing; create it with NSGSIM_UPDATE_GOLDEN=1 and read it" % path)
+        with open(path, encoding="utf-8", newline="") as fh:
+            want = fh.read()
+        if text != want:
+            diff = list(
+                difflib.unified_diff(
+                    want.splitlines(True),
+                    text.splitlines(True),
+                    "tests/golden/" + name,
+                    "nsgsim output",
+                )
+            )
+            shown = "".join(diff[:80])
+            if len(diff) > 80:
+                shown += "... (%d more diff lines)\n" % (len(diff) - 80)
+            self.fail(
+                "output differs from tests/golden/%s (if the change is intended, "
+                "regenerate with NSGSIM_UPDATE_GOLDEN=1 and review it):\n%s" % (name, shown)
+            )
+
+    def check(self, nic, fmt):
+        p = effective(EXAMPLE_ENV, EXAMPLE_TAGS, nic, fmt)
+        self.assertEqual(p.returncode, 0, "exit %d, stderr:\n%s" % (p.returncode, p.stderr))
+        if fmt == "json":
+            doc = json.loads(p.stdout)
+            self.check_tag_maps(doc, asg_names(EXAMPLE_ENV), nic)
+        self.golden("example_%s.%s" % (nic, "json" if fmt == "json" else "txt"), p.stdout)
+
+    def test_every_nic_json_is_valid(self):
+        """--format json prints one valid JSON document for every NIC."""
+        for nic in ALL_EXAMPLE_NICS:
+            with self.subTest(nic=nic):
+                p = effective(EXAMPLE_ENV, EXAMPLE_TAGS, nic, "json")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                doc = json.loads(p.stdout)
+                self.assertEqual(sorted(doc), ["nextLink", "value"])
+                self.assertIsInstance(doc["value"], list)
+                self.check_tag_maps(doc, asg_names(EXAMPLE_ENV), nic)
+
+
+def _add_example_tests():
+    for nic in EXAMPLE_NICS:
+        for fmt in ("table", "json"):
+            setattr(
+                ExampleGolden,
+                "test_%s_%s" % (nic.replace("-", "_"), fmt),
+                lambda self, nic=nic, fmt=fmt: self.check(nic, fmt),
+            )
+
+
+_add_example_tests()
+
+
+# ---- errors -------------------------------------------------------------------
+
+
+class Errors(unittest.TestCase):
+    """Bad input: exit status 2 and a stderr that says where and what."""
+
+    def check_error(self, p, *needles):
+        self.assertEqual(p.returncode, EXIT_ERROR, "exit %d, stderr:\n%s" % (p.returncode, p.stderr))
+        self.assertEqual(p.stdout, "", "nothing on stdout after an error")
+        for needle in needles:
+            self.assertIn(needle, p.stderr)
+
+    def bad(self, name, fmt="json", nic="nic"):
+        return effective("tests/golden/bad/" + name, None, nic, fmt)
+
+    def test_priority_99(self):
+        self.check_error(
+            self.bad("priority_99.json"),
+            "tests/golden/bad/priority_99.json",
+            "/properties/securityRules/0/properties/priority",
+            "NSGSIM_E_PRIORITY_RANGE",
+            "99",
+        )
+
+    def test_host_bits(self):
+        self.check_error(
+            self.bad("host_bits.json"),
+            "tests/golden/bad/host_bits.json",
+            "/properties/securityRules/0/properties/sourceAddressPrefix",
+            "NSGSIM_E_HOST_BITS",
+            "10.0.0.1/16",
+            "10.0.0.0/16",
+        )
+
+    def test_malformed_json_line_column(self):
+        # Line 7: `      {"name": "r" "properties": ...`; a ',' is missing
+        # before "properties", column 20.
+        self.check_error(
+            self.bad("malformed.json"),
+            "tests/golden/bad/malformed.json:7:20:",
+            "line 7, column 20",
+            "NSGSIM_E_JSON",
+        )
+
+    def test_trailing_comma_line(self):
+        # Line 7: `... {"priority": 100,}}`; the stray '}' is column 52.  Only
+        # the line is asserted: cJSON reports trailing commas in objects one
+        # column late (53).
+        p = self.bad("trailing_comma.json")
+        self.check_error(p, "tests/golden/bad/trailing_comma.json:7:", "NSGSIM_E_JSON")
+        self.assertRegex(p.stderr, r"line 7, column \d+")
+
+    def test_unknown_nic(self):
+        p = effective(EXAMPLE_ENV, EXAMPLE_TAGS, "no-such-nic", "json")
+        self.check_error(p, "no-such-nic", "NSGSIM_E_NOT_FOUND")
+
+    def test_missing_env(self):
+        p = run("effective", "--format", "json", "vm-web1-nic")
+        self.check_error(p, "--env")
+
+    def test_env_path_does_not_exist(self):
+        p = effective("tests/golden/bad/no-such-dir", None, "nic", "json")
+        self.check_error(p, "tests/golden/bad/no-such-dir", "NSGSIM_E_IO")
+
+    def test_unknown_tag_without_tags_file(self):
+        p = effective(EXAMPLE_ENV, None, "vm-jump-nic", "json")
+        self.check_error(
+            p,
+            "fixtures/example/env/nsg-shared.json",
+            "/securityRules/2/destinationAddressPrefix",
+            "AzureCloud.westeurope",
+            "NSGSIM_E_UNKNOWN_TAG",
+        )
+
+    def test_bad_format(self):
+        p = effective(EXAMPLE_ENV, EXAMPLE_TAGS, "vm-web1-nic", "yaml")
+        self.check_error(p, "--format")
+
+
+if __name__ == "__main__":
+    if not os.access(NSGSIM, os.X_OK):
+        sys.stderr.write("cli_golden.py: %s is not an executable; build it first (make all)\n" % NSGSIM)
+        sys.exit(2)
+    if UPDATE:
+        sys.stderr.write("cli_golden.py: NSGSIM_UPDATE_GOLDEN set: rewriting tests/golden/*; review the diff\n")
+    unittest.main(verbosity=2)
