@@ -129,6 +129,32 @@ NSGSIM_EXPORT int nsgsim_loader_add_service_tags_buffer(nsgsim_loader *loader, c
                                                         const char *json, size_t len,
                                                         nsgsim_error *err);
 
+/* Limits on what a loader accepts, so hostile or broken input gets a clear
+ * NSGSIM_E_LIMIT instead of a slowdown or a crash.  X(NAME, value, default,
+ * what).  Azure's own, lower limits (1,000 rules per NSG, 4,000 prefixes per
+ * side) are warnings, not errors (nsgsim_policy_note). */
+#define NSGSIM_LIMIT_MAP(X)                                                                        \
+	X(FILE_BYTES, 0, 256ull << 20, "bytes in one input file or buffer")                        \
+	X(JSON_DEPTH, 1, 64, "nesting depth of JSON arrays and objects")                           \
+	X(RESOURCES, 2, 1000000, "resources in all the environment input")                         \
+	X(RULES_PER_NSG, 3, 10000, "security rules in one NSG")                                    \
+	X(PREFIXES_PER_RULE, 4, 100000, "addresses on one side of one rule")                       \
+	X(TOTAL_PREFIXES, 5, 20000000, "addresses in all rules, spaces and service tags")          \
+	X(BATCH_FLOWS, 6, 1ull << 26, "flows in one batch evaluation")
+
+typedef enum nsgsim_limit {
+#define NSGSIM_X_LIMIT(name, value, def, what) NSGSIM_LIMIT_##name = (value),
+	NSGSIM_LIMIT_MAP(NSGSIM_X_LIMIT)
+#undef NSGSIM_X_LIMIT
+	        NSGSIM_LIMIT_COUNT = 7
+} nsgsim_limit;
+
+/* The default of a limit (0 for an unknown one). */
+NSGSIM_EXPORT uint64_t nsgsim_limit_default(int limit);
+/* Sets a limit for everything this loader reads from now on and for the
+ * policy it compiles; 0 restores the default. */
+NSGSIM_EXPORT int nsgsim_loader_set_limit(nsgsim_loader *loader, int limit, uint64_t value);
+
 /* Validates everything loaded and builds the immutable policy.  On success
  * the loaded content moves into the policy (no copy of the service tags is
  * made) and the loader is left empty; free it afterwards.  On failure the

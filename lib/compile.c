@@ -338,6 +338,12 @@ static int compile_nsg_rules(nsgsim_policy *p, nsgsim_error *err)
 		ns_cnsg *cg = &p->nsgs[i];
 		if (add_default_rules(p, cg->g, &vecs[i]) != 0)
 			rc = nomem(err);
+		if (rc == 0 && vecs[i].n > p->m.limits[NSGSIM_LIMIT_RULES_PER_NSG] + 6)
+			rc = ns_fail(err, NSGSIM_E_LIMIT, cg->g->loc.file, cg->g->loc.pointer,
+			             cg->g->id,
+			             "%zu rules; the limit is %llu (NSGSIM_LIMIT_RULES_PER_NSG)",
+			             vecs[i].n - 6,
+			             (unsigned long long)p->m.limits[NSGSIM_LIMIT_RULES_PER_NSG]);
 		if (rc == 0 && vecs[i].n > 1000 + 6)
 			ns_model_note(
 			        &p->m, NSGSIM_NOTE_LIMIT, cg->g->loc.file, cg->g->loc.pointer,

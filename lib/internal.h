@@ -274,6 +274,8 @@ typedef struct ns_model {
 	ns_vec nsgs, rules, vnets, subnets, peerings, nics, asgs, route_tables, routes;
 	ns_vec managers, net_groups, static_members, admin_configs, rule_collections, admin_rules;
 	ns_vec notes; /* ns_note_rec */
+	uint64_t limits[NSGSIM_LIMIT_COUNT];
+	uint64_t n_prefixes; /* addresses read so far, for NSGSIM_LIMIT_TOTAL_PREFIXES */
 	/* service tags */
 	bool has_tags;
 	const char *tags_file;
@@ -284,6 +286,9 @@ typedef struct ns_model {
 } ns_model;
 
 void ns_model_init(ns_model *m);
+/* Counts n more addresses against the total limit; 0 or NSGSIM_E_LIMIT. */
+int ns_model_count_prefixes(ns_model *m, size_t n);
+size_t ns_model_resource_count(const ns_model *m);
 void ns_model_free(ns_model *m);
 int ns_model_note(ns_model *m, int kind, const char *file, const char *pointer,
                   const char *resource, const char *fmt, ...) __attribute__((format(printf, 6, 7)));

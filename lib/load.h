@@ -50,8 +50,9 @@ int ns_parse_rule_collection(ns_pctx *c, const cJSON *res, const char *type);
 int ns_parse_admin_rule(ns_pctx *c, const cJSON *res, const char *type);
 
 /* Parses JSON text; a syntax error names line and column. */
-int ns_parse_json_text(const char *name, const char *text, size_t len, cJSON **out,
+int ns_parse_json_text(ns_model *m, const char *name, const char *text, size_t len, cJSON **out,
                        nsgsim_error *err);
+int ns_count_addresses(ns_pctx *c, const cJSON *res, const char *key, size_t n);
 int ns_load_env_text(ns_model *m, const char *name, const char *text, size_t len,
                      nsgsim_error *err);
 int ns_load_tags_text(ns_model *m, const char *name, const char *text, size_t len,

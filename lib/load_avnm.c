@@ -209,6 +209,11 @@ static int parse_admin_addrs(ns_pctx *c, const cJSON *res, const char *key, ns_s
 	if (!cJSON_IsArray(arr))
 		return ns_pfail(c, NSGSIM_E_SHAPE, "expected an array of address prefix items");
 	size_t n = (size_t)cJSON_GetArraySize(arr);
+	ns_ptr_pop(c, mark);
+	int rc0 = ns_count_addresses(c, res, key, n);
+	if (rc0 != 0)
+		return rc0;
+	ns_prop(c, res, key, &mark);
 	side->addrs = ns_arena_alloc(&c->m->arena, (n + 1) * sizeof *side->addrs);
 	if (!side->addrs)
 		return ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");

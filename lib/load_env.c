@@ -497,6 +497,8 @@ static int parse_nsg_side_addrs(ns_pctx *c, const cJSON *res, const char *which,
 	}
 	side->form = has_single ? NS_FORM_PREFIX : NS_FORM_PREFIXES;
 	size_t n = has_single ? 1 : n_plural;
+	if ((rc = ns_count_addresses(c, res, k_prefixes, n)) != 0)
+		return rc;
 	side->addrs = ns_arena_alloc(&c->m->arena, n * sizeof *side->addrs);
 	if (!side->addrs)
 		return ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
@@ -695,9 +697,31 @@ static int standalone_default_rule(ns_pctx *c, const cJSON *res, const char *typ
 
 /* ---- address lists (VNet spaces, subnet prefixes, routes) ---------------- */
 
+/* Enforces NSGSIM_LIMIT_PREFIXES_PER_RULE and NSGSIM_LIMIT_TOTAL_PREFIXES. */
+int ns_count_addresses(ns_pctx *c, const cJSON *res, const char *key, size_t n)
+{
+	int rc = 0;
+	size_t mark = ns_ptr_prop(c, res, key);
+	if (n > c->m->limits[NSGSIM_LIMIT_PREFIXES_PER_RULE])
+		rc = ns_pfail(c, NSGSIM_E_LIMIT,
+		              "%zu addresses on one side; the limit is %llu "
+		              "(NSGSIM_LIMIT_PREFIXES_PER_RULE)",
+		              n, (unsigned long long)c->m->limits[NSGSIM_LIMIT_PREFIXES_PER_RULE]);
+	else if (ns_model_count_prefixes(c->m, n) != 0)
+		rc = ns_pfail(c, NSGSIM_E_LIMIT,
+		              "more than %llu addresses in all (NSGSIM_LIMIT_TOTAL_PREFIXES)",
+		              (unsigned long long)c->m->limits[NSGSIM_LIMIT_TOTAL_PREFIXES]);
+	ns_ptr_pop(c, mark);
+	return rc;
+}
+
 int ns_parse_prefix_list(ns_pctx *c, const char **texts, const ns_loc *locs, size_t n,
                          ns_addr **out)
 {
+	if (ns_model_count_prefixes(c->m, n) != 0)
+		return ns_pfail(c, NSGSIM_E_LIMIT,
+		                "more than %llu addresses in all (NSGSIM_LIMIT_TOTAL_PREFIXES)",
+		                (unsigned long long)c->m->limits[NSGSIM_LIMIT_TOTAL_PREFIXES]);
 	*out = ns_arena_alloc(&c->m->arena, (n + 1) * sizeof **out);
 	if (!*out)
 		return ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
@@ -1177,6 +1201,10 @@ static int parse_resource(ns_pctx *c, const cJSON *res, const char *parent_type,
 		return rc;
 	if (parent_type)
 		return parse_template_child(c, res, parent_type, parent_name, type);
+	if (ns_model_resource_count(c->m) >= c->m->limits[NSGSIM_LIMIT_RESOURCES])
+		return ns_pfail(c, NSGSIM_E_LIMIT,
+		                "more than %llu resources (NSGSIM_LIMIT_RESOURCES)",
+		                (unsigned long long)c->m->limits[NSGSIM_LIMIT_RESOURCES]);
 	for (size_t i = 0; i < NS_ARRAY_LEN(resource_types); i++) {
 		if (!ns_ieq(type, resource_types[i].type))
 			continue;
@@ -1238,9 +1266,112 @@ static int parse_document(ns_pctx *c, const cJSON *root)
 
 /* ---- files ------------------------------------------------------------------- */
 
-int ns_parse_json_text(const char *name, const char *text, size_t len, cJSON **out,
+static void line_col(const char *text, const char *at, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (const char *p = text; p < at; p++) {
+		if (*p == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+static int json_fail_at(const char *name, const char *text, const char *at, int code,
+                        nsgsim_error *err, const char *what)
+{
+	int line, col;
+	line_col(text, at, &line, &col);
+	int rc = ns_fail(err, code, name, "", "", "%s at line %d, column %d", what, line, col);
+	if (err) {
+		err->line = line;
+		err->column = col;
+	}
+	return rc;
+}
+
+/* Before cJSON sees the text: nesting depth (a limit, where cJSON's own is
+ * 1000 and recursive), and NUL bytes, raw or escaped, which would silently
+ * cut a C string short. */
+static int prescan_json(const char *name, const char *text, size_t len, uint64_t max_depth,
+                        nsgsim_error *err)
+{
+	uint64_t depth = 0;
+	bool in_string = false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = text[i];
+		if (ch == '\0')
+			return json_fail_at(name, text, text + i, NSGSIM_E_JSON, err,
+			                    "a NUL byte in the input");
+		if (in_string) {
+			if (ch == '\\' && i + 1 < len) {
+				if (i + 5 < len && strncmp(text + i + 1, "u0000", 5) == 0)
+					return json_fail_at(name, text, text + i, NSGSIM_E_JSON,
+					                    err,
+					                    "a \\u0000 (NUL) escape in a string");
+				i++;
+			} else if (ch == '"') {
+				in_string = false;
+			}
+		} else if (ch == '"') {
+			in_string = true;
+		} else if (ch == '[' || ch == '{') {
+			if (++depth > max_depth)
+				return json_fail_at(
+				        name, text, text + i, NSGSIM_E_LIMIT, err,
+				        "JSON nested deeper than NSGSIM_LIMIT_JSON_DEPTH");
+		} else if ((ch == ']' || ch == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return 0;
+}
+
+/* A key twice in one object: cJSON keeps both and lookups (which, like
+ * ARM, ignore case) would silently take the first. */
+static int check_duplicate_keys(ns_pctx *c, const cJSON *v)
+{
+	if (!cJSON_IsObject(v) && !cJSON_IsArray(v))
+		return 0;
+	size_t i = 0;
+	for (const cJSON *a = v->child; a; a = a->next, i++) {
+		if (cJSON_IsObject(v)) {
+			for (const cJSON *b = v->child; b != a; b = b->next) {
+				if (ns_ieq(a->string, b->string)) {
+					size_t mark = ns_ptr_key(c, a->string);
+					int rc =
+					        ns_pfail(c, NSGSIM_E_SHAPE,
+					                 "the key '%s' appears twice in one object",
+					                 a->string);
+					ns_ptr_pop(c, mark);
+					return rc;
+				}
+			}
+		}
+		size_t mark = cJSON_IsObject(v) ? ns_ptr_key(c, a->string) : ns_ptr_index(c, i);
+		int rc = check_duplicate_keys(c, a);
+		if (rc != 0)
+			return rc;
+		ns_ptr_pop(c, mark);
+	}
+	return 0;
+}
+
+int ns_parse_json_text(ns_model *m, const char *name, const char *text, size_t len, cJSON **out,
                        nsgsim_error *err)
 {
+	*out = NULL;
+	if (len > m->limits[NSGSIM_LIMIT_FILE_BYTES])
+		return ns_fail(
+		        err, NSGSIM_E_LIMIT, name, "", "",
+		        "the input has %zu bytes; the limit is %llu (NSGSIM_LIMIT_FILE_BYTES)", len,
+		        (unsigned long long)m->limits[NSGSIM_LIMIT_FILE_BYTES]);
+	int rc = prescan_json(name, text, len, m->limits[NSGSIM_LIMIT_JSON_DEPTH], err);
+	if (rc != 0)
+		return rc;
 	const char *end = NULL;
 	*out = cJSON_ParseWithLengthOpts(text, len, &end, false);
 	if (*out) {
@@ -1248,30 +1379,23 @@ int ns_parse_json_text(const char *name, const char *text, size_t len, cJSON **o
 		const char *p = end;
 		while (p < text + len && isspace((unsigned char)*p))
 			p++;
-		if (p == text + len)
-			return 0;
+		if (p == text + len) {
+			ns_pctx c;
+			ns_pctx_init(&c, m, name, err);
+			rc = check_duplicate_keys(&c, *out);
+			if (rc != 0) {
+				cJSON_Delete(*out);
+				*out = NULL;
+			}
+			return rc;
+		}
 		cJSON_Delete(*out);
 		*out = NULL;
 		end = p;
 	}
 	if (!end || end < text || end > text + len)
 		end = text + len;
-	int line = 1, col = 1;
-	for (const char *p = text; p < end; p++) {
-		if (*p == '\n') {
-			line++;
-			col = 1;
-		} else {
-			col++;
-		}
-	}
-	int rc = ns_fail(err, NSGSIM_E_JSON, name, "", "", "malformed JSON at line %d, column %d",
-	                 line, col);
-	if (err) {
-		err->line = line;
-		err->column = col;
-	}
-	return rc;
+	return json_fail_at(name, text, end, NSGSIM_E_JSON, err, "malformed JSON");
 }
 
 int ns_load_env_text(ns_model *m, const char *name, const char *text, size_t len, nsgsim_error *err)
@@ -1280,7 +1404,7 @@ int ns_load_env_text(ns_model *m, const char *name, const char *text, size_t len
 	if (!file)
 		return ns_fail(err, NSGSIM_E_NOMEM, name, "", "", "out of memory");
 	cJSON *root;
-	int rc = ns_parse_json_text(file, text, len, &root, err);
+	int rc = ns_parse_json_text(m, file, text, len, &root, err);
 	if (rc != 0)
 		return rc;
 	ns_pctx c;

@@ -82,6 +82,10 @@ static int parse_tag(ns_pctx *c, const cJSON *v, ns_psb *b)
 	}
 	if (!cJSON_IsArray(arr))
 		return ns_pfail(c, NSGSIM_E_SHAPE, "expected an array of prefixes");
+	if (ns_model_count_prefixes(c->m, (size_t)cJSON_GetArraySize(arr)) != 0)
+		return ns_pfail(c, NSGSIM_E_LIMIT,
+		                "more than %llu addresses in all (NSGSIM_LIMIT_TOTAL_PREFIXES)",
+		                (unsigned long long)c->m->limits[NSGSIM_LIMIT_TOTAL_PREFIXES]);
 	if ((rc = add_tag_prefixes(c, arr, b, &t.n_prefixes)) != 0)
 		return rc;
 	ns_ptr_pop(c, mark);
@@ -174,7 +178,7 @@ int ns_load_tags_text(ns_model *m, const char *name, const char *text, size_t le
 	if (!file)
 		return ns_fail(err, NSGSIM_E_NOMEM, name, "", "", "out of memory");
 	cJSON *root;
-	int rc = ns_parse_json_text(file, text, len, &root, err);
+	int rc = ns_parse_json_text(m, file, text, len, &root, err);
 	if (rc != 0)
 		return rc;
 	ns_pctx c;

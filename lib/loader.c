@@ -30,6 +30,14 @@ NSGSIM_EXPORT void nsgsim_loader_free(nsgsim_loader *l)
 	free(l);
 }
 
+NSGSIM_EXPORT int nsgsim_loader_set_limit(nsgsim_loader *l, int limit, uint64_t value)
+{
+	if (!l || limit < 0 || limit >= NSGSIM_LIMIT_COUNT)
+		return NSGSIM_E_INVALID_ARG;
+	l->model.limits[limit] = value ? value : nsgsim_limit_default(limit);
+	return 0;
+}
+
 ns_model *ns_loader_model(nsgsim_loader *l)
 {
 	return &l->model;
@@ -47,6 +55,7 @@ ns_model *ns_loader_model(nsgsim_loader *l)
 
 typedef struct model_mark {
 	size_t n[16];
+	uint64_t prefixes;
 } model_mark;
 
 static model_mark mark_model(ns_model *m)
@@ -55,6 +64,7 @@ static model_mark mark_model(ns_model *m)
 	model_mark k;
 	for (size_t i = 0; i < NS_ARRAY_LEN(vecs); i++)
 		k.n[i] = vecs[i]->n;
+	k.prefixes = m->n_prefixes;
 	return k;
 }
 
@@ -63,20 +73,29 @@ static void rollback_model(ns_model *m, const model_mark *k)
 	ns_vec *vecs[] = NS_MODEL_VECS(m);
 	for (size_t i = 0; i < NS_ARRAY_LEN(vecs); i++)
 		vecs[i]->n = k->n[i];
+	m->n_prefixes = k->prefixes;
 }
 
 /* ---- files and directories -------------------------------------------------- */
 
-static int read_file(const char *path, char **text, size_t *len, nsgsim_error *err)
+static int read_file(const char *path, uint64_t max, char **text, size_t *len, nsgsim_error *err)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return ns_fail(err, NSGSIM_E_IO, path, "", "", "cannot open: %s", strerror(errno));
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && (uint64_t)st.st_size > max) {
+		fclose(f);
+		return ns_fail(
+		        err, NSGSIM_E_LIMIT, path, "", "",
+		        "the file has %lld bytes; the limit is %llu (NSGSIM_LIMIT_FILE_BYTES)",
+		        (long long)st.st_size, (unsigned long long)max);
+	}
 	ns_buf b;
 	ns_buf_init(&b);
 	char chunk[65536];
 	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len <= max)
 		ns_buf_put(&b, chunk, n);
 	bool bad = ferror(f);
 	fclose(f);
@@ -109,7 +128,7 @@ static int load_env_file(ns_model *m, const char *path, nsgsim_error *err)
 {
 	char *text;
 	size_t len;
-	int rc = read_file(path, &text, &len, err);
+	int rc = read_file(path, m->limits[NSGSIM_LIMIT_FILE_BYTES], &text, &len, err);
 	if (rc != 0)
 		return rc;
 	rc = load_env_buffer(m, path, text, len, err);
@@ -231,7 +250,7 @@ NSGSIM_EXPORT int nsgsim_loader_add_service_tags(nsgsim_loader *l, const char *p
 		               "loader and path are required");
 	char *text;
 	size_t len;
-	int rc = read_file(path, &text, &len, err);
+	int rc = read_file(path, l->model.limits[NSGSIM_LIMIT_FILE_BYTES], &text, &len, err);
 	if (rc != 0)
 		return rc;
 	rc = ns_load_tags_text(&l->model, path, text, len, err);

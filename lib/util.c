@@ -441,6 +441,34 @@ void ns_model_init(ns_model *m)
 	ns_vec_init(&m->notes, sizeof(ns_note_rec));
 	ns_vec_init(&m->tags, sizeof(ns_tag));
 	ns_map_init(&m->tag_index);
+	for (int i = 0; i < NSGSIM_LIMIT_COUNT; i++)
+		m->limits[i] = nsgsim_limit_default(i);
+}
+
+NSGSIM_EXPORT uint64_t nsgsim_limit_default(int limit)
+{
+	switch (limit) {
+#define NS_X_DEFAULT(name, value, def, what)                                                       \
+	case value:                                                                                \
+		return def;
+		NSGSIM_LIMIT_MAP(NS_X_DEFAULT)
+#undef NS_X_DEFAULT
+	}
+	return 0;
+}
+
+int ns_model_count_prefixes(ns_model *m, size_t n)
+{
+	m->n_prefixes += n;
+	return m->n_prefixes > m->limits[NSGSIM_LIMIT_TOTAL_PREFIXES] ? NSGSIM_E_LIMIT : 0;
+}
+
+size_t ns_model_resource_count(const ns_model *m)
+{
+	return m->nsgs.n + m->rules.n + m->vnets.n + m->subnets.n + m->peerings.n + m->nics.n +
+	       m->asgs.n + m->route_tables.n + m->routes.n + m->managers.n + m->net_groups.n +
+	       m->static_members.n + m->admin_configs.n + m->rule_collections.n + m->admin_rules.n +
+	       m->notes.n;
 }
 
 void ns_model_free(ns_model *m)

@@ -698,6 +698,98 @@ static void test_invalid_fixtures(void **state)
 	}
 }
 
+/* ---- hostile input: limits and odd JSON ----------------------------------------- */
+
+static int load_with_limit(const char *json, size_t len, int limit, uint64_t value,
+                           nsgsim_error *err)
+{
+	nsgsim_loader *l = nsgsim_loader_new();
+	if (limit >= 0)
+		assert_int_equal(nsgsim_loader_set_limit(l, limit, value), 0);
+	nsgsim_policy *p = NULL;
+	int rc = nsgsim_loader_add_env_buffer(l, "env.json", json, len, err);
+	if (rc == 0)
+		rc = nsgsim_compile(l, &p, err);
+	nsgsim_policy_free(p);
+	nsgsim_loader_free(l);
+	return rc;
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	nsgsim_error err;
+	const char *nsg = NSG_WITH_RULE(GOOD_RULE);
+	assert_int_equal(nsgsim_limit_default(NSGSIM_LIMIT_JSON_DEPTH), 64);
+	assert_int_equal(nsgsim_loader_set_limit(NULL, 0, 1), NSGSIM_E_INVALID_ARG);
+	/* Over the size limit. */
+	assert_int_equal(load_with_limit(nsg, strlen(nsg), NSGSIM_LIMIT_FILE_BYTES, 100, &err),
+	                 NSGSIM_E_LIMIT);
+	assert_non_null(strstr(err.message, "NSGSIM_LIMIT_FILE_BYTES"));
+	/* Nested deeper than the limit: the error names line and column. */
+	char deep[400];
+	memset(deep, '[', 200);
+	memset(deep + 200, ']', 200);
+	assert_int_equal(load_with_limit(deep, sizeof deep, -1, 0, &err), NSGSIM_E_LIMIT);
+	assert_int_equal(err.line, 1);
+	assert_int_equal(err.column, 65);
+	/* Resources and rules per NSG. */
+	assert_int_equal(load_with_limit(nsg, strlen(nsg), NSGSIM_LIMIT_RULES_PER_NSG, 1, &err), 0);
+	assert_int_equal(load_with_limit(TWO_RULES("Outbound"), strlen(TWO_RULES("Outbound")),
+	                                 NSGSIM_LIMIT_RULES_PER_NSG, 1, &err),
+	                 NSGSIM_E_LIMIT);
+	const char *two = "[" NSG_WITH_RULE(GOOD_RULE) ", " VNET2 "]";
+	assert_int_equal(load_with_limit(two, strlen(two), NSGSIM_LIMIT_RESOURCES, 2, &err),
+	                 NSGSIM_E_LIMIT);
+	assert_string_equal(err.pointer, "/1");
+}
+
+static void test_a_million_prefixes(void **state)
+{
+	(void)state;
+	size_t cap = 20u << 20, n = 0;
+	char *doc = malloc(cap);
+	assert_non_null(doc);
+	n += (size_t)snprintf(doc, cap,
+	                      "{\"id\": \"" NSG_ID "\", \"name\": \"nsg1\", \"type\": "
+	                      "\"Microsoft.Network/networkSecurityGroups\", \"properties\": "
+	                      "{\"securityRules\": [{\"name\": \"r1\", \"properties\": {"
+	                      "\"protocol\": \"Tcp\", \"sourcePortRange\": \"*\", "
+	                      "\"destinationPortRange\": \"443\", \"destinationAddressPrefix\": "
+	                      "\"*\", \"access\": \"Allow\", \"priority\": 100, \"direction\": "
+	                      "\"Inbound\", \"sourceAddressPrefixes\": [");
+	for (unsigned i = 0; i < 1000000; i++)
+		n += (size_t)snprintf(doc + n, cap - n, "%s\"10.%u.%u.%u\"", i ? "," : "",
+		                      (i >> 16) & 255, (i >> 8) & 255, i & 255);
+	n += (size_t)snprintf(doc + n, cap - n, "]}}]}}");
+	nsgsim_error err;
+	assert_int_equal(load_with_limit(doc, n, -1, 0, &err), NSGSIM_E_LIMIT);
+	assert_string_equal(err.pointer, RULE_PTR "/sourceAddressPrefixes");
+	assert_non_null(strstr(err.message, "1000000 addresses"));
+	free(doc);
+}
+
+static void test_odd_json(void **state)
+{
+	(void)state;
+	nsgsim_error err;
+	/* A NUL byte inside a string, raw and escaped. */
+	const char raw[] = "[{\"type\": \"Microsoft.Network/network\0SecurityGroups\"}]";
+	assert_int_equal(load_with_limit(raw, sizeof raw - 1, -1, 0, &err), NSGSIM_E_JSON);
+	assert_non_null(strstr(err.message, "NUL"));
+	assert_int_equal(err.column, 37);
+	const char *esc = "[{\"type\": \"x\\u0000y\"}]";
+	assert_int_equal(load_with_limit(esc, strlen(esc), -1, 0, &err), NSGSIM_E_JSON);
+	/* A duplicate key (keys compare case-insensitively, as ARM's do). */
+	const char *dup = "{\"id\": \"" NSG_ID "\", \"name\": \"nsg1\", \"type\": "
+	                  "\"Microsoft.Network/networkSecurityGroups\", \"Name\": \"other\"}";
+	assert_int_equal(load_with_limit(dup, strlen(dup), -1, 0, &err), NSGSIM_E_SHAPE);
+	assert_string_equal(err.pointer, "/Name");
+	/* An IPv6 address with a zone id, a port of -1, a priority of 2^31. */
+	expect_error(RULE_WITH_DST("fe80::1%25eth0"), NSGSIM_E_BAD_PREFIX, NULL, NULL);
+	expect_error(RULE_WITH_DPORT("-1"), NSGSIM_E_BAD_PORT, NULL, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -727,6 +819,9 @@ int main(void)
 	        cmocka_unit_test(test_failed_file_rolls_back),
 	        cmocka_unit_test(test_env_directory_and_io_errors),
 	        cmocka_unit_test(test_invalid_fixtures),
+	        cmocka_unit_test(test_limits),
+	        cmocka_unit_test(test_a_million_prefixes),
+	        cmocka_unit_test(test_odd_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
