@@ -41,8 +41,8 @@ STATIC   := $(B)/libnsgsim.a
 CLI      := $(B)/nsgsim
 PC       := $(B)/nsgsim.pc
 
-.PHONY: all deps run test check-c check-cli check-format asan valgrind install uninstall \
-        clean format
+.PHONY: all deps run test check-c check-cli check-python check-format asan tsan valgrind \
+        install uninstall clean format
 
 all: deps $(SHARED) $(STATIC) $(CLI) $(PC)
 
@@ -87,19 +87,31 @@ $(PC): Makefile
 
 # Unit tests see the library's internals: they link its objects directly.
 $(B)/test_%: tests/test_%.c $(wildcard tests/*.h) $(LIB_OBJ)
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(DEPS_LIBS) -lcmocka $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(DEPS_LIBS) -lcmocka -pthread $(LDFLAGS)
 
 # ---- the main job ----------------------------------------------------------
 EXAMPLE_ENV  := fixtures/example/env
 EXAMPLE_TAGS := fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json
 
+EXAMPLE      := --env $(EXAMPLE_ENV) --service-tags $(EXAMPLE_TAGS)
+# Flows that tell the example's story (fixtures/example/README.md).
+TELLING_FLOWS := "tcp 93.184.216.34 10.1.1.4:443" "tcp 93.184.216.34 10.1.2.4:22" \
+	"tcp 10.1.1.4:50000 10.1.2.4:1433" "tcp 10.0.3.4:50000 10.1.2.4:1433" \
+	"tcp 10.1.1.4:50000 10.2.1.4:22" "tcp 10.0.3.4:50000 10.1.1.5:5986" \
+	"tcp 93.184.216.34:50000 10.1.2.4:8080" "tcp 168.63.129.16:50000 10.2.1.4:80" \
+	"icmp 10.0.3.4 10.2.1.4" "tcp [fd00:db8:0:3::4]:50000 [2603:1020:200::10]:443"
+
 run: all
 	@echo "== Effective security rules of vm-web1-nic (bundled example) =="
-	./$(CLI) effective --env $(EXAMPLE_ENV) --service-tags $(EXAMPLE_TAGS) \
-		--format table vm-web1-nic
+	@./$(CLI) effective -q $(EXAMPLE) --format table vm-web1-nic
+	@for f in $(TELLING_FLOWS); do echo; echo "== nsgsim eval $$f"; \
+		./$(CLI) eval -q $(EXAMPLE) $$f; echo "(exit status $$?)"; done
+	@if [ -f fixtures/example/assertions.txt ] && ! grep -q "not available yet" cli/check.c; then \
+		echo; echo "== nsgsim check fixtures/example/assertions.txt"; \
+		./$(CLI) check -q $(EXAMPLE) fixtures/example/assertions.txt; fi
 
 # ---- tests -----------------------------------------------------------------
-test: all $(TESTS) check-c check-cli check-format
+test: all $(TESTS) check-c check-cli check-python check-format
 	@echo "make test: all passed"
 
 check-c: $(TESTS)
@@ -107,6 +119,13 @@ check-c: $(TESTS)
 
 check-cli: $(CLI)
 	@NSGSIM=./$(CLI) $(PYTHON) tests/cli_golden.py
+	@if [ -f tests/check_golden.py ]; then NSGSIM=./$(CLI) $(PYTHON) tests/check_golden.py; fi
+
+# The Python tests load the library just built, never an installed one.
+check-python: $(SHARED) $(CLI)
+	@if [ -d tests/python ]; then NSGSIM_LIBRARY=$(CURDIR)/$(B)/libnsgsim.so.$(SOMAJOR) \
+		NSGSIM=./$(CLI) PYTHONPATH=bindings/python \
+		$(PYTHON) -m unittest discover -s tests/python -t . ; fi
 
 check-format:
 	@clang-format --dry-run -Werror $(LIB_SRC) $(wildcard lib/*.h) include/nsgsim.h \
@@ -121,6 +140,11 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 asan: deps
 	$(MAKE) B=build/asan OPT_CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
 		check-c check-cli
+
+# ThreadSanitizer over the concurrency test (and the rest of the C tests).
+tsan: deps
+	$(MAKE) B=build/tsan OPT_CFLAGS="-O1 -g -fsanitize=thread" \
+		LDFLAGS="-fsanitize=thread -pthread" check-c
 
 valgrind: all $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== valgrind $$t"; \
