@@ -477,30 +477,36 @@ static int compile_nics(nsgsim_policy *p, nsgsim_error *err)
 			continue;
 		ns_cnic *cn = &p->nics[p->n_nics++];
 		const ns_nic *n = cn->n = NS_VEC_AT(&m->nics, ns_nic, i);
-		if (n->nsg_id && !(cn->nsg = ns_map_get(&p->nsg_by_id, n->nsg_id)))
-			return ns_dangling(err, &n->nsg_loc, n->id, "network security group",
-			                   n->nsg_id);
-		for (size_t k = 0; k < n->n_ipconfigs; k++) {
+		if (n->nsg_id && !(cn->nsg = ns_map_get(&p->nsg_by_id, n->nsg_id))) {
+			rc = ns_dangling(err, &n->nsg_loc, n->id, "network security group",
+			                 n->nsg_id);
+			break;
+		}
+		for (size_t k = 0; k < n->n_ipconfigs && rc == 0; k++) {
 			const ns_ipconfig *ipc = &n->ipconfigs[k];
 			ns_csubnet *cs = NULL;
-			if (ipc->subnet_id && !(cs = ns_map_get(&p->subnet_by_id, ipc->subnet_id)))
-				return ns_dangling(err, &ipc->subnet_loc, n->id, "subnet",
-				                   ipc->subnet_id);
+			if (ipc->subnet_id &&
+			    !(cs = ns_map_get(&p->subnet_by_id, ipc->subnet_id))) {
+				rc = ns_dangling(err, &ipc->subnet_loc, n->id, "subnet",
+				                 ipc->subnet_id);
+				break;
+			}
 			if (!cn->subnet)
 				cn->subnet = cs;
-			if (cs && cn->subnet && cs->vnet != cn->subnet->vnet)
-				return ns_fail(
-				        err, NSGSIM_E_SHAPE, ipc->subnet_loc.file,
-				        ipc->subnet_loc.pointer, n->id,
-				        "all ipConfigurations of a NIC must be in one virtual "
-				        "network");
+			if (cs && cn->subnet && cs->vnet != cn->subnet->vnet) {
+				rc = ns_fail(err, NSGSIM_E_SHAPE, ipc->subnet_loc.file,
+				             ipc->subnet_loc.pointer, n->id,
+				             "all ipConfigurations of a NIC must be in one virtual "
+				             "network");
+				break;
+			}
 			if (ipc->n_asgs > 20)
 				ns_model_note(&p->m, NSGSIM_NOTE_LIMIT, ipc->loc.file,
 				              ipc->loc.pointer, n->id,
 				              "%zu ASGs on one IP configuration; Azure allows 20",
 				              ipc->n_asgs);
 		}
-		if (ns_map_put(&p->nic_by_id, n->id, cn) != 0)
+		if (rc == 0 && ns_map_put(&p->nic_by_id, n->id, cn) != 0)
 			rc = nomem(err);
 	}
 	ns_map_free(&seen);
