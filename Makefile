@@ -119,6 +119,7 @@ check-c: $(TESTS)
 
 check-cli: $(CLI)
 	@NSGSIM=./$(CLI) $(PYTHON) tests/cli_golden.py
+	@NSGSIM=./$(CLI) $(PYTHON) tests/cli_flows.py
 	@if [ -f tests/check_golden.py ]; then NSGSIM=./$(CLI) $(PYTHON) tests/check_golden.py; fi
 
 # The Python tests load the library just built, never an installed one.

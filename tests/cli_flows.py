@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""The fixture flow tables through the CLI, and golden explanations.
+
+Every row of fixtures/semantics/*/flows.txt and fixtures/example/flows.txt (the
+tables the C tests use) is evaluated with `nsgsim eval --json`: the verdict,
+deciding layer, rule and endpoint must match and the exit status must be 0 for
+Allow and 1 for Deny.  A few explanations (text and --verbose JSON) are
+compared with golden files in tests/golden/eval/; NSGSIM_UPDATE_GOLDEN=1
+rewrites them.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+NSGSIM = os.environ.get("NSGSIM", "./build/nsgsim")
+DEFAULT_TAGS = "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json"
+GOLDEN = "tests/golden/eval"
+UPDATE = os.environ.get("NSGSIM_UPDATE_GOLDEN") == "1"
+
+
+def fixture_args(fixture):
+    tags = os.path.join(fixture, "service_tags.json")
+    if not os.path.exists(tags):
+        tags = DEFAULT_TAGS
+    return ["--env", os.path.join(fixture, "env"), "--service-tags", tags, "-q"]
+
+
+def parse_table(path):
+    """Rows of a flow table: (line, flow, expected, options)."""
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.split("#", 1)[0]
+            opts = {}
+            if "|" in line:
+                line, extra = line.split("|", 1)
+                opts = dict(kv.split("=", 1) for kv in extra.split())
+            tok = line.split()
+            if not tok:
+                continue
+            if len(tok) != 7:
+                raise ValueError("%s:%d: malformed row" % (path, lineno))
+            rows.append((lineno, tok[:3], tok[3:], opts))
+    return rows
+
+
+def fixtures_with_tables():
+    root = "fixtures/semantics"
+    dirs = [os.path.join(root, d) for d in sorted(os.listdir(root))]
+    dirs.append("fixtures/example")
+    return [d for d in dirs if os.path.exists(os.path.join(d, "flows.txt"))]
+
+
+class FlowTablesThroughCli(unittest.TestCase):
+    def test_every_row(self):
+        count = 0
+        for fixture in fixtures_with_tables():
+            for lineno, flow, expected, opts in parse_table(os.path.join(fixture, "flows.txt")):
+                count += 1
+                with self.subTest(fixture=fixture, line=lineno):
+                    args = [NSGSIM, "eval", "--json"] + fixture_args(fixture)
+                    if opts:
+                        args += ["--at", opts["at"], "--direction", opts["direction"]]
+                    proc = subprocess.run(args + flow, capture_output=True, text=True)
+                    self.assertIn(proc.returncode, (0, 1), proc.stderr)
+                    out = json.loads(proc.stdout)
+                    d = out["decidedBy"]
+                    got = [out["verdict"], d["layer"], d["rule"] or "-", d["endpoint"] or "-"]
+                    self.assertEqual([g.lower() for g in got], [e.lower() for e in expected],
+                                     "%s:%d %s" % (fixture, lineno, " ".join(flow)))
+                    self.assertEqual(proc.returncode, 0 if out["verdict"] == "Allow" else 1)
+        self.assertGreaterEqual(count, 290)
+
+
+GOLDEN_FLOWS = [
+    ("example_internet_to_web1", "fixtures/example", ["tcp", "93.184.216.34", "10.1.1.4:443"]),
+    ("example_prod_to_dev", "fixtures/example", ["tcp", "10.1.1.4:50000", "10.2.1.4:22"]),
+    ("example_always_allow", "fixtures/example", ["tcp", "10.0.3.4:50000", "10.1.1.5:5986"]),
+    ("example_icmp", "fixtures/example", ["icmp", "10.0.3.4", "10.2.1.4"]),
+    ("w4_bastion_denied", "fixtures/semantics/w4_nsg_diagnostics_bastion_denied", None),
+]
+
+
+class GoldenExplanations(unittest.TestCase):
+    def check_golden(self, name, text):
+        path = os.path.join(GOLDEN, name)
+        if UPDATE:
+            os.makedirs(GOLDEN, exist_ok=True)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+        with open(path, encoding="utf-8") as f:
+            self.assertEqual(text, f.read(), "golden %s differs" % path)
+
+    def test_goldens(self):
+        for name, fixture, flow in GOLDEN_FLOWS:
+            if flow is None:  # the first row of the fixture's table
+                flow = parse_table(os.path.join(fixture, "flows.txt"))[0][1]
+            for mode, extra in (("txt", []), ("verbose.json", ["--json", "--verbose"])):
+                with self.subTest(name=name, mode=mode):
+                    proc = subprocess.run([NSGSIM, "eval"] + extra + fixture_args(fixture) + flow,
+                                          capture_output=True, text=True)
+                    self.assertIn(proc.returncode, (0, 1), proc.stderr)
+                    self.check_golden("%s.%s" % (name, mode), proc.stdout)
+
+    def test_source_ports_that_differ(self):
+        # An NSG rule restricted by source port: the answer differs by port.
+        rg = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network"
+        rule = lambda name, prio, access, sport: {
+            "name": name, "properties": {
+                "protocol": "Tcp", "sourcePortRange": sport, "destinationPortRange": "80",
+                "sourceAddressPrefix": "*", "destinationAddressPrefix": "*",
+                "access": access, "priority": prio, "direction": "Inbound"}}
+        env = [
+            {"id": rg + "/networkSecurityGroups/nsg", "name": "nsg",
+             "type": "Microsoft.Network/networkSecurityGroups",
+             "properties": {"securityRules": [rule("Deny-Low-Ports", 100, "Deny", "0-1023"),
+                                              rule("Allow-Web", 110, "Allow", "*")]}},
+            {"id": rg + "/virtualNetworks/v", "name": "v", "type": "Microsoft.Network/virtualNetworks",
+             "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+                            "subnets": [{"name": "s", "properties": {
+                                "addressPrefix": "10.0.0.0/24",
+                                "networkSecurityGroup": {"id": rg + "/networkSecurityGroups/nsg"}}}]}}]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "env.json")
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(env, f)
+            base = [NSGSIM, "eval", "--env", path]
+            proc = subprocess.run(base + ["--json", "tcp", "52.1.2.3", "10.0.0.4:80"],
+                                  capture_output=True, text=True)
+            self.assertEqual(proc.returncode, 1, proc.stderr)
+            out = json.loads(proc.stdout)
+            self.assertEqual(out["verdict"], "Deny")
+            self.assertEqual(out["decidedBy"]["rule"], "Deny-Low-Ports")
+            ranges = [(r["from"], r["to"], r["verdict"], r["decidedBy"]["rule"])
+                      for r in out["sourcePorts"]]
+            self.assertEqual(ranges, [(0, 1023, "Deny", "Deny-Low-Ports"),
+                                      (1024, 65535, "Allow", "Allow-Web")])
+            self.assertIn("source-ports-differ", [a["id"] for a in out["assumptions"]])
+            text = subprocess.run(base + ["tcp", "52.1.2.3", "10.0.0.4:80"],
+                                  capture_output=True, text=True).stdout
+            self.assertIn("Not every source port gets the same answer", text)
+            one = subprocess.run(base + ["--json", "tcp", "52.1.2.3:2000", "10.0.0.4:80"],
+                                 capture_output=True, text=True)
+            self.assertEqual(one.returncode, 0)
+            self.assertEqual(json.loads(one.stdout)["decidedBy"]["rule"], "Allow-Web")
+
+    def test_neither_endpoint_modelled_is_an_error(self):
+        proc = subprocess.run([NSGSIM, "eval"] + fixture_args("fixtures/example") +
+                              ["tcp", "192.0.2.1:1", "192.0.2.2:2"], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("NSGSIM_E_NOT_MODELLED", proc.stderr)
+        self.assertEqual(proc.stdout, "")
+
+    def test_bad_flows_are_usage_errors(self):
+        for flow in (["tcp", "10.1.1.4", "10.1.2.4"], ["gre", "10.1.1.4", "10.1.2.4:1"],
+                     ["icmp", "10.1.1.4:5", "10.1.2.4"], ["tcp", "2001:db8::1:443", "10.0.0.1:1"]):
+            with self.subTest(flow=flow):
+                proc = subprocess.run([NSGSIM, "eval"] + fixture_args("fixtures/example") + flow,
+                                      capture_output=True, text=True)
+                self.assertEqual(proc.returncode, 2)
+                self.assertIn("NSGSIM_E_BAD_FLOW", proc.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=1)
