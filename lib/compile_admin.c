@@ -263,8 +263,9 @@ static int build_subnet_levels(nsgsim_policy *p, const ns_crule *all, const ns_m
 	cs->intent_setting = -1;
 	if (cs->admin_exempt_service) {
 		cs->admin_skip_reason = ns_arena_printf(&p->arena,
-		                                        "security admin rules do not apply in a %s "
-		                                        "subnet (concept-security-admins.md)",
+		                                        "security admin rules do not apply in "
+		                                        "service subnets such as %s "
+		                                        "(concept-security-admins.md)",
 		                                        cs->admin_exempt_service);
 		return cs->admin_skip_reason ? 0 : nomem(err);
 	}
