@@ -18,13 +18,24 @@ const char usage_text[] =
         "  effective --env PATH... [--service-tags FILE] [--format json|table] NIC\n"
         "      the effective security rules of a NIC (name or id), as\n"
         "      `az network nic list-effective-nsg` prints them\n"
+        "  eval --env PATH... [--service-tags FILE] [--json] [--verbose]\n"
+        "       [--at NIC --direction inbound|outbound] PROTO SRC[:PORT] DST[:PORT]\n"
+        "      would this flow be allowed, and why?  PROTO is tcp, udp, icmp, esp or ah;\n"
+        "      IPv6 with a port is [2001:db8::1]:443; no source port means every one.\n"
+        "      Exit status: 0 allowed, 1 denied, 2 error.\n"
+        "  check --env PATH... [--service-tags FILE] [--junit FILE] [-v] ASSERTIONS...\n"
+        "      reachability assertions, one a line: \"allow tcp 10.1.1.4 10.1.2.4:1433\"\n"
+        "      or \"deny tcp 10.1.1.4 10.2.1.4:22 by AdminRule DenyProdToDev\";\n"
+        "      exit 0 all pass, 1 one fails, 2 error (grammar: README, cli/check.c)\n"
         "  version\n"
         "\n"
         "common options:\n"
         "  --env PATH           environment JSON: a file, or a directory read recursively\n"
         "                       (repeatable)\n"
         "  --service-tags FILE  Microsoft's service-tags download or the REST list response\n"
-        "  -q, --quiet          do not print notes (skipped resources, limits, warnings)\n";
+        "  -q, --quiet          do not print notes (skipped resources, limits, warnings)\n"
+        "  --junit FILE         check: also write a JUnit XML report\n"
+        "  -v, --verbose        eval: per-rule detail; check: the trace of each failure\n";
 
 int usage_error(const char *fmt, const char *arg)
 {
