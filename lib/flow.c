@@ -86,6 +86,8 @@ static int parse_endpoint(const char *tok, nsgsim_ip *ip, int *port, const char 
 		                 addr);
 	if (port_text && !parse_port_text(port_text, port))
 		return flow_fail(err, text, "'%s' is not a port (0-65535)", port_text);
+	if (tok[0] == '[' && family != 6)
+		return flow_fail(err, text, "'%s': brackets are for IPv6 addresses", tok);
 	ns_ip_from_u128(ip, family, v);
 	return 0;
 }

@@ -95,17 +95,18 @@ int ns_fail(nsgsim_error *err, int code, const char *file, const char *pointer,
 
 NSGSIM_EXPORT int nsgsim_error_format(const nsgsim_error *err, char *buf, size_t cap)
 {
-	if (!err || !buf || cap == 0)
+	if (!err || (!buf && cap))
 		return 0;
-	char where[64] = "";
+	char where[80] = "";
 	if (err->line > 0)
-		snprintf(where, sizeof where, ":%d:%d", err->line, err->column);
-	const char *sep_file = err->file[0] ? ": " : "";
+		snprintf(where, sizeof where, "%s%d:%d", err->file[0] ? ":" : "line ", err->line,
+		         err->column);
+	const char *sep_file = err->file[0] || where[0] ? ": " : "";
 	const char *sep_ptr = err->pointer[0] ? ": " : "";
 	const char *sep_res = err->resource[0] ? ": " : "";
+	const char *name = nsgsim_error_name(err->code);
 	return snprintf(buf, cap, "%s%s%s%s%s%s%s%s [%s]", err->file, where, sep_file, err->pointer,
-	                sep_ptr, err->resource, sep_res, err->message,
-	                nsgsim_error_name(err->code) ? nsgsim_error_name(err->code) : "?");
+	                sep_ptr, err->resource, sep_res, err->message, name ? name : "?");
 }
 
 /* ---- arena ------------------------------------------------------------------ */

@@ -1,0 +1,35 @@
+"""nsgsim -- would this flow be allowed in Azure?  Python bindings (ctypes)
+for libnsgsim: Azure NSG and AVNM security admin rule evaluation, offline.
+
+    import nsgsim
+    with nsgsim.load(env=["fixtures/example/env"],
+                     service_tags="ServiceTags_Public.json") as policy:
+        r = policy.evaluate("tcp 10.1.1.4:50000 10.2.1.4:22")
+        r.allowed        # False
+        r.decided_by     # DecidedBy(layer='AdminRule', rule='DenyProdToDev', endpoint='source')
+        print(r.explain())
+
+The shared library is NSGSIM_LIBRARY (a path) when set, else the
+repository's build/libnsgsim.so.0, else what ctypes.util.find_library
+("nsgsim") finds; ``nsgsim.library_path`` is the file actually loaded.
+"""
+
+from ._lib import BINDINGS_VERSION as __version__
+from ._lib import ERROR_CODES, Error, library_path, library_version
+from ._core import DecidedBy, Flow, Policy, Result, load
+
+# The NSGSIM_E_* codes as module constants (nsgsim.NSGSIM_E_BAD_FLOW == -24).
+globals().update(ERROR_CODES)
+
+__all__ = [
+    "load",
+    "Policy",
+    "Result",
+    "Flow",
+    "DecidedBy",
+    "Error",
+    "ERROR_CODES",
+    "library_path",
+    "library_version",
+    "__version__",
+] + sorted(ERROR_CODES)

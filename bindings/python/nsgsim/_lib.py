@@ -1,0 +1,463 @@
+"""The C side: finding libnsgsim, the struct mirrors and the one table of
+every C function the bindings call.
+
+Nothing outside this module touches ctypes' view of the library directly:
+the rest of the package goes through ``lib`` (the loaded CDLL) whose
+functions all received their argtypes, restype and errcheck from
+``_FUNCTIONS`` below.  The structs mirror include/nsgsim.h field by field;
+keep them in the header's order when it changes.
+"""
+
+import ctypes
+import ctypes.util
+import os
+
+BINDINGS_VERSION = "0.1.0"
+
+# ---- constants from include/nsgsim.h ---------------------------------------
+
+NSGSIM_MAX_LAYERS = 16
+NSGSIM_PORT_ANY = -1
+
+NSGSIM_FORMAT_JSON = 0
+NSGSIM_FORMAT_TABLE = 1
+
+NSGSIM_ALLOW = 1
+NSGSIM_DENY = 2
+
+NSGSIM_INBOUND = 1
+NSGSIM_OUTBOUND = 2
+
+NSGSIM_E_OK = 0
+NSGSIM_E_NOMEM = -1
+NSGSIM_E_INVALID_ARG = -2
+NSGSIM_E_BAD_PROTOCOL = -15
+NSGSIM_E_BAD_FLOW = -24
+
+LAYER_NAMES = {0: "None", 1: "AdminRule", 2: "SubnetNsg", 3: "NicNsg"}
+ENDPOINT_NAMES = {0: None, 1: "source", 2: "destination"}
+ACCESS_NAMES = {1: "Allow", 2: "Deny", 3: "AlwaysAllow"}
+NOTE_KINDS = {1: "skipped", 2: "limit", 3: "warning"}
+PROTOCOL_NAMES = {1: "icmp", 6: "tcp", 17: "udp", 50: "esp", 51: "ah"}
+
+# ---- opaque handles ----------------------------------------------------------
+
+
+class _LoaderPtr(ctypes.c_void_p):
+    """nsgsim_loader *"""
+
+
+class _PolicyPtr(ctypes.c_void_p):
+    """nsgsim_policy * (const or not)"""
+
+
+_CharPtr = ctypes.POINTER(ctypes.c_char)  # a library-allocated string, freed with nsgsim_free
+
+# ---- structs -------------------------------------------------------------------
+
+c_int = ctypes.c_int
+c_size_t = ctypes.c_size_t
+c_char_p = ctypes.c_char_p  # only for const char * fields that point into the policy
+
+
+class nsgsim_error(ctypes.Structure):
+    _fields_ = [
+        ("code", c_int),
+        ("line", c_int),
+        ("column", c_int),
+        ("message", ctypes.c_char * 512),
+        ("file", ctypes.c_char * 512),
+        ("pointer", ctypes.c_char * 512),
+        ("resource", ctypes.c_char * 512),
+    ]
+
+
+class nsgsim_note(ctypes.Structure):
+    _fields_ = [
+        ("kind", c_int),
+        ("message", c_char_p),
+        ("file", c_char_p),
+        ("pointer", c_char_p),
+        ("resource", c_char_p),
+    ]
+
+
+class nsgsim_stats(ctypes.Structure):
+    _fields_ = [
+        (name, c_size_t)
+        for name in (
+            "vnets",
+            "subnets",
+            "nics",
+            "nsgs",
+            "nsg_rules",
+            "asgs",
+            "route_tables",
+            "network_managers",
+            "admin_rules",
+            "service_tags",
+        )
+    ]
+
+
+class nsgsim_ip(ctypes.Structure):
+    _fields_ = [("family", c_int), ("bytes", ctypes.c_uint8 * 16)]
+
+
+class nsgsim_flow(ctypes.Structure):
+    _fields_ = [
+        ("protocol", c_int),
+        ("src", nsgsim_ip),
+        ("dst", nsgsim_ip),
+        ("src_port", c_int),
+        ("dst_port", c_int),
+    ]
+
+
+class nsgsim_rule_ref(ctypes.Structure):
+    _fields_ = [
+        ("name", c_char_p),
+        ("id", c_char_p),
+        ("priority", c_int),
+        ("access", c_int),
+        ("is_default", c_int),
+    ]
+
+
+class nsgsim_layer_result(ctypes.Structure):
+    _fields_ = [
+        ("layer", c_int),
+        ("resource", c_char_p),
+        ("applied_to", c_char_p),
+        ("matched", c_int),
+        ("rule", nsgsim_rule_ref),
+    ]
+
+
+class nsgsim_side_result(ctypes.Structure):
+    _fields_ = [
+        ("endpoint", c_int),
+        ("direction", c_int),
+        ("nic", c_char_p),
+        ("subnet", c_char_p),
+        ("vnet", c_char_p),
+        ("verdict", c_int),
+        ("admin_skipped", c_char_p),
+        ("n_layers", c_int),
+        ("layers", nsgsim_layer_result * NSGSIM_MAX_LAYERS),
+    ]
+
+
+class nsgsim_result(ctypes.Structure):
+    _fields_ = [
+        ("verdict", c_int),
+        ("decided_layer", c_int),
+        ("decided_endpoint", c_int),
+        ("decided_rule", nsgsim_rule_ref),
+        ("decided_resource", c_char_p),
+        ("n_sides", c_int),
+        ("sides", nsgsim_side_result * 2),
+        ("assumptions", ctypes.c_uint),
+        ("src_port", c_int),
+        ("src_modelled", c_int),
+        ("dst_modelled", c_int),
+        ("one_sided", c_int),
+    ]
+
+
+class nsgsim_port_outcome(ctypes.Structure):
+    _fields_ = [
+        ("lo", c_int),
+        ("hi", c_int),
+        ("verdict", c_int),
+        ("decided_layer", c_int),
+        ("decided_endpoint", c_int),
+        ("decided_rule", nsgsim_rule_ref),
+    ]
+
+
+class nsgsim_rule_detail(ctypes.Structure):
+    _fields_ = [
+        ("rule", nsgsim_rule_ref),
+        ("protocol_matched", c_int),
+        ("source_matched", c_int),
+        ("source_port_matched", c_int),
+        ("destination_matched", c_int),
+        ("destination_port_matched", c_int),
+        ("source_matched_by", c_char_p),
+        ("destination_matched_by", c_char_p),
+    ]
+
+
+# ---- errors ----------------------------------------------------------------------
+
+
+def text(value):
+    """A C string (bytes or None) as str (or None)."""
+    if value is None:
+        return None
+    return value.decode("utf-8", "replace")
+
+
+class Error(Exception):
+    """A failure reported by libnsgsim (or a misuse the bindings catch).
+
+    ``code`` is the NSGSIM_E_* value (negative), ``name`` its name
+    ("NSGSIM_E_PRIORITY_RANGE"); ``message``, ``file``, ``pointer`` (a JSON
+    pointer), ``resource`` are "" when they do not apply, ``line`` and
+    ``column`` 0 when unknown.  ``str(e)`` is the line the CLI prints after
+    "nsgsim: error: ".
+    """
+
+    def __init__(self, code, message="", file="", pointer="", resource="", line=0, column=0):
+        self.code = int(code)
+        self.name = text(lib.nsgsim_error_name(self.code)) if lib is not None else None
+        self.message = message or (text(lib.nsgsim_strerror(self.code)) if lib is not None else "")
+        self.file = file or ""
+        self.pointer = pointer or ""
+        self.resource = resource or ""
+        self.line = int(line)
+        self.column = int(column)
+        super().__init__(self._format())
+
+    @classmethod
+    def from_struct(cls, err, code=None):
+        """From a filled nsgsim_error; code is the status when err.code is unset."""
+        c = err.code if err.code else code
+        return cls(
+            c if c is not None else NSGSIM_E_INVALID_ARG,
+            text(err.message),
+            text(err.file),
+            text(err.pointer),
+            text(err.resource),
+            err.line,
+            err.column,
+        )
+
+    def _struct(self):
+        err = nsgsim_error()
+        err.code = self.code
+        err.line = self.line
+        err.column = self.column
+        for field in ("message", "file", "pointer", "resource"):
+            raw = getattr(self, field).encode("utf-8", "replace")[:511]
+            setattr(err, field, raw)
+        return err
+
+    def _format(self):
+        # Four fields of at most 511 bytes, the position and the name fit.
+        buf = ctypes.create_string_buffer(2600)
+        lib.nsgsim_error_format(self._struct(), buf, len(buf))
+        return text(buf.value)
+
+    def __reduce__(self):
+        return (
+            type(self),
+            (self.code, self.message, self.file, self.pointer, self.resource, self.line,
+             self.column),
+        )
+
+    def __repr__(self):
+        return "nsgsim.Error(%s, %r)" % (self.name, self.message)
+
+
+def _check_status(result, func, args):
+    """errcheck for int statuses: < 0 raises Error from the nsgsim_error argument."""
+    if result >= 0:
+        return result
+    for a in args:
+        if isinstance(a, nsgsim_error):
+            raise Error.from_struct(a, result)
+    raise Error(result)
+
+
+def _check_nonnull(result, func, args):
+    """errcheck for constructors that return NULL when out of memory."""
+    if not result:
+        raise Error(NSGSIM_E_NOMEM, "%s returned NULL" % func.__name__)
+    return result
+
+
+# ---- the one table ------------------------------------------------------------------
+
+P = ctypes.POINTER
+_ERR = P(nsgsim_error)
+
+# name: (restype, argtypes, errcheck)
+_FUNCTIONS = {
+    "nsgsim_version": (c_char_p, [], None),
+    "nsgsim_strerror": (c_char_p, [c_int], None),
+    "nsgsim_error_name": (c_char_p, [c_int], None),
+    "nsgsim_error_format": (c_int, [P(nsgsim_error), ctypes.c_char_p, c_size_t], None),
+    "nsgsim_assumption_key": (c_char_p, [ctypes.c_uint], None),
+    "nsgsim_assumption_text": (c_char_p, [ctypes.c_uint], None),
+    # loading
+    "nsgsim_loader_new": (_LoaderPtr, [], _check_nonnull),
+    "nsgsim_loader_free": (None, [_LoaderPtr], None),
+    "nsgsim_loader_add_env": (c_int, [_LoaderPtr, ctypes.c_char_p, _ERR], _check_status),
+    "nsgsim_loader_add_env_buffer": (
+        c_int,
+        [_LoaderPtr, ctypes.c_char_p, ctypes.c_char_p, c_size_t, _ERR],
+        _check_status,
+    ),
+    "nsgsim_loader_add_service_tags": (
+        c_int,
+        [_LoaderPtr, ctypes.c_char_p, _ERR],
+        _check_status,
+    ),
+    "nsgsim_loader_add_service_tags_buffer": (
+        c_int,
+        [_LoaderPtr, ctypes.c_char_p, ctypes.c_char_p, c_size_t, _ERR],
+        _check_status,
+    ),
+    "nsgsim_compile": (c_int, [_LoaderPtr, P(_PolicyPtr), _ERR], _check_status),
+    "nsgsim_policy_free": (None, [_PolicyPtr], None),
+    # notes and stats
+    "nsgsim_policy_note_count": (c_size_t, [_PolicyPtr], None),
+    "nsgsim_policy_note": (c_int, [_PolicyPtr, c_size_t, P(nsgsim_note)], _check_status),
+    "nsgsim_policy_stats": (None, [_PolicyPtr, P(nsgsim_stats)], None),
+    # effective rules
+    "nsgsim_effective": (c_int, [_PolicyPtr, ctypes.c_char_p, c_int, P(_CharPtr), _ERR],
+                         _check_status),
+    "nsgsim_free": (None, [ctypes.c_void_p], None),
+    # flows and evaluation
+    "nsgsim_flow_parse": (c_int, [ctypes.c_char_p, P(nsgsim_flow), _ERR], _check_status),
+    "nsgsim_eval": (c_int, [_PolicyPtr, P(nsgsim_flow), P(nsgsim_result), _ERR],
+                    _check_status),
+    "nsgsim_eval_at": (
+        c_int,
+        [_PolicyPtr, P(nsgsim_flow), ctypes.c_char_p, c_int, P(nsgsim_result), _ERR],
+        _check_status,
+    ),
+    "nsgsim_eval_source_ports": (
+        c_int,
+        [_PolicyPtr, P(nsgsim_flow), P(nsgsim_port_outcome), c_size_t, P(c_size_t), _ERR],
+        _check_status,
+    ),
+    "nsgsim_explain": (
+        c_int,
+        [_PolicyPtr, P(nsgsim_flow), P(nsgsim_result), c_int, c_int, P(nsgsim_rule_detail),
+         c_size_t, P(c_size_t), _ERR],
+        _check_status,
+    ),
+    "nsgsim_result_render": (
+        c_int,
+        [_PolicyPtr, P(nsgsim_flow), P(nsgsim_result), c_int, c_int, P(_CharPtr), _ERR],
+        _check_status,
+    ),
+}
+
+# ---- finding and loading the library ---------------------------------------------------
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+REPO_BUILD_LIBRARY = os.path.normpath(
+    os.path.join(_HERE, os.pardir, os.pardir, os.pardir, "build", "libnsgsim.so.0")
+)
+
+
+def _mapped_file(cdll):
+    """The file the dynamic loader mapped for cdll (from /proc/self/maps), or None."""
+    try:
+        addr = ctypes.cast(cdll.nsgsim_version, ctypes.c_void_p).value
+        with open("/proc/self/maps", "r", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                parts = line.split(None, 5)
+                if len(parts) < 6:
+                    continue
+                lo, hi = (int(x, 16) for x in parts[0].split("-"))
+                if lo <= addr < hi and parts[5].strip().startswith("/"):
+                    return parts[5].strip()
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
+
+
+def _candidates():
+    """(how, what) pairs to try, in order."""
+    env = os.environ.get("NSGSIM_LIBRARY")
+    if env:
+        # An explicit choice is not silently replaced by another library.
+        return [("NSGSIM_LIBRARY", env)]
+    out = [("the repository build directory", REPO_BUILD_LIBRARY)]
+    found = ctypes.util.find_library("nsgsim")
+    out.append(("ctypes.util.find_library('nsgsim')", found))
+    return out
+
+
+def _load():
+    tried = []
+    for how, what in _candidates():
+        if not what:
+            tried.append("%s: not found" % how)
+            continue
+        if os.sep in what and not os.path.exists(what):
+            tried.append("%s: %s does not exist" % (how, what))
+            continue
+        try:
+            cdll = ctypes.CDLL(what)
+        except OSError as e:
+            tried.append("%s: %s: %s" % (how, what, e))
+            continue
+        path = _mapped_file(cdll) or (os.path.abspath(what) if os.sep in what else what)
+        return cdll, path
+    raise ImportError(
+        "nsgsim: cannot load libnsgsim; tried:\n  "
+        + "\n  ".join(tried)
+        + "\nbuild it with `make` or set NSGSIM_LIBRARY to the path of libnsgsim.so.0"
+    )
+
+
+def _declare(cdll):
+    for name, (restype, argtypes, errcheck) in _FUNCTIONS.items():
+        try:
+            fn = getattr(cdll, name)
+        except AttributeError:
+            raise ImportError("nsgsim: %s does not export %s" % (library_path, name)) from None
+        fn.restype = restype
+        fn.argtypes = argtypes
+        if errcheck is not None:
+            fn.errcheck = errcheck
+
+
+class _Declared:
+    """Only the functions of _FUNCTIONS are reachable through ``lib``."""
+
+    def __init__(self, cdll):
+        for name in _FUNCTIONS:
+            setattr(self, name, getattr(cdll, name))
+
+
+lib = None
+_cdll, library_path = _load()
+_declare(_cdll)
+lib = _Declared(_cdll)
+
+library_version = text(lib.nsgsim_version())
+if library_version.split(".")[:2] != BINDINGS_VERSION.split(".")[:2]:
+    raise ImportError(
+        "nsgsim: %s is version %s; these bindings mirror the 0.1 structs (%s)"
+        % (library_path, library_version, BINDINGS_VERSION)
+    )
+
+
+def _codes():
+    out = {}
+    for code in range(0, -128, -1):
+        name = lib.nsgsim_error_name(code)
+        if name is not None:
+            out[text(name)] = code
+    return out
+
+
+# "NSGSIM_E_BAD_FLOW" -> -24, from the library's own table.
+ERROR_CODES = _codes()
+
+
+def take_string(ptr):
+    """Copies a library-allocated string and frees it (ptr may be NULL)."""
+    try:
+        if not ptr:
+            return None
+        return text(ctypes.string_at(ptr))
+    finally:
+        lib.nsgsim_free(ptr)
