@@ -14,6 +14,7 @@ LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 BINDIR  ?= $(PREFIX)/bin
 PKGDIR  ?= $(LIBDIR)/pkgconfig
+PYDIR   ?= $(PREFIX)/lib/python3/dist-packages
 CC      ?= cc
 PYTHON  ?= python3
 
@@ -41,7 +42,7 @@ STATIC   := $(B)/libnsgsim.a
 CLI      := $(B)/nsgsim
 PC       := $(B)/nsgsim.pc
 
-.PHONY: all deps run test check-c check-cli check-python check-format asan tsan valgrind \
+.PHONY: all deps run test check-c check-cli check-python check-format check-symbols asan tsan valgrind \
         install uninstall clean format
 
 all: deps $(SHARED) $(STATIC) $(CLI) $(PC)
@@ -111,7 +112,7 @@ run: all
 		./$(CLI) check -q $(EXAMPLE) fixtures/example/assertions.txt; fi
 
 # ---- tests -----------------------------------------------------------------
-test: all $(TESTS) check-c check-cli check-python check-format
+test: all $(TESTS) check-c check-cli check-python check-format check-symbols
 	@echo "make test: all passed"
 
 check-c: $(TESTS)
@@ -127,6 +128,12 @@ check-python: $(SHARED) $(CLI)
 	@if [ -d tests/python ]; then NSGSIM_LIBRARY=$(CURDIR)/$(B)/libnsgsim.so.$(SOMAJOR) \
 		NSGSIM=./$(CLI) PYTHONPATH=bindings/python \
 		$(PYTHON) -m unittest discover -s tests/python -t . ; fi
+
+# Every exported symbol is nsgsim_*; everything else is hidden.
+check-symbols: $(SHARED)
+	@bad=$$(nm -D --defined-only $(SHARED) | awk '{print $$3}' | grep -v '^nsgsim_' || true); \
+	if [ -n "$$bad" ]; then echo "exported symbols without the nsgsim_ prefix: $$bad"; exit 1; fi; \
+	echo "exported symbols: $$(nm -D --defined-only $(SHARED) | grep -c ' nsgsim_'), all nsgsim_*"
 
 check-format:
 	@clang-format --dry-run -Werror $(LIB_SRC) $(wildcard lib/*.h) include/nsgsim.h \
@@ -162,10 +169,13 @@ install: all
 	install -m 0644 include/nsgsim.h $(DESTDIR)$(INCDIR)/
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(PC) $(DESTDIR)$(PKGDIR)/
+	install -d $(DESTDIR)$(PYDIR)/nsgsim
+	install -m 0644 bindings/python/nsgsim/*.py $(DESTDIR)$(PYDIR)/nsgsim/
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libnsgsim.so* $(DESTDIR)$(LIBDIR)/libnsgsim.a \
 		$(DESTDIR)$(INCDIR)/nsgsim.h $(DESTDIR)$(BINDIR)/nsgsim $(DESTDIR)$(PKGDIR)/nsgsim.pc
+	rm -rf $(DESTDIR)$(PYDIR)/nsgsim
 
 clean:
 	rm -rf build
