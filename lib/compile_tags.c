@@ -245,6 +245,16 @@ int ns_compile_vnet_tags(nsgsim_policy *p, nsgsim_error *err)
 
 /* ---- rule sides ----------------------------------------------------------------- */
 
+/* Finishes a builder into a set the policy owns. */
+static int finish_owned_set(nsgsim_policy *p, ns_psb *b, const ns_pset **out, nsgsim_error *err)
+{
+	ns_pset *set = ns_policy_new_set(p);
+	if (!set || ns_psb_finish(b, set) != 0)
+		return nomem(err);
+	*out = set;
+	return 0;
+}
+
 static int union_asgs(nsgsim_policy *p, const ns_rule *r, const ns_side *side, ns_cside *out,
                       nsgsim_error *err)
 {
@@ -264,13 +274,9 @@ static int union_asgs(nsgsim_policy *p, const ns_rule *r, const ns_side *side, n
 		else if (ns_psb_add_set(&b, &ca->members) != 0)
 			rc = nomem(err);
 	}
-	if (rc == 0 && side->n_asgs > 1) {
-		/* Several ASGs on a side mean any of them (SEMANTICS.md §5, [INFERRED]). */
-		ns_pset *set = ns_policy_new_set(p);
-		if (!set || ns_psb_finish(&b, set) != 0)
-			rc = nomem(err);
-		out->set = set;
-	}
+	/* Several ASGs on a side mean any of them (SEMANTICS.md §5, [INFERRED]). */
+	if (rc == 0 && side->n_asgs > 1)
+		rc = finish_owned_set(p, &b, &out->set, err);
 	ns_psb_free(&b);
 	return rc;
 }
@@ -354,12 +360,8 @@ static int compile_addrs(nsgsim_policy *p, const ns_rule *r, const ns_side *side
 			}
 		}
 	}
-	if (rc == 0 && !single_set) {
-		ns_pset *set = ns_policy_new_set(p);
-		if (!set || ns_psb_finish(&b, set) != 0)
-			rc = nomem(err);
-		out->set = set;
-	}
+	if (rc == 0 && !single_set)
+		rc = finish_owned_set(p, &b, &out->set, err);
 	ns_psb_free(&b);
 	return rc;
 }

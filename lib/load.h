@@ -53,6 +53,9 @@ int ns_parse_admin_rule(ns_pctx *c, const cJSON *res, const char *type);
 int ns_parse_json_text(ns_model *m, const char *name, const char *text, size_t len, cJSON **out,
                        nsgsim_error *err);
 int ns_count_addresses(ns_pctx *c, const cJSON *res, const char *key, size_t n);
+typedef int (*ns_document_fn)(ns_pctx *c, const cJSON *root);
+int ns_parse_with(ns_model *m, const char *name, const char *text, size_t len, ns_document_fn fn,
+                  nsgsim_error *err);
 int ns_load_env_text(ns_model *m, const char *name, const char *text, size_t len,
                      nsgsim_error *err);
 int ns_load_tags_text(ns_model *m, const char *name, const char *text, size_t len,

@@ -1398,7 +1398,9 @@ int ns_parse_json_text(ns_model *m, const char *name, const char *text, size_t l
 	return json_fail_at(name, text, end, NSGSIM_E_JSON, err, "malformed JSON");
 }
 
-int ns_load_env_text(ns_model *m, const char *name, const char *text, size_t len, nsgsim_error *err)
+/* Parses text as JSON and hands the document to fn with a fresh context. */
+int ns_parse_with(ns_model *m, const char *name, const char *text, size_t len, ns_document_fn fn,
+                  nsgsim_error *err)
 {
 	const char *file = ns_arena_strdup(&m->arena, name);
 	if (!file)
@@ -1409,7 +1411,12 @@ int ns_load_env_text(ns_model *m, const char *name, const char *text, size_t len
 		return rc;
 	ns_pctx c;
 	ns_pctx_init(&c, m, file, err);
-	rc = parse_document(&c, root);
+	rc = fn(&c, root);
 	cJSON_Delete(root);
 	return rc;
+}
+
+int ns_load_env_text(ns_model *m, const char *name, const char *text, size_t len, nsgsim_error *err)
+{
+	return ns_parse_with(m, name, text, len, parse_document, err);
 }

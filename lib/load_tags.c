@@ -174,22 +174,12 @@ int ns_load_tags_text(ns_model *m, const char *name, const char *text, size_t le
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
 		               "service tags were already loaded from %s; give one file",
 		               m->tags_file);
-	const char *file = ns_arena_strdup(&m->arena, name);
-	if (!file)
-		return ns_fail(err, NSGSIM_E_NOMEM, name, "", "", "out of memory");
-	cJSON *root;
-	int rc = ns_parse_json_text(m, file, text, len, &root, err);
-	if (rc != 0)
-		return rc;
-	ns_pctx c;
-	ns_pctx_init(&c, m, file, err);
-	rc = parse_tags_document(&c, root);
-	cJSON_Delete(root);
+	int rc = ns_parse_with(m, name, text, len, parse_tags_document, err);
 	if (rc != 0) {
 		drop_tags(m);
 		return rc;
 	}
 	m->has_tags = true;
-	m->tags_file = file;
+	m->tags_file = ns_arena_strdup(&m->arena, name);
 	return 0;
 }
