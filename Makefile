@@ -42,6 +42,7 @@ STATIC   := $(B)/libnsgsim.a
 CLI      := $(B)/nsgsim
 PC       := $(B)/nsgsim.pc
 
+.PHONY: fuzz-deps fuzz-ci
 .PHONY: all deps run test check-c check-cli check-python check-format check-symbols asan tsan valgrind \
         install uninstall clean format
 
@@ -158,6 +159,20 @@ valgrind: all $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== valgrind $$t"; \
 		NSGSIM_SHARED_DATA=../shared/data valgrind -q --leak-check=full \
 		--errors-for-leak-kinds=all --error-exitcode=1 ./$$t; done
+
+# ---- fuzzing (fuzz/README.md) -------------------------------------------------
+include fuzz/fuzz.mk
+
+FUZZER_RT := $(wildcard /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a)
+fuzz-deps:
+	@if [ -z "$(FUZZER_RT)" ]; then apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang libclang-rt-14-dev; fi
+
+# What CI runs: every input that ever crashed a target, then each target for a
+# minute.
+fuzz-ci: fuzz-deps
+	$(MAKE) B=build/fuzzci fuzz-regress
+	$(MAKE) B=build/fuzzci FUZZ_SECONDS=$(or $(FUZZ_CI_SECONDS),60) fuzz
 
 # ---- install ---------------------------------------------------------------
 install: all

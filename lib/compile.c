@@ -156,14 +156,15 @@ static int build_indexes(nsgsim_policy *p, nsgsim_error *err)
 
 /* Whether item i of vec is the first definition of its id (duplicates that
  * passed the sameness check are dropped). */
-static bool first_of_id(const ns_vec *v, size_t i, size_t id_offset, ns_map *seen, int *rc)
+static bool first_of_id(const ns_vec *v, size_t i, size_t id_offset, ns_map *seen, int *rc,
+                        nsgsim_error *err)
 {
 	const char *item = (const char *)v->data + i * v->elem;
 	const char *id = *(const char *const *)(item + id_offset);
 	if (ns_map_get(seen, id))
 		return false;
 	if (ns_map_put(seen, id, (void *)item) != 0)
-		*rc = NSGSIM_E_NOMEM;
+		*rc = nomem(err);
 	return true;
 }
 
@@ -296,7 +297,7 @@ static int compile_nsg_shells(nsgsim_policy *p, nsgsim_error *err)
 	p->nsgs = ns_arena_alloc(&p->arena, (m->nsgs.n + 1) * sizeof *p->nsgs);
 	int rc = p->nsgs ? 0 : nomem(err);
 	for (size_t i = 0; rc == 0 && i < m->nsgs.n; i++) {
-		if (!first_of_id(&m->nsgs, i, offsetof(ns_nsg, id), &seen, &rc))
+		if (!first_of_id(&m->nsgs, i, offsetof(ns_nsg, id), &seen, &rc, err))
 			continue;
 		ns_cnsg *cg = &p->nsgs[p->n_nsgs++];
 		cg->g = NS_VEC_AT(&m->nsgs, ns_nsg, i);
@@ -321,7 +322,7 @@ static int compile_nsg_rules(nsgsim_policy *p, nsgsim_error *err)
 	ns_map_init(&seen);
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < m->rules.n; i++) {
-		if (!first_of_id(&m->rules, i, offsetof(ns_rule, id), &seen, &rc))
+		if (!first_of_id(&m->rules, i, offsetof(ns_rule, id), &seen, &rc, err))
 			continue;
 		ns_rule *r = NS_VEC_AT(&m->rules, ns_rule, i);
 		ns_cnsg *cg = ns_map_get(&p->nsg_by_id, r->parent_id);
@@ -403,7 +404,7 @@ static int compile_vnets(nsgsim_policy *p, nsgsim_error *err)
 	ns_psb b;
 	ns_psb_init(&b);
 	for (size_t i = 0; rc == 0 && i < m->vnets.n; i++) {
-		if (!first_of_id(&m->vnets, i, offsetof(ns_vnet, id), &seen, &rc))
+		if (!first_of_id(&m->vnets, i, offsetof(ns_vnet, id), &seen, &rc, err))
 			continue;
 		ns_cvnet *cv = &p->vnets[p->n_vnets++];
 		cv->v = NS_VEC_AT(&m->vnets, ns_vnet, i);
@@ -430,7 +431,7 @@ static int compile_subnets(nsgsim_policy *p, nsgsim_error *err)
 	ns_psb b;
 	ns_psb_init(&b);
 	for (size_t i = 0; rc == 0 && i < m->subnets.n; i++) {
-		if (!first_of_id(&m->subnets, i, offsetof(ns_subnet, id), &seen, &rc))
+		if (!first_of_id(&m->subnets, i, offsetof(ns_subnet, id), &seen, &rc, err))
 			continue;
 		ns_csubnet *cs = &p->subnets[p->n_subnets++];
 		const ns_subnet *s = cs->s = NS_VEC_AT(&m->subnets, ns_subnet, i);
@@ -473,7 +474,7 @@ static int compile_nics(nsgsim_policy *p, nsgsim_error *err)
 	if (!p->nics)
 		rc = nomem(err);
 	for (size_t i = 0; rc == 0 && i < m->nics.n; i++) {
-		if (!first_of_id(&m->nics, i, offsetof(ns_nic, id), &seen, &rc))
+		if (!first_of_id(&m->nics, i, offsetof(ns_nic, id), &seen, &rc, err))
 			continue;
 		ns_cnic *cn = &p->nics[p->n_nics++];
 		const ns_nic *n = cn->n = NS_VEC_AT(&m->nics, ns_nic, i);
@@ -529,7 +530,7 @@ static int compile_asgs(nsgsim_policy *p, nsgsim_error *err)
 	if (!p->asgs)
 		return nomem(err);
 	for (size_t i = 0; rc == 0 && i < m->asgs.n; i++) {
-		if (!first_of_id(&m->asgs, i, offsetof(ns_asg, id), &seen, &rc))
+		if (!first_of_id(&m->asgs, i, offsetof(ns_asg, id), &seen, &rc, err))
 			continue;
 		ns_casg *ca = &p->asgs[p->n_asgs++];
 		ca->a = NS_VEC_AT(&m->asgs, ns_asg, i);
@@ -708,6 +709,8 @@ NSGSIM_EXPORT int nsgsim_compile(nsgsim_loader *loader, nsgsim_policy **out, nsg
 	p->m = *lm; /* move; the loader gets it back on failure */
 	ns_vec_init(&p->owned_sets, sizeof(ns_pset *));
 	int rc = compile_all(p, err);
+	if (rc == 0 && p->m.notes_failed)
+		rc = nomem(err);
 	if (rc != 0) {
 		p->m.notes.n = notes_before;
 		*lm = p->m;

@@ -229,7 +229,8 @@ static void write_expanded(jw *w, const ns_crule *cr, bool source, const ns_csub
 	const ns_side *side = source ? &cr->r->src : &cr->r->dst;
 	const ns_cside *cs = source ? &cr->src : &cr->dst;
 	jw_key(w, source ? "expandedSourceAddressPrefix" : "expandedDestinationAddressPrefix");
-	const ns_pset *set = ns_side_set(cs, ctx);
+	/* VirtualNetwork is per subnet: a NIC without one has no expansion. */
+	const ns_pset *set = cs->vnet_tag && !ctx ? NULL : ns_side_set(cs, ctx);
 	if (!side_expands(side) || !set)
 		ns_buf_puts(w->b, "null");
 	else
@@ -351,7 +352,7 @@ static void write_tag_map(jw *w, const group_view *g, const ns_csubnet *ctx)
 				for (size_t k = 0; k < n_seen && !dup; k++)
 					dup = ns_ieq(seen[k], tag);
 				if (!tag || dup || n_seen == NS_ARRAY_LEN(seen) ||
-				    !ns_side_set(sides[s], ctx))
+				    (sides[s]->vnet_tag && !ctx) || !ns_side_set(sides[s], ctx))
 					continue;
 				seen[n_seen++] = tag;
 				jw_key(w, tag);

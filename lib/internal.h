@@ -276,6 +276,7 @@ typedef struct ns_model {
 	ns_vec notes; /* ns_note_rec */
 	uint64_t limits[NSGSIM_LIMIT_COUNT];
 	uint64_t n_prefixes; /* addresses read so far, for NSGSIM_LIMIT_TOTAL_PREFIXES */
+	bool notes_failed;   /* a note could not be stored (out of memory) */
 	/* service tags */
 	bool has_tags;
 	const char *tags_file;

@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,7 +429,13 @@ int ns_parse_priority(ns_pctx *c, const cJSON *res, int lo, int hi, bool check, 
 	if (cJSON_IsString(v) && is_expression(v->valuestring))
 		return ns_pfail(c, NSGSIM_E_UNEVALUATED,
 		                "'%s' is an unevaluated ARM template expression", v->valuestring);
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble)
+	if (!cJSON_IsNumber(v))
+		return ns_pfail(c, NSGSIM_E_SHAPE, "priority must be an integer");
+	/* Range first: casting an out-of-range double is undefined behaviour. */
+	if (v->valuedouble < (check ? lo : 0) || v->valuedouble > (check ? hi : 65535))
+		return ns_pfail(c, NSGSIM_E_PRIORITY_RANGE, "priority %g is outside %d-%d",
+		                v->valuedouble, check ? lo : 0, check ? hi : 65535);
+	if (v->valuedouble != (double)(int)v->valuedouble)
 		return ns_pfail(c, NSGSIM_E_SHAPE, "priority must be an integer");
 	if (check && (v->valuedouble < lo || v->valuedouble > hi))
 		return ns_pfail(c, NSGSIM_E_PRIORITY_RANGE, "priority %.0f is outside %d-%d",
@@ -1373,7 +1380,11 @@ int ns_parse_json_text(ns_model *m, const char *name, const char *text, size_t l
 	if (rc != 0)
 		return rc;
 	const char *end = NULL;
+	errno = 0;
 	*out = cJSON_ParseWithLengthOpts(text, len, &end, false);
+	/* cJSON reports running out of memory as a parse failure. */
+	if (!*out && errno == ENOMEM)
+		return ns_fail(err, NSGSIM_E_NOMEM, name, "", "", "out of memory");
 	if (*out) {
 		/* Anything but whitespace after the value is an error too. */
 		const char *p = end;

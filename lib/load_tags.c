@@ -16,6 +16,9 @@ static int change_number(ns_pctx *c, const cJSON *root, long long *out)
 		return 0;
 	size_t mark = ns_ptr_key(c, "changeNumber");
 	if (cJSON_IsNumber(v)) {
+		if (!(v->valuedouble >= 0 && v->valuedouble < 9e15))
+			return ns_pfail(c, NSGSIM_E_SHAPE, "changeNumber %g is not a count",
+			                v->valuedouble);
 		*out = (long long)v->valuedouble;
 	} else if (cJSON_IsString(v)) {
 		char *end;

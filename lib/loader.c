@@ -82,7 +82,8 @@ static int read_file(const char *path, uint64_t max, char **text, size_t *len, n
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return ns_fail(err, NSGSIM_E_IO, path, "", "", "cannot open: %s", strerror(errno));
+		return ns_fail(err, errno == ENOMEM ? NSGSIM_E_NOMEM : NSGSIM_E_IO, path, "", "",
+		               "cannot open: %s", strerror(errno));
 	struct stat st;
 	if (fstat(fileno(f), &st) == 0 && (uint64_t)st.st_size > max) {
 		fclose(f);
@@ -119,8 +120,12 @@ static int load_env_buffer(ns_model *m, const char *name, const char *json, size
 {
 	model_mark k = mark_model(m);
 	int rc = ns_load_env_text(m, name, json, len, err);
-	if (rc != 0)
+	if (rc == 0 && m->notes_failed)
+		rc = ns_fail(err, NSGSIM_E_NOMEM, name, "", "", "out of memory");
+	if (rc != 0) {
 		rollback_model(m, &k);
+		m->notes_failed = false;
+	}
 	return rc;
 }
 
@@ -154,8 +159,8 @@ static int collect_json(const char *dir, ns_vec *paths, nsgsim_error *err, int d
 		return ns_fail(err, NSGSIM_E_LIMIT, dir, "", "", "directories nested too deeply");
 	DIR *d = opendir(dir);
 	if (!d)
-		return ns_fail(err, NSGSIM_E_IO, dir, "", "", "cannot open directory: %s",
-		               strerror(errno));
+		return ns_fail(err, errno == ENOMEM ? NSGSIM_E_NOMEM : NSGSIM_E_IO, dir, "", "",
+		               "cannot open directory: %s", strerror(errno));
 	int rc = 0;
 	struct dirent *e;
 	while (rc == 0 && (e = readdir(d)) != NULL) {

@@ -500,8 +500,10 @@ int ns_model_note(ns_model *m, int kind, const char *file, const char *pointer,
 	va_end(ap);
 	char *msg = n >= 0 ? ns_arena_alloc(&m->arena, (size_t)n + 1) : NULL;
 	ns_note_rec *rec = msg ? ns_vec_push(&m->notes) : NULL;
-	if (!rec)
+	if (!rec) {
+		m->notes_failed = true; /* turned into NSGSIM_E_NOMEM by the caller's stage */
 		return NSGSIM_E_NOMEM;
+	}
 	va_start(ap, fmt);
 	vsnprintf(msg, (size_t)n + 1, fmt, ap);
 	va_end(ap);
