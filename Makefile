@@ -43,7 +43,7 @@ CLI      := $(B)/nsgsim
 PC       := $(B)/nsgsim.pc
 
 .PHONY: fuzz-deps fuzz-ci
-.PHONY: all deps run test check-c check-cli check-python check-format check-symbols asan tsan valgrind \
+.PHONY: all deps run test check-c check-cli check-python check-format check-symbols asan ubsan tsan valgrind \
         install uninstall clean format
 
 all: deps $(SHARED) $(STATIC) $(CLI) $(PC)
@@ -127,7 +127,7 @@ check-cli: $(CLI)
 # The Python tests load the library just built, never an installed one.
 check-python: $(SHARED) $(CLI)
 	@if [ -d tests/python ]; then NSGSIM_LIBRARY=$(CURDIR)/$(B)/libnsgsim.so.$(SOMAJOR) \
-		NSGSIM=./$(CLI) PYTHONPATH=bindings/python \
+		NSGSIM=./$(CLI) PYTHONPATH=bindings/python LD_PRELOAD="$(PY_PRELOAD)" \
 		$(PYTHON) -m unittest discover -s tests/python -t . ; fi
 
 # Every exported symbol is nsgsim_*; everything else is hidden.
@@ -144,11 +144,24 @@ format:
 	clang-format -i $(LIB_SRC) $(wildcard lib/*.h) include/nsgsim.h $(CLI_SRC) \
 		$(TEST_SRC) $(wildcard tests/*.h)
 
-SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
-             -fno-sanitize-recover=all
+# The whole suite through a sanitized library: C tests, CLI goldens, and the
+# Python tests with the sanitizer runtime preloaded into the interpreter
+# (leak detection off there: CPython itself keeps memory until exit).
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan: deps
-	$(MAKE) B=build/asan OPT_CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
-		check-c check-cli
+	$(MAKE) B=build/asan OPT_CFLAGS="$(SAN_FLAGS) -fsanitize=address,undefined" \
+		LDFLAGS="-fsanitize=address,undefined" check-c check-cli
+	$(MAKE) B=build/asan OPT_CFLAGS="$(SAN_FLAGS) -fsanitize=address,undefined" \
+		LDFLAGS="-fsanitize=address,undefined" \
+		PY_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+		ASAN_OPTIONS=detect_leaks=0 check-python
+
+ubsan: deps
+	$(MAKE) B=build/ubsan OPT_CFLAGS="$(SAN_FLAGS) -fsanitize=undefined" \
+		LDFLAGS="-fsanitize=undefined" check-c check-cli
+	$(MAKE) B=build/ubsan OPT_CFLAGS="$(SAN_FLAGS) -fsanitize=undefined" \
+		LDFLAGS="-fsanitize=undefined" \
+		PY_PRELOAD="$$($(CC) -print-file-name=libubsan.so)" check-python
 
 # ThreadSanitizer over the concurrency test (and the rest of the C tests).
 tsan: deps
