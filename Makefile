@@ -42,7 +42,7 @@ STATIC   := $(B)/libnsgsim.a
 CLI      := $(B)/nsgsim
 PC       := $(B)/nsgsim.pc
 
-.PHONY: fuzz-deps fuzz-ci
+.PHONY: fuzz-deps fuzz-ci bench
 .PHONY: all deps run test check-c check-cli check-python check-format check-symbols asan ubsan tsan valgrind \
         install uninstall clean format
 
@@ -172,6 +172,23 @@ valgrind: all $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== valgrind $$t"; \
 		NSGSIM_SHARED_DATA=../shared/data valgrind -q --leak-check=full \
 		--errors-for-leak-kinds=all --error-exitcode=1 ./$$t; done
+
+# ---- benchmarks (bench/README.md): figures are printed, never asserted ------
+BENCH_DATA      := $(B)/bench-data
+BENCH_FULL_TAGS ?= ../shared/data/service_tags/ServiceTags_Public_20251109.json
+
+$(B)/nsgsim-benchgen: bench/gen.c $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(DEPS_LIBS) $(LDFLAGS)
+
+$(B)/nsgsim-bench: bench/bench.c $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(DEPS_LIBS) $(LDFLAGS)
+
+$(BENCH_DATA)/flows-hub.txt: $(B)/nsgsim-benchgen
+	./$(B)/nsgsim-benchgen $(BENCH_DATA)
+
+bench: all $(B)/nsgsim-bench $(BENCH_DATA)/flows-hub.txt
+	./$(B)/nsgsim-bench $(BENCH_DATA) --cli ./$(CLI) --full-tags $(BENCH_FULL_TAGS)
+	@sh bench/callgrind.sh ./$(B)/nsgsim-bench $(BENCH_DATA)
 
 # ---- fuzzing (fuzz/README.md) -------------------------------------------------
 include fuzz/fuzz.mk

@@ -17,6 +17,8 @@ typedef struct options {
 	const char *junit;
 	bool quiet, json, verbose;
 	const char *at, *direction;
+	const char *engine; /* eval: linear | compiled */
+	const char *flows;  /* eval --flows FILE ('-' for standard input) */
 	const char *args[64];
 	int n_args;
 } options;
@@ -32,6 +34,9 @@ void print_notes(const nsgsim_policy *p);
 /* Loads --env and --service-tags and compiles; prints the error and returns
  * NULL on failure. */
 nsgsim_policy *load_policy(const options *o);
+
+/* nsgsim eval --flows (cli/flows.c); returns the exit status. */
+int eval_flows_file(const nsgsim_policy *p, const char *path, int engine, bool json);
 
 /* nsgsim check (cli/check.c) */
 int cmd_check(int argc, char **argv);

@@ -19,10 +19,12 @@ const char usage_text[] =
         "      the effective security rules of a NIC (name or id), as\n"
         "      `az network nic list-effective-nsg` prints them\n"
         "  eval --env PATH... [--service-tags FILE] [--json] [--verbose]\n"
-        "       [--at NIC --direction inbound|outbound] PROTO SRC[:PORT] DST[:PORT]\n"
+        "       [--engine linear|compiled] [--at NIC --direction inbound|outbound]\n"
+        "       PROTO SRC[:PORT] DST[:PORT]    (or --flows FILE, '-' for stdin)\n"
         "      would this flow be allowed, and why?  PROTO is tcp, udp, icmp, esp or ah;\n"
         "      IPv6 with a port is [2001:db8::1]:443; no source port means every one.\n"
-        "      Exit status: 0 allowed, 1 denied, 2 error.\n"
+        "      Exit status: 0 allowed, 1 denied, 2 error.  --flows: one flow a line in,\n"
+        "      'verdict<TAB>layer<TAB>rule' (or --json objects) out, in input order.\n"
         "  check --env PATH... [--service-tags FILE] [--junit FILE] [-v] ASSERTIONS...\n"
         "      reachability assertions, one a line: \"allow tcp 10.1.1.4 10.1.2.4:1433\"\n"
         "      or \"deny tcp 10.1.1.4 10.2.1.4:22 by AdminRule DenyProdToDev\";\n"
@@ -59,6 +61,10 @@ int parse_options(int argc, char **argv, options *o)
 			o->tags = argv[++i];
 		} else if (strcmp(a, "--format") == 0 && has_value) {
 			o->format = argv[++i];
+		} else if (strcmp(a, "--engine") == 0 && has_value) {
+			o->engine = argv[++i];
+		} else if (strcmp(a, "--flows") == 0 && has_value) {
+			o->flows = argv[++i];
 		} else if (strcmp(a, "--at") == 0 && has_value) {
 			o->at = argv[++i];
 		} else if (strcmp(a, "--direction") == 0 && has_value) {
@@ -193,48 +199,80 @@ static int flow_from_args(const options *o, nsgsim_flow *flow)
 	return 0;
 }
 
-static int cmd_eval(int argc, char **argv)
+static int parse_engine(const char *name, int *engine)
 {
-	options o;
-	int rc = parse_options(argc, argv, &o);
-	if (rc != 0)
-		return rc;
-	if (o.n_args != 3 && o.n_args != 1)
-		return usage_error("eval needs PROTO SRC[:PORT] DST[:PORT]%s", "");
-	int direction = 0;
-	if ((o.at == NULL) != (o.direction == NULL))
+	*engine = NSGSIM_ENGINE_COMPILED;
+	if (!name || strcmp(name, "compiled") == 0)
+		return 0;
+	if (strcmp(name, "linear") == 0) {
+		*engine = NSGSIM_ENGINE_LINEAR;
+		return 0;
+	}
+	return usage_error("--engine must be linear or compiled, not '%s'", name);
+}
+
+static int parse_direction(const options *o, int *direction)
+{
+	*direction = 0;
+	if ((o->at == NULL) != (o->direction == NULL))
 		return usage_error("--at and --direction go together%s", "");
-	if (o.direction && strcmp(o.direction, "inbound") == 0)
-		direction = NSGSIM_INBOUND;
-	else if (o.direction && strcmp(o.direction, "outbound") == 0)
-		direction = NSGSIM_OUTBOUND;
-	else if (o.direction)
+	if (o->direction && strcmp(o->direction, "inbound") == 0)
+		*direction = NSGSIM_INBOUND;
+	else if (o->direction && strcmp(o->direction, "outbound") == 0)
+		*direction = NSGSIM_OUTBOUND;
+	else if (o->direction)
 		return usage_error("--direction must be inbound or outbound, not '%s'",
-		                   o.direction);
-	nsgsim_flow flow;
-	if ((rc = flow_from_args(&o, &flow)) != 0)
-		return rc;
-	nsgsim_policy *p = load_policy(&o);
-	if (!p)
-		return EXIT_USAGE;
+		                   o->direction);
+	return 0;
+}
+
+static int eval_one(const options *o, const nsgsim_policy *p, const nsgsim_flow *flow, int engine,
+                    int direction)
+{
 	nsgsim_error err = {0};
 	nsgsim_result res;
-	rc = o.at ? nsgsim_eval_at(p, &flow, o.at, direction, &res, &err)
-	          : nsgsim_eval(p, &flow, &res, &err);
+	int rc = o->at ? nsgsim_eval_at_engine(p, flow, o->at, direction, engine, &res, &err)
+	               : nsgsim_eval_engine(p, flow, engine, &res, &err);
 	char *text = NULL;
 	if (rc == 0)
-		rc = nsgsim_result_render(p, &flow, &res,
-		                          o.json ? NSGSIM_FORMAT_JSON : NSGSIM_FORMAT_TABLE,
-		                          o.verbose, &text, &err);
+		rc = nsgsim_result_render(p, flow, &res,
+		                          o->json ? NSGSIM_FORMAT_JSON : NSGSIM_FORMAT_TABLE,
+		                          o->verbose, &text, &err);
 	if (rc == 0)
 		fputs(text, stdout);
 	else
 		print_error(&err);
 	nsgsim_free(text);
-	nsgsim_policy_free(p);
 	if (rc != 0)
 		return EXIT_USAGE;
 	return res.verdict == NSGSIM_ALLOW ? 0 : 1;
+}
+
+static int cmd_eval(int argc, char **argv)
+{
+	options o;
+	int engine, direction;
+	int rc = parse_options(argc, argv, &o);
+	if (rc == 0)
+		rc = parse_engine(o.engine, &engine);
+	if (rc == 0)
+		rc = parse_direction(&o, &direction);
+	if (rc != 0)
+		return rc;
+	if (o.flows && (o.n_args != 0 || o.at || o.verbose))
+		return usage_error("--flows takes no flow arguments, --at or --verbose%s", "");
+	if (!o.flows && o.n_args != 3 && o.n_args != 1)
+		return usage_error("eval needs PROTO SRC[:PORT] DST[:PORT] or --flows FILE%s", "");
+	nsgsim_flow flow;
+	if (!o.flows && (rc = flow_from_args(&o, &flow)) != 0)
+		return rc;
+	nsgsim_policy *p = load_policy(&o);
+	if (!p)
+		return EXIT_USAGE;
+	rc = o.flows ? eval_flows_file(p, o.flows, engine, o.json)
+	             : eval_one(&o, p, &flow, engine, direction);
+	nsgsim_policy_free(p);
+	return rc;
 }
 
 int main(int argc, char **argv)

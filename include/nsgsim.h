@@ -358,6 +358,11 @@ typedef struct nsgsim_result {
 
 typedef enum nsgsim_engine {
 	NSGSIM_ENGINE_LINEAR = 0, /* the reference: a plain scan of every rule */
+	/* Per-chain classifiers built at compile time (equivalence classes per
+	 * field, rule bitsets ANDed); identical answers, assumptions included.
+	 * The default of nsgsim_eval, nsgsim_eval_at and
+	 * nsgsim_eval_source_ports. */
+	NSGSIM_ENGINE_COMPILED = 1,
 } nsgsim_engine;
 
 /* Evaluates a flow end to end: Outbound at the source when its address
@@ -370,11 +375,42 @@ typedef enum nsgsim_engine {
 NSGSIM_EXPORT int nsgsim_eval(const nsgsim_policy *policy, const nsgsim_flow *flow,
                               nsgsim_result *out, nsgsim_error *err);
 
+/* nsgsim_eval with a chosen engine (nsgsim_engine). */
+NSGSIM_EXPORT int nsgsim_eval_engine(const nsgsim_policy *policy, const nsgsim_flow *flow,
+                                     int engine, nsgsim_result *out, nsgsim_error *err);
+
+/* The answer for one flow of a batch: what nsgsim_eval would put in the
+ * corresponding fields of nsgsim_result, without the per-layer trace. */
+typedef struct nsgsim_decision {
+	int status; /* 0, or the NSGSIM_E_* code nsgsim_eval returns for this flow
+	               (BAD_FLOW, NOT_MODELLED); the other fields are then 0 */
+	int verdict;
+	int decided_layer;
+	int decided_endpoint;
+	nsgsim_rule_ref decided_rule;
+	const char *decided_resource;
+	unsigned assumptions;
+	int src_port; /* as nsgsim_result.src_port */
+} nsgsim_decision;
+
+/* Evaluates n flows into out[0..n), in order, prefetching for the flows a
+ * few places ahead (the fast way to replay a trace).  Returns 0 when every
+ * flow was evaluated, even if some have a non-zero status;
+ * NSGSIM_E_INVALID_ARG for bad arguments or engine; NSGSIM_E_LIMIT when n
+ * exceeds NSGSIM_LIMIT_BATCH_FLOWS.  No allocation; thread-safe like
+ * nsgsim_eval; split a trace across threads by slicing flows and out. */
+NSGSIM_EXPORT int nsgsim_eval_batch(const nsgsim_policy *policy, const nsgsim_flow *flows, size_t n,
+                                    int engine, nsgsim_decision *out, nsgsim_error *err);
+
 /* One side only, as Network Watcher's IP flow verify does: the flow at one
  * NIC (name or id) in one direction. */
 NSGSIM_EXPORT int nsgsim_eval_at(const nsgsim_policy *policy, const nsgsim_flow *flow,
                                  const char *nic, int direction, nsgsim_result *out,
                                  nsgsim_error *err);
+/* nsgsim_eval_at with a chosen engine (nsgsim_engine). */
+NSGSIM_EXPORT int nsgsim_eval_at_engine(const nsgsim_policy *policy, const nsgsim_flow *flow,
+                                        const char *nic, int direction, int engine,
+                                        nsgsim_result *out, nsgsim_error *err);
 
 /* Source-port ranges with the same outcome, for a flow without a source
  * port: fills up to cap entries, sets *n to the number of ranges. */

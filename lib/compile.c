@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify.h"
 #include "compile.h"
 
 /* ---- sets the policy owns ------------------------------------------------- */
@@ -671,6 +672,7 @@ NSGSIM_EXPORT void nsgsim_policy_free(nsgsim_policy *p)
 {
 	if (!p)
 		return;
+	ns_classify_free(p);
 	policy_free_sets(p);
 	ns_map *maps[] = {&p->nsg_by_id, &p->vnet_by_id, &p->subnet_by_id, &p->nic_by_id,
 	                  &p->asg_by_id, &p->rt_by_id,   &p->mgr_by_id,    &p->group_by_id,
@@ -690,7 +692,7 @@ static int compile_all(nsgsim_policy *p, nsgsim_error *err)
 	    (rc = compile_subnets(p, err)) != 0 || (rc = compile_nics(p, err)) != 0 ||
 	    (rc = compile_asgs(p, err)) != 0 || (rc = ns_compile_vnet_tags(p, err)) != 0 ||
 	    (rc = compile_nsg_rules(p, err)) != 0 || (rc = ns_compile_admin(p, err)) != 0 ||
-	    (rc = compile_endpoints(p, err)) != 0)
+	    (rc = compile_endpoints(p, err)) != 0 || (rc = ns_classify_build(p, err)) != 0)
 		return rc;
 	return 0;
 }

@@ -1,4 +1,5 @@
-/* Evaluation: the reference (linear) evaluator.
+/* Evaluation: the reference (linear) evaluator, and the same walk over the
+ * compiled classifiers of lib/classify.c.
  *
  * At one endpoint, for one direction (SEMANTICS.md §0; network-security-
  * group-how-it-works.md; concept-security-admins.md):
@@ -13,23 +14,18 @@
  * both NSGs must allow.  End to end, the source endpoint is evaluated
  * Outbound and then the destination Inbound, and both must allow.
  *
+ * The engines differ only in how a chain's first match and a flow's
+ * endpoints are found: NSGSIM_ENGINE_LINEAR scans every rule (the reference,
+ * which tests and fuzzers compare against), NSGSIM_ENGINE_COMPILED looks the
+ * flow up in the chain's classifier.  Everything else -- the layer walk, the
+ * trace, the assumptions -- is the one code path below.
+ *
  * Nothing here allocates: the result is caller-owned and every string in it
  * points into the policy. */
 #define _POSIX_C_SOURCE 200809L
 #include <string.h>
 
-#include "policy.h"
-
-void ns_ip_from_u128(nsgsim_ip *ip, int family, ns_u128 v);
-ns_u128 ns_ip_to_u128(const nsgsim_ip *ip);
-
-/* The flow as the matcher sees it. */
-typedef struct ns_flowv {
-	int proto;
-	int family;
-	ns_u128 src, dst;
-	int sport, dport; /* -1 for protocols without ports */
-} ns_flowv;
+#include "classify.h"
 
 typedef struct ns_endpoint {
 	const ns_cnic *nic;
@@ -132,7 +128,7 @@ static bool all_match(ns_match m)
 
 /* Whether an address is in the subnet's VirtualNetwork set only through a
  * route prefix (SEMANTICS.md §11, computed tags). */
-static bool via_route(const ns_csubnet *ctx, int family, ns_u128 a)
+bool ns_via_route(const ns_csubnet *ctx, int family, ns_u128 a)
 {
 	if (!in_set(&ctx->vnet_tag, family, a) || in_set(&ctx->vnet->peered, family, a))
 		return false;
@@ -142,20 +138,27 @@ static bool via_route(const ns_csubnet *ctx, int family, ns_u128 a)
 /* Private and special IPv4 ranges that are outside Internet both in
  * nsgsim's default and in Azure's own expansion (SEMANTICS.md §4.2): for
  * these the Internet tag's exact contents cannot change an answer. */
-static bool surely_not_internet(int family, ns_u128 a)
+bool ns_surely_not_internet(int family, ns_u128 a)
 {
-	static const struct {
-		uint32_t net, mask;
-	} ranges[] = {{0x0A000000u, 0xFF000000u}, {0xAC100000u, 0xFFF00000u},
-	              {0xC0A80000u, 0xFFFF0000u}, {0x64400000u, 0xFFC00000u},
-	              {0x7F000000u, 0xFF000000u}, {0xA9FE0000u, 0xFFFF0000u},
-	              {0xE0000000u, 0xE0000000u}, {0x00000000u, 0xFF000000u}};
 	if (family != 4)
 		return false;
-	for (size_t i = 0; i < NS_ARRAY_LEN(ranges); i++)
-		if (((uint32_t)a & ranges[i].mask) == ranges[i].net)
-			return true;
-	return false;
+	uint32_t x = (uint32_t)a;
+	switch (x >> 24) {
+	case 0:   /* 0.0.0.0/8 */
+	case 10:  /* 10.0.0.0/8 */
+	case 127: /* 127.0.0.0/8 */
+		return true;
+	case 100: /* 100.64.0.0/10 */
+		return (x & 0xFFC00000u) == 0x64400000u;
+	case 169: /* 169.254.0.0/16 */
+		return (x & 0xFFFF0000u) == 0xA9FE0000u;
+	case 172: /* 172.16.0.0/12 */
+		return (x & 0xFFF00000u) == 0xAC100000u;
+	case 192: /* 192.168.0.0/16 */
+		return (x & 0xFFFF0000u) == 0xC0A80000u;
+	default: /* 224.0.0.0/3 */
+		return (x >> 24) >= 224;
+	}
 }
 
 static unsigned side_assumptions(const nsgsim_policy *p, const ns_cside *s, const ns_csubnet *ctx,
@@ -163,9 +166,9 @@ static unsigned side_assumptions(const nsgsim_policy *p, const ns_cside *s, cons
 {
 	unsigned bits = 0;
 	if (s->tag && s->set == &p->internet && !p->internet_overridden &&
-	    !surely_not_internet(family, a))
+	    !ns_surely_not_internet(family, a))
 		bits |= NSGSIM_ASSUME_INTERNET_TAG;
-	if (s->vnet_tag && via_route(ctx, family, a))
+	if (s->vnet_tag && ns_via_route(ctx, family, a))
 		bits |= NSGSIM_ASSUME_VNET_TAG_ROUTES;
 	return bits;
 }
@@ -197,6 +200,40 @@ static const ns_crule *first_match(const nsgsim_policy *p, const ns_chain *ch, c
 			return r;
 	}
 	return NULL;
+}
+
+size_t ns_linear_first(const nsgsim_policy *p, const ns_chain *ch, const ns_flowv *f,
+                       const ns_csubnet *ctx, unsigned *assume)
+{
+	const ns_crule *r = first_match(p, ch, f, ctx, assume);
+	return r ? (size_t)(r - ch->rules) : ch->n;
+}
+
+/* The first match of a chain with the chosen engine. */
+static const ns_crule *match_chain(const nsgsim_policy *p, const ns_chain *ch, const ns_flowv *f,
+                                   const ns_csubnet *ctx, unsigned *assume, int engine)
+{
+	if (engine == NSGSIM_ENGINE_COMPILED && ch->cls) {
+		uint32_t i = ns_cls_first(p, ch->cls, ch->rules, f, ctx, assume);
+		return i < ch->n ? &ch->rules[i] : NULL;
+	}
+	return first_match(p, ch, f, ctx, assume);
+}
+
+static bool endpoint_of_record(const ns_eprec *r, ns_endpoint *ep)
+{
+	ep->nic = r->nic;
+	ep->subnet = r->subnet;
+	ep->ambiguous = r->ambiguous;
+	return ep->subnet != NULL;
+}
+
+static bool find_endpoint_engine(const nsgsim_policy *p, int family, ns_u128 ip, int engine,
+                                 ns_endpoint *ep)
+{
+	if (engine != NSGSIM_ENGINE_COMPILED || !p->cls)
+		return find_endpoint(p, family, ip, ep);
+	return endpoint_of_record(ns_cls_endpoint(p->cls, family, ip), ep);
 }
 
 /* ---- one side ---------------------------------------------------------------------- */
@@ -252,29 +289,37 @@ typedef struct ns_decision {
 	const char *resource;
 } ns_decision;
 
-static void eval_side(const nsgsim_policy *p, const ns_flowv *f, const ns_endpoint *ep, int dir,
-                      int endpoint, nsgsim_side_result *out, ns_decision *dec, unsigned *assume)
+/* Walks one side's layers and returns its verdict; fills the trace *out
+ * when it is not NULL (the batch path does without). */
+static int eval_side(const nsgsim_policy *p, const ns_flowv *f, const ns_endpoint *ep, int dir,
+                     int endpoint, int engine, nsgsim_side_result *out, ns_decision *dec,
+                     unsigned *assume)
 {
 	const ns_csubnet *cs = ep->subnet;
-	memset(out, 0, sizeof *out);
 	memset(dec, 0, sizeof *dec);
-	out->endpoint = endpoint;
-	out->direction = dir == NS_DIR_INBOUND ? NSGSIM_INBOUND : NSGSIM_OUTBOUND;
-	out->nic = ep->nic ? ep->nic->n->id : NULL;
-	out->subnet = cs->s->id;
-	out->vnet = cs->vnet->v->id;
-	out->admin_skipped = cs->admin_skip_reason;
-	out->verdict = NSGSIM_ALLOW;
+	if (out) {
+		memset(out, 0, sizeof *out);
+		out->endpoint = endpoint;
+		out->direction = dir == NS_DIR_INBOUND ? NSGSIM_INBOUND : NSGSIM_OUTBOUND;
+		out->nic = ep->nic ? ep->nic->n->id : NULL;
+		out->subnet = cs->s->id;
+		out->vnet = cs->vnet->v->id;
+		out->admin_skipped = cs->admin_skip_reason;
+		out->verdict = NSGSIM_ALLOW;
+	}
 	if (cs->admin_exempt_service &&
 	    strcmp(cs->admin_exempt_service, "Application Gateway") == 0)
 		*assume |= NSGSIM_ASSUME_APP_GATEWAY_NOT_ISOLATED;
 	/* Admin rules first: "Security admin rules have a higher priority than
 	 * NSGs and are evaluated before NSG rules." (concept-security-admins.md) */
-	for (size_t i = 0; i < cs->n_levels && out->n_layers < NSGSIM_MAX_LAYERS - 2; i++) {
+	int n_layers = 0;
+	for (size_t i = 0; i < cs->n_levels && n_layers < NSGSIM_MAX_LAYERS - 2; i++) {
 		const ns_admin_level *lvl = &cs->levels[i];
 		const ns_chain *ch = dir == NS_DIR_INBOUND ? &lvl->in : &lvl->out;
-		const ns_crule *r = first_match(p, ch, f, cs, assume);
-		push_layer(out, NSGSIM_LAYER_ADMIN, lvl->mgr->id, cs->vnet->v->id, r);
+		const ns_crule *r = match_chain(p, ch, f, cs, assume, engine);
+		n_layers++;
+		if (out)
+			push_layer(out, NSGSIM_LAYER_ADMIN, lvl->mgr->id, cs->vnet->v->id, r);
 		if (!r)
 			continue;
 		*assume |= admin_assumptions(cs, lvl, r);
@@ -282,11 +327,12 @@ static void eval_side(const nsgsim_policy *p, const ns_flowv *f, const ns_endpoi
 		/* "If you create an Always Allow or Deny rule, traffic evaluation
 		 * terminates after the security admin rule is evaluated." */
 		if (r->access == NS_ACCESS_DENY) {
-			out->verdict = NSGSIM_DENY;
-			return;
+			if (out)
+				out->verdict = NSGSIM_DENY;
+			return NSGSIM_DENY;
 		}
 		if (r->access == NS_ACCESS_ALWAYS_ALLOW)
-			return;
+			return NSGSIM_ALLOW;
 	}
 	/* "Inbound: subnet NSG then NIC NSG; outbound: NIC NSG then subnet NSG"
 	 * (network-security-group-how-it-works.md). */
@@ -299,71 +345,134 @@ static void eval_side(const nsgsim_policy *p, const ns_flowv *f, const ns_endpoi
 		const ns_cnsg *g = order[j];
 		if (!g) /* "A layer with no NSG allows everything" */
 			continue;
-		const ns_crule *r =
-		        first_match(p, dir == NS_DIR_INBOUND ? &g->in : &g->out, f, cs, assume);
-		push_layer(out, layers[j], g->g->id, applied[j], r);
+		const ns_crule *r = match_chain(p, dir == NS_DIR_INBOUND ? &g->in : &g->out, f, cs,
+		                                assume, engine);
+		if (out)
+			push_layer(out, layers[j], g->g->id, applied[j], r);
 		if (!r)
 			continue;
 		*dec = (ns_decision){layers[j], r, g->g->id};
 		if (r->access == NS_ACCESS_DENY) {
-			out->verdict = NSGSIM_DENY;
-			return;
+			if (out)
+				out->verdict = NSGSIM_DENY;
+			return NSGSIM_DENY;
 		}
 	}
+	return NSGSIM_ALLOW;
 }
 
 /* ---- end to end ------------------------------------------------------------------- */
 
-static void flowv_of(const nsgsim_flow *flow, int sport, ns_flowv *f)
+/* An address as a number: big-endian bytes, read 4 or 8 at a time. */
+static ns_u128 ip_value(const nsgsim_ip *ip)
+{
+	if (ip->family == 4)
+		return ((uint32_t)ip->bytes[0] << 24) | ((uint32_t)ip->bytes[1] << 16) |
+		       ((uint32_t)ip->bytes[2] << 8) | ip->bytes[3];
+	uint64_t hi = 0, lo = 0;
+	for (int i = 0; i < 8; i++) {
+		hi = (hi << 8) | ip->bytes[i];
+		lo = (lo << 8) | ip->bytes[8 + i];
+	}
+	return ((ns_u128)hi << 64) | lo;
+}
+
+static int slot_of(int proto)
+{
+	switch (proto) {
+	case NS_PROTO_TCP:
+		return NS_PSLOT_TCP;
+	case NS_PROTO_UDP:
+		return NS_PSLOT_UDP;
+	case NS_PROTO_ICMP:
+		return NS_PSLOT_ICMP;
+	case NS_PROTO_ESP:
+		return NS_PSLOT_ESP;
+	default:
+		return NS_PSLOT_AH;
+	}
+}
+
+void ns_flowv_of(const nsgsim_flow *flow, int sport, ns_flowv *f)
 {
 	f->proto = flow->protocol;
 	f->family = flow->src.family;
-	f->src = ns_ip_to_u128(&flow->src);
-	f->dst = ns_ip_to_u128(&flow->dst);
+	f->src = ip_value(&flow->src);
+	f->dst = ip_value(&flow->dst);
 	bool no_ports = portless(flow->protocol);
 	f->sport = no_ports ? -1 : sport;
 	f->dport = no_ports ? -1 : flow->dst_port;
+	f->slot = slot_of(flow->protocol);
+	f->sni[0] = ns_surely_not_internet(f->family, f->src);
+	f->sni[1] = ns_surely_not_internet(f->family, f->dst);
+	f->global = false;
 }
 
-static void decide(nsgsim_result *out, const ns_decision *d, int endpoint)
+/* The flow as the chosen engine sees it: with its policy-wide classes for
+ * the compiled one. */
+static void flow_prepare(const nsgsim_policy *p, const nsgsim_flow *flow, int sport, int engine,
+                         ns_flowv *f)
 {
-	out->decided_layer = d->rule ? d->layer : NSGSIM_LAYER_NONE;
-	out->decided_endpoint = endpoint;
-	out->decided_resource = d->rule ? d->resource : NULL;
-	rule_ref(d->rule, &out->decided_rule);
+	ns_flowv_of(flow, sport, f);
+	if (engine == NSGSIM_ENGINE_COMPILED && p->cls)
+		ns_cls_global_classes(p->cls, f);
 }
 
+/* Another source port of the same flow. */
+static void flow_set_sport(const nsgsim_policy *p, ns_flowv *f, int port)
+{
+	f->sport = port;
+	if (f->global)
+		ns_cls_global_classes(p->cls, f);
+}
+
+/* The end-to-end answer without the per-layer trace. */
+typedef struct ns_outcome {
+	int verdict, layer, endpoint;
+	const ns_crule *rule;
+	const char *resource;
+	unsigned assumptions;
+} ns_outcome;
+
+static void decide(ns_outcome *o, const ns_decision *d, int endpoint)
+{
+	o->layer = d->rule ? d->layer : NSGSIM_LAYER_NONE;
+	o->endpoint = endpoint;
+	o->resource = d->rule ? d->resource : NULL;
+	o->rule = d->rule;
+}
+
+/* One evaluation at one source port; the sides' trace goes to full when it
+ * is not NULL. */
 static void eval_once(const nsgsim_policy *p, const ns_flowv *f, const ns_endpoint *src,
-                      const ns_endpoint *dst, nsgsim_result *out)
+                      const ns_endpoint *dst, int engine, ns_outcome *o, nsgsim_result *full)
 {
 	ns_decision d;
-	out->verdict = NSGSIM_ALLOW;
-	out->src_modelled = src->subnet != NULL;
-	out->dst_modelled = dst->subnet != NULL;
+	memset(o, 0, sizeof *o);
+	o->verdict = NSGSIM_ALLOW;
 	if (src->subnet) {
-		nsgsim_side_result *s = &out->sides[out->n_sides++];
-		eval_side(p, f, src, NS_DIR_OUTBOUND, NSGSIM_ENDPOINT_SOURCE, s, &d,
-		          &out->assumptions);
-		decide(out, &d, NSGSIM_ENDPOINT_SOURCE);
-		if (s->verdict == NSGSIM_DENY) {
-			out->verdict = NSGSIM_DENY;
+		nsgsim_side_result *s = full ? &full->sides[full->n_sides++] : NULL;
+		int v = eval_side(p, f, src, NS_DIR_OUTBOUND, NSGSIM_ENDPOINT_SOURCE, engine, s, &d,
+		                  &o->assumptions);
+		decide(o, &d, NSGSIM_ENDPOINT_SOURCE);
+		if (v == NSGSIM_DENY) {
+			o->verdict = NSGSIM_DENY;
 			return;
 		}
 	}
 	if (dst->subnet) {
-		nsgsim_side_result *s = &out->sides[out->n_sides++];
-		eval_side(p, f, dst, NS_DIR_INBOUND, NSGSIM_ENDPOINT_DESTINATION, s, &d,
-		          &out->assumptions);
-		decide(out, &d, NSGSIM_ENDPOINT_DESTINATION);
-		out->verdict = s->verdict;
+		nsgsim_side_result *s = full ? &full->sides[full->n_sides++] : NULL;
+		o->verdict = eval_side(p, f, dst, NS_DIR_INBOUND, NSGSIM_ENDPOINT_DESTINATION,
+		                       engine, s, &d, &o->assumptions);
+		decide(o, &d, NSGSIM_ENDPOINT_DESTINATION);
 	}
 	if (src->ambiguous || dst->ambiguous)
-		out->assumptions |= NSGSIM_ASSUME_AMBIGUOUS_ENDPOINT;
-	if (out->decided_layer == NSGSIM_LAYER_NONE)
-		out->decided_endpoint = NSGSIM_ENDPOINT_NONE;
+		o->assumptions |= NSGSIM_ASSUME_AMBIGUOUS_ENDPOINT;
+	if (o->layer == NSGSIM_LAYER_NONE)
+		o->endpoint = NSGSIM_ENDPOINT_NONE;
 }
 
-static int check_flow(const nsgsim_policy *p, const nsgsim_flow *flow, nsgsim_result *out,
+static int check_flow(const nsgsim_policy *p, const nsgsim_flow *flow, const void *out,
                       nsgsim_error *err)
 {
 	if (!p || !flow || !out)
@@ -386,10 +495,20 @@ static int check_flow(const nsgsim_policy *p, const nsgsim_flow *flow, nsgsim_re
 	return 0;
 }
 
+static int check_engine(int engine, nsgsim_error *err)
+{
+	if (engine == NSGSIM_ENGINE_LINEAR || engine == NSGSIM_ENGINE_COMPILED)
+		return 0;
+	return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+	               "engine must be NSGSIM_ENGINE_LINEAR or NSGSIM_ENGINE_COMPILED");
+}
+
 /* The smallest source-port boundary above port among the rules that can
  * see this flow: where the outcome may change. */
-static int next_src_boundary_chain(const ns_chain *ch, int port, int best)
+static int next_src_boundary_chain(const ns_chain *ch, int port, int best, int engine)
 {
+	if (engine == NSGSIM_ENGINE_COMPILED && ch->cls)
+		return ns_cls_next_sport(ch->cls, port, best);
 	for (size_t i = 0; i < ch->n; i++) {
 		const ns_cside *s = &ch->rules[i].src;
 		for (size_t k = 0; k < s->n_ports; k++) {
@@ -403,7 +522,7 @@ static int next_src_boundary_chain(const ns_chain *ch, int port, int best)
 	return best;
 }
 
-static int next_src_boundary(const ns_endpoint *eps[2], int port)
+static int next_src_boundary(const ns_endpoint *eps[2], int port, int engine)
 {
 	int best = 65536;
 	for (int e = 0; e < 2; e++) {
@@ -411,32 +530,38 @@ static int next_src_boundary(const ns_endpoint *eps[2], int port)
 		if (!cs)
 			continue;
 		for (size_t i = 0; i < cs->n_levels; i++) {
-			best = next_src_boundary_chain(&cs->levels[i].in, port, best);
-			best = next_src_boundary_chain(&cs->levels[i].out, port, best);
+			best = next_src_boundary_chain(&cs->levels[i].in, port, best, engine);
+			best = next_src_boundary_chain(&cs->levels[i].out, port, best, engine);
 		}
 		const ns_cnsg *gs[2] = {cs->nsg, eps[e]->nic ? eps[e]->nic->nsg : NULL};
 		for (int g = 0; g < 2; g++) {
 			if (!gs[g])
 				continue;
-			best = next_src_boundary_chain(&gs[g]->in, port, best);
-			best = next_src_boundary_chain(&gs[g]->out, port, best);
+			best = next_src_boundary_chain(&gs[g]->in, port, best, engine);
+			best = next_src_boundary_chain(&gs[g]->out, port, best, engine);
 		}
 	}
 	return best;
 }
 
-static bool same_outcome(const nsgsim_result *a, const nsgsim_result *b)
+static bool same_outcome(const ns_outcome *a, const ns_outcome *b)
 {
-	return a->verdict == b->verdict && a->decided_layer == b->decided_layer &&
-	       a->decided_endpoint == b->decided_endpoint &&
-	       a->decided_rule.id == b->decided_rule.id;
+	const char *ida = a->rule ? a->rule->r->id : NULL, *idb = b->rule ? b->rule->r->id : NULL;
+	return a->verdict == b->verdict && a->layer == b->layer && a->endpoint == b->endpoint &&
+	       ida == idb;
 }
 
-static int resolve_endpoints(const nsgsim_policy *p, const ns_flowv *f, ns_endpoint *src,
-                             ns_endpoint *dst, nsgsim_error *err)
+static int resolve_endpoints(const nsgsim_policy *p, const ns_flowv *f, int engine,
+                             ns_endpoint *src, ns_endpoint *dst, nsgsim_error *err)
 {
-	bool s = find_endpoint(p, f->family, f->src, src);
-	bool d = find_endpoint(p, f->family, f->dst, dst);
+	bool s, d;
+	if (f->global) { /* the policy-wide classes hold the endpoint records */
+		s = endpoint_of_record(&p->cls->recs[f->ep[0]], src);
+		d = endpoint_of_record(&p->cls->recs[f->ep[1]], dst);
+	} else {
+		s = find_endpoint_engine(p, f->family, f->src, engine, src);
+		d = find_endpoint_engine(p, f->family, f->dst, engine, dst);
+	}
 	if (!s && !d)
 		return ns_fail(err, NSGSIM_E_NOT_MODELLED, "", "", "",
 		               "neither the source nor the destination address belongs to a NIC or "
@@ -444,51 +569,180 @@ static int resolve_endpoints(const nsgsim_policy *p, const ns_flowv *f, ns_endpo
 	return 0;
 }
 
-NSGSIM_EXPORT int nsgsim_eval(const nsgsim_policy *p, const nsgsim_flow *flow, nsgsim_result *out,
-                              nsgsim_error *err)
+/* A flow end to end, every source port when it has none: the outcome, the
+ * source port it is for (*at) and the one to report (the return value:
+ * NSGSIM_PORT_ANY when every port agreed). */
+static int eval_flow(const nsgsim_policy *p, const nsgsim_flow *flow, ns_flowv *f,
+                     const ns_endpoint *src, const ns_endpoint *dst, int engine, ns_outcome *o,
+                     int *at)
+{
+	*at = f->sport;
+	if (portless(flow->protocol) || flow->src_port != NSGSIM_PORT_ANY) {
+		eval_once(p, f, src, dst, engine, o, NULL);
+		return flow->src_port;
+	}
+	/* Every source port: one evaluation per range between rule boundaries.
+	 * The result reported is the first denied range, if any. */
+	const ns_endpoint *eps[2] = {src, dst};
+	ns_outcome cur;
+	bool uniform = true;
+	*at = 0;
+	for (int port = 0; port <= 65535; port = next_src_boundary(eps, port, engine)) {
+		flow_set_sport(p, f, port);
+		eval_once(p, f, src, dst, engine, port == 0 ? o : &cur, NULL);
+		if (port == 0)
+			continue;
+		if (!same_outcome(o, &cur))
+			uniform = false;
+		if (o->verdict != NSGSIM_DENY && cur.verdict == NSGSIM_DENY) {
+			unsigned keep = o->assumptions;
+			*o = cur;
+			o->assumptions |= keep;
+			*at = port;
+		} else {
+			o->assumptions |= cur.assumptions;
+		}
+	}
+	flow_set_sport(p, f, *at);
+	if (uniform)
+		return NSGSIM_PORT_ANY;
+	o->assumptions |= NSGSIM_ASSUME_SOURCE_PORTS_DIFFER;
+	return *at;
+}
+
+static void fill_result(nsgsim_result *out, const ns_outcome *o)
+{
+	out->verdict = o->verdict;
+	out->decided_layer = o->layer;
+	out->decided_endpoint = o->endpoint;
+	out->decided_resource = o->resource;
+	rule_ref(o->rule, &out->decided_rule);
+	out->assumptions = o->assumptions;
+}
+
+NSGSIM_EXPORT int nsgsim_eval_engine(const nsgsim_policy *p, const nsgsim_flow *flow, int engine,
+                                     nsgsim_result *out, nsgsim_error *err)
 {
 	int rc = check_flow(p, flow, out, err);
+	if (rc == 0)
+		rc = check_engine(engine, err);
 	if (rc != 0)
 		return rc;
 	ns_flowv f;
-	flowv_of(flow, flow->src_port, &f);
+	flow_prepare(p, flow, flow->src_port, engine, &f);
 	ns_endpoint src, dst;
-	if ((rc = resolve_endpoints(p, &f, &src, &dst, err)) != 0)
+	if ((rc = resolve_endpoints(p, &f, engine, &src, &dst, err)) != 0)
 		return rc;
 	memset(out, 0, sizeof *out);
-	out->src_port = flow->src_port;
+	ns_outcome o;
+	int at;
 	if (portless(flow->protocol) || flow->src_port != NSGSIM_PORT_ANY) {
-		eval_once(p, &f, &src, &dst, out);
+		eval_once(p, &f, &src, &dst, engine, &o, out);
+		out->src_port = flow->src_port;
+	} else {
+		out->src_port = eval_flow(p, flow, &f, &src, &dst, engine, &o, &at);
+		/* Again at the port reported, for the per-layer trace. */
+		ns_outcome again;
+		eval_once(p, &f, &src, &dst, engine, &again, out);
+	}
+	out->src_modelled = src.subnet != NULL;
+	out->dst_modelled = dst.subnet != NULL;
+	fill_result(out, &o);
+	return 0;
+}
+
+NSGSIM_EXPORT int nsgsim_eval(const nsgsim_policy *p, const nsgsim_flow *flow, nsgsim_result *out,
+                              nsgsim_error *err)
+{
+	return nsgsim_eval_engine(p, flow, NSGSIM_ENGINE_COMPILED, out, err);
+}
+
+/* ---- batches ------------------------------------------------------------------------- */
+
+static void decision_of(nsgsim_decision *d, const ns_outcome *o, int src_port)
+{
+	d->status = 0;
+	d->verdict = o->verdict;
+	d->decided_layer = o->layer;
+	d->decided_endpoint = o->endpoint;
+	rule_ref(o->rule, &d->decided_rule);
+	d->decided_resource = o->resource;
+	d->assumptions = o->assumptions;
+	d->src_port = src_port;
+}
+
+static void decision_fail(nsgsim_decision *d, int status)
+{
+	memset(d, 0, sizeof *d);
+	d->status = status;
+}
+
+static void eval_one_decision(const nsgsim_policy *p, const nsgsim_flow *flow, int engine,
+                              nsgsim_decision *d)
+{
+	int rc = check_flow(p, flow, d, NULL);
+	if (rc != 0) {
+		decision_fail(d, rc);
+		return;
+	}
+	ns_flowv f;
+	flow_prepare(p, flow, flow->src_port, engine, &f);
+	ns_endpoint src, dst;
+	if ((rc = resolve_endpoints(p, &f, engine, &src, &dst, NULL)) != 0) {
+		decision_fail(d, rc);
+		return;
+	}
+	ns_outcome o;
+	int at;
+	int port = eval_flow(p, flow, &f, &src, &dst, engine, &o, &at);
+	decision_of(d, &o, port);
+}
+
+/* A batch evaluates its flows one after the other, each straight through
+ * (eval_flow), and prefetches the first index entries of a flow a few
+ * places ahead.  Measured on the bench environment, this beats walking a
+ * group of flows in lockstep through their chains: the work per flow is
+ * bound by instructions rather than by memory once the policy-wide classes
+ * replace the per-chain searches, and interleaving flows only costs
+ * bookkeeping and branch predictions. */
+enum { BATCH_AHEAD = 4 };
+
+static void eval_batch_compiled(const nsgsim_policy *p, const nsgsim_flow *flows, size_t n,
+                                nsgsim_decision *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i + BATCH_AHEAD < n) {
+			const nsgsim_flow *a = &flows[i + BATCH_AHEAD];
+			if ((a->src.family == 4 || a->src.family == 6) &&
+			    a->src.family == a->dst.family)
+				ns_cls_global_prefetch(p->cls, a->src.family, ip_value(&a->src),
+				                       ip_value(&a->dst));
+		}
+		eval_one_decision(p, &flows[i], NSGSIM_ENGINE_COMPILED, &out[i]);
+	}
+}
+
+NSGSIM_EXPORT int nsgsim_eval_batch(const nsgsim_policy *p, const nsgsim_flow *flows, size_t n,
+                                    int engine, nsgsim_decision *out, nsgsim_error *err)
+{
+	if (!p || (n && (!flows || !out)))
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		               "policy, flows and out are required");
+	int rc = check_engine(engine, err);
+	if (rc != 0)
+		return rc;
+	uint64_t limit = p->m.limits[NSGSIM_LIMIT_BATCH_FLOWS];
+	if (limit && n > limit)
+		return ns_fail(err, NSGSIM_E_LIMIT, "", "", "",
+		               "%zu flows in one batch; the limit is %llu "
+		               "(NSGSIM_LIMIT_BATCH_FLOWS)",
+		               n, (unsigned long long)limit);
+	if (engine == NSGSIM_ENGINE_COMPILED && p->cls) {
+		eval_batch_compiled(p, flows, n, out);
 		return 0;
 	}
-	/* Every source port: one evaluation per range between rule boundaries. */
-	const ns_endpoint *eps[2] = {&src, &dst};
-	nsgsim_result cur;
-	bool uniform = true;
-	for (int port = 0; port <= 65535; port = next_src_boundary(eps, port)) {
-		memset(&cur, 0, sizeof cur);
-		f.sport = port;
-		eval_once(p, &f, &src, &dst, &cur);
-		cur.src_port = port;
-		if (port == 0) {
-			*out = cur;
-			continue;
-		}
-		if (!same_outcome(out, &cur))
-			uniform = false;
-		/* The result reported is the first denied range, if any. */
-		if (out->verdict != NSGSIM_DENY && cur.verdict == NSGSIM_DENY) {
-			unsigned keep = out->assumptions;
-			*out = cur;
-			out->assumptions |= keep;
-		} else {
-			out->assumptions |= cur.assumptions;
-		}
-	}
-	if (uniform)
-		out->src_port = NSGSIM_PORT_ANY;
-	else
-		out->assumptions |= NSGSIM_ASSUME_SOURCE_PORTS_DIFFER;
+	for (size_t i = 0; i < n; i++)
+		eval_one_decision(p, &flows[i], engine, &out[i]);
 	return 0;
 }
 
@@ -496,42 +750,41 @@ NSGSIM_EXPORT int nsgsim_eval_source_ports(const nsgsim_policy *p, const nsgsim_
                                            nsgsim_port_outcome *out, size_t cap, size_t *n,
                                            nsgsim_error *err)
 {
-	nsgsim_result cur;
-	int rc = check_flow(p, flow, &cur, err);
+	int engine = NSGSIM_ENGINE_COMPILED;
+	int rc = check_flow(p, flow, flow, err);
 	if (rc != 0)
 		return rc;
 	if (!n || (cap && !out))
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "", "n and out are required");
 	ns_flowv f;
-	flowv_of(flow, 0, &f);
+	flow_prepare(p, flow, 0, engine, &f);
 	ns_endpoint src, dst;
-	if ((rc = resolve_endpoints(p, &f, &src, &dst, err)) != 0)
+	if ((rc = resolve_endpoints(p, &f, engine, &src, &dst, err)) != 0)
 		return rc;
 	const ns_endpoint *eps[2] = {&src, &dst};
 	nsgsim_port_outcome last = {0};
+	ns_outcome cur;
 	*n = 0;
 	int end = portless(flow->protocol) ? 0 : 65535;
-	for (int port = 0; port <= end; port = next_src_boundary(eps, port)) {
-		memset(&cur, 0, sizeof cur);
-		f.sport = portless(flow->protocol) ? -1 : port;
-		eval_once(p, &f, &src, &dst, &cur);
-		int next = port == end ? end + 1 : next_src_boundary(eps, port);
+	for (int port = 0; port <= end; port = next_src_boundary(eps, port, engine)) {
+		if (!portless(flow->protocol))
+			flow_set_sport(p, &f, port);
+		eval_once(p, &f, &src, &dst, engine, &cur, NULL);
+		int next = port == end ? end + 1 : next_src_boundary(eps, port, engine);
+		const char *id = cur.rule ? cur.rule->r->id : NULL;
 		bool same = *n > 0 && last.verdict == cur.verdict &&
-		            last.decided_layer == cur.decided_layer &&
-		            last.decided_endpoint == cur.decided_endpoint &&
-		            last.decided_rule.id == cur.decided_rule.id;
+		            last.decided_layer == cur.layer &&
+		            last.decided_endpoint == cur.endpoint && last.decided_rule.id == id;
 		if (same) {
 			last.hi = (next > end ? end : next - 1);
 			if (*n <= cap)
 				out[*n - 1] = last;
 			continue;
 		}
-		last = (nsgsim_port_outcome){port,
-		                             next > end ? end : next - 1,
-		                             cur.verdict,
-		                             cur.decided_layer,
-		                             cur.decided_endpoint,
-		                             cur.decided_rule};
+		last = (nsgsim_port_outcome){port,         next > end ? end : next - 1,
+		                             cur.verdict,  cur.layer,
+		                             cur.endpoint, {0}};
+		rule_ref(cur.rule, &last.decided_rule);
 		if (*n < cap)
 			out[*n] = last;
 		(*n)++;
@@ -543,10 +796,13 @@ NSGSIM_EXPORT int nsgsim_eval_source_ports(const nsgsim_policy *p, const nsgsim_
 
 /* ---- one side at a named NIC (IP flow verify) ---------------------------------------- */
 
-NSGSIM_EXPORT int nsgsim_eval_at(const nsgsim_policy *p, const nsgsim_flow *flow, const char *nic,
-                                 int direction, nsgsim_result *out, nsgsim_error *err)
+NSGSIM_EXPORT int nsgsim_eval_at_engine(const nsgsim_policy *p, const nsgsim_flow *flow,
+                                        const char *nic, int direction, int engine,
+                                        nsgsim_result *out, nsgsim_error *err)
 {
 	int rc = check_flow(p, flow, out, err);
+	if (rc == 0)
+		rc = check_engine(engine, err);
 	if (rc != 0)
 		return rc;
 	if (direction != NSGSIM_INBOUND && direction != NSGSIM_OUTBOUND)
@@ -562,23 +818,32 @@ NSGSIM_EXPORT int nsgsim_eval_at(const nsgsim_policy *p, const nsgsim_flow *flow
 		return ns_fail(err, NSGSIM_E_BAD_FLOW, "", "", "",
 		               "a one-sided evaluation needs a source port");
 	ns_flowv f;
-	flowv_of(flow, flow->src_port, &f);
+	flow_prepare(p, flow, flow->src_port, engine, &f);
 	ns_endpoint ep = {cn, cn->subnet, false};
 	memset(out, 0, sizeof *out);
 	out->src_port = flow->src_port;
 	int dir = direction == NSGSIM_INBOUND ? NS_DIR_INBOUND : NS_DIR_OUTBOUND;
 	int endpoint = dir == NS_DIR_INBOUND ? NSGSIM_ENDPOINT_DESTINATION : NSGSIM_ENDPOINT_SOURCE;
 	ns_decision d;
+	ns_outcome o;
+	memset(&o, 0, sizeof o);
 	out->n_sides = 1;
 	out->one_sided = 1;
 	out->src_modelled = endpoint == NSGSIM_ENDPOINT_SOURCE;
 	out->dst_modelled = endpoint == NSGSIM_ENDPOINT_DESTINATION;
-	eval_side(p, &f, &ep, dir, endpoint, &out->sides[0], &d, &out->assumptions);
-	out->verdict = out->sides[0].verdict;
-	decide(out, &d, endpoint);
-	if (out->decided_layer == NSGSIM_LAYER_NONE)
-		out->decided_endpoint = NSGSIM_ENDPOINT_NONE;
+	o.verdict =
+	        eval_side(p, &f, &ep, dir, endpoint, engine, &out->sides[0], &d, &o.assumptions);
+	decide(&o, &d, endpoint);
+	if (o.layer == NSGSIM_LAYER_NONE)
+		o.endpoint = NSGSIM_ENDPOINT_NONE;
+	fill_result(out, &o);
 	return 0;
+}
+
+NSGSIM_EXPORT int nsgsim_eval_at(const nsgsim_policy *p, const nsgsim_flow *flow, const char *nic,
+                                 int direction, nsgsim_result *out, nsgsim_error *err)
+{
+	return nsgsim_eval_at_engine(p, flow, nic, direction, NSGSIM_ENGINE_COMPILED, out, err);
 }
 
 /* ---- per-rule detail ------------------------------------------------------------------ */
@@ -654,7 +919,7 @@ NSGSIM_EXPORT int nsgsim_explain(const nsgsim_policy *p, const nsgsim_flow *flow
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		               "the result does not belong to this policy");
 	ns_flowv f;
-	flowv_of(flow, result->src_port == NSGSIM_PORT_ANY ? 0 : result->src_port, &f);
+	ns_flowv_of(flow, result->src_port == NSGSIM_PORT_ANY ? 0 : result->src_port, &f);
 	*n = 0;
 	for (size_t i = 0; i < ch->n; i++) {
 		const ns_crule *r = &ch->rules[i];

@@ -24,10 +24,13 @@ typedef struct ns_crule {
 	ns_cside src, dst;
 } ns_crule;
 
+struct ns_cls;
+
 /* Rules of one direction, in evaluation order. */
 typedef struct ns_chain {
 	ns_crule *rules;
 	size_t n;
+	const struct ns_cls *cls; /* its compiled classifier (lib/classify.c) */
 } ns_chain;
 
 typedef struct ns_cnsg {
@@ -69,6 +72,9 @@ typedef struct ns_csubnet {
 	int intent_setting;            /* enum ns_intent_policy in force, -1 if none */
 	ns_admin_level *levels;
 	size_t n_levels;
+	/* VirtualNetwork holds route prefixes beyond the peered spaces, so the
+	 * VNET_TAG_ROUTES assumption can arise here (lib/classify.c). */
+	bool vnet_routes;
 } ns_csubnet;
 
 typedef struct ns_cnic {
@@ -113,6 +119,7 @@ struct nsgsim_policy {
 	bool internet_overridden;
 	ns_map nsg_by_id, vnet_by_id, subnet_by_id, nic_by_id, asg_by_id, rt_by_id;
 	ns_map mgr_by_id, group_by_id, cfg_by_id, coll_by_id;
+	struct ns_cls_store *cls; /* compiled match structures (lib/classify.c) */
 };
 
 /* Canonical names of the computed tags (SEMANTICS.md §4.2). */

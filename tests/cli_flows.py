@@ -75,6 +75,48 @@ class FlowTablesThroughCli(unittest.TestCase):
         self.assertGreaterEqual(count, 290)
 
 
+class FlowsFile(unittest.TestCase):
+    """eval --flows: every row of a table in one run, in input order, both engines."""
+
+    def test_tables_through_flows_file(self):
+        for fixture in fixtures_with_tables():
+            rows = [r for r in parse_table(os.path.join(fixture, "flows.txt")) if not r[3]]
+            text = "# a comment line is skipped\n" + "".join(" ".join(r[1]) + "\n\n" for r in rows)
+            expected = ["\t".join([r[2][0], r[2][1], r[2][2]]) for r in rows]
+            for engine in ("compiled", "linear"):
+                with self.subTest(fixture=fixture, engine=engine):
+                    proc = subprocess.run([NSGSIM, "eval", "--engine", engine, "--flows", "-"] +
+                                          fixture_args(fixture), input=text,
+                                          capture_output=True, text=True)
+                    got = proc.stdout.splitlines()
+                    self.assertEqual([g.lower() for g in got], [e.lower() for e in expected])
+                    denied = any(r[2][0] == "Deny" for r in rows)
+                    self.assertEqual(proc.returncode, 1 if denied else 0, proc.stderr)
+
+    def test_json_lines_and_errors(self):
+        flows = "tcp 10.1.1.4:50000 10.2.1.4:22\ntcp nowhere 10.1.1.4:443\nicmp 10.0.3.4 10.2.1.4\n"
+        proc = subprocess.run([NSGSIM, "eval", "--json", "--flows", "-"] +
+                              fixture_args("fixtures/example"), input=flows,
+                              capture_output=True, text=True)
+        lines = proc.stdout.splitlines()
+        self.assertEqual(len(lines), 3)
+        self.assertEqual(json.loads(lines[0])["decidedBy"]["rule"], "DenyProdToDev")
+        self.assertTrue(lines[1].startswith("error\tNSGSIM_E_BAD_FLOW\t"))
+        self.assertEqual(json.loads(lines[2])["verdict"], "Allow")
+        self.assertEqual(proc.returncode, 2)  # a bad line makes the run an error
+
+    def test_engines_agree_on_a_single_flow(self):
+        for engine in ("compiled", "linear"):
+            proc = subprocess.run([NSGSIM, "eval", "--json", "--engine", engine] +
+                                  fixture_args("fixtures/example") +
+                                  ["tcp", "10.0.3.4:50000", "10.1.1.5:5986"],
+                                  capture_output=True, text=True)
+            self.assertEqual(json.loads(proc.stdout)["decidedBy"]["rule"], "AllowMonitoringAlways")
+        proc = subprocess.run([NSGSIM, "eval", "--engine", "fast"] + fixture_args("fixtures/example") +
+                              ["tcp", "10.0.3.4", "10.1.1.5:5986"], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 2)
+
+
 GOLDEN_FLOWS = [
     ("example_internet_to_web1", "fixtures/example", ["tcp", "93.184.216.34", "10.1.1.4:443"]),
     ("example_prod_to_dev", "fixtures/example", ["tcp", "10.1.1.4:50000", "10.2.1.4:22"]),
