@@ -1337,32 +1337,45 @@ static int prescan_json(const char *name, const char *text, size_t len, uint64_t
 	return 0;
 }
 
+/* One step of the path down to a value, kept on the stack while walking:
+ * the JSON pointer is written only when there is something to report. */
+typedef struct json_step {
+	const struct json_step *up;
+	const char *key; /* NULL: an array element */
+	size_t index;
+} json_step;
+
+static void push_path(ns_pctx *c, const json_step *s)
+{
+	if (!s)
+		return;
+	push_path(c, s->up);
+	if (s->key)
+		ns_ptr_key(c, s->key);
+	else
+		ns_ptr_index(c, s->index);
+}
+
 /* A key twice in one object: cJSON keeps both and lookups (which, like
  * ARM, ignore case) would silently take the first. */
-static int check_duplicate_keys(ns_pctx *c, const cJSON *v)
+static int check_duplicate_keys(ns_pctx *c, const cJSON *v, const json_step *path)
 {
-	if (!cJSON_IsObject(v) && !cJSON_IsArray(v))
-		return 0;
 	size_t i = 0;
 	for (const cJSON *a = v->child; a; a = a->next, i++) {
-		if (cJSON_IsObject(v)) {
-			for (const cJSON *b = v->child; b != a; b = b->next) {
-				if (ns_ieq(a->string, b->string)) {
-					size_t mark = ns_ptr_key(c, a->string);
-					int rc =
-					        ns_pfail(c, NSGSIM_E_SHAPE,
-					                 "the key '%s' appears twice in one object",
-					                 a->string);
-					ns_ptr_pop(c, mark);
-					return rc;
-				}
+		json_step here = {path, cJSON_IsObject(v) ? a->string : NULL, i};
+		for (const cJSON *b = cJSON_IsObject(v) ? v->child : a; b != a; b = b->next) {
+			if (ns_ieq(a->string, b->string)) {
+				push_path(c, &here);
+				return ns_pfail(c, NSGSIM_E_SHAPE,
+				                "the key '%s' appears twice in one object",
+				                a->string);
 			}
 		}
-		size_t mark = cJSON_IsObject(v) ? ns_ptr_key(c, a->string) : ns_ptr_index(c, i);
-		int rc = check_duplicate_keys(c, a);
-		if (rc != 0)
-			return rc;
-		ns_ptr_pop(c, mark);
+		if (cJSON_IsObject(a) || cJSON_IsArray(a)) {
+			int rc = check_duplicate_keys(c, a, &here);
+			if (rc != 0)
+				return rc;
+		}
 	}
 	return 0;
 }
@@ -1393,7 +1406,9 @@ int ns_parse_json_text(ns_model *m, const char *name, const char *text, size_t l
 		if (p == text + len) {
 			ns_pctx c;
 			ns_pctx_init(&c, m, name, err);
-			rc = check_duplicate_keys(&c, *out);
+			rc = cJSON_IsObject(*out) || cJSON_IsArray(*out)
+			             ? check_duplicate_keys(&c, *out, NULL)
+			             : 0;
 			if (rc != 0) {
 				cJSON_Delete(*out);
 				*out = NULL;

@@ -33,22 +33,25 @@ static int change_number(ns_pctx *c, const cJSON *root, long long *out)
 	return 0;
 }
 
+/* The prefixes of one tag.  The JSON pointer of each is written only for an
+ * error: a full download has 95,000 of them. */
 static int add_tag_prefixes(ns_pctx *c, const cJSON *arr, ns_psb *b, size_t *count)
 {
 	size_t i = 0;
 	const cJSON *item;
 	cJSON_ArrayForEach(item, arr)
 	{
-		size_t mark = ns_ptr_index(c, i++);
-		if (!cJSON_IsString(item))
-			return ns_pfail(c, NSGSIM_E_SHAPE, "expected a CIDR prefix string");
-		int family, plen;
+		int family, plen, rc;
 		ns_u128 addr;
-		ns_loc loc = {c->file, c->ptr};
-		int rc = ns_parse_prefix(item->valuestring, &family, &addr, &plen, &loc,
-		                         c->resource, c->err);
-		if (rc != 0)
-			return rc;
+		if (!cJSON_IsString(item) || ns_parse_prefix(item->valuestring, &family, &addr,
+		                                             &plen, NULL, NULL, NULL) != 0) {
+			ns_ptr_index(c, i);
+			if (!cJSON_IsString(item))
+				return ns_pfail(c, NSGSIM_E_SHAPE, "expected a CIDR prefix string");
+			ns_loc loc = {c->file, c->ptr};
+			return ns_parse_prefix(item->valuestring, &family, &addr, &plen, &loc,
+			                       c->resource, c->err);
+		}
 		if (family == 4) {
 			ns_range4 r = ns_range4_of_prefix((uint32_t)addr, plen);
 			rc = ns_psb_add4(b, r.lo, r.hi);
@@ -58,7 +61,7 @@ static int add_tag_prefixes(ns_pctx *c, const cJSON *arr, ns_psb *b, size_t *cou
 		}
 		if (rc != 0)
 			return ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
-		ns_ptr_pop(c, mark);
+		i++;
 	}
 	*count = i;
 	return 0;

@@ -169,6 +169,22 @@ static int cmp6(const void *pa, const void *pb)
 	return 0;
 }
 
+static bool sorted4(const ns_range4 *a, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (a[i].lo < a[i - 1].lo)
+			return false;
+	return true;
+}
+
+static bool sorted6(const ns_range6 *a, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (a[i].lo < a[i - 1].lo)
+			return false;
+	return true;
+}
+
 /* Sorts and merges in place; returns the merged count.  "Touching" is tested
  * as next.lo - 1 == cur.hi (next.lo > cur.hi >= 0 there), never as
  * cur.hi + 1, which wraps at the top of the address space. */
@@ -178,7 +194,8 @@ static size_t merge4(ns_range4 *a, size_t n)
 
 	if (n == 0)
 		return 0;
-	qsort(a, n, sizeof *a, cmp4);
+	if (!sorted4(a, n)) /* service-tag files list most prefixes in order */
+		qsort(a, n, sizeof *a, cmp4);
 	for (i = 1; i < n; i++) {
 		if (a[i].lo <= a[o].hi || a[i].lo - 1 == a[o].hi) {
 			if (a[i].hi > a[o].hi)
@@ -196,7 +213,8 @@ static size_t merge6(ns_range6 *a, size_t n)
 
 	if (n == 0)
 		return 0;
-	qsort(a, n, sizeof *a, cmp6);
+	if (!sorted6(a, n))
+		qsort(a, n, sizeof *a, cmp6);
 	for (i = 1; i < n; i++) {
 		if (a[i].lo <= a[o].hi || a[i].lo - 1 == a[o].hi) {
 			if (a[i].hi > a[o].hi)
