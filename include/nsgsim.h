@@ -85,6 +85,9 @@ NSGSIM_EXPORT const char *nsgsim_strerror(int code);
 /* "NSGSIM_E_NOMEM" etc.; NULL for a code not in the table. */
 NSGSIM_EXPORT const char *nsgsim_error_name(int code);
 NSGSIM_EXPORT const char *nsgsim_version(void);
+/* sizeof of a public struct by its name ("nsgsim_result", ...), 0 for an
+ * unknown name: lets bindings that mirror the structs check them at load. */
+NSGSIM_EXPORT size_t nsgsim_struct_size(const char *name);
 
 /* Where and why something failed.  Every text field is NUL-terminated and
  * empty when it does not apply.  line/column are 1-based, 0 when unknown. */

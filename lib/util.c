@@ -57,6 +57,31 @@ NSGSIM_EXPORT const char *nsgsim_assumption_text(unsigned bit)
 	return NULL;
 }
 
+NSGSIM_EXPORT size_t nsgsim_struct_size(const char *name)
+{
+	static const struct {
+		const char *name;
+		size_t size;
+	} sizes[] = {
+	        {"nsgsim_error", sizeof(nsgsim_error)},
+	        {"nsgsim_note", sizeof(nsgsim_note)},
+	        {"nsgsim_stats", sizeof(nsgsim_stats)},
+	        {"nsgsim_ip", sizeof(nsgsim_ip)},
+	        {"nsgsim_flow", sizeof(nsgsim_flow)},
+	        {"nsgsim_rule_ref", sizeof(nsgsim_rule_ref)},
+	        {"nsgsim_layer_result", sizeof(nsgsim_layer_result)},
+	        {"nsgsim_side_result", sizeof(nsgsim_side_result)},
+	        {"nsgsim_result", sizeof(nsgsim_result)},
+	        {"nsgsim_decision", sizeof(nsgsim_decision)},
+	        {"nsgsim_port_outcome", sizeof(nsgsim_port_outcome)},
+	        {"nsgsim_rule_detail", sizeof(nsgsim_rule_detail)},
+	};
+	for (size_t i = 0; name && i < NS_ARRAY_LEN(sizes); i++)
+		if (strcmp(name, sizes[i].name) == 0)
+			return sizes[i].size;
+	return 0;
+}
+
 NSGSIM_EXPORT const char *nsgsim_version(void)
 {
 	return NSGSIM_VERSION_STRING;

@@ -286,6 +286,7 @@ _ERR = P(nsgsim_error)
 # name: (restype, argtypes, errcheck)
 _FUNCTIONS = {
     "nsgsim_version": (c_char_p, [], None),
+    "nsgsim_struct_size": (c_size_t, [ctypes.c_char_p], None),
     "nsgsim_strerror": (c_char_p, [c_int], None),
     "nsgsim_error_name": (c_char_p, [c_int], None),
     "nsgsim_error_format": (c_int, [P(nsgsim_error), ctypes.c_char_p, c_size_t], None),
@@ -438,6 +439,19 @@ if library_version.split(".")[:2] != BINDINGS_VERSION.split(".")[:2]:
         "nsgsim: %s is version %s; these bindings mirror the 0.1 structs (%s)"
         % (library_path, library_version, BINDINGS_VERSION)
     )
+
+
+# The structs are mirrored by hand: check each against the library's sizeof
+# now, rather than let a mismatch corrupt memory later.
+for _struct in (nsgsim_error, nsgsim_note, nsgsim_stats, nsgsim_ip, nsgsim_flow, nsgsim_rule_ref,
+                nsgsim_layer_result,
+                nsgsim_side_result, nsgsim_result, nsgsim_port_outcome, nsgsim_rule_detail):
+    _expected = lib.nsgsim_struct_size(_struct.__name__.encode())
+    if _expected != ctypes.sizeof(_struct):
+        raise ImportError(
+            "nsgsim: %s is %d bytes in %s but %d in these bindings"
+            % (_struct.__name__, _expected, library_path, ctypes.sizeof(_struct))
+        )
 
 
 def _codes():
