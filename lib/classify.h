@@ -21,6 +21,13 @@ typedef struct ns_flowv {
 	uint32_t gc[4];
 	uint32_t ep[2];
 	uint32_t vm[2];
+	/* Also set when global, for ns_cls_gfirst: the fields (NS_F_*) whose
+	 * translation tables gc[0..2] index (the family's addresses, the
+	 * protocol's destination port), and per address 0 when it may be in
+	 * the Internet tag (!sni), else UINT32_MAX, so that a rule index
+	 * ORed with it compares as "never". */
+	uint8_t gf[3];
+	uint32_t inet_off[2];
 } ns_flowv;
 
 /* An interval map over 32-bit keys (IPv4 addresses, ports): the sorted
@@ -53,6 +60,12 @@ enum { NS_PSLOT_ICMP, NS_PSLOT_TCP, NS_PSLOT_UDP, NS_PSLOT_ESP, NS_PSLOT_AH, NS_
 
 #define NS_CLS_NONE UINT32_MAX
 
+struct ns_cls;
+/* The scan of the global path: the index of the lowest bit of
+ * m & s & a & d & x, or c->n (AVX2 or scalar, chosen when built). */
+typedef uint32_t (*ns_scan5_fn)(const struct ns_cls *c, const uint64_t *m, const uint64_t *s,
+                                const uint64_t *a, const uint64_t *d, const uint64_t *x);
+
 /* One chain's classifier; see the comment at the top of lib/classify.c. */
 typedef struct ns_cls {
 	uint32_t n;     /* rules in the chain */
@@ -66,8 +79,14 @@ typedef struct ns_cls {
 	uint32_t pl_match[3];        /* ICMP, ESP, AH: protocol and no port clause */
 	uint32_t pl_ports[3];        /* ... protocol and a port clause (assumption §11.5) */
 	uint32_t vnet_src, vnet_dst; /* rules whose side is VirtualNetwork */
+	/* The rules that can still match when the source (bit 0) and the
+	 * destination (bit 1) are outside the context's VirtualNetwork set:
+	 * vallow[k] drops the VirtualNetwork sides of the bits of k.  vallow[0]
+	 * is never read (nothing to drop). */
+	uint32_t vallow[4];
 	bool has_sport, has_vnet;
 	bool avx2; /* scan four words at a time (chosen when built) */
+	ns_scan5_fn scan5;
 	/* Lowest rule index per protocol slot whose side is the Internet tag or
 	 * VirtualNetwork: an assumption bit rests on it when the match is at or
 	 * after it.  NS_CLS_NONE when there is none. */
@@ -109,6 +128,12 @@ typedef struct ns_cls_store {
 	/* Per global class of the address fields: the endpoint record and the
 	 * VirtualNetwork sets holding it. */
 	const uint32_t *gep[4], *gvm[4];
+	/* Per port (0-65535) the policy-wide class of the port fields
+	 * (NS_F_SPORT, NS_F_TCP, NS_F_UDP; NULL for the others, or when the
+	 * classes do not fit 16 bits or the memory was not there): one load
+	 * instead of an interval search. */
+	const uint16_t *gport[NS_F_COUNT];
+	void *gport_mem;
 	/* Per subnet: the bit of its VirtualNetwork set in gvm (distinct sets,
 	 * at most 32), or 0xFF when the sets are not folded in. */
 	uint8_t *vset_of;
@@ -152,9 +177,89 @@ const ns_eprec *ns_cls_endpoint(const ns_cls_store *st, int family, ns_u128 a);
 /* The smallest source-port boundary of the chain above port, or best. */
 int ns_cls_next_sport(const ns_cls *c, int port, int best);
 
+/* ---- the global path (lib/classify.c, "one chain, the global path") ----
+ *
+ * Inline here so that lib/eval.c's batch path walks a side's chains with
+ * no call per chain but the scan's.  Usable when f->global is set and the
+ * policy folded the VirtualNetwork sets into its classes (vset_of). */
+
+/* What one evaluating subnet (a side of the flow) fixes for all its
+ * chains.  On the caller's stack: the policy is never written. */
+typedef struct ns_gside {
+	const ns_csubnet *ctx;
+	const ns_flowv *f;
+	unsigned outside; /* vallow index: bit 0 source, bit 1 destination outside */
+	int via[2];       /* ns_via_route of source, destination; -1 until needed */
+} ns_gside;
+
+bool ns_via_route(const ns_csubnet *ctx, int family, ns_u128 a);
+
+static inline void ns_gside_init(ns_gside *sd, const nsgsim_policy *p, const ns_flowv *f,
+                                 const ns_csubnet *ctx)
+{
+	unsigned k = p->cls->vset_of[ctx - p->subnets];
+	sd->ctx = ctx;
+	sd->f = f;
+	sd->outside = (~(f->vm[0] >> k) & 1u) | ((~(f->vm[1] >> k) & 1u) << 1);
+	sd->via[0] = sd->via[1] = -1;
+}
+
+/* ns_cls_first on the global path. */
+static inline uint32_t ns_cls_gfirst(const ns_cls *c, const ns_crule *rules, ns_gside *sd,
+                                     unsigned *assume)
+{
+	const ns_flowv *f = sd->f;
+	const uint64_t *bits = c->bits;
+	const uint64_t *a = bits + c->tx[f->gf[0]][f->gc[0]];
+	const uint64_t *d = bits + c->tx[f->gf[1]][f->gc[1]];
+	const uint64_t *x = c->has_vnet && sd->outside ? bits + c->vallow[sd->outside] : a;
+	int slot = f->slot;
+	uint32_t win;
+	if (slot == NS_PSLOT_TCP || slot == NS_PSLOT_UDP) {
+		const uint64_t *m = bits + c->tx[f->gf[2]][f->gc[2]];
+		/* ANDing a bitset twice changes nothing: a stands in for "all
+		 * rules". */
+		const uint64_t *s = c->has_sport ? bits + c->tx[NS_F_SPORT][f->gc[3]] : a;
+		win = c->scan5(c, m, s, a, d, x);
+	} else {
+		/* ICMP, ESP, AH (SEMANTICS.md §11.5): the winner is the first
+		 * rule of the protocol without a port clause that matches; a
+		 * rule with a port clause that matches but for its ports before
+		 * it makes the PORTLESS_PROTOCOL assumption.  The two sets are
+		 * disjoint, so two scans give what ns_cls_first's candidate walk
+		 * gives. */
+		int pl = slot == NS_PSLOT_ICMP ? 0 : slot == NS_PSLOT_ESP ? 1 : 2;
+		win = c->scan5(c, bits + c->pl_match[pl], a, a, d, x);
+		if (c->scan5(c, bits + c->pl_ports[pl], a, a, d, x) < win)
+			*assume |= NSGSIM_ASSUME_PORTLESS_PROTOCOL;
+		if (win < c->n && rules[win].protocol == NS_PROTO_ANY && slot != NS_PSLOT_ICMP)
+			*assume |= NSGSIM_ASSUME_ANY_PROTOCOL;
+	}
+	if (c->n == 0)
+		return win;
+	/* The assumptions of the rules tested (up to the winner, or all), as
+	 * ns_cls_first's general path records them. */
+	uint32_t last = win < c->n ? win : c->n - 1;
+	if ((c->first_inet[slot][0] | f->inet_off[0]) <= last ||
+	    (c->first_inet[slot][1] | f->inet_off[1]) <= last)
+		*assume |= NSGSIM_ASSUME_INTERNET_TAG;
+	if (sd->ctx->vnet_routes) {
+		for (int e = 0; e < 2; e++) {
+			if (c->first_vnet[slot][e] > last)
+				continue;
+			if (sd->via[e] < 0)
+				sd->via[e] = ns_via_route(sd->ctx, f->family, e ? f->dst : f->src);
+			if (sd->via[e]) {
+				*assume |= NSGSIM_ASSUME_VNET_TAG_ROUTES;
+				break;
+			}
+		}
+	}
+	return win;
+}
+
 /* Helpers of lib/eval.c the classifier shares. */
 bool ns_surely_not_internet(int family, ns_u128 a);
-bool ns_via_route(const ns_csubnet *ctx, int family, ns_u128 a);
 
 /* The reference linear scan of one chain (lib/eval.c), for tests and
  * benchmarks: the index of the first matching rule, or ch->n. */
