@@ -82,20 +82,13 @@ typedef struct suite {
 	size_t n, cap;
 } suite;
 
-static const struct {
-	const char *name;
-	int layer;
-} layers[] = {{"AdminRule", NSGSIM_LAYER_ADMIN},
-              {"SubnetNsg", NSGSIM_LAYER_SUBNET_NSG},
-              {"NicNsg", NSGSIM_LAYER_NIC_NSG},
-              {"None", NSGSIM_LAYER_NONE}};
-
-static const char *layer_name(int layer)
+/* The layer a name in an assertion stands for, or -1. */
+static int layer_of(const char *name)
 {
-	for (size_t i = 0; i < ARRAY_LEN(layers); i++)
-		if (layers[i].layer == layer)
-			return layers[i].name;
-	return "?";
+	for (int layer = NSGSIM_LAYER_NONE; nsgsim_layer_name(layer); layer++)
+		if (strcasecmp(name, nsgsim_layer_name(layer)) == 0)
+			return layer;
+	return -1;
 }
 
 static void out_of_memory(void)
@@ -264,17 +257,15 @@ static int parse_by(cursor *c, const token *by, assertion *a)
 	const token *l = need(c, "a layer after 'by' (AdminRule, SubnetNsg, NicNsg or None)");
 	if (!l)
 		return -1;
-	size_t i = 0;
-	while (i < ARRAY_LEN(layers) && strcasecmp(l->s, layers[i].name) != 0)
-		i++;
-	if (i == ARRAY_LEN(layers))
+	int layer = layer_of(l->s);
+	if (layer < 0)
 		return syntax_error(c, l->col,
 		                    "unknown layer '%s' (AdminRule, SubnetNsg, NicNsg or None)",
 		                    l->s);
 	const token *r = need(c, "a rule name after the layer ('-' for no rule)");
 	if (!r)
 		return -1;
-	bool none = layers[i].layer == NSGSIM_LAYER_NONE, dash = strcmp(r->s, "-") == 0;
+	bool none = layer == NSGSIM_LAYER_NONE, dash = strcmp(r->s, "-") == 0;
 	/* A layer decides only through a rule, and None never has one: a
 	 * mismatch could never pass, so it is a mistake in the file. */
 	if (none && !dash)
@@ -282,7 +273,7 @@ static int parse_by(cursor *c, const token *by, assertion *a)
 	if (!none && dash)
 		return syntax_error(c, r->col, "'-' (no rule) goes only with layer None");
 	a->by = true;
-	a->layer = layers[i].layer;
+	a->layer = layer;
 	if (!dash && !(a->rule = strdup(r->s))) {
 		out_of_memory();
 		return -1;
@@ -501,8 +492,8 @@ static void describe_got(const assertion *a, char *buf, size_t cap)
 		snprintf(where, sizeof where, " (%s%s%s)", side ? side : "",
 		         side && ports[0] ? ", " : "", ports);
 	snprintf(buf, cap, "got %s by %s %s%s", r->verdict == NSGSIM_ALLOW ? "Allow" : "Deny",
-	         layer_name(r->decided_layer), r->decided_rule.name ? r->decided_rule.name : "-",
-	         where);
+	         nsgsim_layer_name(r->decided_layer),
+	         r->decided_rule.name ? r->decided_rule.name : "-", where);
 }
 
 /* The trace of a failed evaluation, as `nsgsim eval` prints it; NULL for

@@ -31,12 +31,6 @@ typedef struct flow_input {
 	double last_draw;
 } flow_input;
 
-static const char *layer_text(int layer)
-{
-	static const char *const names[] = {"None", "AdminRule", "SubnetNsg", "NicNsg"};
-	return layer >= 0 && layer <= 3 ? names[layer] : "None";
-}
-
 static double now_seconds(void)
 {
 	struct timespec ts;
@@ -102,7 +96,8 @@ static void print_decision(const nsgsim_decision *d)
 		return;
 	}
 	printf("%s\t%s\t%s\n", d->verdict == NSGSIM_ALLOW ? "Allow" : "Deny",
-	       layer_text(d->decided_layer), d->decided_rule.name ? d->decided_rule.name : "-");
+	       nsgsim_layer_name(d->decided_layer),
+	       d->decided_rule.name ? d->decided_rule.name : "-");
 }
 
 /* Reads up to CHUNK flow lines into b; returns the number of lines. */

@@ -304,6 +304,10 @@ typedef enum nsgsim_assumption {
 #undef NSGSIM_X_ASSUME
 } nsgsim_assumption;
 
+/* "AdminRule", "SubnetNsg", "NicNsg" or "None" (the names the JSON output
+ * and assertion files use); NULL for an unknown layer. */
+NSGSIM_EXPORT const char *nsgsim_layer_name(int layer);
+
 /* The key ("internet-tag-prefixes") and text of one assumption bit; NULL for
  * an unknown bit. */
 NSGSIM_EXPORT const char *nsgsim_assumption_key(unsigned bit);

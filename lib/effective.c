@@ -101,7 +101,7 @@ static void jw_kstr(jw *w, const char *key, const char *s)
 
 /* ---- rendering rule fields ------------------------------------------------------ */
 
-static const char *protocol_text(int proto)
+const char *ns_protocol_text(int proto)
 {
 	switch (proto) {
 	case NS_PROTO_TCP:
@@ -287,7 +287,7 @@ static void write_rule(jw *w, const nsgsim_policy *p, const ns_crule *cr, bool a
 	jw_kstr(w, "name", name);
 	jw_key(w, "priority");
 	ns_buf_printf(w->b, "%d", cr->priority);
-	jw_kstr(w, "protocol", protocol_text(cr->protocol));
+	jw_kstr(w, "protocol", ns_protocol_text(cr->protocol));
 	write_side_addrs(w, p, cr, true);
 	write_ports(w, &cr->r->src, true);
 	jw_close(w, "}");
@@ -496,7 +496,7 @@ static void write_table(ns_buf *b, const nsgsim_policy *p, const ns_cnic *cn)
 				        b, "  %-8s %5d  %-34s %-11s %-5s %-24s %-11s %-24s %s\n",
 				        cr->direction == NS_DIR_INBOUND ? "Inbound" : "Outbound",
 				        cr->priority, cr->r->name, ns_access_text(cr->access),
-				        protocol_text(cr->protocol), src, sp, dst, dp);
+				        ns_protocol_text(cr->protocol), src, sp, dst, dp);
 			}
 		}
 	}

@@ -14,17 +14,10 @@ static int flow_fail(nsgsim_error *err, const char *text, const char *fmt, const
 
 static bool parse_port_text(const char *s, int *out)
 {
-	if (!*s || strlen(s) > 5)
+	unsigned v;
+	if (!ns_parse_decimal(s, strlen(s), 65535, &v))
 		return false;
-	int v = 0;
-	for (; *s; s++) {
-		if (!isdigit((unsigned char)*s))
-			return false;
-		v = v * 10 + (*s - '0');
-	}
-	if (v > 65535)
-		return false;
-	*out = v;
+	*out = (int)v;
 	return true;
 }
 

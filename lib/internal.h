@@ -306,6 +306,8 @@ int ns_parse_ip(const char *text, int *family, ns_u128 *addr);
 /* "*", "80", "1000-2000"; 0 or a negative code. */
 int ns_parse_port_range(const char *text, ns_port_range *out, const ns_loc *loc,
                         const char *resource, nsgsim_error *err);
+/* n (1-5) decimal digits, no sign or blanks, at most max. */
+bool ns_parse_decimal(const char *s, size_t n, unsigned max, unsigned *out);
 /* Tag-like: not an address, not '*'. */
 bool ns_looks_like_tag(const char *text);
 

@@ -44,15 +44,15 @@ int ns_parse_ip(const char *text, int *family, ns_u128 *addr)
 	return -1;
 }
 
-static bool parse_plen(const char *s, int max, int *out)
+bool ns_parse_decimal(const char *s, size_t n, unsigned max, unsigned *out)
 {
-	if (!*s || strlen(s) > 3)
+	if (n == 0 || n > 5) /* no sign, no blanks, nothing above 65535 needs more */
 		return false;
-	int v = 0;
-	for (; *s; s++) {
-		if (!isdigit((unsigned char)*s))
+	unsigned v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
 			return false;
-		v = v * 10 + (*s - '0');
+		v = v * 10 + (unsigned)(s[i] - '0');
 	}
 	if (v > max)
 		return false;
@@ -102,9 +102,12 @@ int ns_parse_prefix(const char *text, int *family, ns_u128 *addr, int *plen, con
 		        text);
 	int max = *family == 4 ? 32 : 128;
 	*plen = max;
-	if (slash && !parse_plen(slash + 1, max, plen))
+	unsigned len = (unsigned)max;
+	if (slash && (strlen(slash + 1) > 3 ||
+	              !ns_parse_decimal(slash + 1, strlen(slash + 1), (unsigned)max, &len)))
 		return ns_fail(err, NSGSIM_E_BAD_PREFIX, file, ptr, resource,
 		               "'%s' has an invalid prefix length (expected 0-%d)", text, max);
+	*plen = (int)len;
 	ns_u128 host_mask =
 	        *plen == max ? 0
 	                     : ((*plen == 0) ? ~(ns_u128)0 : (((ns_u128)1 << (max - *plen)) - 1));
@@ -122,15 +125,8 @@ int ns_parse_prefix(const char *text, int *family, ns_u128 *addr, int *plen, con
 
 static bool parse_port(const char *s, size_t n, uint16_t *out)
 {
-	if (n == 0 || n > 5)
-		return false;
-	unsigned v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return false;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v > 65535)
+	unsigned v;
+	if (!ns_parse_decimal(s, n, 65535, &v))
 		return false;
 	*out = (uint16_t)v;
 	return true;

@@ -130,6 +130,8 @@ struct nsgsim_policy {
 ns_model *ns_loader_model(nsgsim_loader *l);
 const ns_cnic *ns_find_nic(const nsgsim_policy *p, const char *nic, nsgsim_error *err);
 const char *ns_access_text(int access);
+/* "Tcp", "Udp", "Icmp", "Esp", "Ah", or "All" for any (effective rules). */
+const char *ns_protocol_text(int proto);
 
 /* The address set a side means in the given subnet's context; NULL = any. */
 static inline const ns_pset *ns_side_set(const ns_cside *s, const ns_csubnet *ctx)

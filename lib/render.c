@@ -8,9 +8,11 @@
 
 #include "policy.h"
 
-static const char *layer_name(int layer)
+NSGSIM_EXPORT const char *nsgsim_layer_name(int layer)
 {
 	switch (layer) {
+	case NSGSIM_LAYER_NONE:
+		return "None";
 	case NSGSIM_LAYER_ADMIN:
 		return "AdminRule";
 	case NSGSIM_LAYER_SUBNET_NSG:
@@ -18,7 +20,7 @@ static const char *layer_name(int layer)
 	case NSGSIM_LAYER_NIC_NSG:
 		return "NicNsg";
 	}
-	return "None";
+	return NULL;
 }
 
 static const char *endpoint_name(int endpoint)
@@ -26,21 +28,6 @@ static const char *endpoint_name(int endpoint)
 	return endpoint == NSGSIM_ENDPOINT_SOURCE        ? "source"
 	       : endpoint == NSGSIM_ENDPOINT_DESTINATION ? "destination"
 	                                                 : NULL;
-}
-
-static const char *proto_name(int proto)
-{
-	switch (proto) {
-	case NSGSIM_PROTO_TCP:
-		return "Tcp";
-	case NSGSIM_PROTO_UDP:
-		return "Udp";
-	case NSGSIM_PROTO_ICMP:
-		return "Icmp";
-	case NSGSIM_PROTO_ESP:
-		return "Esp";
-	}
-	return "Ah";
 }
 
 static const char *leaf(const char *id)
@@ -99,7 +86,7 @@ static void j_flow(ns_buf *b, const nsgsim_flow *flow, int src_port)
 	ns_ip_text(&flow->src, src, sizeof src);
 	ns_ip_text(&flow->dst, dst, sizeof dst);
 	ns_buf_puts(b, "{\"protocol\": ");
-	ns_buf_json_string(b, proto_name(flow->protocol));
+	ns_buf_json_string(b, ns_protocol_text(flow->protocol));
 	ns_buf_puts(b, ", \"source\": ");
 	ns_buf_json_string(b, src);
 	ns_buf_puts(b, ", \"sourcePort\": ");
@@ -154,7 +141,7 @@ static int j_layers(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flow,
 	for (int i = 0; i < s->n_layers; i++) {
 		const nsgsim_layer_result *l = &s->layers[i];
 		ns_buf_puts(b, i ? ", {\"layer\": " : "{\"layer\": ");
-		ns_buf_json_string(b, layer_name(l->layer));
+		ns_buf_json_string(b, nsgsim_layer_name(l->layer));
 		ns_buf_puts(b, ", \"resource\": ");
 		ns_buf_json_string(b, l->resource);
 		ns_buf_puts(b, ", \"appliedTo\": ");
@@ -216,7 +203,7 @@ static int j_source_ports(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *
 			              i ? ", " : "", o[i].lo, o[i].hi,
 			              o[i].verdict == NSGSIM_DENY ? "Deny" : "Allow");
 			ns_buf_puts(b, "\"decidedBy\": {\"layer\": ");
-			ns_buf_json_string(b, layer_name(o[i].decided_layer));
+			ns_buf_json_string(b, nsgsim_layer_name(o[i].decided_layer));
 			ns_buf_puts(b, ", \"rule\": ");
 			ns_buf_json_string(b, o[i].decided_rule.name);
 			ns_buf_puts(b, ", \"endpoint\": ");
@@ -238,7 +225,7 @@ static int render_json(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flo
 	ns_buf_json_string(b, r->verdict == NSGSIM_DENY ? "Deny" : "Allow");
 	j_key(b, &first, "decidedBy");
 	ns_buf_puts(b, "{\"layer\": ");
-	ns_buf_json_string(b, layer_name(r->decided_layer));
+	ns_buf_json_string(b, nsgsim_layer_name(r->decided_layer));
 	ns_buf_puts(b, ", \"rule\": ");
 	ns_buf_json_string(b, r->decided_rule.name);
 	ns_buf_puts(b, ", \"endpoint\": ");
@@ -305,7 +292,7 @@ static int t_layers(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flow,
 	for (int i = 0; i < s->n_layers; i++) {
 		const nsgsim_layer_result *l = &s->layers[i];
 		const char *what = l->layer == NSGSIM_LAYER_ADMIN ? "network manager" : "NSG";
-		ns_buf_printf(b, "  %d. %-10s %s %s: ", i + 1, layer_name(l->layer), what,
+		ns_buf_printf(b, "  %d. %-10s %s %s: ", i + 1, nsgsim_layer_name(l->layer), what,
 		              leaf(l->resource));
 		if (l->matched)
 			t_rule(b, &l->rule);
@@ -345,7 +332,7 @@ static int render_text(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flo
 	char src[64], dst[64];
 	ns_ip_text(&flow->src, src, sizeof src);
 	ns_ip_text(&flow->dst, dst, sizeof dst);
-	ns_buf_printf(b, "Flow: %s %s", proto_name(flow->protocol), src);
+	ns_buf_printf(b, "Flow: %s %s", ns_protocol_text(flow->protocol), src);
 	if (r->src_port >= 0)
 		ns_buf_printf(b, ":%d", r->src_port);
 	else if (flow->dst_port >= 0)
@@ -380,7 +367,7 @@ static int render_text(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flo
 		ns_buf_printf(b, "Destination %s: not evaluated, the source already denied\n", dst);
 	ns_buf_printf(b, "Verdict: %s", r->verdict == NSGSIM_DENY ? "DENY" : "ALLOW");
 	if (r->decided_rule.name) {
-		ns_buf_printf(b, " by %s ", layer_name(r->decided_layer));
+		ns_buf_printf(b, " by %s ", nsgsim_layer_name(r->decided_layer));
 		t_rule(b, &r->decided_rule);
 		ns_buf_printf(b, " of %s at the %s", leaf(r->decided_resource),
 		              endpoint_name(r->decided_endpoint));
@@ -397,7 +384,7 @@ static int render_text(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flo
 				ns_buf_printf(
 				        b, "  source ports %5d-%-5d %-5s by %s %s\n", o[i].lo,
 				        o[i].hi, o[i].verdict == NSGSIM_DENY ? "DENY" : "ALLOW",
-				        layer_name(o[i].decided_layer),
+				        nsgsim_layer_name(o[i].decided_layer),
 				        o[i].decided_rule.name ? o[i].decided_rule.name : "-");
 			if (n > 64)
 				ns_buf_printf(b, "  ... %zu ranges in all\n", n);

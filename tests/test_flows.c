@@ -20,12 +20,6 @@
 
 #define DEFAULT_TAGS "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json"
 
-static const char *layer_name(int layer)
-{
-	static const char *const names[] = {"None", "AdminRule", "SubnetNsg", "NicNsg"};
-	return layer >= 0 && layer <= 3 ? names[layer] : "?";
-}
-
 static const char *endpoint_name(int e)
 {
 	return e == NSGSIM_ENDPOINT_SOURCE        ? "source"
@@ -80,12 +74,12 @@ static int check_row(const nsgsim_policy *p, const char *file, const flow_row *r
 	const char *rule = res.decided_rule.name ? res.decided_rule.name : "-";
 	const char *endpoint = endpoint_name(res.decided_endpoint);
 	if (strcmp(verdict, row->verdict) == 0 &&
-	    strcmp(layer_name(res.decided_layer), row->layer) == 0 &&
+	    strcmp(nsgsim_layer_name(res.decided_layer), row->layer) == 0 &&
 	    strcasecmp(rule, row->rule) == 0 && strcmp(endpoint, row->endpoint) == 0)
 		return 1;
 	print_error("%s:%d: %s: expected %s %s %s %s, got %s %s %s %s\n", file, row->line,
 	            row->flow, row->verdict, row->layer, row->rule, row->endpoint, verdict,
-	            layer_name(res.decided_layer), rule, endpoint);
+	            nsgsim_layer_name(res.decided_layer), rule, endpoint);
 	return 0;
 }
 

@@ -287,6 +287,7 @@ _ERR = P(nsgsim_error)
 _FUNCTIONS = {
     "nsgsim_version": (c_char_p, [], None),
     "nsgsim_struct_size": (c_size_t, [ctypes.c_char_p], None),
+    "nsgsim_layer_name": (c_char_p, [c_int], None),
     "nsgsim_strerror": (c_char_p, [c_int], None),
     "nsgsim_error_name": (c_char_p, [c_int], None),
     "nsgsim_error_format": (c_int, [P(nsgsim_error), ctypes.c_char_p, c_size_t], None),
