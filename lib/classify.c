@@ -770,6 +770,18 @@ typedef struct sweep_out {
 	gvec vals;   /* uint32_t */
 } sweep_out;
 
+/* Appends one interval start and its class; false when out of memory. */
+static bool sweep_emit(sweep_out *o, ns_u128 start, uint32_t val)
+{
+	ns_u128 *s = gv_push(&o->starts);
+	uint32_t *v = gv_push(&o->vals);
+	if (!s || !v)
+		return false;
+	*s = start;
+	*v = val;
+	return true;
+}
+
 static int sweep(ctab *t, const sweep_in *in, sweep_out *out)
 {
 	gv_init(&out->starts, sizeof(ns_u128));
@@ -837,12 +849,8 @@ static int sweep(ctab *t, const sweep_in *in, sweep_out *out)
 			goto out;
 		if (c == last)
 			continue;
-		ns_u128 *s = gv_push(&out->starts);
-		uint32_t *v = gv_push(&out->vals);
-		if (!s || !v)
+		if (!sweep_emit(out, b[j], (uint32_t)c))
 			goto out;
-		*s = b[j];
-		*v = (uint32_t)c;
 		last = c;
 	}
 	rc = 0;
@@ -1542,12 +1550,8 @@ static int endpoint_family(const nsgsim_policy *p, ep_build *eb, int family, swe
 		}
 		if (rec == last)
 			continue;
-		ns_u128 *s = gv_push(&out->starts);
-		uint32_t *v = gv_push(&out->vals);
-		if (!s || !v)
+		if (!sweep_emit(out, b[j], (uint32_t)rec))
 			goto out;
-		*s = b[j];
-		*v = (uint32_t)rec;
 		last = rec;
 	}
 	rc = 0;
@@ -1762,12 +1766,8 @@ static int global_field(const gsrc *src, size_t K, gfield *g, size_t *budget)
 		}
 		if ((int64_t)cls == last)
 			continue;
-		ns_u128 *sp = gv_push(&g->o.starts);
-		uint32_t *vp = gv_push(&g->o.vals);
-		if (!sp || !vp)
+		if (!sweep_emit(&g->o, b[j], cls))
 			goto out;
-		*sp = b[j];
-		*vp = cls;
 		last = cls;
 	}
 	rc = 0;
