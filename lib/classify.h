@@ -32,14 +32,14 @@ typedef struct ns_flowv {
 
 /* An interval map over 32-bit keys (IPv4 addresses, ports): the sorted
  * starts of n intervals that tile the key space (starts[0] == 0) and a value
- * per interval, found through a two-level index (see lib/classify.c,
- * "Interval maps"). */
+ * per interval, found through a small trie over the key's bits (see
+ * lib/classify.c, "Interval maps"). */
 typedef struct ns_imap {
-	const uint32_t *l1; /* by the key's top bits: (first l2 slot << 1) | split */
-	const uint32_t *l2; /* per (sub)bucket: the interval holding its first key */
+	const uint32_t *l1; /* the root, by the key's top bits: a leaf or a child node */
+	const uint32_t *l2; /* the child nodes */
 	const uint32_t *sv; /* start and value of each interval, interleaved */
 	uint32_t n;
-	uint32_t shift1, shift2, mask2; /* bucket = key >> shift1; sub-bucket bits */
+	uint32_t shift1; /* root bucket = key >> shift1 */
 } ns_imap;
 
 /* The same over 128-bit keys (IPv6 addresses). */
@@ -49,7 +49,7 @@ typedef struct ns_imap6 {
 	const ns_u128 *starts;
 	const uint32_t *val;
 	uint32_t n;
-	uint32_t shift1, shift2, mask2;
+	uint32_t shift1;
 } ns_imap6;
 
 /* The fields of a flow that classifiers map to classes. */

@@ -121,6 +121,7 @@ typedef struct genv {
 	int n_nsgs, n_rts, n_asgs[MAX_VNETS];
 	bool synthetic; /* synthetic tags (with an Internet override) */
 	int big_rules;  /* rules in nsg0 when it is a large one */
+	bool crowded;   /* most prefixes are hosts in one /24 and one IPv6 /120 */
 } genv;
 
 static const char *tag_name(genv *g)
@@ -138,6 +139,24 @@ static void rand_prefix(genv *g, char *buf, size_t cap)
 {
 	rng *r = &g->r;
 	uint32_t k = below(r, 10);
+	if (g->crowded && chance(r, 60)) {
+		/* Hundreds of interval starts in one small region: the interval
+		 * maps' index goes several levels deep there (lib/classify.c,
+		 * "interval maps"). */
+		int plen = 29 + (int)below(r, 4);
+		uint32_t a = 0x0A010100u | below(r, 256);
+		a &= ~((1u << (32 - plen)) - 1);
+		if (chance(r, 70)) {
+			snprintf(buf, cap, "%u.%u.%u.%u/%d", a >> 24, (a >> 16) & 255,
+			         (a >> 8) & 255, a & 255, plen);
+		} else {
+			int plen6 = 128 - (int)below(r, 3);
+			ns_u128 v = ((ns_u128)0xfd00 << 112) | ((ns_u128)1 << 80) | below(r, 256);
+			v &= ~(((ns_u128)1 << (128 - plen6)) - 1);
+			ns_format_prefix(buf, cap, 6, v, plen6);
+		}
+		return;
+	}
 	if (k < 4) {
 		int plen = 16 + (int)below(r, 17);
 		uint32_t a = (10u << 24) | ((uint32_t)below(r, 6) << 16);
@@ -574,6 +593,10 @@ static char *make_env(genv *g, size_t *len)
 	g->n_rts = (int)below(r, 3);
 	if (g->n_nsgs && chance(r, 12))
 		g->big_rules = 300 + (int)below(r, 600);
+	if (g->crowded) {
+		g->n_nsgs += !g->n_nsgs;
+		g->big_rules = 700;
+	}
 	sbuf b = {0};
 	put(&b, "{\"value\":[");
 	write_nsgs(g, &b);
@@ -882,6 +905,7 @@ static const char *diff_decision(const nsgsim_decision *d, int rc, const nsgsim_
 
 typedef struct counts {
 	long flows, chain_checks, at_checks, envs, denies, errors;
+	long deep_maps; /* crowded environments whose address maps are 2+ levels deep */
 	unsigned assumption_bits;
 } counts;
 
@@ -911,18 +935,47 @@ static void check_chains(const nsgsim_policy *p, const nsgsim_flow *flow, int en
 			const ns_cls *c = chains[i]->cls;
 			uint32_t wc = ns_cls_first(p, c, chains[i]->rules, &f, ctx, &ac);
 			uint32_t wg = ns_cls_first(p, c, chains[i]->rules, &fg, ctx, &ag);
+			/* The batch classifies the flow itself. */
+			uint32_t wb;
+			unsigned ab;
+			ns_cls_first_batch(p, c, chains[i]->rules, &f, 1, ctx, &wb, &ab);
 			k->chain_checks++;
-			if (wl != wc || al != ac || wl != wg || al != ag) {
-				char what[256];
+			if (wl != wc || al != ac || wl != wg || al != ag || wl != wb || al != ab) {
+				char what[300];
 				snprintf(what, sizeof what,
 				         "chain %zu of %zu rules in subnet %zu: linear %zu/%#x, "
 				         "compiled "
-				         "%u/%#x, global classes %u/%#x",
-				         i, chains[i]->n, s, wl, al, wc, ac, wg, ag);
+				         "%u/%#x, global classes %u/%#x, batch %u/%#x",
+				         i, chains[i]->n, s, wl, al, wc, ac, wg, ag, wb, ab);
 				report(env, flow, what);
 			}
 		}
 	}
+}
+
+/* How many child levels an index entry of an interval map has below it
+ * (lib/classify.c, "interval maps": the top bit marks a child node, bits
+ * 27-30 its key bits, the low bits its first entry in l2). */
+static int entry_depth(const ns_imap *m, uint32_t e)
+{
+	if (!(e & 0x80000000u))
+		return 0;
+	int deepest = 0;
+	for (uint32_t k = 0; k < 1u << ((e >> 27) & 15); k++) {
+		int d = entry_depth(m, m->l2[(e & 0x7FFFFFFu) + k]);
+		deepest = d > deepest ? d : deepest;
+	}
+	return 1 + deepest;
+}
+
+static int deepest_level(const ns_imap *m)
+{
+	int deepest = 0;
+	for (uint32_t i = 0; i < 1u << (32 - m->shift1); i++) {
+		int d = entry_depth(m, m->l1[i]);
+		deepest = d > deepest ? d : deepest;
+	}
+	return deepest;
 }
 
 static void check_env(int env, counts *k)
@@ -931,6 +984,7 @@ static void check_env(int env, counts *k)
 	memset(&g, 0, sizeof g);
 	g.r.s = 0x5EED0000ull + (uint64_t)env * 7919;
 	g.synthetic = env % 7 == 3;
+	g.crowded = env % 10 == 4;
 	size_t env_len, tags_len;
 	char *json = make_env(&g, &env_len);
 	char *tags =
@@ -966,6 +1020,9 @@ static void check_env(int env, counts *k)
 		return;
 	}
 	k->envs++;
+	if (g.crowded && p->cls->global)
+		k->deep_maps += deepest_level(&p->cls->gmap[NS_F_DST4]) >= 2 &&
+		                deepest_level(&p->cls->gmap[NS_F_SRC4]) >= 2;
 	pool pl;
 	build_pool(p, &pl, &g.r);
 	enum { N = 160 };
@@ -1052,12 +1109,15 @@ static void test_engines_agree(void **state)
 	failures = 0;
 	for (int env = 0; env < 90; env++)
 		check_env(env, &k);
-	printf("differential: %ld environments, %ld flows (%ld denied, %ld errors), %ld chain "
-	       "checks, %ld one-sided checks, assumption bits seen %#x, %d disagreements\n",
-	       k.envs, k.flows, k.denies, k.errors, k.chain_checks, k.at_checks, k.assumption_bits,
-	       failures);
+	printf("differential: %ld environments (%ld with deep address maps), %ld flows (%ld "
+	       "denied, %ld errors), %ld chain checks, %ld one-sided checks, assumption bits seen "
+	       "%#x, %d disagreements\n",
+	       k.envs, k.deep_maps, k.flows, k.denies, k.errors, k.chain_checks, k.at_checks,
+	       k.assumption_bits, failures);
 	assert_int_equal(failures, 0);
 	assert_true(k.envs >= 85);
+	/* The crowded environments (every tenth) reach deep index levels. */
+	assert_true(k.deep_maps >= 5);
 	/* The generator reaches the assumptions that depend on tested rules. */
 	unsigned want = NSGSIM_ASSUME_INTERNET_TAG | NSGSIM_ASSUME_VNET_TAG_ROUTES |
 	                NSGSIM_ASSUME_PORTLESS_PROTOCOL | NSGSIM_ASSUME_ANY_PROTOCOL |
