@@ -30,7 +30,7 @@ for w in chain1000 chain4000 hub; do
 	fi
 	case $w in
 	hub) what="end to end (nsgsim_eval_batch)" ;;
-	*) what="one chain, single flow (ns_cls_first)" ;;
+	*) what="one chain, single flow (policy-wide classes + ns_cls_first)" ;;
 	esac
 	echo "callgrind: $w: $(( (b - a) / (n2 - n1) )) instructions per flow, $what"
 done
