@@ -291,6 +291,8 @@ void ns_model_init(ns_model *m);
 int ns_model_count_prefixes(ns_model *m, size_t n);
 size_t ns_model_resource_count(const ns_model *m);
 void ns_model_free(ns_model *m);
+/* Frees every service tag and resets the tag state to that of a new model. */
+void ns_model_drop_tags(ns_model *m);
 int ns_model_note(ns_model *m, int kind, const char *file, const char *pointer,
                   const char *resource, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 

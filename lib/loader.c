@@ -237,6 +237,28 @@ NSGSIM_EXPORT int nsgsim_loader_add_env_buffer(nsgsim_loader *l, const char *nam
 	return load_env_buffer(&l->model, name ? name : "<buffer>", json, len, err);
 }
 
+/* One tags source per loader.  A failed one leaves the loader's tag state,
+ * and its count of addresses for NSGSIM_LIMIT_TOTAL_PREFIXES, as they were. */
+static int load_tags_buffer(ns_model *m, const char *name, const char *data, size_t len,
+                            nsgsim_error *err)
+{
+	if (m->has_tags)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
+		               "service tags were already loaded from %s; give one file",
+		               m->tags_file);
+	uint64_t prefixes = m->n_prefixes;
+	int rc = ns_load_tags_text(m, name, data, len, err);
+	if (rc == 0 && !(m->tags_file = ns_arena_strdup(&m->arena, name)))
+		rc = ns_fail(err, NSGSIM_E_NOMEM, name, "", "", "out of memory");
+	if (rc != 0) {
+		ns_model_drop_tags(m);
+		m->n_prefixes = prefixes;
+		return rc;
+	}
+	m->has_tags = true;
+	return 0;
+}
+
 NSGSIM_EXPORT int nsgsim_loader_add_service_tags_buffer(nsgsim_loader *l, const char *name,
                                                         const char *json, size_t len,
                                                         nsgsim_error *err)
@@ -244,7 +266,7 @@ NSGSIM_EXPORT int nsgsim_loader_add_service_tags_buffer(nsgsim_loader *l, const 
 	if (!l || !json)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
 		               "loader and json are required");
-	return ns_load_tags_text(&l->model, name ? name : "<buffer>", json, len, err);
+	return load_tags_buffer(&l->model, name ? name : "<buffer>", json, len, err);
 }
 
 NSGSIM_EXPORT int nsgsim_loader_add_service_tags(nsgsim_loader *l, const char *path,
@@ -258,7 +280,7 @@ NSGSIM_EXPORT int nsgsim_loader_add_service_tags(nsgsim_loader *l, const char *p
 	int rc = read_file(path, l->model.limits[NSGSIM_LIMIT_FILE_BYTES], &text, &len, err);
 	if (rc != 0)
 		return rc;
-	rc = ns_load_tags_text(&l->model, path, text, len, err);
+	rc = load_tags_buffer(&l->model, path, text, len, err);
 	free(text);
 	return rc;
 }

@@ -509,11 +509,21 @@ void ns_model_free(ns_model *m)
 	                  &m->admin_rules,   &m->notes};
 	for (size_t i = 0; i < NS_ARRAY_LEN(vecs); i++)
 		ns_vec_free(vecs[i]);
+	ns_model_drop_tags(m);
+	ns_vec_free(&m->tags);
+	ns_arena_free(&m->arena);
+}
+
+void ns_model_drop_tags(ns_model *m)
+{
 	for (size_t i = 0; i < m->tags.n; i++)
 		ns_pset_free(&NS_VEC_AT(&m->tags, ns_tag, i)->set);
-	ns_vec_free(&m->tags);
+	m->tags.n = 0;
 	ns_map_free(&m->tag_index);
-	ns_arena_free(&m->arena);
+	m->has_tags = false;
+	m->tags_file = NULL;
+	m->tags_cloud = NULL;
+	m->tags_change_number = 0;
 }
 
 int ns_model_note(ns_model *m, int kind, const char *file, const char *pointer,
