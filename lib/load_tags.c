@@ -73,6 +73,11 @@ static int parse_tag(ns_pctx *c, const cJSON *v, ns_psb *b)
 	int rc = ns_req_string(c, v, "name", &t.name);
 	if (rc != 0)
 		return rc;
+	if (!t.name[0]) { /* no rule could name it */
+		size_t mark;
+		ns_prop(c, v, "name", &mark);
+		return ns_pfail(c, NSGSIM_E_SHAPE, "a service tag's name must not be empty");
+	}
 	c->resource = t.name;
 	if ((rc = ns_opt_string(c, v, "region", &t.region)) != 0 ||
 	    (rc = ns_opt_string_array(c, v, "networkFeatures", &t.features, NULL, &t.n_features,

@@ -182,6 +182,19 @@ static void test_bad_change_number(void **state)
 	assert_string_equal(err.pointer, "/changeNumber");
 }
 
+/* An empty name could never be used in a rule: refused, as a snapshot
+ * refuses it. */
+static void test_empty_tag_name(void **state)
+{
+	(void)state;
+	static const char json[] = "{\"values\": [{\"name\": \"\", \"properties\": "
+	                           "{\"addressPrefixes\": [\"10.0.0.0/16\"]}}]}";
+	nsgsim_error err = {0};
+	expect_code(load_tags_buffer(json, &err), NSGSIM_E_SHAPE, &err, "empty name");
+	assert_string_equal(err.pointer, "/values/0/name");
+	assert_non_null(strstr(err.message, "empty"));
+}
+
 /* At most one tags source per loader; the first one stays usable. */
 static void test_second_tags_source(void **state)
 {
@@ -308,6 +321,7 @@ int main(void)
 	        cmocka_unit_test(test_bad_prefix),
 	        cmocka_unit_test(test_host_bits),
 	        cmocka_unit_test(test_bad_change_number),
+	        cmocka_unit_test(test_empty_tag_name),
 	        cmocka_unit_test(test_second_tags_source),
 	        cmocka_unit_test(test_failed_tags_source_rolls_back),
 	        cmocka_unit_test(test_tag_case_insensitive),
