@@ -75,6 +75,7 @@ NSGSIM_EXPORT size_t nsgsim_struct_size(const char *name)
 	        {"nsgsim_decision", sizeof(nsgsim_decision)},
 	        {"nsgsim_port_outcome", sizeof(nsgsim_port_outcome)},
 	        {"nsgsim_rule_detail", sizeof(nsgsim_rule_detail)},
+	        {"nsgsim_tags_info", sizeof(nsgsim_tags_info)},
 	};
 	for (size_t i = 0; name && i < NS_ARRAY_LEN(sizes); i++)
 		if (strcmp(name, sizes[i].name) == 0)
@@ -521,7 +522,9 @@ void ns_model_drop_tags(ns_model *m)
 	m->tags.n = 0;
 	ns_map_free(&m->tag_index);
 	m->has_tags = false;
+	m->tags_from_snapshot = false;
 	m->tags_file = NULL;
+	m->tags_source = NULL;
 	m->tags_cloud = NULL;
 	m->tags_change_number = 0;
 }
