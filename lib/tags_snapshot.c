@@ -109,6 +109,9 @@ bool ns_tags_snapshot_detect(const void *data, size_t len)
 
 /* ---- reading ------------------------------------------------------------------- */
 
+#define NO_TAG SIZE_MAX
+#define NO_SUB SIZE_MAX
+
 typedef struct reader {
 	ns_model *m;
 	const char *file;
@@ -116,35 +119,51 @@ typedef struct reader {
 	const unsigned char *data;
 	size_t len, pos;
 	const char *resource; /* the tag being read, for errors */
-	char ptr[96];         /* where in the snapshot: /tags/17/ranges4/3 */
+	/* Where in the snapshot, made into a pointer (/tags/17/ranges4/3) only
+	 * for an error: a full download has 3,000 tags. */
+	size_t tag, sub;
+	const char *field;
 } reader;
 
-static void at_ptr(reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void at_ptr(reader *r, const char *fmt, ...)
+static void where(reader *r, size_t tag, const char *field, size_t sub)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(r->ptr, sizeof r->ptr, fmt, ap);
-	va_end(ap);
+	r->tag = tag;
+	r->field = field;
+	r->sub = sub;
 }
 
-/* Fails with code at r->ptr; the message starts with the byte offset. */
+static void format_ptr(const reader *r, char *buf, size_t cap)
+{
+	if (r->tag == NO_TAG)
+		snprintf(buf, cap, "/%s", r->field);
+	else if (!r->field)
+		snprintf(buf, cap, "/tags/%zu", r->tag);
+	else if (r->sub == NO_SUB)
+		snprintf(buf, cap, "/tags/%zu/%s", r->tag, r->field);
+	else
+		snprintf(buf, cap, "/tags/%zu/%s/%zu", r->tag, r->field, r->sub);
+}
+
+/* Fails with code at the reader's place; the message starts with the byte
+ * offset. */
 static int rfail(reader *r, int code, size_t at, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 static int rfail(reader *r, int code, size_t at, const char *fmt, ...)
 {
-	char msg[400];
+	char msg[400], ptr[96];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	return ns_fail(r->err, code, r->file, r->ptr, r->resource, "at byte offset %zu: %s", at,
-	               msg);
+	format_ptr(r, ptr, sizeof ptr);
+	return ns_fail(r->err, code, r->file, ptr, r->resource, "at byte offset %zu: %s", at, msg);
 }
 
 static int nomem(reader *r)
 {
-	return ns_fail(r->err, NSGSIM_E_NOMEM, r->file, r->ptr, r->resource, "out of memory");
+	char ptr[96];
+	format_ptr(r, ptr, sizeof ptr);
+	return ns_fail(r->err, NSGSIM_E_NOMEM, r->file, ptr, r->resource, "out of memory");
 }
 
 /* The next n bytes must be there. */
@@ -218,7 +237,7 @@ static int check_range(reader *r, size_t tag, int family, size_t k, ns_u128 lo, 
 		return 0;
 	char this[140], prev[64];
 	format_range(this, sizeof this, family, lo, hi);
-	at_ptr(r, "/tags/%zu/ranges%d/%zu", tag, family, k);
+	where(r, tag, family == 4 ? "ranges4" : "ranges6", k);
 	if (lo > hi)
 		return rfail(r, NSGSIM_E_SNAPSHOT, r->pos, "range %s ends before it starts", this);
 	ns_format_prefix(prev, sizeof prev, family, prev_hi, -1);
@@ -230,7 +249,7 @@ static int check_range(reader *r, size_t tag, int family, size_t k, ns_u128 lo, 
 
 static int read_ranges4(reader *r, size_t tag, uint32_t n, ns_pset *s)
 {
-	at_ptr(r, "/tags/%zu/ranges4", tag);
+	where(r, tag, "ranges4", NO_SUB);
 	int rc = need(r, (uint64_t)n * 8, "the tag's IPv4 ranges");
 	if (rc != 0 || n == 0)
 		return rc;
@@ -251,7 +270,7 @@ static int read_ranges4(reader *r, size_t tag, uint32_t n, ns_pset *s)
 
 static int read_ranges6(reader *r, size_t tag, uint32_t n, ns_pset *s)
 {
-	at_ptr(r, "/tags/%zu/ranges6", tag);
+	where(r, tag, "ranges6", NO_SUB);
 	int rc = need(r, (uint64_t)n * 32, "the tag's IPv6 ranges");
 	if (rc != 0 || n == 0)
 		return rc;
@@ -272,7 +291,7 @@ static int read_ranges6(reader *r, size_t tag, uint32_t n, ns_pset *s)
 
 static int read_features(reader *r, size_t tag, ns_tag *t)
 {
-	at_ptr(r, "/tags/%zu/networkFeatures", tag);
+	where(r, tag, "networkFeatures", NO_SUB);
 	size_t at = r->pos;
 	uint32_t n;
 	int rc = read_u32(r, "the networkFeatures count", &n);
@@ -286,7 +305,7 @@ static int read_features(reader *r, size_t tag, ns_tag *t)
 	if (!f)
 		return nomem(r);
 	for (size_t k = 0; k < n; k++) {
-		at_ptr(r, "/tags/%zu/networkFeatures/%zu", tag, k);
+		where(r, tag, "networkFeatures", k);
 		if ((rc = read_str(r, "a networkFeatures entry", false, &f[k])) != 0)
 			return rc;
 	}
@@ -299,7 +318,7 @@ static int read_features(reader *r, size_t tag, ns_tag *t)
  * path counts a tag's addressPrefixes. */
 static int read_prefix_count(reader *r, size_t tag, ns_tag *t)
 {
-	at_ptr(r, "/tags/%zu/prefixes", tag);
+	where(r, tag, "prefixes", NO_SUB);
 	size_t at = r->pos;
 	uint64_t n;
 	int rc = read_u64(r, "the prefix count", &n);
@@ -320,7 +339,7 @@ static int read_tag(reader *r, size_t tag)
 {
 	ns_tag t = {0};
 	r->resource = NULL;
-	at_ptr(r, "/tags/%zu/name", tag);
+	where(r, tag, "name", NO_SUB);
 	size_t name_at = r->pos, at;
 	int rc = read_str(r, "a tag name", false, &t.name);
 	if (rc != 0)
@@ -329,20 +348,20 @@ static int read_tag(reader *r, size_t tag)
 		return rfail(r, NSGSIM_E_SNAPSHOT, name_at,
 		             "the tag name is empty: every tag has a name");
 	r->resource = t.name;
-	at_ptr(r, "/tags/%zu/region", tag);
+	where(r, tag, "region", NO_SUB);
 	if ((rc = read_str(r, "the region", true, &t.region)) != 0 ||
 	    (rc = read_features(r, tag, &t)) != 0 || (rc = read_prefix_count(r, tag, &t)) != 0)
 		return rc;
 	uint32_t n4, n6;
-	at_ptr(r, "/tags/%zu/ranges4", tag);
+	where(r, tag, "ranges4", NO_SUB);
 	at = r->pos;
 	if ((rc = read_u32(r, "the IPv4 range count", &n4)) != 0)
 		return rc;
-	at_ptr(r, "/tags/%zu/ranges6", tag);
+	where(r, tag, "ranges6", NO_SUB);
 	if ((rc = read_u32(r, "the IPv6 range count", &n6)) != 0)
 		return rc;
 	if ((uint64_t)n4 + n6 > t.n_prefixes) {
-		at_ptr(r, "/tags/%zu/ranges4", tag);
+		where(r, tag, "ranges4", NO_SUB);
 		return rfail(r, NSGSIM_E_SNAPSHOT, at,
 		             "%u IPv4 and %u IPv6 ranges from %zu prefixes: merging prefixes "
 		             "never makes more ranges than prefixes",
@@ -351,18 +370,19 @@ static int read_tag(reader *r, size_t tag)
 	if ((rc = read_ranges4(r, tag, n4, &t.set)) != 0 ||
 	    (rc = read_ranges6(r, tag, n6, &t.set)) != 0)
 		goto fail;
-	at_ptr(r, "/tags/%zu/name", tag);
+	where(r, tag, "name", NO_SUB);
 	if (ns_map_get(&r->m->tag_index, t.name)) {
 		rc = rfail(r, NSGSIM_E_DUPLICATE, name_at, "service tag '%s' appears twice",
 		           t.name);
 		goto fail;
 	}
-	if (ns_map_put(&r->m->tag_index, t.name, (void *)t.name) != 0) {
+	ns_tag *slot = ns_vec_push(&r->m->tags); /* reserved: does not move */
+	if (!slot) {
 		rc = nomem(r);
 		goto fail;
 	}
-	ns_tag *slot = ns_vec_push(&r->m->tags);
-	if (!slot) {
+	if (ns_map_put(&r->m->tag_index, t.name, slot) != 0) {
+		r->m->tags.n--;
 		rc = nomem(r);
 		goto fail;
 	}
@@ -385,13 +405,13 @@ int ns_tags_snapshot_read(ns_model *m, const char *name, const void *data, size_
 		        err, NSGSIM_E_LIMIT, name, "", "",
 		        "the input has %zu bytes; the limit is %llu (NSGSIM_LIMIT_FILE_BYTES)", len,
 		        (unsigned long long)max);
-	at_ptr(&r, "/header/magic");
+	where(&r, NO_TAG, "header/magic", NO_SUB);
 	if (len < NS_SNAPSHOT_MAGIC_LEN || !ns_tags_snapshot_detect(data, len))
 		return rfail(&r, NSGSIM_E_SNAPSHOT, len,
 		             "the file ends inside the magic bytes of a service-tags snapshot "
 		             "header (%d bytes): the snapshot is truncated",
 		             NS_SNAPSHOT_MAGIC_LEN);
-	at_ptr(&r, "/header/version");
+	where(&r, NO_TAG, "header/version", NO_SUB);
 	if (len < 12)
 		return rfail(&r, NSGSIM_E_SNAPSHOT, len,
 		             "the file ends inside the snapshot header (%d bytes): the snapshot "
@@ -405,7 +425,7 @@ int ns_tags_snapshot_read(ns_model *m, const char *name, const void *data, size_
 		             "service-tags JSON",
 		             version, NSGSIM_VERSION_STRING, NS_SNAPSHOT_VERSION);
 	if (len < NS_SNAPSHOT_HEADER_SIZE) {
-		at_ptr(&r, "/header");
+		where(&r, NO_TAG, "header", NO_SUB);
 		return rfail(&r, NSGSIM_E_SNAPSHOT, len,
 		             "the file ends inside the snapshot header (%d bytes): the snapshot "
 		             "is truncated",
@@ -414,7 +434,7 @@ int ns_tags_snapshot_read(ns_model *m, const char *name, const void *data, size_
 	uint64_t payload = le64(r.data + 16);
 	size_t have = len - NS_SNAPSHOT_HEADER_SIZE;
 	if (payload != have) {
-		at_ptr(&r, "/header/length");
+		where(&r, NO_TAG, "header/length", NO_SUB);
 		return rfail(&r, NSGSIM_E_SNAPSHOT, 16,
 		             "the header gives %llu bytes of payload but the file has %zu after "
 		             "the header: the snapshot is %s",
@@ -424,7 +444,7 @@ int ns_tags_snapshot_read(ns_model *m, const char *name, const void *data, size_
 	uint32_t want = le32(r.data + 12);
 	uint32_t got = ns_crc32(0, r.data + NS_SNAPSHOT_HEADER_SIZE, have);
 	if (got != want) {
-		at_ptr(&r, "/header/checksum");
+		where(&r, NO_TAG, "header/checksum", NO_SUB);
 		return rfail(&r, NSGSIM_E_SNAPSHOT, 12,
 		             "the payload's CRC-32 is 0x%08x but the header says 0x%08x: the "
 		             "snapshot is damaged; rebuild it with `nsgsim snapshot-tags`",
@@ -434,18 +454,18 @@ int ns_tags_snapshot_read(ns_model *m, const char *name, const void *data, size_
 
 	int rc;
 	uint64_t change;
-	at_ptr(&r, "/source");
+	where(&r, NO_TAG, "source", NO_SUB);
 	if ((rc = read_str(&r, "the source file name", false, &m->tags_source)) != 0)
 		return rc;
-	at_ptr(&r, "/cloud");
+	where(&r, NO_TAG, "cloud", NO_SUB);
 	if ((rc = read_str(&r, "the cloud", true, &m->tags_cloud)) != 0)
 		return rc;
-	at_ptr(&r, "/changeNumber");
+	where(&r, NO_TAG, "changeNumber", NO_SUB);
 	if ((rc = read_u64(&r, "the changeNumber", &change)) != 0)
 		return rc;
 	/* Any value: the REST list's string changeNumber may be negative. */
 	m->tags_change_number = (long long)(int64_t)change;
-	at_ptr(&r, "/tags");
+	where(&r, NO_TAG, "tags", NO_SUB);
 	size_t at = r.pos;
 	uint32_t n;
 	if ((rc = read_u32(&r, "the tag count", &n)) != 0)
@@ -454,23 +474,24 @@ int ns_tags_snapshot_read(ns_model *m, const char *name, const void *data, size_
 		return rfail(&r, NSGSIM_E_SNAPSHOT, at,
 		             "%u tags need at least %llu bytes but %zu are left", n,
 		             (unsigned long long)n * MIN_TAG_BYTES, len - r.pos);
+	/* Room for every tag at once: the index can point at them as they are
+	 * read (n is bounded by the bytes left). */
+	if (n > m->tags.cap) {
+		void *d = realloc(m->tags.data, (size_t)n * sizeof(ns_tag));
+		if (!d)
+			return nomem(&r);
+		m->tags.data = d;
+		m->tags.cap = n;
+	}
 	for (size_t i = 0; i < n; i++)
 		if ((rc = read_tag(&r, i)) != 0)
 			return rc;
 	r.resource = NULL;
 	if (r.pos != len) {
-		at_ptr(&r, "/tags/%u", n);
+		where(&r, n, NULL, NO_SUB);
 		return rfail(&r, NSGSIM_E_SNAPSHOT, r.pos,
 		             "%zu bytes follow the last of the %u tags the snapshot announces",
 		             len - r.pos, n);
-	}
-	/* The index is rebuilt last to point at the tags: vector growth moved
-	 * them while they were read. */
-	ns_map_free(&m->tag_index);
-	for (size_t k = 0; k < m->tags.n; k++) {
-		ns_tag *t = NS_VEC_AT(&m->tags, ns_tag, k);
-		if (ns_map_put(&m->tag_index, t->name, t) != 0)
-			return nomem(&r);
 	}
 	return 0;
 }
