@@ -13,7 +13,8 @@
  *   duplicate or empty name, a limit exceeded -- each with its code, pointer,
  *   resource and message.
  *
- * Only fixtures/ is needed (no ../shared). */
+ * Only fixtures/ is needed; Microsoft's real downloads are round-tripped too
+ * when $NSGSIM_SHARED_DATA has them. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <setjmp.h>
@@ -448,6 +449,39 @@ static void test_round_trip_fixtures(void **state)
 	round_trip(REST); /* changeNumber a string, no networkFeatures */
 	round_trip("fixtures/semantics/t22_regional_service_tags/service_tags.json");
 	round_trip("fixtures/effective_myers/internet_override_tags.json");
+}
+
+/* Microsoft's real downloads, when $NSGSIM_SHARED_DATA has them (make
+ * check-c sets it to ../shared/data); skipped, and said so, otherwise. */
+static void test_round_trip_shared_downloads(void **state)
+{
+	(void)state;
+	const char *data = getenv("NSGSIM_SHARED_DATA");
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/service_tags", data ? data : "");
+	DIR *d = data && *data ? opendir(dir) : NULL;
+	if (!d) {
+		printf("[  SKIPPED ] test_round_trip_shared_downloads: %s%s; the real "
+		       "service-tags downloads were not round-tripped\n",
+		       data && *data ? dir : "NSGSIM_SHARED_DATA is not set",
+		       data && *data ? " not found" : "");
+		skip();
+	}
+	struct dirent *e;
+	int n = 0;
+	while ((e = readdir(d)) != NULL) {
+		size_t k = strlen(e->d_name);
+		if (strncmp(e->d_name, "ServiceTags_", 12) != 0 || k < 5 ||
+		    strcmp(e->d_name + k - 5, ".json") != 0)
+			continue;
+		char path[4400];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		round_trip(path);
+		n++;
+	}
+	closedir(d);
+	printf("  %d downloads: the same tags through a snapshot\n", n);
+	assert_true(n > 0);
 }
 
 static void test_info(void **state)
@@ -1072,6 +1106,7 @@ int main(void)
 	        cmocka_unit_test(test_crc32),
 	        cmocka_unit_test(test_format_is_as_documented),
 	        cmocka_unit_test(test_round_trip_fixtures),
+	        cmocka_unit_test(test_round_trip_shared_downloads),
 	        cmocka_unit_test(test_info),
 	        cmocka_unit_test(test_snapshot_after_compile),
 	        cmocka_unit_test(test_deterministic),
