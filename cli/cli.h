@@ -41,4 +41,7 @@ int eval_flows_file(const nsgsim_policy *p, const char *path, int engine, bool j
 /* nsgsim check (cli/check.c) */
 int cmd_check(int argc, char **argv);
 
+/* nsgsim snapshot-tags IN OUT (cli/snapshot.c) */
+int cmd_snapshot_tags(int argc, char **argv);
+
 #endif

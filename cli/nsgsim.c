@@ -29,12 +29,16 @@ const char usage_text[] =
         "      reachability assertions, one a line: \"allow tcp 10.1.1.4 10.1.2.4:1433\"\n"
         "      or \"deny tcp 10.1.1.4 10.2.1.4:22 by AdminRule DenyProdToDev\";\n"
         "      exit 0 all pass, 1 one fails, 2 error (grammar: README, cli/check.c)\n"
+        "  snapshot-tags IN OUT\n"
+        "      compile a service-tags file into a snapshot that --service-tags loads in a\n"
+        "      few milliseconds (OUT is written atomically); rebuild it when nsgsim says so\n"
         "  version\n"
         "\n"
         "common options:\n"
         "  --env PATH           environment JSON: a file, or a directory read recursively\n"
         "                       (repeatable)\n"
-        "  --service-tags FILE  Microsoft's service-tags download or the REST list response\n"
+        "  --service-tags FILE  Microsoft's service-tags download, the REST list response,\n"
+        "                       or a snapshot of either (snapshot-tags)\n"
         "  -q, --quiet          do not print notes (skipped resources, limits, warnings)\n"
         "  --junit FILE         check: also write a JUnit XML report\n"
         "  -v, --verbose        eval: per-rule detail; check: the trace of each failure\n";
@@ -288,6 +292,8 @@ int main(int argc, char **argv)
 		return cmd_eval(argc - 2, argv + 2);
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 2, argv + 2);
+	if (strcmp(argv[1], "snapshot-tags") == 0)
+		return cmd_snapshot_tags(argc - 2, argv + 2);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("nsgsim %s\n", nsgsim_version());
 		return 0;

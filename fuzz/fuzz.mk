@@ -1,8 +1,9 @@
 # libFuzzer targets (fuzz/README.md).  Included by the Makefile; also usable
 # alone: make -f Makefile -f fuzz/fuzz.mk fuzz.
 #
-#   fuzz-build     the four targets in $(B)/fuzz/ (clang, ASan+UBSan+libFuzzer)
+#   fuzz-build     the five targets in $(B)/fuzz/ (clang, ASan+UBSan+libFuzzer)
 #   fuzz-seeds     seed corpora in $(B)/fuzz/seeds/ from fixtures/ and the shared data
+#                  (snapshot: `nsgsim snapshot-tags` of each tags seed)
 #   fuzz           each target for FUZZ_SECONDS (default 60); new inputs go to
 #                  $(B)/fuzz/corpus/<target>/, crashes to $(B)/fuzz/artifacts/<target>/
 #   fuzz-regress   each target over tests/regressions/<target>/* and its seeds: must pass
@@ -13,15 +14,17 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS    ?= 1
 FUZZ_SHARED  ?= $(or $(NSGSIM_SHARED_DATA),../shared/data)
-FUZZ_TARGETS := env tags flow eval
+FUZZ_TARGETS := env tags flow eval snapshot
 FUZZ_DIR      = $(B)/fuzz
 
 # -max_len per target: a JSON environment, a trimmed service-tags file, a flow
-# line, a binary flow (fuzz/fuzz_eval.c reads at most 44 bytes).
-FUZZ_MAXLEN_env  := 65536
-FUZZ_MAXLEN_tags := 32768
-FUZZ_MAXLEN_flow := 256
-FUZZ_MAXLEN_eval := 64
+# line, a binary flow (fuzz/fuzz_eval.c reads at most 44 bytes), a snapshot of
+# a cut-down tags file.
+FUZZ_MAXLEN_env      := 65536
+FUZZ_MAXLEN_tags     := 32768
+FUZZ_MAXLEN_flow     := 256
+FUZZ_MAXLEN_eval     := 64
+FUZZ_MAXLEN_snapshot := 32768
 
 # These are the Makefile's; the defaults make the file usable on its own.
 B           ?= build
@@ -54,10 +57,27 @@ $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(wildcard fuzz/*.h) $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(DEPS_LIBS)
 
-fuzz-seeds: $(FUZZ_DIR)/seeds/.stamp
+fuzz-seeds: $(FUZZ_DIR)/seeds/.stamp $(FUZZ_DIR)/seeds/.snapshot-stamp
 
 $(FUZZ_DIR)/seeds/.stamp: fuzz/make_corpus.py $(shell find fixtures -type f 2>/dev/null)
 	$(PYTHON) fuzz/make_corpus.py $(FUZZ_DIR)/seeds $(FUZZ_SHARED)
+	@touch $@
+
+# The CLI over the instrumented library (the sanitizers' runtime provides the
+# coverage callbacks): it writes the snapshot seeds, one per tags seed that
+# loads and is small enough.
+$(FUZZ_DIR)/nsgsim: $(wildcard cli/*.c cli/*.h) $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Icli -o $@ $(wildcard cli/*.c) \
+		$(FUZZ_OBJ) $(DEPS_LIBS)
+
+$(FUZZ_DIR)/seeds/.snapshot-stamp: $(FUZZ_DIR)/seeds/.stamp $(FUZZ_DIR)/nsgsim
+	@rm -rf $(FUZZ_DIR)/seeds/snapshot && mkdir -p $(FUZZ_DIR)/seeds/snapshot
+	@for f in $(FUZZ_DIR)/seeds/tags/*; do \
+		out=$(FUZZ_DIR)/seeds/snapshot/$$(basename $$f).nst; \
+		$(FUZZ_DIR)/nsgsim snapshot-tags $$f $$out 2>/dev/null || continue; \
+		[ $$(wc -c <$$out) -le $(FUZZ_MAXLEN_snapshot) ] || rm -f $$out; \
+	done
+	@echo "seeds snapshot $$(ls $(FUZZ_DIR)/seeds/snapshot | wc -l) files in $(FUZZ_DIR)/seeds/snapshot"
 	@touch $@
 
 # One run per target; `make -j2 fuzz` runs two at once.

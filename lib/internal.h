@@ -279,7 +279,9 @@ typedef struct ns_model {
 	bool notes_failed;   /* a note could not be stored (out of memory) */
 	/* service tags */
 	bool has_tags;
-	const char *tags_file;
+	bool tags_from_snapshot; /* read from a snapshot (lib/tags_snapshot.c) */
+	const char *tags_file;   /* the path or buffer name they were read from */
+	const char *tags_source; /* the JSON file's base name (a snapshot records it) */
 	const char *tags_cloud;
 	long long tags_change_number;
 	ns_vec tags; /* ns_tag */
@@ -291,8 +293,31 @@ void ns_model_init(ns_model *m);
 int ns_model_count_prefixes(ns_model *m, size_t n);
 size_t ns_model_resource_count(const ns_model *m);
 void ns_model_free(ns_model *m);
+/* Frees every service tag and resets the tag state to that of a new model. */
+void ns_model_drop_tags(ns_model *m);
 int ns_model_note(ns_model *m, int kind, const char *file, const char *pointer,
                   const char *resource, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* ---- service-tags snapshots (lib/tags_snapshot.c) ----------------------- */
+
+#define NS_SNAPSHOT_MAGIC       "NSGSIMT" /* and a NUL: 8 bytes */
+#define NS_SNAPSHOT_MAGIC_LEN   8
+#define NS_SNAPSHOT_VERSION     1u
+#define NS_SNAPSHOT_HEADER_SIZE 24
+
+/* Whether data starts like a snapshot: the magic, or (a truncated file) a
+ * non-empty beginning of it.  JSON never starts with 'N'. */
+bool ns_tags_snapshot_detect(const void *data, size_t len);
+/* Reads a snapshot into m's tags (m has none yet), treating data as
+ * untrusted.  On failure err says where (pointer /tags/N/..., the byte
+ * offset in the message) and the caller drops the partial tags. */
+int ns_tags_snapshot_read(ns_model *m, const char *name, const void *data, size_t len,
+                          nsgsim_error *err);
+/* Serializes m's tags into a malloc'd buffer. */
+int ns_tags_snapshot_write(const ns_model *m, void **buf, size_t *len, nsgsim_error *err);
+/* CRC-32 (IEEE 802.3, zlib's crc32) of data, continuing from crc (0 to
+ * start). */
+uint32_t ns_crc32(uint32_t crc, const void *data, size_t len);
 
 /* ---- parse helpers that do not need cJSON (lib/load_addr.c) ------------- */
 

@@ -73,6 +73,11 @@ static int parse_tag(ns_pctx *c, const cJSON *v, ns_psb *b)
 	int rc = ns_req_string(c, v, "name", &t.name);
 	if (rc != 0)
 		return rc;
+	if (!t.name[0]) { /* no rule could name it */
+		size_t mark;
+		ns_prop(c, v, "name", &mark);
+		return ns_pfail(c, NSGSIM_E_SHAPE, "a service tag's name must not be empty");
+	}
 	c->resource = t.name;
 	if ((rc = ns_opt_string(c, v, "region", &t.region)) != 0 ||
 	    (rc = ns_opt_string_array(c, v, "networkFeatures", &t.features, NULL, &t.n_features,
@@ -165,27 +170,10 @@ static int parse_tags_document(ns_pctx *c, const cJSON *root)
 	return 0;
 }
 
-static void drop_tags(ns_model *m)
-{
-	for (size_t i = 0; i < m->tags.n; i++)
-		ns_pset_free(&NS_VEC_AT(&m->tags, ns_tag, i)->set);
-	m->tags.n = 0;
-	ns_map_free(&m->tag_index);
-}
-
+/* Parses a service-tags JSON document into m's tags; the caller
+ * (lib/loader.c) undoes a failure. */
 int ns_load_tags_text(ns_model *m, const char *name, const char *text, size_t len,
                       nsgsim_error *err)
 {
-	if (m->has_tags)
-		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
-		               "service tags were already loaded from %s; give one file",
-		               m->tags_file);
-	int rc = ns_parse_with(m, name, text, len, parse_tags_document, err);
-	if (rc != 0) {
-		drop_tags(m);
-		return rc;
-	}
-	m->has_tags = true;
-	m->tags_file = ns_arena_strdup(&m->arena, name);
-	return 0;
+	return ns_parse_with(m, name, text, len, parse_tags_document, err);
 }

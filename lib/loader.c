@@ -237,6 +237,36 @@ NSGSIM_EXPORT int nsgsim_loader_add_env_buffer(nsgsim_loader *l, const char *nam
 	return load_env_buffer(&l->model, name ? name : "<buffer>", json, len, err);
 }
 
+/* One tags source per loader.  A failed one leaves the loader's tag state,
+ * and its count of addresses for NSGSIM_LIMIT_TOTAL_PREFIXES, as they were. */
+static int load_tags_buffer(ns_model *m, const char *name, const char *data, size_t len,
+                            nsgsim_error *err)
+{
+	if (m->has_tags)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
+		               "service tags were already loaded from %s; give one file",
+		               m->tags_file);
+	uint64_t prefixes = m->n_prefixes;
+	bool snapshot = ns_tags_snapshot_detect(data, len);
+	int rc = snapshot ? ns_tags_snapshot_read(m, name, data, len, err)
+	                  : ns_load_tags_text(m, name, data, len, err);
+	if (rc == 0 && !(m->tags_file = ns_arena_strdup(&m->arena, name)))
+		rc = ns_fail(err, NSGSIM_E_NOMEM, name, "", "", "out of memory");
+	if (rc == 0 && !m->tags_source) { /* JSON: a snapshot of it names this file */
+		const char *slash = strrchr(name, '/');
+		if (!(m->tags_source = ns_arena_strdup(&m->arena, slash ? slash + 1 : name)))
+			rc = ns_fail(err, NSGSIM_E_NOMEM, name, "", "", "out of memory");
+	}
+	if (rc != 0) {
+		ns_model_drop_tags(m);
+		m->n_prefixes = prefixes;
+		return rc;
+	}
+	m->has_tags = true;
+	m->tags_from_snapshot = snapshot;
+	return 0;
+}
+
 NSGSIM_EXPORT int nsgsim_loader_add_service_tags_buffer(nsgsim_loader *l, const char *name,
                                                         const char *json, size_t len,
                                                         nsgsim_error *err)
@@ -244,7 +274,7 @@ NSGSIM_EXPORT int nsgsim_loader_add_service_tags_buffer(nsgsim_loader *l, const 
 	if (!l || !json)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
 		               "loader and json are required");
-	return ns_load_tags_text(&l->model, name ? name : "<buffer>", json, len, err);
+	return load_tags_buffer(&l->model, name ? name : "<buffer>", json, len, err);
 }
 
 NSGSIM_EXPORT int nsgsim_loader_add_service_tags(nsgsim_loader *l, const char *path,
@@ -258,7 +288,40 @@ NSGSIM_EXPORT int nsgsim_loader_add_service_tags(nsgsim_loader *l, const char *p
 	int rc = read_file(path, l->model.limits[NSGSIM_LIMIT_FILE_BYTES], &text, &len, err);
 	if (rc != 0)
 		return rc;
-	rc = ns_load_tags_text(&l->model, path, text, len, err);
+	rc = load_tags_buffer(&l->model, path, text, len, err);
 	free(text);
 	return rc;
+}
+
+NSGSIM_EXPORT int nsgsim_loader_service_tags_snapshot(const nsgsim_loader *l, void **buf,
+                                                      size_t *len, nsgsim_error *err)
+{
+	if (buf)
+		*buf = NULL;
+	if (len)
+		*len = 0;
+	if (!l || !buf || !len)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		               "loader, buf and len are required");
+	return ns_tags_snapshot_write(&l->model, buf, len, err);
+}
+
+NSGSIM_EXPORT int nsgsim_loader_service_tags_info(const nsgsim_loader *l, nsgsim_tags_info *out)
+{
+	if (!l || !out || !l->model.has_tags)
+		return NSGSIM_E_INVALID_ARG;
+	const ns_model *m = &l->model;
+	memset(out, 0, sizeof *out);
+	out->tags = m->tags.n;
+	for (size_t i = 0; i < m->tags.n; i++) {
+		const ns_tag *t = NS_VEC_AT(&m->tags, ns_tag, i);
+		out->prefixes += t->n_prefixes;
+		out->ranges += t->set.n4 + t->set.n6;
+	}
+	out->change_number = m->tags_change_number;
+	out->cloud = m->tags_cloud ? m->tags_cloud : "";
+	out->file = m->tags_file;
+	out->source = m->tags_source;
+	out->snapshot = m->tags_from_snapshot;
+	return 0;
 }

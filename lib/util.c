@@ -75,6 +75,7 @@ NSGSIM_EXPORT size_t nsgsim_struct_size(const char *name)
 	        {"nsgsim_decision", sizeof(nsgsim_decision)},
 	        {"nsgsim_port_outcome", sizeof(nsgsim_port_outcome)},
 	        {"nsgsim_rule_detail", sizeof(nsgsim_rule_detail)},
+	        {"nsgsim_tags_info", sizeof(nsgsim_tags_info)},
 	};
 	for (size_t i = 0; name && i < NS_ARRAY_LEN(sizes); i++)
 		if (strcmp(name, sizes[i].name) == 0)
@@ -509,11 +510,23 @@ void ns_model_free(ns_model *m)
 	                  &m->admin_rules,   &m->notes};
 	for (size_t i = 0; i < NS_ARRAY_LEN(vecs); i++)
 		ns_vec_free(vecs[i]);
+	ns_model_drop_tags(m);
+	ns_vec_free(&m->tags);
+	ns_arena_free(&m->arena);
+}
+
+void ns_model_drop_tags(ns_model *m)
+{
 	for (size_t i = 0; i < m->tags.n; i++)
 		ns_pset_free(&NS_VEC_AT(&m->tags, ns_tag, i)->set);
-	ns_vec_free(&m->tags);
+	m->tags.n = 0;
 	ns_map_free(&m->tag_index);
-	ns_arena_free(&m->arena);
+	m->has_tags = false;
+	m->tags_from_snapshot = false;
+	m->tags_file = NULL;
+	m->tags_source = NULL;
+	m->tags_cloud = NULL;
+	m->tags_change_number = 0;
 }
 
 int ns_model_note(ns_model *m, int kind, const char *file, const char *pointer,

@@ -6,7 +6,8 @@ tables the C tests use) is evaluated with `nsgsim eval --json`: the verdict,
 deciding layer, rule and endpoint must match and the exit status must be 0 for
 Allow and 1 for Deny.  A few explanations (text and --verbose JSON) are
 compared with golden files in tests/golden/eval/; NSGSIM_UPDATE_GOLDEN=1
-rewrites them.
+rewrites them.  Every table also runs with its service tags as a snapshot
+(`nsgsim snapshot-tags`), which must print exactly the same.
 """
 import json
 import os
@@ -92,6 +93,27 @@ class FlowsFile(unittest.TestCase):
                     self.assertEqual([g.lower() for g in got], [e.lower() for e in expected])
                     denied = any(r[2][0] == "Deny" for r in rows)
                     self.assertEqual(proc.returncode, 1 if denied else 0, proc.stderr)
+
+    def test_tables_with_a_tags_snapshot_print_the_same(self):
+        """--service-tags given `nsgsim snapshot-tags` output: byte-identical --json lines."""
+        with tempfile.TemporaryDirectory(prefix="nsgsim-flows-") as tmp:
+            for i, fixture in enumerate(fixtures_with_tables()):
+                rows = [r for r in parse_table(os.path.join(fixture, "flows.txt")) if not r[3]]
+                text = "".join(" ".join(r[1]) + "\n" for r in rows)
+                args = fixture_args(fixture)
+                snap = os.path.join(tmp, "%d.nst" % i)
+                made = subprocess.run([NSGSIM, "snapshot-tags", args[3], snap], capture_output=True,
+                                      text=True)
+                self.assertEqual(made.returncode, 0, made.stderr)
+                outs = []
+                for tags in (args[3], snap):
+                    argv = args[:3] + [tags] + args[4:]
+                    proc = subprocess.run([NSGSIM, "eval", "--json", "--flows", "-"] + argv,
+                                          input=text, capture_output=True, text=True)
+                    outs.append((proc.returncode, proc.stdout, proc.stderr))
+                with self.subTest(fixture=fixture):
+                    self.assertEqual(outs[0], outs[1])
+                    self.assertEqual(len(outs[0][1].splitlines()), len(rows))
 
     def test_json_lines_and_errors(self):
         flows = "tcp 10.1.1.4:50000 10.2.1.4:22\ntcp nowhere 10.1.1.4:443\nicmp 10.0.3.4 10.2.1.4\n"

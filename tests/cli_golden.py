@@ -16,6 +16,11 @@ What is checked:
   committing it.
 - Errors: exit status 2 and a stderr naming the file, the JSON pointer and the
   error (tests/golden/bad/ holds the bad inputs).
+- `snapshot-tags`: its line on stderr and the hash of its output
+  (tests/golden/snapshot/), written atomically and deterministically; with
+  the snapshot as --service-tags, `effective` matches the same goldens and
+  `eval` prints exactly what it prints with the JSON; a damaged snapshot is a
+  clear error.
 
 The binary comes from $NSGSIM (default ./build/nsgsim, relative to the
 current directory); the commands run from the repository root.
@@ -23,12 +28,14 @@ current directory); the commands run from the repository root.
 
 import ast
 import difflib
+import hashlib
 import ipaddress
 import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -277,13 +284,13 @@ _add_myers_tests()
 # ---- the bundled example: golden files --------------------------------------
 
 
-class ExampleGolden(unittest.TestCase, TagMapChecks):
-    """nsgsim effective on the bundled example vs tests/golden/."""
+class GoldenFiles:
+    """Compares text with tests/golden/NAME (NSGSIM_UPDATE_GOLDEN=1 rewrites it)."""
 
     def golden(self, name, text):
         path = os.path.join(GOLDEN, name)
         if UPDATE:
-            os.makedirs(GOLDEN, exist_ok=True)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w", encoding="utf-8", newline="") as fh:
                 fh.write(text)
             return
@@ -307,6 +314,10 @@ class ExampleGolden(unittest.TestCase, TagMapChecks):
                 "output differs from tests/golden/%s (if the change is intended, "
                 "regenerate with NSGSIM_UPDATE_GOLDEN=1 and review it):\n%s" % (name, shown)
             )
+
+
+class ExampleGolden(unittest.TestCase, TagMapChecks, GoldenFiles):
+    """nsgsim effective on the bundled example vs tests/golden/."""
 
     def check(self, nic, fmt):
         p = effective(EXAMPLE_ENV, EXAMPLE_TAGS, nic, fmt)
@@ -339,6 +350,120 @@ def _add_example_tests():
 
 
 _add_example_tests()
+
+
+# ---- service-tags snapshots ---------------------------------------------------
+
+
+class SnapshotTags(unittest.TestCase, GoldenFiles):
+    """`nsgsim snapshot-tags IN OUT`, and --service-tags given the snapshot."""
+
+    maxDiff = None
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="nsgsim-snapshot-")
+        self.snap = os.path.join(self.tmp.name, "tags.nst")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def snapshot(self, src=EXAMPLE_TAGS, out=None):
+        return run("snapshot-tags", src, out or self.snap)
+
+    def test_writes_the_snapshot_and_says_so(self):
+        p = self.snapshot()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, "")
+        with open(self.snap, "rb") as fh:
+            data = fh.read()
+        # One line on stderr; the snapshot's bytes are pinned by their hash
+        # (the format is little-endian and deterministic on every machine).
+        text = p.stderr.replace(self.snap, "OUT") + "sha256 %s\n" % hashlib.sha256(data).hexdigest()
+        self.golden("snapshot/trimmed.out", text)
+        self.assertEqual(data[:8], b"NSGSIMT\0")
+        self.assertEqual(os.listdir(self.tmp.name), ["tags.nst"], "no temporary file is left")
+
+    def test_same_bytes_every_time_and_from_a_snapshot(self):
+        self.assertEqual(self.snapshot().returncode, 0)
+        again = os.path.join(self.tmp.name, "again.nst")
+        of_snapshot = os.path.join(self.tmp.name, "of-snapshot.nst")
+        self.assertEqual(self.snapshot(out=again).returncode, 0)
+        self.assertEqual(self.snapshot(src=self.snap, out=of_snapshot).returncode, 0)
+        with open(self.snap, "rb") as a, open(again, "rb") as b, open(of_snapshot, "rb") as c:
+            first = a.read()
+            self.assertEqual(first, b.read())
+            self.assertEqual(first, c.read())
+
+    def test_replaces_an_existing_file(self):
+        with open(self.snap, "w", encoding="utf-8") as fh:
+            fh.write("old")
+        p = self.snapshot()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(self.snap, "rb") as fh:
+            self.assertEqual(fh.read(8), b"NSGSIMT\0")
+        self.assertEqual(os.listdir(self.tmp.name), ["tags.nst"])
+
+    def test_effective_with_the_snapshot_matches_the_goldens(self):
+        self.assertEqual(self.snapshot().returncode, 0)
+        for nic in EXAMPLE_NICS:
+            for fmt, ext in (("table", "txt"), ("json", "json")):
+                with self.subTest(nic=nic, fmt=fmt):
+                    p = effective(EXAMPLE_ENV, self.snap, nic, fmt)
+                    self.assertEqual(p.returncode, 0, p.stderr)
+                    with open(os.path.join(GOLDEN, "example_%s.%s" % (nic, ext)), encoding="utf-8") as fh:
+                        self.assertEqual(p.stdout, fh.read())
+
+    def test_eval_with_the_snapshot_prints_the_same(self):
+        self.assertEqual(self.snapshot().returncode, 0)
+        flows = [["tcp", "10.1.1.4:50000", "10.2.1.4:22"], ["tcp", "10.1.2.4:50000", "20.38.108.10:443"],
+                 ["tcp", "10.0.3.4", "4.175.0.10:443"], ["tcp", "93.184.216.34", "10.1.1.4:443"]]
+        for flow in flows:
+            for extra in ([], ["--json", "--verbose"]):
+                with self.subTest(flow=flow, extra=extra):
+                    a = run("eval", "--env", EXAMPLE_ENV, "--service-tags", EXAMPLE_TAGS, *extra, *flow)
+                    b = run("eval", "--env", EXAMPLE_ENV, "--service-tags", self.snap, *extra, *flow)
+                    self.assertIn(a.returncode, (0, 1), a.stderr)
+                    self.assertEqual((a.returncode, a.stdout, a.stderr), (b.returncode, b.stdout, b.stderr))
+
+    def test_errors(self):
+        p = run("snapshot-tags", EXAMPLE_TAGS)
+        self.assertEqual(p.returncode, EXIT_ERROR)
+        self.assertIn("snapshot-tags needs IN", p.stderr)
+        p = run("snapshot-tags", "--quiet", EXAMPLE_TAGS, self.snap)
+        self.assertEqual(p.returncode, EXIT_ERROR)
+        self.assertIn("takes no options", p.stderr)
+        p = self.snapshot(src="tests/golden/bad/malformed.json")
+        self.assertEqual(p.returncode, EXIT_ERROR)
+        self.assertIn("tests/golden/bad/malformed.json", p.stderr)
+        self.assertIn("NSGSIM_E_", p.stderr)
+        p = self.snapshot(out=os.path.join(self.tmp.name, "no-such-dir", "tags.nst"))
+        self.assertEqual(p.returncode, EXIT_ERROR)
+        self.assertIn("cannot write", p.stderr)
+        self.assertFalse(os.path.exists(self.snap))
+
+    def test_damaged_snapshot(self):
+        self.assertEqual(self.snapshot().returncode, 0)
+        with open(self.snap, "rb") as fh:
+            data = bytearray(fh.read())
+        cases = [
+            ("truncated", bytes(data[:1000]), "/header/length", "truncated", "NSGSIM_E_SNAPSHOT]"),
+            ("version", bytes(data[:8]) + b"\x02" + bytes(data[9:]), "/header/version",
+             "rebuild the snapshot with `nsgsim snapshot-tags`", "NSGSIM_E_SNAPSHOT_VERSION]"),
+            ("checksum", bytes(data[:500]) + bytes([data[500] ^ 1]) + bytes(data[501:]),
+             "/header/checksum", "CRC-32", "NSGSIM_E_SNAPSHOT]"),
+        ]
+        for name, content, pointer, needle, code in cases:
+            with self.subTest(name=name):
+                bad = os.path.join(self.tmp.name, name + ".nst")
+                with open(bad, "wb") as fh:
+                    fh.write(content)
+                p = run("eval", "--env", EXAMPLE_ENV, "--service-tags", bad, "tcp", "10.1.1.4:1", "10.2.1.4:22")
+                self.assertEqual(p.returncode, EXIT_ERROR)
+                self.assertEqual(p.stdout, "")
+                self.assertTrue(p.stderr.startswith("nsgsim: error: %s: %s: at byte offset " % (bad, pointer)),
+                                p.stderr)
+                self.assertIn(needle, p.stderr)
+                self.assertIn(code, p.stderr)
 
 
 # ---- errors -------------------------------------------------------------------

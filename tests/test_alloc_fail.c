@@ -282,6 +282,11 @@ typedef struct outcome {
 static outcome reference, current;
 static const char *tags_buffer;
 static size_t tags_buffer_len;
+/* The small tags as a snapshot; when job_snapshot is set the job loads it
+ * instead, and also writes a snapshot of what it loaded. */
+static const char *snapshot_buffer;
+static size_t snapshot_buffer_len;
+static bool job_snapshot;
 
 static void keep(outcome *o, const char *s)
 {
@@ -357,11 +362,26 @@ static void run_job(outcome *o, bool tags_from_file)
 	if (stop_at(o, STEP_ADD_ENV, rc, &err, false))
 		goto out_loader;
 	job_step = STEP_ADD_TAGS;
-	rc = tags_from_file ? nsgsim_loader_add_service_tags(l, EXAMPLE_TAGS, &err)
-	                    : nsgsim_loader_add_service_tags_buffer(l, "tags.json", tags_buffer,
-	                                                            tags_buffer_len, &err);
+	if (tags_from_file)
+		rc = nsgsim_loader_add_service_tags(l, EXAMPLE_TAGS, &err);
+	else if (job_snapshot)
+		rc = nsgsim_loader_add_service_tags_buffer(l, "tags.nst", snapshot_buffer,
+		                                           snapshot_buffer_len, &err);
+	else
+		rc = nsgsim_loader_add_service_tags_buffer(l, "tags.json", tags_buffer,
+		                                           tags_buffer_len, &err);
 	if (stop_at(o, STEP_ADD_TAGS, rc, &err, false))
 		goto out_loader;
+	if (job_snapshot) {
+		void *snap = &err;
+		size_t len = 0;
+		rc = nsgsim_loader_service_tags_snapshot(l, &snap, &len, &err);
+		if (stop_at(o, STEP_ADD_TAGS, rc, &err, snap != NULL))
+			goto out_loader;
+		/* A recovered run writes back exactly the bytes it read. */
+		assert_true(len == snapshot_buffer_len && memcmp(snap, snapshot_buffer, len) == 0);
+		nsgsim_free(snap);
+	}
 	job_step = STEP_COMPILE;
 	rc = nsgsim_compile(l, &p, &err);
 	if (stop_at(o, STEP_COMPILE, rc, &err, p != NULL))
@@ -826,14 +846,45 @@ static void test_alloc_fail_trimmed_tags_file(void **state)
 	               STEP_BIT(STEP_ADD_TAGS) | STEP_BIT(STEP_EFFECTIVE), 512, 1});
 }
 
+/* The small tags as a snapshot: its reader, and its writer, as they meet a
+ * failed allocation (the rest of the job is the small test's). */
+static void test_alloc_fail_small_tags_snapshot(void **state)
+{
+	(void)state;
+	if (!tags_buffer)
+		tags_buffer = small_tags(&tags_buffer_len);
+	nsgsim_loader *l = nsgsim_loader_new();
+	assert_non_null(l);
+	nsgsim_error err;
+	assert_int_equal(nsgsim_loader_add_service_tags_buffer(l, "tags.json", tags_buffer,
+	                                                       tags_buffer_len, &err),
+	                 0);
+	void *snap = NULL;
+	size_t len = 0;
+	assert_int_equal(nsgsim_loader_service_tags_snapshot(l, &snap, &len, &err), 0);
+	nsgsim_loader_free(l);
+	char *copy = __libc_malloc(len); /* freed by main, like tags_buffer */
+	assert_non_null(copy);
+	memcpy(copy, snap, len);
+	nsgsim_free(snap);
+	snapshot_buffer = copy;
+	snapshot_buffer_len = len;
+	job_snapshot = true;
+	run_all((plan){"small service tags snapshot", false,
+	               STEP_BIT(STEP_ADD_TAGS) | STEP_BIT(STEP_COMPILE), 64, 2});
+	job_snapshot = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_alloc_fail_small_tags),
 	        cmocka_unit_test(test_alloc_fail_trimmed_tags_file),
+	        cmocka_unit_test(test_alloc_fail_small_tags_snapshot),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	__libc_free((char *)tags_buffer);
+	__libc_free((char *)snapshot_buffer);
 	return failed;
 }
 

@@ -182,6 +182,19 @@ static void test_bad_change_number(void **state)
 	assert_string_equal(err.pointer, "/changeNumber");
 }
 
+/* An empty name could never be used in a rule: refused, as a snapshot
+ * refuses it. */
+static void test_empty_tag_name(void **state)
+{
+	(void)state;
+	static const char json[] = "{\"values\": [{\"name\": \"\", \"properties\": "
+	                           "{\"addressPrefixes\": [\"10.0.0.0/16\"]}}]}";
+	nsgsim_error err = {0};
+	expect_code(load_tags_buffer(json, &err), NSGSIM_E_SHAPE, &err, "empty name");
+	assert_string_equal(err.pointer, "/values/0/name");
+	assert_non_null(strstr(err.message, "empty"));
+}
+
 /* At most one tags source per loader; the first one stays usable. */
 static void test_second_tags_source(void **state)
 {
@@ -199,6 +212,34 @@ static void test_second_tags_source(void **state)
 	        NSGSIM_E_INVALID_ARG, &err, "second tags source");
 	nsgsim_policy *p = NULL;
 	expect_ok(nsgsim_compile(l, &p, &err), &err, "compile after the refused second source");
+	nsgsim_stats st;
+	nsgsim_policy_stats(p, &st);
+	assert_int_equal(st.service_tags, 1);
+	nsgsim_policy_free(p);
+	nsgsim_loader_free(l);
+}
+
+/* A failed tags file leaves the loader as it was: the addresses it counted
+ * against NSGSIM_LIMIT_TOTAL_PREFIXES are given back, and a second file may
+ * follow. */
+static void test_failed_tags_source_rolls_back(void **state)
+{
+	(void)state;
+	static const char bad[] = "{\"values\": [{\"name\": \"A\", \"properties\": "
+	                          "{\"addressPrefixes\": [\"10.0.0.0/16\", \"10.1.0.0/16\", "
+	                          "\"10.2.0.300/32\"]}}]}";
+	static const char good[] = "{\"values\": [{\"name\": \"B\", \"properties\": "
+	                           "{\"addressPrefixes\": [\"10.0.0.0/16\", \"10.1.0.0/16\"]}}]}";
+	nsgsim_error err = {0};
+	nsgsim_loader *l = nsgsim_loader_new();
+	assert_non_null(l);
+	assert_int_equal(nsgsim_loader_set_limit(l, NSGSIM_LIMIT_TOTAL_PREFIXES, 3), 0);
+	expect_code(nsgsim_loader_add_service_tags_buffer(l, "bad.json", bad, strlen(bad), &err),
+	            NSGSIM_E_BAD_PREFIX, &err, "bad tags file");
+	expect_ok(nsgsim_loader_add_service_tags_buffer(l, "good.json", good, strlen(good), &err),
+	          &err, "good tags file after a failed one (2 of 3 addresses)");
+	nsgsim_policy *p = NULL;
+	expect_ok(nsgsim_compile(l, &p, &err), &err, "compile");
 	nsgsim_stats st;
 	nsgsim_policy_stats(p, &st);
 	assert_int_equal(st.service_tags, 1);
@@ -280,7 +321,9 @@ int main(void)
 	        cmocka_unit_test(test_bad_prefix),
 	        cmocka_unit_test(test_host_bits),
 	        cmocka_unit_test(test_bad_change_number),
+	        cmocka_unit_test(test_empty_tag_name),
 	        cmocka_unit_test(test_second_tags_source),
+	        cmocka_unit_test(test_failed_tags_source_rolls_back),
 	        cmocka_unit_test(test_tag_case_insensitive),
 	        cmocka_unit_test(test_unknown_tag),
 	};

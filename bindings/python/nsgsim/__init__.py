@@ -9,6 +9,10 @@ for libnsgsim: Azure NSG and AVNM security admin rule evaluation, offline.
         r.decided_by     # DecidedBy(layer='AdminRule', rule='DenyProdToDev', endpoint='source')
         print(r.explain())
 
+    # Microsoft's 4 MB tags file loads in tens of milliseconds; a snapshot of it
+    # in a few (service_tags= takes either):
+    nsgsim.snapshot_service_tags("ServiceTags_Public.json", "tags.nst")
+
 The shared library is NSGSIM_LIBRARY (a path) when set, else the
 repository's build/libnsgsim.so.0, else what ctypes.util.find_library
 ("nsgsim") finds; ``nsgsim.library_path`` is the file actually loaded.
@@ -16,13 +20,14 @@ repository's build/libnsgsim.so.0, else what ctypes.util.find_library
 
 from ._lib import BINDINGS_VERSION as __version__
 from ._lib import ERROR_CODES, Error, library_path, library_version
-from ._core import DecidedBy, Flow, Policy, Result, load
+from ._core import DecidedBy, Flow, Policy, Result, load, snapshot_service_tags
 
 # The NSGSIM_E_* codes as module constants (nsgsim.NSGSIM_E_BAD_FLOW == -24).
 globals().update(ERROR_CODES)
 
 __all__ = [
     "load",
+    "snapshot_service_tags",
     "Policy",
     "Result",
     "Flow",

@@ -5,12 +5,13 @@ import ctypes
 import ipaddress
 import json
 import os
+import secrets
 import threading
 
 from . import _lib
 from ._lib import Error, lib, text
 
-__all__ = ["load", "Policy", "Result", "Flow", "DecidedBy", "Error"]
+__all__ = ["load", "snapshot_service_tags", "Policy", "Result", "Flow", "DecidedBy", "Error"]
 
 # cJSON keeps its error position in a process-wide global: one load at a time.
 _LOAD_LOCK = threading.Lock()
@@ -247,9 +248,11 @@ def load(env=None, service_tags=None, *, env_json=None, service_tags_json=None):
     """Loads environment JSON and a service-tags file and compiles them.
 
     env: a path (file or directory, read recursively) or a list of them;
-    service_tags: the path of ServiceTags_*.json or of the REST list;
+    service_tags: the path of ServiceTags_*.json, of the REST list, or of a
+    snapshot of either (snapshot_service_tags());
     env_json / service_tags_json: the same from memory (a JSON str/bytes, or
-    for env_json a list of them or a dict name -> JSON).
+    for env_json a list of them or a dict name -> JSON; service_tags_json may
+    also be a snapshot's bytes).
     Returns an immutable Policy; raises nsgsim.Error."""
     buffers = []
     if env_json is not None:
@@ -282,6 +285,68 @@ def load(env=None, service_tags=None, *, env_json=None, service_tags_json=None):
         finally:
             lib.nsgsim_loader_free(loader)
     return Policy._adopt(ptr)
+
+
+def _write_atomically(path, data):
+    """Writes data to path through a new file beside it and os.replace: a
+    reader of path sees the old file or the new one, never a part."""
+    path = os.fspath(path)
+    tmp = "%s.%d.%s.tmp" % (path, os.getpid(), secrets.token_hex(4))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def snapshot_service_tags(service_tags, out_path):
+    """Compiles a service-tags file into a snapshot that load() (and
+    `nsgsim --service-tags`) reads in a few milliseconds instead of tens; what
+    `nsgsim snapshot-tags IN OUT` does.
+
+    service_tags: the path of ServiceTags_*.json, of the REST list, or of a
+    snapshot; out_path: where to write it (atomically).  The bytes depend only
+    on the tags and the source file's base name.  Returns a dict: "tags",
+    "prefixes" (as listed in the source), "ranges" (merged), "bytes",
+    "cloud", "change_number" (None when the source has none) and "source"
+    (the JSON file's base name).  Raises nsgsim.Error for a bad input and
+    OSError when out_path cannot be written."""
+    err = _lib.nsgsim_error()
+    buf = ctypes.c_void_p()
+    size = ctypes.c_size_t()
+    info = _lib.nsgsim_tags_info()
+    with _LOAD_LOCK:
+        loader = lib.nsgsim_loader_new()
+        try:
+            lib.nsgsim_loader_add_service_tags(loader, _encode_path(service_tags), err)
+            lib.nsgsim_loader_service_tags_snapshot(loader, ctypes.byref(buf), ctypes.byref(size),
+                                                    err)
+            try:
+                data = ctypes.string_at(buf, size.value)
+            finally:
+                lib.nsgsim_free(buf)
+            lib.nsgsim_loader_service_tags_info(loader, ctypes.byref(info))
+            described = {
+                "tags": info.tags,
+                "prefixes": info.prefixes,
+                "ranges": info.ranges,
+                "bytes": len(data),
+                "cloud": text(info.cloud),
+                "change_number": None if info.change_number == -1 else info.change_number,
+                "source": text(info.source),
+            }
+        finally:
+            lib.nsgsim_loader_free(loader)
+    _write_atomically(out_path, data)
+    return described
 
 
 class Policy:

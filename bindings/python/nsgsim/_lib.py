@@ -189,6 +189,19 @@ class nsgsim_rule_detail(ctypes.Structure):
     ]
 
 
+class nsgsim_tags_info(ctypes.Structure):
+    _fields_ = [
+        ("tags", c_size_t),
+        ("prefixes", ctypes.c_uint64),
+        ("ranges", c_size_t),
+        ("change_number", ctypes.c_longlong),
+        ("cloud", c_char_p),
+        ("file", c_char_p),
+        ("source", c_char_p),
+        ("snapshot", c_int),
+    ]
+
+
 # ---- errors ----------------------------------------------------------------------
 
 
@@ -312,6 +325,12 @@ _FUNCTIONS = {
         [_LoaderPtr, ctypes.c_char_p, ctypes.c_char_p, c_size_t, _ERR],
         _check_status,
     ),
+    "nsgsim_loader_service_tags_snapshot": (
+        c_int,
+        [_LoaderPtr, P(ctypes.c_void_p), P(c_size_t), _ERR],
+        _check_status,
+    ),
+    "nsgsim_loader_service_tags_info": (c_int, [_LoaderPtr, P(nsgsim_tags_info)], _check_status),
     "nsgsim_compile": (c_int, [_LoaderPtr, P(_PolicyPtr), _ERR], _check_status),
     "nsgsim_policy_free": (None, [_PolicyPtr], None),
     # notes and stats
@@ -446,7 +465,8 @@ if library_version.split(".")[:2] != BINDINGS_VERSION.split(".")[:2]:
 # now, rather than let a mismatch corrupt memory later.
 for _struct in (nsgsim_error, nsgsim_note, nsgsim_stats, nsgsim_ip, nsgsim_flow, nsgsim_rule_ref,
                 nsgsim_layer_result,
-                nsgsim_side_result, nsgsim_result, nsgsim_port_outcome, nsgsim_rule_detail):
+                nsgsim_side_result, nsgsim_result, nsgsim_port_outcome, nsgsim_rule_detail,
+                nsgsim_tags_info):
     _expected = lib.nsgsim_struct_size(_struct.__name__.encode())
     if _expected != ctypes.sizeof(_struct):
         raise ImportError(
