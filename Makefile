@@ -186,7 +186,10 @@ $(BENCH_DATA)/flows-hub.txt: $(B)/nsgsim-benchgen
 	./$(B)/nsgsim-benchgen $(BENCH_DATA)
 
 bench: all $(B)/nsgsim-bench $(BENCH_DATA)/flows-hub.txt
-	./$(B)/nsgsim-bench $(BENCH_DATA) --cli ./$(CLI) --full-tags $(BENCH_FULL_TAGS)
+	@if [ -f $(BENCH_FULL_TAGS) ]; then \
+		./$(CLI) snapshot-tags $(BENCH_FULL_TAGS) $(BENCH_DATA)/full-tags.nst; fi
+	./$(B)/nsgsim-bench $(BENCH_DATA) --cli ./$(CLI) --full-tags $(BENCH_FULL_TAGS) \
+		--full-snapshot $(BENCH_DATA)/full-tags.nst
 	@sh bench/callgrind.sh ./$(B)/nsgsim-bench $(BENCH_DATA)
 
 # ---- fuzzing (fuzz/README.md) -------------------------------------------------
