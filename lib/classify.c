@@ -1082,7 +1082,8 @@ static void lay_imap(layout *l, const sweep_out *o, const imap_plan *pl, ns_imap
 	if (!l->base)
 		return;
 	memcpy(l1, pl->l1.data, pl->l1.n * sizeof *l1);
-	memcpy(l2, pl->l2.data, pl->l2.n * sizeof *l2);
+	if (pl->l2.n) /* no child nodes: l2.data may be NULL */
+		memcpy(l2, pl->l2.data, pl->l2.n * sizeof *l2);
 	const ns_u128 *s = o->starts.data;
 	const uint32_t *v = o->vals.data;
 	for (uint32_t i = 0; i < n; i++) {
@@ -1102,7 +1103,8 @@ static void lay_imap6(layout *l, const sweep_out *o, const imap_plan *pl, ns_ima
 	if (!l->base)
 		return;
 	memcpy(l1, pl->l1.data, pl->l1.n * sizeof *l1);
-	memcpy(l2, pl->l2.data, pl->l2.n * sizeof *l2);
+	if (pl->l2.n) /* no child nodes: l2.data may be NULL */
+		memcpy(l2, pl->l2.data, pl->l2.n * sizeof *l2);
 	memcpy(starts, o->starts.data, n * sizeof *starts);
 	memcpy(val, o->vals.data, n * sizeof *val);
 	*m = (ns_imap6){l1, l2, starts, val, n, pl->shift1};
