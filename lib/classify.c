@@ -29,9 +29,10 @@
  * need (all rules, none) is stored once.
  *
  * A field's intervals are an ns_imap: the sorted starts, a class per
- * interval, and a two-level index from the key's top bits (up to a /16 for
- * IPv4, dense buckets split by 8 more bits) to a handful of intervals,
- * searched by a branchless binary lifting ("interval maps" below).  The
+ * interval, and a small trie over the key (a root of up to 16 bits, crowded
+ * buckets split by 8 more bits at any depth) down to a handful of
+ * intervals, searched by a branchless binary lifting ("interval maps"
+ * below).  The
  * AND is vectorised with AVX2 when the CPU has it (chosen when the
  * classifier is built; NSGSIM_NO_SIMD=1 forces the scalar loop).
  *
