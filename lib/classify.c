@@ -100,6 +100,9 @@
 #define IM_CHILD       0x80000000u
 #define IM_FIELD_SHIFT 27
 #define IM_POS_MASK    ((1u << IM_FIELD_SHIFT) - 1)
+/* A leaf whose keys all lie in one interval holds that interval's value
+ * itself, marked by this step count (leaves otherwise take at most 14). */
+#define IM_INLINE 15u
 
 /* Binary lifting from a leaf: steps top, top/2, ..., 1, each clamped to
  * the last interval; the comparison is a conditional move.  Intervals after
@@ -132,6 +135,8 @@ static inline uint32_t imap_get(const ns_imap *m, uint32_t key)
 {
 	uint32_t e;
 	IMAP_LEAF(m, key, e);
+	if ((e >> IM_FIELD_SHIFT) == IM_INLINE)
+		return e & IM_POS_MASK;
 	return lift(m->sv, m->n - 1, key, e);
 }
 
@@ -139,6 +144,8 @@ static inline uint32_t imap6_get(const ns_imap6 *m, ns_u128 key)
 {
 	uint32_t e;
 	IMAP_LEAF(m, key, e);
+	if ((e >> IM_FIELD_SHIFT) == IM_INLINE)
+		return e & IM_POS_MASK;
 	uint32_t pos = e & IM_POS_MASK, last = m->n - 1;
 	for (uint32_t step = (1u << (e >> IM_FIELD_SHIFT)) >> 1; step; step >>= 1) {
 		uint32_t q = pos + step < last ? pos + step : last;
@@ -395,27 +402,60 @@ static uint32_t scan5_scalar(const ns_cls *c, const uint64_t *m, const uint64_t 
 }
 
 #ifdef NS_HAVE_X86
+/* m & s & a & d & x for words k..k+3. */
+__attribute__((target("avx2"))) static inline __m256i
+and5_avx2(const uint64_t *m, const uint64_t *s, const uint64_t *a, const uint64_t *d,
+          const uint64_t *x, uint32_t k)
+{
+	__m256i v =
+	        _mm256_and_si256(_mm256_and_si256(_mm256_loadu_si256((const __m256i *)(m + k)),
+	                                          _mm256_loadu_si256((const __m256i *)(s + k))),
+	                         _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(a + k)),
+	                                          _mm256_loadu_si256((const __m256i *)(d + k))));
+	return _mm256_and_si256(v, _mm256_loadu_si256((const __m256i *)(x + k)));
+}
+
+/* Bit i set when lane i of v is zero. */
+__attribute__((target("avx2"))) static inline unsigned zero_lanes(__m256i v)
+{
+	return (unsigned)_mm256_movemask_pd(
+	        _mm256_castsi256_pd(_mm256_cmpeq_epi64(v, _mm256_setzero_si256())));
+}
+
 __attribute__((target("avx2"))) static uint32_t scan5_avx2(const ns_cls *c, const uint64_t *m,
                                                            const uint64_t *s, const uint64_t *a,
                                                            const uint64_t *d, const uint64_t *x)
 {
 	for (uint32_t k = 0; k < c->words; k += 4) {
-		__m256i v = _mm256_and_si256(
-		        _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(m + k)),
-		                         _mm256_loadu_si256((const __m256i *)(s + k))),
-		        _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(a + k)),
-		                         _mm256_loadu_si256((const __m256i *)(d + k))));
-		v = _mm256_and_si256(v, _mm256_loadu_si256((const __m256i *)(x + k)));
+		__m256i v = and5_avx2(m, s, a, d, x, k);
 		if (_mm256_testz_si256(v, v))
 			continue;
 		/* The first non-zero lane, then its word again in a scalar. */
-		unsigned zero = (unsigned)_mm256_movemask_pd(
-		        _mm256_castsi256_pd(_mm256_cmpeq_epi64(v, _mm256_setzero_si256())));
-		uint32_t j = k + (uint32_t)__builtin_ctz(~zero & 0xFu);
+		uint32_t j = k + (uint32_t)__builtin_ctz(~zero_lanes(v) & 0xFu);
 		uint64_t w = m[j] & s[j] & a[j] & d[j] & x[j];
 		return j * 64 + (uint32_t)__builtin_ctzll(w);
 	}
 	return c->n;
+}
+
+/* scan5_avx2 for chains of 16 words (769 to 1,024 rules): all sixteen
+ * words in one pass and one branch, instead of a loop that exits at an
+ * unpredictable place.  Measured on the bench's 1,000-rule chain, 8-10%
+ * less time per batched flow; on the 4,000-rule chain a 16-word block was
+ * slower than four words at a time, so only this size takes it. */
+__attribute__((target("avx2"))) static uint32_t scan5_avx2_16(const ns_cls *c, const uint64_t *m,
+                                                              const uint64_t *s, const uint64_t *a,
+                                                              const uint64_t *d, const uint64_t *x)
+{
+	unsigned zero = zero_lanes(and5_avx2(m, s, a, d, x, 0)) |
+	                zero_lanes(and5_avx2(m, s, a, d, x, 4)) << 4 |
+	                zero_lanes(and5_avx2(m, s, a, d, x, 8)) << 8 |
+	                zero_lanes(and5_avx2(m, s, a, d, x, 12)) << 12;
+	if (zero == 0xFFFFu)
+		return c->n;
+	uint32_t j = (uint32_t)__builtin_ctz(~zero);
+	uint64_t w = m[j] & s[j] & a[j] & d[j] & x[j];
+	return j * 64 + (uint32_t)__builtin_ctzll(w);
 }
 #endif
 
@@ -442,6 +482,55 @@ uint32_t ns_cls_first(const nsgsim_policy *p, const ns_cls *c, const ns_crule *r
  * lib/eval.c for why not in lockstep). */
 static inline void global_classes(const ns_cls_store *st, ns_flowv *f);
 
+/* What a batch through one chain fixes for all its flows, for the IPv4
+ * TCP/UDP loop below. */
+typedef struct chain_batch {
+	const ns_cls_store *st;
+	const ns_cls *c;
+	const ns_imap *src, *dst;
+	const uint32_t *vm_src, *vm_dst;            /* VirtualNetwork sets per class */
+	const uint32_t *tx_src, *tx_dst, *tx_sport; /* class -> bitset offset */
+	unsigned vset;                              /* the context's bit in vm_* */
+} chain_batch;
+
+static inline uint32_t port_class(const ns_cls_store *st, int field, int port)
+{
+	return st->gport[field] ? st->gport[field][port]
+	                        : imap_get(&st->gmap[field], (uint32_t)port);
+}
+
+/* ns_cls_gfirst for an IPv4 TCP or UDP flow with a source port, in a
+ * context without VNET_TAG_ROUTES, on a chain with rules: the same answer
+ * with only what such a flow needs -- no endpoint records, no copy of the
+ * flow, the chain's tables hoisted.  Measured on the bench's 1,000-rule
+ * chain, this loop takes about 20% less time per flow than classifying
+ * each flow in full and calling ns_cls_gfirst (the scan stays a call:
+ * inlining it into the loop was measured slower). */
+static inline uint32_t first_ipv4_ported(const chain_batch *b, const ns_flowv *f, unsigned *assume)
+{
+	const ns_cls *c = b->c;
+	uint32_t cs = imap_get(b->src, (uint32_t)f->src), cd = imap_get(b->dst, (uint32_t)f->dst);
+	int field = f->slot == NS_PSLOT_UDP ? NS_F_UDP : NS_F_TCP;
+	const uint64_t *a = c->bits + b->tx_src[cs], *d = c->bits + b->tx_dst[cd];
+	const uint64_t *m = c->bits + c->tx[field][port_class(b->st, field, f->dport)];
+	const uint64_t *s =
+	        c->has_sport ? c->bits + b->tx_sport[port_class(b->st, NS_F_SPORT, f->sport)] : a;
+	const uint64_t *x = a;
+	if (c->has_vnet) {
+		unsigned outside = (~(b->vm_src[cs] >> b->vset) & 1u) |
+		                   ((~(b->vm_dst[cd] >> b->vset) & 1u) << 1);
+		if (outside)
+			x = c->bits + c->vallow[outside];
+	}
+	uint32_t win = c->scan5(c, m, s, a, d, x);
+	uint32_t last = win < c->n ? win : c->n - 1;
+	*assume = (c->first_inet[f->slot][0] <= last && !f->sni[0]) ||
+	                          (c->first_inet[f->slot][1] <= last && !f->sni[1])
+	                  ? NSGSIM_ASSUME_INTERNET_TAG
+	                  : 0;
+	return win;
+}
+
 void ns_cls_first_batch(const nsgsim_policy *p, const ns_cls *c, const ns_crule *rules,
                         const ns_flowv *f, size_t n, const ns_csubnet *ctx, uint32_t *win,
                         unsigned *assume)
@@ -449,11 +538,29 @@ void ns_cls_first_batch(const nsgsim_policy *p, const ns_cls *c, const ns_crule 
 	enum { AHEAD = 4 };
 	const ns_cls_store *st = p->cls;
 	if (st && st->global && c->tx[0] && st->vset_of) {
+		chain_batch b = {st,
+		                 c,
+		                 &st->gmap[NS_F_SRC4],
+		                 &st->gmap[NS_F_DST4],
+		                 st->gvm[NS_F_SRC4],
+		                 st->gvm[NS_F_DST4],
+		                 c->tx[NS_F_SRC4],
+		                 c->tx[NS_F_DST4],
+		                 c->tx[NS_F_SPORT],
+		                 st->vset_of[ctx - p->subnets]};
+		/* VNET_TAG_ROUTES needs the context's routes: the full path. */
+		bool lean_ok = !ctx->vnet_routes && c->n > 0;
 		for (size_t i = 0; i < n; i++) {
 			if (i + AHEAD < n)
 				ns_cls_global_prefetch(st, f[i + AHEAD].family, f[i + AHEAD].src,
 				                       f[i + AHEAD].dst);
-			ns_flowv g = f[i];
+			const ns_flowv *fi = &f[i];
+			if (lean_ok && fi->family == 4 && fi->sport >= 0 &&
+			    (fi->slot == NS_PSLOT_TCP || fi->slot == NS_PSLOT_UDP)) {
+				win[i] = first_ipv4_ported(&b, fi, &assume[i]);
+				continue;
+			}
+			ns_flowv g = *fi;
 			global_classes(st, &g);
 			ns_gside sd;
 			ns_gside_init(&sd, p, &g, ctx);
@@ -934,8 +1041,9 @@ static uint32_t ceil_log2(size_t n)
  * index this replaced (one optional split) left most destination lookups
  * seven or eight steps deep in the 10.x buckets; here most take none to two.
  * Starts and values are interleaved, so the last step's cache line holds the
- * value too. */
-enum { LEAF_MAX = 4, MAX_LEAF_STEPS = 15 };
+ * value too.  A leaf whose keys all fall in one interval (no steps) holds
+ * the interval's value instead (IM_INLINE), so most lookups end at the leaf. */
+enum { LEAF_MAX = 4, MAX_LEAF_STEPS = IM_INLINE - 1 };
 
 typedef struct imap_plan {
 	gvec l1, l2; /* uint32_t */
@@ -1074,6 +1182,21 @@ static void plan_free(imap_plan *pl)
 
 /* Lays out an ns_imap of a sweep's result and its plan; fills it when
  * l->base is set. */
+/* Leaves of one interval take its value in place of its position, when the
+ * value fits: the lookup then ends at the leaf, one dependent load sooner
+ * (most leaves are such). */
+static void inline_leaves(uint32_t *entry, size_t n, const uint32_t *vals)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t e = entry[i];
+		if ((e & IM_CHILD) || (e >> IM_FIELD_SHIFT) != 0)
+			continue;
+		uint32_t v = vals[e & IM_POS_MASK];
+		if (v <= IM_POS_MASK)
+			entry[i] = IM_INLINE << IM_FIELD_SHIFT | v;
+	}
+}
+
 static void lay_imap(layout *l, const sweep_out *o, const imap_plan *pl, ns_imap *m)
 {
 	uint32_t n = (uint32_t)o->starts.n;
@@ -1087,6 +1210,8 @@ static void lay_imap(layout *l, const sweep_out *o, const imap_plan *pl, ns_imap
 		memcpy(l2, pl->l2.data, pl->l2.n * sizeof *l2);
 	const ns_u128 *s = o->starts.data;
 	const uint32_t *v = o->vals.data;
+	inline_leaves(l1, pl->l1.n, v);
+	inline_leaves(l2, pl->l2.n, v);
 	for (uint32_t i = 0; i < n; i++) {
 		sv[2 * i] = (uint32_t)s[i];
 		sv[2 * i + 1] = v[i];
@@ -1108,6 +1233,8 @@ static void lay_imap6(layout *l, const sweep_out *o, const imap_plan *pl, ns_ima
 		memcpy(l2, pl->l2.data, pl->l2.n * sizeof *l2);
 	memcpy(starts, o->starts.data, n * sizeof *starts);
 	memcpy(val, o->vals.data, n * sizeof *val);
+	inline_leaves(l1, pl->l1.n, val);
+	inline_leaves(l2, pl->l2.n, val);
 	*m = (ns_imap6){l1, l2, starts, val, n, pl->shift1};
 }
 
@@ -1386,7 +1513,7 @@ ns_cls *ns_cls_build(const nsgsim_policy *p, const ns_chain *ch)
 	n_sb = u;
 	hdr.avx2 = have_avx2();
 #ifdef NS_HAVE_X86
-	hdr.scan5 = hdr.avx2 ? scan5_avx2 : scan5_scalar;
+	hdr.scan5 = !hdr.avx2 ? scan5_scalar : hdr.words == 16 ? scan5_avx2_16 : scan5_avx2;
 #else
 	hdr.scan5 = scan5_scalar;
 #endif

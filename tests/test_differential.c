@@ -592,7 +592,7 @@ static char *make_env(genv *g, size_t *len)
 	g->n_nsgs = (int)below(r, 5);
 	g->n_rts = (int)below(r, 3);
 	if (g->n_nsgs && chance(r, 12))
-		g->big_rules = 300 + (int)below(r, 600);
+		g->big_rules = 300 + (int)below(r, 1800); /* up to ~1,050 per direction */
 	if (g->crowded) {
 		g->n_nsgs += !g->n_nsgs;
 		g->big_rules = 700;
@@ -905,7 +905,8 @@ static const char *diff_decision(const nsgsim_decision *d, int rc, const nsgsim_
 
 typedef struct counts {
 	long flows, chain_checks, at_checks, envs, denies, errors;
-	long deep_maps; /* crowded environments whose address maps are 2+ levels deep */
+	long deep_maps;   /* crowded environments whose address maps are 2+ levels deep */
+	long wide_checks; /* chain checks of a 16-word chain (its own AVX2 scan) */
 	unsigned assumption_bits;
 } counts;
 
@@ -940,6 +941,7 @@ static void check_chains(const nsgsim_policy *p, const nsgsim_flow *flow, int en
 			unsigned ab;
 			ns_cls_first_batch(p, c, chains[i]->rules, &f, 1, ctx, &wb, &ab);
 			k->chain_checks++;
+			k->wide_checks += c->words == 16;
 			if (wl != wc || al != ac || wl != wg || al != ag || wl != wb || al != ab) {
 				char what[300];
 				snprintf(what, sizeof what,
@@ -1111,13 +1113,16 @@ static void test_engines_agree(void **state)
 		check_env(env, &k);
 	printf("differential: %ld environments (%ld with deep address maps), %ld flows (%ld "
 	       "denied, %ld errors), %ld chain checks, %ld one-sided checks, assumption bits seen "
-	       "%#x, %d disagreements\n",
+	       "%#x, %d disagreements; %ld checks of 16-word chains\n",
 	       k.envs, k.deep_maps, k.flows, k.denies, k.errors, k.chain_checks, k.at_checks,
-	       k.assumption_bits, failures);
+	       k.assumption_bits, failures, k.wide_checks);
 	assert_int_equal(failures, 0);
 	assert_true(k.envs >= 85);
 	/* The crowded environments (every tenth) reach deep index levels. */
 	assert_true(k.deep_maps >= 5);
+	/* Some chains have 769-1,024 rules: the scan that takes all sixteen
+	 * words at once (lib/classify.c, scan5_avx2_16) is compared too. */
+	assert_true(k.wide_checks >= 100);
 	/* The generator reaches the assumptions that depend on tested rules. */
 	unsigned want = NSGSIM_ASSUME_INTERNET_TAG | NSGSIM_ASSUME_VNET_TAG_ROUTES |
 	                NSGSIM_ASSUME_PORTLESS_PROTOCOL | NSGSIM_ASSUME_ANY_PROTOCOL |
@@ -1161,11 +1166,90 @@ static void test_batch_contract(void **state)
 	nsgsim_policy_free(p);
 }
 
+/* A 1,000-rule chain whose rule i alone matches destination port 1000 + i,
+ * so that the winner walks through every one of its sixteen words: the
+ * batch, a single evaluation and the linear scan must each name rule i
+ * (and the default rules at the end for other ports, with the
+ * VirtualNetwork check of AllowVnetInBound in the last word). */
+static void test_wide_chain_every_word(void **state)
+{
+	(void)state;
+	enum { RULES = 1000, FLOWS = RULES + 2 };
+	sbuf b = {0};
+	put(&b, "{\"value\":[{\"name\":\"wide\",\"id\":\"" RG "/networkSecurityGroups/wide\","
+	        "\"type\":\"Microsoft.Network/networkSecurityGroups\",\"properties\":{"
+	        "\"securityRules\":[");
+	for (int i = 0; i < RULES; i++)
+		put(&b,
+		    "{\"name\":\"r%d\",\"properties\":{\"protocol\":\"Tcp\",\"access\":\"%s\","
+		    "\"priority\":%d,\"direction\":\"Inbound\",\"sourceAddressPrefix\":\"*\","
+		    "\"destinationAddressPrefix\":\"*\",\"sourcePortRange\":\"*\","
+		    "\"destinationPortRange\":\"%d\"}},",
+		    i, i % 2 ? "Deny" : "Allow", 100 + i, 1000 + i);
+	close_list(&b, ']');
+	put(&b, "}},{\"name\":\"v\",\"id\":\"" RG "/virtualNetworks/v\","
+	        "\"type\":\"Microsoft.Network/virtualNetworks\",\"properties\":{"
+	        "\"addressSpace\":{\"addressPrefixes\":[\"10.0.0.0/16\"]},\"subnets\":[{"
+	        "\"name\":\"s\",\"id\":\"" RG "/virtualNetworks/v/subnets/s\",\"properties\":{"
+	        "\"addressPrefix\":\"10.0.0.0/24\",\"networkSecurityGroup\":{\"id\":\"" RG
+	        "/networkSecurityGroups/wide\"}}}]}}]}");
+	size_t tags_len;
+	char *tags = read_file(TAGS_FILE, &tags_len);
+	nsgsim_loader *l = nsgsim_loader_new();
+	nsgsim_error err = {0};
+	nsgsim_policy *p = NULL;
+	assert_int_equal(nsgsim_loader_add_env_buffer(l, "wide.json", b.p, b.n, &err), 0);
+	assert_int_equal(
+	        nsgsim_loader_add_service_tags_buffer(l, "tags.json", tags, tags_len, &err), 0);
+	assert_int_equal(nsgsim_compile(l, &p, &err), 0);
+	nsgsim_loader_free(l);
+	free(b.p);
+	free(tags);
+	const ns_chain *ch = &p->nsgs[0].in;
+	const ns_csubnet *ctx = &p->subnets[0];
+	assert_non_null(ch->cls);
+	assert_int_equal(ch->cls->words, 16);
+	assert_true(p->cls->global);
+	static ns_flowv fv[FLOWS];
+	static uint32_t win[FLOWS], want[FLOWS];
+	static unsigned as[FLOWS];
+	for (int i = 0; i < FLOWS; i++) {
+		nsgsim_flow f;
+		char text[96];
+		/* The last two: port 80 from inside the VNet (AllowVnetInBound)
+		 * and from the Internet (DenyAllInBound). */
+		snprintf(text, sizeof text, "tcp %s:40000 10.0.0.4:%d",
+		         i == RULES + 1 ? "8.8.8.8" : "10.0.0.5", i < RULES ? 1000 + i : 80);
+		assert_int_equal(nsgsim_flow_parse(text, &f, &err), 0);
+		ns_flowv_of(&f, f.src_port, &fv[i]);
+		want[i] = i < RULES ? (uint32_t)i : i == RULES ? RULES : RULES + 2;
+	}
+	ns_cls_first_batch(p, ch->cls, ch->rules, fv, FLOWS, ctx, win, as);
+	for (int i = 0; i < FLOWS; i++) {
+		unsigned al = 0, ag = 0;
+		ns_flowv g = fv[i];
+		ns_cls_global_classes(p->cls, &g);
+		uint32_t single = ns_cls_first(p, ch->cls, ch->rules, &g, ctx, &ag);
+		size_t linear = ns_linear_first(p, ch, &fv[i], ctx, &al);
+		if (win[i] != want[i] || single != want[i] || linear != want[i] || as[i] != al ||
+		    ag != al)
+			print_error("flow %d: want rule %u, batch %u/%#x, single %u/%#x, linear "
+			            "%zu/%#x\n",
+			            i, want[i], win[i], as[i], single, ag, linear, al);
+		assert_int_equal(win[i], want[i]);
+		assert_int_equal(single, want[i]);
+		assert_int_equal(linear, want[i]);
+		assert_int_equal(as[i], al);
+	}
+	nsgsim_policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_engines_agree),
 	        cmocka_unit_test(test_batch_contract),
+	        cmocka_unit_test(test_wide_chain_every_word),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
