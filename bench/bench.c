@@ -1,7 +1,7 @@
 /* nsgsim-bench: how fast the engines answer, measured in one run.
  *
  *   nsgsim-bench DATA [--tags FILE] [--full-tags FILE] [--cli NSGSIM]
- *   nsgsim-bench DATA --callgrind chain1000|chain4000|hub N
+ *   nsgsim-bench DATA --callgrind chain1000|chain4000|chain1000-batch|chain4000-batch|hub N
  *
  * DATA is what nsgsim-benchgen wrote.  For each workload -- one 1,000-rule
  * chain with service tags, the 4,000-rule stress chain, and end-to-end flows
@@ -442,20 +442,38 @@ static double cold_cli_ms(const char *cli, const char *tags)
 
 static int callgrind_mode(const char *data, const char *what, size_t count, const char *tags)
 {
-	char env[1024], flows_path[1024];
-	snprintf(env, sizeof env, "%s/%s", data, what);
-	snprintf(flows_path, sizeof flows_path, "%s/flows-%s.txt", data, what);
+	char env[1024], flows_path[1024], name[64];
+	/* "chain1000-batch": the chain's flows through ns_cls_first_batch. */
+	const char *dash = strchr(what, '-');
+	bool batch = dash && strcmp(dash, "-batch") == 0;
+	snprintf(name, sizeof name, "%.*s", dash ? (int)(dash - what) : (int)strlen(what), what);
+	snprintf(env, sizeof env, "%s/%s", data, name);
+	snprintf(flows_path, sizeof flows_path, "%s/flows-%s.txt", data, name);
 	nsgsim_policy *p = load(env, tags, NULL);
 	size_t n;
 	nsgsim_flow *flows = read_flows(flows_path, &n);
 	if (count > n)
 		count = n;
-	if (strcmp(what, "hub") == 0) {
+	if (strcmp(name, "hub") == 0) {
 		nsgsim_decision *dc = malloc(count * sizeof *dc);
 		nsgsim_eval_batch(p, flows, count, NSGSIM_ENGINE_COMPILED, dc, NULL);
 		free(dc);
 	} else {
 		const ns_chain *ch = &p->nsgs[0].in;
+		if (batch) {
+			ns_flowv *fv = malloc(count * sizeof *fv);
+			uint32_t *win = malloc(count * sizeof *win);
+			unsigned *as = malloc(count * sizeof *as);
+			if (!fv || !win || !as)
+				die("out of memory");
+			for (size_t i = 0; i < count; i++)
+				ns_flowv_of(&flows[i], flows[i].src_port, &fv[i]);
+			ns_cls_first_batch(p, ch->cls, ch->rules, fv, count, &p->subnets[0], win, as);
+			free(fv);
+			free(win);
+			free(as);
+			count = 0;
+		}
 		for (size_t i = 0; i < count; i++) {
 			ns_flowv f;
 			ns_flowv_of(&flows[i], flows[i].src_port, &f);
@@ -472,7 +490,7 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		die("usage: nsgsim-bench DATA [--tags FILE] [--full-tags FILE] [--full-snapshot FILE] "
 		    "[--cli NSGSIM] | "
-		    "DATA --callgrind chain1000|chain4000|hub N");
+		    "DATA --callgrind chain1000|chain4000|chain1000-batch|chain4000-batch|hub N");
 	const char *data = argv[1], *tags = TRIMMED_TAGS, *full = FULL_TAGS, *cli = NULL;
 	const char *snapshot = NULL;
 	for (int i = 2; i < argc; i++) {
