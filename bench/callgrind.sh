@@ -12,9 +12,9 @@ set -eu
 bench=$1
 data=$2
 n1=2000
-# Far apart: the hub's setup (about 2.5 G instructions) moves by a few
-# million between runs with the process layout (hash tables keyed by
-# addresses), which over 20,000 flows showed as 946 vs 1,064 per flow.
+# Far apart: the hub's setup (about 2.5 G instructions) is not exactly the
+# same from run to run (why was not pinned down), which over 20,000 flows
+# showed as 946 per flow under make and 1,064 by hand for one binary.
 n2=100000
 if ! command -v valgrind >/dev/null 2>&1; then
 	echo "callgrind: valgrind not installed; skipped"
