@@ -49,6 +49,10 @@ int ns_parse_admin_config(ns_pctx *c, const cJSON *res, const char *type);
 int ns_parse_rule_collection(ns_pctx *c, const cJSON *res, const char *type);
 int ns_parse_admin_rule(ns_pctx *c, const cJSON *res, const char *type);
 
+/* NSGSIM_E_LIMIT when len is over NSGSIM_LIMIT_FILE_BYTES. */
+int ns_check_input_size(const ns_model *m, const char *name, size_t len, nsgsim_error *err);
+/* An unevaluated ARM template expression: "[...]" ("[[" escapes a literal). */
+bool ns_is_expression(const char *s);
 /* Parses JSON text; a syntax error names line and column. */
 int ns_parse_json_text(ns_model *m, const char *name, const char *text, size_t len, cJSON **out,
                        nsgsim_error *err);

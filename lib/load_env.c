@@ -1,6 +1,7 @@
 /* The parse stage for environment JSON: every shape Azure tools print, turned
- * into the flat model of internal.h.  Only this file and load_tags.c include
- * cJSON.
+ * into the flat model of internal.h.  Only the parse stage (lib/load_*.c)
+ * includes cJSON; the service-tags download is read without it
+ * (lib/json_flat.c, lib/load_tags.c).
  *
  * Shapes (DESIGN.md, "parse"): a single resource, an array, a REST list
  * {"value": [...]}, an ARM template or export {"resources": [...]}; each
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "json_flat.h"
 #include "load.h"
 
 /* ---- parse context: file, JSON pointer, error -------------------------- */
@@ -85,7 +87,7 @@ static const char *raw_string(const cJSON *res, const char *key)
 }
 
 /* ARM template expressions are strings in brackets; "[[" escapes a literal. */
-static bool is_expression(const char *s)
+bool ns_is_expression(const char *s)
 {
 	size_t n = strlen(s);
 	return n >= 2 && s[0] == '[' && s[1] != '[' && s[n - 1] == ']';
@@ -130,7 +132,7 @@ int ns_json_string(ns_pctx *c, const cJSON *v, const char **out)
 {
 	if (!cJSON_IsString(v))
 		return ns_pfail(c, NSGSIM_E_SHAPE, "expected a string");
-	if (is_expression(v->valuestring))
+	if (ns_is_expression(v->valuestring))
 		return ns_pfail(c, NSGSIM_E_UNEVALUATED,
 		                "'%s' is an unevaluated ARM template expression; evaluate the "
 		                "template first (e.g. export the deployed resources)",
@@ -426,7 +428,7 @@ int ns_parse_priority(ns_pctx *c, const cJSON *res, int lo, int hi, bool check, 
 		ns_ptr_pop(c, mark);
 		return rc;
 	}
-	if (cJSON_IsString(v) && is_expression(v->valuestring))
+	if (cJSON_IsString(v) && ns_is_expression(v->valuestring))
 		return ns_pfail(c, NSGSIM_E_UNEVALUATED,
 		                "'%s' is an unevaluated ARM template expression", v->valuestring);
 	if (!cJSON_IsNumber(v))
@@ -1273,33 +1275,6 @@ static int parse_document(ns_pctx *c, const cJSON *root)
 
 /* ---- files ------------------------------------------------------------------- */
 
-static void line_col(const char *text, const char *at, int *line, int *col)
-{
-	*line = 1;
-	*col = 1;
-	for (const char *p = text; p < at; p++) {
-		if (*p == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
-}
-
-static int json_fail_at(const char *name, const char *text, const char *at, int code,
-                        nsgsim_error *err, const char *what)
-{
-	int line, col;
-	line_col(text, at, &line, &col);
-	int rc = ns_fail(err, code, name, "", "", "%s at line %d, column %d", what, line, col);
-	if (err) {
-		err->line = line;
-		err->column = col;
-	}
-	return rc;
-}
-
 /* Before cJSON sees the text: nesting depth (a limit, where cJSON's own is
  * 1000 and recursive), and NUL bytes, raw or escaped, which would silently
  * cut a C string short. */
@@ -1311,14 +1286,14 @@ static int prescan_json(const char *name, const char *text, size_t len, uint64_t
 	for (size_t i = 0; i < len; i++) {
 		char ch = text[i];
 		if (ch == '\0')
-			return json_fail_at(name, text, text + i, NSGSIM_E_JSON, err,
-			                    "a NUL byte in the input");
+			return ns_json_fail_at(name, text, text + i, NSGSIM_E_JSON, err,
+			                       "a NUL byte in the input");
 		if (in_string) {
 			if (ch == '\\' && i + 1 < len) {
 				if (i + 5 < len && strncmp(text + i + 1, "u0000", 5) == 0)
-					return json_fail_at(name, text, text + i, NSGSIM_E_JSON,
-					                    err,
-					                    "a \\u0000 (NUL) escape in a string");
+					return ns_json_fail_at(
+					        name, text, text + i, NSGSIM_E_JSON, err,
+					        "a \\u0000 (NUL) escape in a string");
 				i++;
 			} else if (ch == '"') {
 				in_string = false;
@@ -1327,7 +1302,7 @@ static int prescan_json(const char *name, const char *text, size_t len, uint64_t
 			in_string = true;
 		} else if (ch == '[' || ch == '{') {
 			if (++depth > max_depth)
-				return json_fail_at(
+				return ns_json_fail_at(
 				        name, text, text + i, NSGSIM_E_LIMIT, err,
 				        "JSON nested deeper than NSGSIM_LIMIT_JSON_DEPTH");
 		} else if ((ch == ']' || ch == '}') && depth > 0) {
@@ -1380,16 +1355,23 @@ static int check_duplicate_keys(ns_pctx *c, const cJSON *v, const json_step *pat
 	return 0;
 }
 
+int ns_check_input_size(const ns_model *m, const char *name, size_t len, nsgsim_error *err)
+{
+	if (len <= m->limits[NSGSIM_LIMIT_FILE_BYTES])
+		return 0;
+	return ns_fail(err, NSGSIM_E_LIMIT, name, "", "",
+	               "the input has %zu bytes; the limit is %llu (NSGSIM_LIMIT_FILE_BYTES)", len,
+	               (unsigned long long)m->limits[NSGSIM_LIMIT_FILE_BYTES]);
+}
+
 int ns_parse_json_text(ns_model *m, const char *name, const char *text, size_t len, cJSON **out,
                        nsgsim_error *err)
 {
 	*out = NULL;
-	if (len > m->limits[NSGSIM_LIMIT_FILE_BYTES])
-		return ns_fail(
-		        err, NSGSIM_E_LIMIT, name, "", "",
-		        "the input has %zu bytes; the limit is %llu (NSGSIM_LIMIT_FILE_BYTES)", len,
-		        (unsigned long long)m->limits[NSGSIM_LIMIT_FILE_BYTES]);
-	int rc = prescan_json(name, text, len, m->limits[NSGSIM_LIMIT_JSON_DEPTH], err);
+	int rc = ns_check_input_size(m, name, len, err);
+	if (rc != 0)
+		return rc;
+	rc = prescan_json(name, text, len, m->limits[NSGSIM_LIMIT_JSON_DEPTH], err);
 	if (rc != 0)
 		return rc;
 	const char *end = NULL;
@@ -1421,7 +1403,7 @@ int ns_parse_json_text(ns_model *m, const char *name, const char *text, size_t l
 	}
 	if (!end || end < text || end > text + len)
 		end = text + len;
-	return json_fail_at(name, text, end, NSGSIM_E_JSON, err, "malformed JSON");
+	return ns_json_fail_at(name, text, end, NSGSIM_E_JSON, err, "malformed JSON");
 }
 
 /* Parses text as JSON and hands the document to fn with a fresh context. */

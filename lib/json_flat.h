@@ -1,0 +1,86 @@
+/* A strict RFC 8259 reader that keeps a document as one flat array of nodes
+ * pointing into the text, for the one big input: Microsoft's service-tags
+ * download (4 MB, ~100,000 strings).  cJSON makes a heap node and a heap
+ * string of each value and frees them one by one; on that file its parse and
+ * free were three quarters of a cold `nsgsim eval` (issue 5).  Here a whole
+ * document is two allocations, and a string is read in place.
+ *
+ * Part of the parse stage; it uses no cJSON.  Environment files stay on
+ * cJSON (lib/load_env.c): they are small and read through many helpers. */
+#ifndef NSGSIM_JSON_FLAT_H
+#define NSGSIM_JSON_FLAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+enum { NS_J_NULL, NS_J_FALSE, NS_J_TRUE, NS_J_NUMBER, NS_J_STRING, NS_J_ARRAY, NS_J_OBJECT };
+
+/* One value, or one key of an object.  Node 0 is the document's value, so
+ * 0 also means "none" wherever a node index is returned.
+ *
+ * A container's first child follows it (index + 1).  An array's elements
+ * are chained by `next`; an object's keys are, and each key's value is the
+ * node after the key. */
+typedef struct ns_jnode {
+	uint32_t at;  /* offset of the value; of a string's first byte after the quote */
+	uint32_t len; /* string or number: bytes of its text; array or object: members */
+	uint32_t next;
+	uint8_t type;
+	uint8_t escaped; /* a string with backslash escapes: decode before use */
+} ns_jnode;
+
+typedef struct ns_jdoc {
+	const char *text;
+	ns_jnode *nodes;
+	uint32_t n, cap;
+} ns_jdoc;
+
+/* Parses text (len bytes; a UTF-8 byte-order mark is skipped) into d.
+ * Refuses, with the line and column: malformed JSON, a NUL byte or a \u0000
+ * escape, unescaped control characters in strings, lone UTF-16 surrogates,
+ * a key twice in one object (ASCII case ignored, as Azure does: the error's
+ * pointer names it), nesting deeper than max_depth (NSGSIM_E_LIMIT).  On
+ * failure d is left empty; ns_jdoc_free is safe either way. */
+int ns_jdoc_parse(ns_jdoc *d, const char *name, const char *text, size_t len, uint64_t max_depth,
+                  nsgsim_error *err);
+void ns_jdoc_free(ns_jdoc *d);
+
+static inline const ns_jnode *ns_jat(const ns_jdoc *d, uint32_t i)
+{
+	return &d->nodes[i];
+}
+static inline uint32_t ns_jfirst(const ns_jdoc *d, uint32_t container)
+{
+	return d->nodes[container].len ? container + 1 : 0;
+}
+static inline uint32_t ns_jnext(const ns_jdoc *d, uint32_t i)
+{
+	return d->nodes[i].next;
+}
+static inline bool ns_jis(const ns_jdoc *d, uint32_t i, int type)
+{
+	return d->nodes[i].type == type;
+}
+
+/* The key node of obj whose name equals key ignoring ASCII case (the first
+ * one, as cJSON_GetObjectItem finds it), or 0.  Its value is the next node. */
+uint32_t ns_jkey(const ns_jdoc *d, uint32_t obj, const char *key);
+
+/* Decodes string node s into out, which holds at least its len + 1 bytes
+ * (decoding never lengthens), NUL-terminated; returns the decoded length. */
+size_t ns_jstr_decode(const ns_jdoc *d, uint32_t s, char *out);
+/* The decoded string in the arena, or NULL when out of memory. */
+char *ns_jstr_dup(const ns_jdoc *d, uint32_t s, ns_arena *a);
+/* A number node's value, as strtod reads it (all of it, however long);
+ * -1 when out of memory. */
+int ns_jnumber(const ns_jdoc *d, uint32_t num, double *out);
+
+/* A JSON syntax error at a byte of text: "<what> at line L, column C", with
+ * line and column in err too.  Shared with the cJSON path (lib/load_env.c). */
+int ns_json_fail_at(const char *name, const char *text, const char *at, int code, nsgsim_error *err,
+                    const char *what);
+
+#endif
