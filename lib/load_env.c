@@ -1275,6 +1275,23 @@ static int parse_document(ns_pctx *c, const cJSON *root)
 
 /* ---- files ------------------------------------------------------------------- */
 
+/* cJSON 1.7 reads a \u escape that lacks four hex digits as U+0000, which
+ * would silently cut the string short: refused here, as a \u0000 is. */
+static int check_u_escape(const char *name, const char *text, size_t len, size_t i,
+                          nsgsim_error *err)
+{
+	if (text[i + 1] != 'u')
+		return 0;
+	for (size_t k = i + 2; k < i + 6; k++)
+		if (k >= len || !isxdigit((unsigned char)text[k]))
+			return ns_json_fail_at(name, text, text + i, NSGSIM_E_JSON, err,
+			                       "malformed JSON (an invalid escape in a string)");
+	if (strncmp(text + i + 2, "0000", 4) == 0)
+		return ns_json_fail_at(name, text, text + i, NSGSIM_E_JSON, err,
+		                       "a \\u0000 (NUL) escape in a string");
+	return 0;
+}
+
 /* Before cJSON sees the text: nesting depth (a limit, where cJSON's own is
  * 1000 and recursive), and NUL bytes, raw or escaped, which would silently
  * cut a C string short. */
@@ -1290,10 +1307,9 @@ static int prescan_json(const char *name, const char *text, size_t len, uint64_t
 			                       "a NUL byte in the input");
 		if (in_string) {
 			if (ch == '\\' && i + 1 < len) {
-				if (i + 5 < len && strncmp(text + i + 1, "u0000", 5) == 0)
-					return ns_json_fail_at(
-					        name, text, text + i, NSGSIM_E_JSON, err,
-					        "a \\u0000 (NUL) escape in a string");
+				int rc = check_u_escape(name, text, len, i, err);
+				if (rc != 0)
+					return rc;
 				i++;
 			} else if (ch == '"') {
 				in_string = false;

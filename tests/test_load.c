@@ -780,6 +780,12 @@ static void test_odd_json(void **state)
 	assert_int_equal(err.column, 37);
 	const char *esc = "[{\"type\": \"x\\u0000y\"}]";
 	assert_int_equal(load_with_limit(esc, strlen(esc), -1, 0, &err), NSGSIM_E_JSON);
+	/* cJSON reads a \u without four hex digits as U+0000 too: refused, with
+	 * the escape's column. */
+	const char *bad_u = "[{\"type\": \"ab\\u0}1f\"}]";
+	assert_int_equal(load_with_limit(bad_u, strlen(bad_u), -1, 0, &err), NSGSIM_E_JSON);
+	assert_int_equal(err.column, 14);
+	assert_non_null(strstr(err.message, "invalid escape"));
 	/* A duplicate key (keys compare case-insensitively, as ARM's do). */
 	const char *dup = "{\"id\": \"" NSG_ID "\", \"name\": \"nsg1\", \"type\": "
 	                  "\"Microsoft.Network/networkSecurityGroups\", \"Name\": \"other\"}";
