@@ -52,9 +52,12 @@ size_t ns_ptr_key(ns_pctx *c, const char *key)
 
 size_t ns_ptr_index(ns_pctx *c, size_t i)
 {
-	char num[32];
-	snprintf(num, sizeof num, "%zu", i);
-	return ns_ptr_key(c, num);
+	char num[24], *p = num + sizeof num; /* not snprintf: once per service tag */
+	*--p = '\0';
+	do
+		*--p = (char)('0' + i % 10);
+	while (i /= 10);
+	return ns_ptr_key(c, p);
 }
 
 void ns_ptr_pop(ns_pctx *c, size_t mark)

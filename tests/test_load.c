@@ -11,6 +11,9 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+
+#include "internal.h"
 #include "nsgsim.h"
 
 #define SUB     "/subscriptions/00000000-0000-0000-0000-000000000000"
@@ -796,10 +799,91 @@ static void test_odd_json(void **state)
 	expect_error(RULE_WITH_DPORT("-1"), NSGSIM_E_BAD_PORT, NULL, NULL);
 }
 
+/* ns_parse_prefix against the rules it documents, written out here with
+ * inet_pton: random strings near the IPv4 syntax (leading zeros, 256,
+ * missing parts, odd lengths) and some IPv6.  The IPv4 fast path must
+ * agree with the general path on every one. */
+static int reference_prefix(const char *text, int *family, ns_u128 *addr, int *plen)
+{
+	char tmp[128];
+	if (!*text || strlen(text) >= sizeof tmp || strchr(text, '%'))
+		return NSGSIM_E_BAD_PREFIX;
+	strcpy(tmp, text);
+	char *slash = strchr(tmp, '/');
+	if (slash)
+		*slash = '\0';
+	unsigned char b[16];
+	int max;
+	if (inet_pton(AF_INET, tmp, b) == 1) {
+		*family = 4, max = 32;
+		*addr = (ns_u128)b[0] << 24 | (ns_u128)b[1] << 16 | (ns_u128)b[2] << 8 | b[3];
+	} else if (inet_pton(AF_INET6, tmp, b) == 1) {
+		*family = 6, max = 128;
+		*addr = 0;
+		for (int i = 0; i < 16; i++)
+			*addr = *addr << 8 | b[i];
+	} else {
+		return NSGSIM_E_BAD_PREFIX;
+	}
+	*plen = max;
+	if (slash) {
+		const char *l = slash + 1;
+		size_t n = strlen(l);
+		if (n == 0 || n > 3 || strspn(l, "0123456789") != n || atoi(l) > max)
+			return NSGSIM_E_BAD_PREFIX;
+		*plen = atoi(l);
+	}
+	ns_u128 host = *plen == max ? 0
+	               : *plen == 0 ? ~(ns_u128)0
+	                            : ((ns_u128)1 << (max - *plen)) - 1;
+	return (*addr & host) ? NSGSIM_E_HOST_BITS : 0;
+}
+
+static void test_prefix_parser_matches_inet_pton(void **state)
+{
+	(void)state;
+	static const char *parts[] = {"0",   "00",  "01",  "1",    "9",  "10", "99",  "127",
+	                              "255", "256", "999", "1000", ".",  ".",  ".",   "/",
+	                              "/",   "8",   "16",  "24",   "32", "33", "032", "08",
+	                              ":",   "::",  "a",   " ",    "-"};
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	int accepted = 0, host_bits = 0;
+	for (int round = 0; round < 200000; round++) {
+		char s[96] = "";
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		uint64_t r = x;
+		if (round % 2) { /* near a well-formed dotted quad */
+			snprintf(s, sizeof s, "%s.%s.%s.%s%s%s", parts[r % 13],
+			         parts[(r >> 5) % 13], parts[(r >> 10) % 13], parts[(r >> 15) % 13],
+			         (r >> 20) % 3 ? "/" : "",
+			         (r >> 22) % 3 ? parts[17 + (r >> 24) % 7] : "");
+		} else {
+			for (int k = 0, n = 1 + (int)(r % 9); k < n; k++)
+				strcat(s, parts[(r >> (4 + 5 * k)) %
+				                (sizeof parts / sizeof parts[0])]);
+		}
+		int f1 = 0, f2 = 0, l1 = 0, l2 = 0;
+		ns_u128 a1 = 0, a2 = 0;
+		int got = ns_parse_prefix(s, &f1, &a1, &l1, NULL, NULL, NULL);
+		int want = reference_prefix(s, &f2, &a2, &l2);
+		if (got != want ||
+		    (want != NSGSIM_E_BAD_PREFIX && (f1 != f2 || a1 != a2 || l1 != l2)))
+			fail_msg("'%s': ns_parse_prefix %d (family %d /%d), the rules say %d "
+			         "(family "
+			         "%d /%d)",
+			         s, got, f1, l1, want, f2, l2);
+		accepted += got == 0;
+		host_bits += got == NSGSIM_E_HOST_BITS;
+	}
+	printf("prefixes: 200000 strings, %d accepted, %d with host bits\n", accepted, host_bits);
+	assert_true(accepted > 1000 && host_bits > 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_error_table),
+	        cmocka_unit_test(test_prefix_parser_matches_inet_pton),
 	        cmocka_unit_test(test_shapes_load_the_same),
 	        cmocka_unit_test(test_standalone_children),
 	        cmocka_unit_test(test_same_id_different_content),
