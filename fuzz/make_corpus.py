@@ -3,7 +3,7 @@
 
 usage: make_corpus.py OUTDIR [SHARED_DATA_DIR]
 
-Writes OUTDIR/{env,tags,flow,eval}/ from the repository's fixtures/ and,
+Writes OUTDIR/{env,tags,flow,eval,json}/ from the repository's fixtures/ and,
 when SHARED_DATA_DIR exists, from small files of the shared test data.
 Run from the repository root.  The output is rebuilt from scratch.
 """
@@ -116,7 +116,7 @@ def eval_seed(row):
 def main():
     out = sys.argv[1]
     shared = sys.argv[2] if len(sys.argv) > 2 else ""
-    dirs = {t: os.path.join(out, t) for t in ("env", "tags", "flow", "eval")}
+    dirs = {t: os.path.join(out, t) for t in ("env", "tags", "flow", "eval", "json")}
     shutil.rmtree(out, ignore_errors=True)
     for d in dirs.values():
         os.makedirs(d)
@@ -174,6 +174,11 @@ def main():
                 write(dirs["tags"], seed_name(p) + ".cut", cut_tags(p, 12, 4))
             except (ValueError, OSError):
                 pass
+
+    # json: both JSON readers (fuzz_json) start from the env and tags seeds
+    for t in ("env", "tags"):
+        for n in sorted(os.listdir(dirs[t])):
+            shutil.copyfile(os.path.join(dirs[t], n), os.path.join(dirs["json"], t + "." + n))
 
     for t, d in sorted(dirs.items()):
         print("seeds %-4s %4d files in %s" % (t, len(os.listdir(d)), d))

@@ -66,7 +66,9 @@ static inline bool ns_jis(const ns_jdoc *d, uint32_t i, int type)
 }
 
 /* The key node of obj whose name equals key ignoring ASCII case (the first
- * one, as cJSON_GetObjectItem finds it), or 0.  Its value is the next node. */
+ * one, as cJSON_GetObjectItem finds it), or 0.  Its value is the next node.
+ * key is shorter than 42 bytes (nsgsim's are): an escaped key is decoded on
+ * the stack only when it could be that short. */
 uint32_t ns_jkey(const ns_jdoc *d, uint32_t obj, const char *key);
 
 /* Decodes string node s into out, which holds at least its len + 1 bytes
