@@ -794,6 +794,24 @@ static void test_odd_json(void **state)
 	                  "\"Microsoft.Network/networkSecurityGroups\", \"Name\": \"other\"}";
 	assert_int_equal(load_with_limit(dup, strlen(dup), -1, 0, &err), NSGSIM_E_SHAPE);
 	assert_string_equal(err.pointer, "/Name");
+	/* In a large object (sorted, not compared pairwise) the first repeat in
+	 * document order is named; a repeat inside an earlier member comes
+	 * first, as a depth-first walk meets it. */
+	char big[12000] = "{\"type\": \"Microsoft.Foo/bar\"";
+	for (int i = 0; i < 300; i++)
+		snprintf(big + strlen(big), sizeof big - strlen(big), ", \"%s%d\": %d",
+		         i == 120 ? "KEY" : "key",
+		         i == 120   ? 40
+		         : i == 250 ? 7
+		                    : i,
+		         i);
+	strcat(big, "}");
+	assert_int_equal(load_with_limit(big, strlen(big), -1, 0, &err), NSGSIM_E_SHAPE);
+	assert_string_equal(err.pointer, "/KEY40");
+	const char *nested = "{\"type\": \"Microsoft.Foo/bar\", \"a\": [{\"x\": 1, \"X\": 2}], "
+	                     "\"b\": 1, \"B\": 2}";
+	assert_int_equal(load_with_limit(nested, strlen(nested), -1, 0, &err), NSGSIM_E_SHAPE);
+	assert_string_equal(err.pointer, "/a/0/X");
 	/* An IPv6 address with a zone id, a port of -1, a priority of 2^31. */
 	expect_error(RULE_WITH_DST("fe80::1%25eth0"), NSGSIM_E_BAD_PREFIX, NULL, NULL);
 	expect_error(RULE_WITH_DPORT("-1"), NSGSIM_E_BAD_PORT, NULL, NULL);
