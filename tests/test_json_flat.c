@@ -30,6 +30,7 @@
 
 #include "json_flat.h"
 #include "json_oracle.h"
+#include "xorshift.h"
 #include "load.h"
 #include "nsgsim.h"
 #include "policy.h"
@@ -58,20 +59,9 @@ static void puts_(text *t, const char *s)
 	put(t, s, strlen(s));
 }
 
-static uint64_t xs64(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
 static uint64_t base_seed(void)
 {
-	const char *e = getenv("NSGSIM_TEST_SEED");
-	uint64_t s = e && *e ? strtoull(e, NULL, 0) : 0x6a736f6e666cull;
-	return s ? s : 1;
+	return test_seed(0x6a736f6e666cull);
 }
 
 static unsigned pick(uint64_t *st, unsigned n)

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "prefixset.h"
+#include "xorshift.h"
 
 #define U128_MAX (~(ns_u128)0)
 
@@ -456,23 +457,9 @@ static void test_contains_known(void **state)
 	assert_false(has6("::,ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "::1"));
 }
 
-/* xorshift64: small, fixed, the same on every platform */
-static uint64_t xs64(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
 static uint64_t base_seed(void)
 {
-	const char *e = getenv("NSGSIM_TEST_SEED");
-	uint64_t s = e && *e ? strtoull(e, NULL, 0) : 0x6e7367736d31ull;
-
-	return s ? s : 1;
+	return test_seed(0x6e7367736d31ull);
 }
 
 static uint64_t round_seed(uint64_t base, uint64_t round)
