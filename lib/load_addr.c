@@ -65,7 +65,13 @@ bool ns_parse_decimal(const char *s, size_t n, unsigned max, unsigned *out)
 static void network_hint(const char *text, char *out, size_t cap)
 {
 	out[0] = '\0';
-	CIDR *c = cidr_from_str(text);
+	/* cidr_from_str reads before the start of a short string (ASan saw it
+	 * read 2 bytes before a stack buffer holding a prefix of about ten
+	 * characters): give it a copy with room in front. */
+	char room[32 + 128];
+	memset(room, ' ', 32);
+	snprintf(room + 32, sizeof room - 32, "%s", text);
+	CIDR *c = cidr_from_str(room + 32);
 	if (!c)
 		return;
 	CIDR *net = cidr_addr_network(c);
