@@ -3,10 +3,11 @@
  * files: its prescan, cJSON, its duplicate-key walk).
  *
  * json_flat.c is the stricter: it must never accept what the cJSON path
- * refuses, and where both accept they must read the same tree.  One
- * exception: cJSON 1.7.15 skips a UTF-8 byte-order mark only in a document
- * of five bytes or more, so it refuses "\xEF\xBB\xBF" "2", which is valid
- * (tests/regressions/json/bom-short-document).  Every error is well-formed,
+ * refuses, and where both accept they must read the same tree.  Two
+ * exceptions, both valid JSON that cJSON 1.7.15 refuses: a UTF-8 byte-order
+ * mark in a document of under five bytes ("\xEF\xBB\xBF" "2",
+ * tests/regressions/json/bom-short-document), and, in cJSON as released
+ * (not Debian's), a number of more than 63 characters.  Every error is well-formed,
  * and a failed parse leaves nothing allocated. */
 #define _POSIX_C_SOURCE 200809L
 #include "fuzz_common.h"
@@ -34,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_check_error(theirs, &e2);
 	if (mine == 0) {
 		bool short_bom = size <= 4 && size >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0;
-		FUZZ_CHECK(theirs == 0 || short_bom);
+		FUZZ_CHECK(theirs == 0 || short_bom || json_has_long_number(&d));
 		FUZZ_CHECK(theirs != 0 || json_same_tree(&d, 0, c));
 		ns_jdoc_free(&d);
 	}

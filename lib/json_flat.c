@@ -7,6 +7,7 @@
  * raw control characters in strings and any byte below 0x20 as whitespace.
  * Strings are not checked for valid UTF-8, as cJSON does not check them. */
 #define _POSIX_C_SOURCE 200809L
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,13 +68,13 @@ typedef struct reader {
 	size_t keys_cap;
 	char *scratch;
 	size_t scratch_cap;
+	uint32_t dup_node; /* the first repeated key so far, 0 for none */
+	char *dup_key;
+	char dup_ptr[1024];
 } reader;
 
-/* A syntax error at at; a NUL there is named as such. */
 static int syntax(reader *r, const char *at, const char *what)
 {
-	if (at < r->end && *at == '\0')
-		what = "a NUL byte in the input";
 	return ns_json_fail_at(r->name, r->text, at, NSGSIM_E_JSON, r->err, what);
 }
 
@@ -300,43 +301,57 @@ static void put_ptr(char *ptr, size_t *len, size_t cap, const char *s, size_t n)
 	ptr[*len] = '\0';
 }
 
-/* Key node k's name for an error (truncated to cap). */
-static void key_text(const ns_jdoc *d, uint32_t k, char *out, size_t cap)
+/* Key node k decoded, on the heap (NULL when out of memory). */
+static char *key_dup(const ns_jdoc *d, uint32_t k)
 {
-	const ns_jnode *n = ns_jat(d, k);
-	if (n->len < cap) {
-		ns_jstr_decode(d, k, out);
-	} else {
-		memcpy(out, d->text + n->at, cap - 1);
-		out[cap - 1] = '\0';
-	}
+	char *s = malloc((size_t)ns_jat(d, k)->len + 1);
+	if (s)
+		ns_jstr_decode(d, k, s);
+	return s;
 }
 
-/* The key at dup appears twice in the object on top of the stack: the
- * pointer runs through every open container to it. */
-static int duplicate(reader *r, uint32_t dup)
+static int put_key(reader *r, char *ptr, size_t *len, size_t cap, uint32_t k)
 {
-	char ptr[1024], key[256];
+	char *key = key_dup(r->d, k);
+	if (!key)
+		return -1;
+	put_ptr(ptr, len, cap, key, strlen(key));
+	free(key);
+	return 0;
+}
+
+/* The key at dup repeats one before it in the object on top of the stack.
+ * Noted, not yet reported: a syntax error anywhere comes first, and of the
+ * repeats the first in the document is named (the one a depth-first walk
+ * meets first, as on the cJSON path).  The pointer runs through every open
+ * container to the key. */
+static int note_duplicate(reader *r, uint32_t dup)
+{
+	if (r->dup_node && r->dup_node < dup)
+		return 0;
 	size_t len = 0;
-	ptr[0] = '\0';
+	r->dup_ptr[0] = '\0';
 	for (size_t i = 0; i + 1 < r->depth; i++) {
 		const frame *f = &r->stack[i];
 		if (ns_jis(r->d, f->node, NS_J_OBJECT)) {
-			key_text(r->d, f->last, key, sizeof key);
-			put_ptr(ptr, &len, sizeof ptr, key, strlen(key));
+			if (put_key(r, r->dup_ptr, &len, sizeof r->dup_ptr, f->last) != 0)
+				return nomem(r);
 		} else {
 			char num[32];
 			snprintf(num, sizeof num, "%u", f->count - 1);
-			put_ptr(ptr, &len, sizeof ptr, num, strlen(num));
+			put_ptr(r->dup_ptr, &len, sizeof r->dup_ptr, num, strlen(num));
 		}
 	}
-	key_text(r->d, dup, key, sizeof key);
-	put_ptr(ptr, &len, sizeof ptr, key, strlen(key));
-	return ns_fail(r->err, NSGSIM_E_SHAPE, r->name, ptr, NULL,
-	               "the key '%s' appears twice in one object", key);
+	free(r->dup_key);
+	r->dup_key = key_dup(r->d, dup);
+	if (!r->dup_key)
+		return nomem(r);
+	put_ptr(r->dup_ptr, &len, sizeof r->dup_ptr, r->dup_key, strlen(r->dup_key));
+	r->dup_node = dup;
+	return 0;
 }
 
-/* Refuses a key twice in the object being closed.  Azure's resource JSON
+/* Notes a key twice in the object being closed.  Azure's resource JSON
  * is case-insensitive, so "Name" and "name" are the same key (the cJSON
  * path refuses them too).  Sorting keeps a hostile object of a million keys
  * from taking a million squared comparisons. */
@@ -379,7 +394,7 @@ static int check_keys(reader *r, const frame *f)
 			    (!first_dup || r->keys[a].node < first_dup))
 				first_dup = r->keys[a].node;
 	}
-	return first_dup ? duplicate(r, first_dup) : 0;
+	return first_dup ? note_duplicate(r, first_dup) : 0;
 }
 
 /* ---- the document ---------------------------------------------------------- */
@@ -516,12 +531,21 @@ int ns_jdoc_parse(ns_jdoc *d, const char *name, const char *text, size_t len, ui
 	            .end = text + len,
 	            .err = err,
 	            .max_depth = max_depth};
+	/* A NUL anywhere is named first, as the cJSON path's prescan does. */
+	const char *nul = memchr(text, '\0', len);
+	if (nul)
+		return ns_json_fail_at(name, text, nul, NSGSIM_E_JSON, err,
+		                       "a NUL byte in the input");
 	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) /* a UTF-8 byte-order mark */
 		r.p += 3;
 	size_t cap = len / 24 + 16; /* the service-tags download: ~1 node per 30 bytes */
 	d->nodes = malloc(cap * sizeof *d->nodes);
 	d->cap = (uint32_t)cap;
 	int rc = d->nodes ? read_document(&r) : nomem(&r);
+	if (rc == 0 && r.dup_node)
+		rc = ns_fail(err, NSGSIM_E_SHAPE, name, r.dup_ptr, NULL,
+		             "the key '%s' appears twice in one object", r.dup_key);
+	free(r.dup_key);
 	free(r.stack);
 	free(r.keys);
 	free(r.scratch);
@@ -616,6 +640,11 @@ int ns_jnumber(const ns_jdoc *d, uint32_t num, double *out)
 		return -1;
 	memcpy(buf, d->text + n->at, n->len); /* strtod needs the NUL */
 	buf[n->len] = '\0';
+	/* strtod reads the locale's decimal point (a program linking nsgsim may
+	 * have set LC_NUMERIC to one with ','); cJSON swaps it in the same way. */
+	char *dot = memchr(buf, '.', n->len);
+	if (dot)
+		*dot = localeconv()->decimal_point[0];
 	*out = strtod(buf, NULL);
 	if (buf != small)
 		free(buf);

@@ -39,7 +39,7 @@ static uint32_t prop(ns_pctx *c, const ns_jdoc *d, uint32_t res, const char *key
 {
 	uint32_t pk, k, props = member(d, res, "properties", &pk), v;
 	if (props && ns_jis(d, props, NS_J_OBJECT) && (v = member(d, props, key, &k))) {
-		*mark = push_key(c, d, pk);
+		*mark = ns_ptr_key(c, "properties"); /* as ns_prop writes it */
 		push_key(c, d, k);
 		return v;
 	}

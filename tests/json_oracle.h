@@ -66,4 +66,14 @@ static inline bool json_same_tree(const ns_jdoc *d, uint32_t i, const cJSON *c)
 	return cc == NULL;
 }
 
+/* A number of more than 63 characters: cJSON 1.7.15 as released reads 63
+ * and refuses the rest (Debian's reads them whole). */
+static inline bool json_has_long_number(const ns_jdoc *d)
+{
+	for (uint32_t i = 0; i < d->n; i++)
+		if (d->nodes[i].type == NS_J_NUMBER && d->nodes[i].len > 63)
+			return true;
+	return false;
+}
+
 #endif

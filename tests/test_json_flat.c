@@ -148,9 +148,10 @@ static void test_grammar_table(void **state)
 static void test_nul_bytes(void **state)
 {
 	(void)state;
-	static const char *docs[] = {"[\"a\0b\"]", "[1,\0 2]", "{\"a\":1}\0", "\0"};
-	static const size_t lens[] = {7, 7, 8, 1};
-	for (size_t i = 0; i < 4; i++) {
+	static const char *docs[] = {"[\"a\0b\"]", "[1,\0 2]",   "{\"a\":1}\0", "\0",
+	                             "[tr\0e]",    "[\"\\\0\"]", "[1 2, \0]"};
+	static const size_t lens[] = {7, 7, 8, 1, 6, 6, 8};
+	for (size_t i = 0; i < 7; i++) {
 		ns_jdoc d;
 		nsgsim_error err;
 		assert_int_equal(parse(docs[i], lens[i], 64, &d, &err), NSGSIM_E_JSON);
@@ -225,12 +226,37 @@ static void test_duplicate_keys(void **state)
 	puts_(&t, "}]}");
 	expect_duplicate(t.s, "/values/0/key40", "key40");
 	free(t.s);
+	/* the first repeat in the document is named, as the cJSON path's
+	 * depth-first walk names it: an outer repeat before an inner one that
+	 * comes later, an inner one that comes earlier before an outer one */
+	expect_duplicate("{\"a\": 1, \"a\": {\"b\": 1, \"b\": 2}}", "/a", "a");
+	expect_duplicate("{\"a\": 1, \"a\": 2, \"c\": {\"d\": 1, \"d\": 2}}", "/a", "a");
+	expect_duplicate("{\"c\": {\"d\": 1, \"d\": 2}, \"a\": 1, \"a\": 2}", "/c/d", "d");
+	/* a key's escapes are decoded in the pointer and the message, however long */
+	text e = {0};
+	for (int i = 0; i < 50; i++)
+		puts_(&e, "\\u00e9");
+	text long_keys = {0};
+	puts_(&long_keys, "{\"");
+	put(&long_keys, e.s, e.n);
+	puts_(&long_keys, "\": 1, \"");
+	put(&long_keys, e.s, e.n);
+	puts_(&long_keys, "\": 2}");
+	char want[128] = "/";
+	for (int i = 0; i < 50; i++)
+		strcat(want, "\xC3\xA9");
+	expect_duplicate(long_keys.s, want, want + 1);
+	free(e.s);
+	free(long_keys.s);
+	/* a syntax error anywhere comes before a repeated key */
+	const char *cut = "{\"a\": {\"b\": 1, \"B\": 2}, \"values\": [";
+	ns_jdoc d;
+	nsgsim_error err;
+	assert_int_equal(parse(cut, strlen(cut), 64, &d, &err), NSGSIM_E_JSON);
 	/* different keys that only share a prefix, and the same key in two
 	 * objects, are fine */
 	const char *ok =
 	        "{\"ab\": {\"a\": 1}, \"a\": {\"a\": 1}, \"abc\": [{\"a\": 1}, {\"a\": 2}]}";
-	ns_jdoc d;
-	nsgsim_error err;
 	assert_int_equal(parse(ok, strlen(ok), 64, &d, &err), 0);
 	ns_jdoc_free(&d);
 }
@@ -447,7 +473,7 @@ static void test_cjson_oracle(void **state)
 }
 
 /* A number of more than 63 characters is read whole (strtod on a heap
- * copy), as cJSON reads it. */
+ * copy), as Debian's cJSON reads it. */
 static void test_long_number(void **state)
 {
 	(void)state;
@@ -463,8 +489,10 @@ static void test_long_number(void **state)
 	ns_model m;
 	ns_model_init(&m);
 	cJSON *c = NULL;
-	assert_int_equal(cjson_path(&m, doc, strlen(doc), &c), 0);
-	assert_true(json_same_tree(&d, 0, c));
+	if (cjson_path(&m, doc, strlen(doc), &c) == 0) /* Debian's cJSON reads it whole */
+		assert_true(json_same_tree(&d, 0, c));
+	else /* cJSON 1.7.15 as released reads 63 characters and refuses the rest */
+		assert_true(json_has_long_number(&d));
 	cJSON_Delete(c);
 	ns_model_free(&m);
 	ns_jdoc_free(&d);

@@ -182,6 +182,20 @@ static void test_bad_change_number(void **state)
 	assert_string_equal(err.pointer, "/changeNumber");
 }
 
+/* Keys match without case; the pointer writes "properties" as ns_prop does
+ * for environment files, whatever the file's spelling, and the key as the
+ * file spells it. */
+static void test_pointer_spelling(void **state)
+{
+	(void)state;
+	static const char json[] = "{\"values\": [{\"NAME\": \"T\", \"Properties\": "
+	                           "{\"AddressPrefixes\": 5}}]}";
+	nsgsim_error err = {0};
+	expect_code(load_tags_buffer(json, &err), NSGSIM_E_SHAPE, &err, "prefixes not an array");
+	assert_string_equal(err.pointer, "/values/0/properties/AddressPrefixes");
+	assert_string_equal(err.resource, "T");
+}
+
 /* An empty name could never be used in a rule: refused, as a snapshot
  * refuses it. */
 static void test_empty_tag_name(void **state)
@@ -321,6 +335,7 @@ int main(void)
 	        cmocka_unit_test(test_bad_prefix),
 	        cmocka_unit_test(test_host_bits),
 	        cmocka_unit_test(test_bad_change_number),
+	        cmocka_unit_test(test_pointer_spelling),
 	        cmocka_unit_test(test_empty_tag_name),
 	        cmocka_unit_test(test_second_tags_source),
 	        cmocka_unit_test(test_failed_tags_source_rolls_back),
