@@ -3,7 +3,8 @@
  * download (4 MB, ~100,000 strings).  cJSON makes a heap node and a heap
  * string of each value and frees them one by one; on that file its parse and
  * free were three quarters of a cold `nsgsim eval` (issue 5).  Here a whole
- * document is two allocations, and a string is read in place.
+ * document is a handful of allocations (the node array, the stack, scratch
+ * for the duplicate-key check), and a string is read in place.
  *
  * Part of the parse stage; it uses no cJSON.  Environment files stay on
  * cJSON (lib/load_env.c): they are small and read through many helpers. */
