@@ -50,13 +50,6 @@ typedef struct frame {
 	uint32_t node, last, count;
 } frame;
 
-/* A key of the object being closed, decoded, for the duplicate check. */
-typedef struct key_ref {
-	const char *s;
-	size_t n;
-	uint32_t node;
-} key_ref;
-
 typedef struct reader {
 	ns_jdoc *d;
 	const char *name, *text, *p, *end;
@@ -64,7 +57,7 @@ typedef struct reader {
 	uint64_t max_depth;
 	frame *stack;
 	size_t depth, stack_cap;
-	key_ref *keys; /* scratch for the duplicate check, reused */
+	ns_key_ref *keys; /* scratch for the duplicate check, reused */
 	size_t keys_cap;
 	char *scratch;
 	size_t scratch_cap;
@@ -273,7 +266,7 @@ static bool ieq_n(const char *a, size_t an, const char *b, size_t bn)
 
 static int cmp_keys(const void *x, const void *y)
 {
-	const key_ref *a = x, *b = y;
+	const ns_key_ref *a = x, *b = y;
 	size_t n = a->n < b->n ? a->n : b->n;
 	for (size_t i = 0; i < n; i++) {
 		int d = (int)lower((unsigned char)a->s[i]) - (int)lower((unsigned char)b->s[i]);
@@ -282,7 +275,25 @@ static int cmp_keys(const void *x, const void *y)
 	}
 	if (a->n != b->n)
 		return a->n < b->n ? -1 : 1;
-	return a->node < b->node ? -1 : a->node > b->node;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+uint32_t ns_first_repeated_key(ns_key_ref *keys, size_t n)
+{
+	if (n <= 16) {
+		for (size_t a = 1; a < n; a++)
+			for (size_t b = 0; b < a; b++)
+				if (ieq_n(keys[a].s, keys[a].n, keys[b].s, keys[b].n))
+					return keys[a].pos;
+		return UINT32_MAX;
+	}
+	qsort(keys, n, sizeof *keys, cmp_keys);
+	uint32_t first = UINT32_MAX;
+	for (size_t a = 1; a < n; a++)
+		if (keys[a].pos < first &&
+		    ieq_n(keys[a].s, keys[a].n, keys[a - 1].s, keys[a - 1].n))
+			first = keys[a].pos;
+	return first;
 }
 
 static void put_ptr(char *ptr, size_t *len, size_t cap, const char *s, size_t n)
@@ -351,10 +362,8 @@ static int note_duplicate(reader *r, uint32_t dup)
 	return 0;
 }
 
-/* Notes a key twice in the object being closed.  Azure's resource JSON
- * is case-insensitive, so "Name" and "name" are the same key (the cJSON
- * path refuses them too).  Sorting keeps a hostile object of a million keys
- * from taking a million squared comparisons. */
+/* Notes a key twice in the object being closed (the cJSON path refuses
+ * them too). */
 static int check_keys(reader *r, const frame *f)
 {
 	if (f->count < 2)
@@ -370,8 +379,8 @@ static int check_keys(reader *r, const frame *f)
 	char *out = r->scratch;
 	for (uint32_t k = f->node + 1; k; k = ns_jnext(r->d, k)) {
 		const ns_jnode *kn = ns_jat(r->d, k);
-		key_ref *e = &r->keys[n++];
-		e->node = k;
+		ns_key_ref *e = &r->keys[n++];
+		e->pos = k;
 		if (kn->escaped) {
 			e->s = out;
 			e->n = ns_jstr_decode(r->d, k, out);
@@ -381,20 +390,8 @@ static int check_keys(reader *r, const frame *f)
 			e->n = kn->len;
 		}
 	}
-	uint32_t first_dup = 0;
-	if (n <= 16) {
-		for (size_t a = 1; a < n && !first_dup; a++)
-			for (size_t b = 0; b < a && !first_dup; b++)
-				if (ieq_n(r->keys[a].s, r->keys[a].n, r->keys[b].s, r->keys[b].n))
-					first_dup = r->keys[a].node;
-	} else {
-		qsort(r->keys, n, sizeof *r->keys, cmp_keys);
-		for (size_t a = 1; a < n; a++)
-			if (ieq_n(r->keys[a].s, r->keys[a].n, r->keys[a - 1].s, r->keys[a - 1].n) &&
-			    (!first_dup || r->keys[a].node < first_dup))
-				first_dup = r->keys[a].node;
-	}
-	return first_dup ? note_duplicate(r, first_dup) : 0;
+	uint32_t dup = ns_first_repeated_key(r->keys, n);
+	return dup != UINT32_MAX ? note_duplicate(r, dup) : 0;
 }
 
 /* ---- the document ---------------------------------------------------------- */

@@ -81,6 +81,21 @@ char *ns_jstr_dup(const ns_jdoc *d, uint32_t s, ns_arena *a);
  * -1 when out of memory. */
 int ns_jnumber(const ns_jdoc *d, uint32_t num, double *out);
 
+/* One key of an object, decoded (s need not end in NUL), and where it stands
+ * in the object (pos grows in document order). */
+typedef struct ns_key_ref {
+	const char *s;
+	size_t n;
+	uint32_t pos;
+} ns_key_ref;
+
+/* The pos of the first key that repeats an earlier one, ASCII case ignored
+ * (Azure's resource JSON is case-insensitive), or UINT32_MAX when none does.
+ * keys are in document order; more than 16 are sorted in place, so that an
+ * object of a million keys is not a million squared comparisons.  Both JSON
+ * paths use it (lib/load_env.c for cJSON's trees). */
+uint32_t ns_first_repeated_key(ns_key_ref *keys, size_t n);
+
 /* A JSON syntax error at a byte of text: "<what> at line L, column C", with
  * line and column in err too.  Shared with the cJSON path (lib/load_env.c). */
 int ns_json_fail_at(const char *name, const char *text, const char *at, int code, nsgsim_error *err,

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "classify.h"
+#include "files.h"
 #include "nsgsim.h"
 
 /* lib/flow.c */
@@ -636,21 +637,6 @@ static char *make_synthetic_tags(genv *g, size_t *len)
 	return b.p;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *p = malloc((size_t)n + 1);
-	assert_non_null(p);
-	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return p;
-}
-
 /* ---- flows ------------------------------------------------------------------------------ */
 
 typedef struct pool {
@@ -989,8 +975,8 @@ static void check_env(int env, counts *k)
 	g.crowded = env % 10 == 4;
 	size_t env_len, tags_len;
 	char *json = make_env(&g, &env_len);
-	char *tags =
-	        g.synthetic ? make_synthetic_tags(&g, &tags_len) : read_file(TAGS_FILE, &tags_len);
+	char *tags = g.synthetic ? make_synthetic_tags(&g, &tags_len)
+	                         : test_read_file(TAGS_FILE, &tags_len);
 	/* Every other environment takes the scalar scan; every third goes
 	 * without the policy-wide classes (the fallback over a budget). */
 	if (env % 2)
@@ -1194,7 +1180,7 @@ static void test_wide_chain_every_word(void **state)
 	        "\"addressPrefix\":\"10.0.0.0/24\",\"networkSecurityGroup\":{\"id\":\"" RG
 	        "/networkSecurityGroups/wide\"}}}]}}]}");
 	size_t tags_len;
-	char *tags = read_file(TAGS_FILE, &tags_len);
+	char *tags = test_read_file(TAGS_FILE, &tags_len);
 	nsgsim_loader *l = nsgsim_loader_new();
 	nsgsim_error err = {0};
 	nsgsim_policy *p = NULL;

@@ -30,6 +30,7 @@
 
 #include "json_flat.h"
 #include "json_oracle.h"
+#include "files.h"
 #include "xorshift.h"
 #include "load.h"
 #include "nsgsim.h"
@@ -500,23 +501,6 @@ static void test_long_number(void **state)
 
 /* ---- (d) the tags a loader holds vs an independent cJSON reading ---- */
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = malloc((size_t)n + 1);
-	assert_non_null(s);
-	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-	s[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return s;
-}
-
 static const cJSON *field(const cJSON *tag, const char *key)
 {
 	const cJSON *props = cJSON_GetObjectItem(tag, "properties");
@@ -567,7 +551,7 @@ static void check_tag(const ns_tag *t, const cJSON *tag, const char *path)
 static void compare_tags_file(const char *path)
 {
 	size_t len = 0;
-	char *doc = read_file(path, &len);
+	char *doc = test_read_file(path, &len);
 	assert_non_null(doc);
 	nsgsim_loader *l = nsgsim_loader_new();
 	nsgsim_error err = {0};

@@ -28,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "files.h"
 #include "flowtable.h"
 #include "nsgsim.h"
 #include "policy.h"
@@ -74,22 +75,6 @@ static void expect_offset(const nsgsim_error *err, size_t offset)
 		fail_msg("message '%s' does not start with '%s'", err->message, want);
 }
 
-static char *read_whole(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	buf[n] = '\0';
-	*len = (size_t)n;
-	return buf;
-}
-
 /* A loader holding the tags of a buffer (named name). */
 static nsgsim_loader *tags_loader(const char *name, const void *data, size_t len)
 {
@@ -115,7 +100,7 @@ static unsigned char *snapshot_of(const char *name, const void *data, size_t len
 static unsigned char *snapshot_of_file(const char *path, size_t *out)
 {
 	size_t len;
-	char *json = read_whole(path, &len);
+	char *json = test_read_file(path, &len);
 	unsigned char *snap = snapshot_of(path, json, len, out);
 	free(json);
 	return snap;
@@ -398,7 +383,7 @@ static void test_format_is_as_documented(void **state)
 static void round_trip(const char *path)
 {
 	size_t json_len, snap_len, again_len;
-	char *json = read_whole(path, &json_len);
+	char *json = test_read_file(path, &json_len);
 	nsgsim_loader *from_json = tags_loader(path, json, json_len);
 	void *snap = NULL;
 	nsgsim_error err = {0};
@@ -543,7 +528,7 @@ static void test_deterministic(void **state)
 	assert_int_equal(len1, len2);
 	assert_memory_equal(a, b, len1);
 	size_t json_len, len3;
-	char *json = read_whole(TRIMMED, &json_len);
+	char *json = test_read_file(TRIMMED, &json_len);
 	unsigned char *c = snapshot_of("/elsewhere/ServiceTags_Public_20251109_trimmed.json", json,
 	                               json_len, &len3);
 	assert_int_equal(len1, len3);
@@ -596,7 +581,7 @@ static int compare_fixture(const char *dir)
 	if (stat(tags, &st) != 0)
 		snprintf(tags, sizeof tags, "%s", TRIMMED);
 	size_t json_len, snap_len;
-	char *json = read_whole(tags, &json_len);
+	char *json = test_read_file(tags, &json_len);
 	unsigned char *snap = snapshot_of(tags, json, json_len, &snap_len);
 	nsgsim_policy *p = fixture_policy(env, tags, json, json_len);
 	nsgsim_policy *q = fixture_policy(env, "tags.nst", snap, snap_len);
@@ -995,7 +980,7 @@ static void test_limits(void **state)
 	(void)state;
 	size_t len, json_len;
 	unsigned char *snap = snapshot_of_file(TRIMMED, &len);
-	char *json = read_whole(TRIMMED, &json_len);
+	char *json = test_read_file(TRIMMED, &json_len);
 	const uint64_t total = 22113; /* fixtures/service_tags/README.md */
 	for (int k = 0; k < 2; k++) {
 		const void *data = k ? (const void *)snap : json;
