@@ -30,7 +30,8 @@ BASE_CFLAGS := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 OPT_CFLAGS  ?= -O2 -g
 ALL_CFLAGS   = $(BASE_CFLAGS) $(OPT_CFLAGS) $(CFLAGS)
 
-LIB_SRC  := $(sort $(wildcard lib/*.c))
+LIB_SRC  := $(sort $(wildcard lib/*/*.c))
+LIB_HDR  := $(sort $(wildcard lib/*/*.h))
 LIB_OBJ  := $(LIB_SRC:lib/%.c=$(B)/obj/%.o)
 PIC_OBJ  := $(LIB_SRC:lib/%.c=$(B)/pic/%.o)
 CLI_SRC  := $(sort $(wildcard cli/*.c))
@@ -58,11 +59,11 @@ deps:
 			libcjson-dev libcidr-dev libcmocka-dev pkg-config valgrind; \
 	fi
 
-$(B)/obj/%.o: lib/%.c $(wildcard lib/*.h) include/nsgsim.h | deps
+$(B)/obj/%.o: lib/%.c $(LIB_HDR) include/nsgsim.h | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(B)/pic/%.o: lib/%.c $(wildcard lib/*.h) include/nsgsim.h | deps
+$(B)/pic/%.o: lib/%.c $(LIB_HDR) include/nsgsim.h | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
 
@@ -136,11 +137,11 @@ check-symbols: $(SHARED)
 	echo "exported symbols: $$(nm -D --defined-only $(SHARED) | grep -c ' nsgsim_'), all nsgsim_*"
 
 check-format:
-	@clang-format --dry-run -Werror $(LIB_SRC) $(wildcard lib/*.h) include/nsgsim.h \
+	@clang-format --dry-run -Werror $(LIB_SRC) $(LIB_HDR) include/nsgsim.h \
 		$(CLI_SRC) $(TEST_SRC) $(wildcard tests/*.h)
 
 format:
-	clang-format -i $(LIB_SRC) $(wildcard lib/*.h) include/nsgsim.h $(CLI_SRC) \
+	clang-format -i $(LIB_SRC) $(LIB_HDR) include/nsgsim.h $(CLI_SRC) \
 		$(TEST_SRC) $(wildcard tests/*.h)
 
 # The whole suite through a sanitized library: C tests, CLI goldens, and the

@@ -34,7 +34,7 @@
 #define HAVE_TSC 1
 #endif
 
-#include "classify.h"
+#include "compile/classify.h"
 #include "nsgsim.h"
 
 extern char **environ;

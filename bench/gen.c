@@ -32,7 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "classify.h"
+#include "compile/classify.h"
 #include "nsgsim.h"
 
 void ns_ip_from_u128(nsgsim_ip *ip, int family, ns_u128 v);

@@ -29,7 +29,8 @@ FUZZ_MAXLEN_json     := 32768
 
 # These are the Makefile's; the defaults make the file usable on its own.
 B           ?= build
-LIB_SRC     ?= $(sort $(wildcard lib/*.c))
+LIB_SRC     ?= $(sort $(wildcard lib/*/*.c))
+LIB_HDR     ?= $(sort $(wildcard lib/*/*.h))
 DEPS_CFLAGS ?= $(shell pkg-config --cflags libcjson 2>/dev/null)
 DEPS_LIBS   ?= $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lcidr
 PYTHON      ?= python3
@@ -50,7 +51,7 @@ fuzz-build: $(FUZZ_BINS)
 
 # The library instrumented for coverage; the fuzzer's main is linked only
 # into the targets.
-$(FUZZ_DIR)/obj/%.o: lib/%.c $(wildcard lib/*.h) include/nsgsim.h
+$(FUZZ_DIR)/obj/%.o: lib/%.c $(LIB_HDR) include/nsgsim.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 

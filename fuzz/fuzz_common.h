@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "nsgsim.h"
-#include "policy.h"
+#include "compile/policy.h"
 
 #define FUZZ_CHECK(cond)                                                                           \
 	do {                                                                                       \

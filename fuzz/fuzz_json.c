@@ -11,7 +11,7 @@
  * and a failed parse leaves nothing allocated. */
 #define _POSIX_C_SOURCE 200809L
 #include "fuzz_common.h"
-#include "load.h"
+#include "parse/load.h"
 
 #include "../tests/json_oracle.h"
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_flat.h"
+#include "parse/json_flat.h"
 
 /* String node s decoded equals text (a cJSON string or key). */
 static inline bool json_same_string(const ns_jdoc *d, uint32_t s, const char *text)

@@ -25,7 +25,7 @@
 
 #include "flowtable.h"
 #include "nsgsim.h"
-#include "policy.h" /* only to list a policy's NICs */
+#include "compile/policy.h" /* only to list a policy's NICs */
 
 /* One fixture: its environment directory, flow table (optional) and
  * service tags (optional). */

@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-#include "classify.h"
+#include "compile/classify.h"
 #include "files.h"
 #include "nsgsim.h"
 

@@ -28,13 +28,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_flat.h"
+#include "parse/json_flat.h"
 #include "json_oracle.h"
 #include "files.h"
 #include "xorshift.h"
-#include "load.h"
+#include "parse/load.h"
 #include "nsgsim.h"
-#include "policy.h"
+#include "compile/policy.h"
 
 /* ---- helpers ---- */
 

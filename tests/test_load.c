@@ -13,7 +13,7 @@
 
 #include <arpa/inet.h>
 
-#include "internal.h"
+#include "parse/parse.h"
 #include "nsgsim.h"
 
 #define SUB     "/subscriptions/00000000-0000-0000-0000-000000000000"

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prefixset.h"
+#include "base/prefixset.h"
 #include "xorshift.h"
 
 #define U128_MAX (~(ns_u128)0)

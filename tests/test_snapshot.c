@@ -31,7 +31,7 @@
 #include "files.h"
 #include "flowtable.h"
 #include "nsgsim.h"
-#include "policy.h"
+#include "compile/policy.h"
 
 #define TRIMMED "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json"
 #define REST    "fixtures/service_tags/rest_servicetags_list.json"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "parse/parse.h"
 
 static ns_u128 u128_from_bytes(const unsigned char *b, int n)
 {

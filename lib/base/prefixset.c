@@ -2,7 +2,7 @@
  * See prefixset.h for the interface and the invariants of a finished set. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "prefixset.h"
+#include "base/prefixset.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

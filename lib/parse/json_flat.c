@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_flat.h"
+#include "parse/json_flat.h"
 
 /* ---- errors ---------------------------------------------------------------- */
 

@@ -1,78 +1,13 @@
-/* Internal declarations shared by the library's stages.  Nothing here is
- * exported; no cJSON or libcidr type appears here (only lib/load_*.c see
- * those). */
-#ifndef NSGSIM_INTERNAL_H
-#define NSGSIM_INTERNAL_H
+/* The model: what the parse stage produces and the compile stage reads.
+ * Plain C structs, one normalized shape for every input format; children
+ * are kept flat with their parent's id, whether they were nested or
+ * standalone in the input.  Nothing here is resolved: references are ids.
+ *
+ * May touch: lib/base.  No cJSON or libcidr type appears here. */
+#ifndef NSGSIM_MODEL_H
+#define NSGSIM_MODEL_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include "nsgsim.h"
-#include "prefixset.h"
-
-#define NS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-/* ---- memory: an arena for strings and fixed arrays --------------------- */
-
-typedef struct ns_arena_block ns_arena_block;
-typedef struct ns_arena {
-	ns_arena_block *head;
-} ns_arena;
-
-void *ns_arena_alloc(ns_arena *a, size_t size); /* zeroed; NULL when out of memory */
-char *ns_arena_strdup(ns_arena *a, const char *s);
-char *ns_arena_strndup(ns_arena *a, const char *s, size_t n);
-char *ns_arena_printf(ns_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void ns_arena_free(ns_arena *a);
-
-/* A growable array of fixed-size elements (malloc'd). */
-typedef struct ns_vec {
-	void *data;
-	size_t n, cap, elem;
-} ns_vec;
-
-void ns_vec_init(ns_vec *v, size_t elem);
-void *ns_vec_push(ns_vec *v); /* zeroed new element, or NULL when out of memory */
-void ns_vec_free(ns_vec *v);
-#define NS_VEC_AT(v, T, i) (&((T *)(v)->data)[i])
-
-/* A growable string (malloc'd).  Once an allocation fails, `failed` stays set
- * and further appends do nothing, so writers check once at the end. */
-typedef struct ns_buf {
-	char *data;
-	size_t len, cap;
-	bool failed;
-} ns_buf;
-
-void ns_buf_init(ns_buf *b);
-void ns_buf_put(ns_buf *b, const char *s, size_t n);
-void ns_buf_puts(ns_buf *b, const char *s);
-void ns_buf_printf(ns_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void ns_buf_json_string(ns_buf *b, const char *s); /* quoted and escaped; NULL -> null */
-void ns_buf_free(ns_buf *b);
-
-/* ---- strings and errors ------------------------------------------------ */
-
-bool ns_ieq(const char *a, const char *b); /* ASCII case-insensitive equality */
-bool ns_ieqn(const char *a, const char *b, size_t n);
-uint64_t ns_ihash(const char *s); /* case-insensitive FNV-1a */
-
-/* Sets err (when not NULL) and returns code. */
-int ns_fail(nsgsim_error *err, int code, const char *file, const char *pointer,
-            const char *resource, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-/* A case-insensitive map from string keys to pointers (open addressing). */
-typedef struct ns_map {
-	const char **keys;
-	void **vals;
-	size_t cap, n;
-} ns_map;
-
-void ns_map_init(ns_map *m);
-int ns_map_put(ns_map *m, const char *key, void *val); /* replaces; 0 or -1 (no memory) */
-void *ns_map_get(const ns_map *m, const char *key);
-void ns_map_free(ns_map *m);
+#include "base/base.h"
 
 /* ---- the model: what the parse stage produces -------------------------- */
 
@@ -297,43 +232,5 @@ void ns_model_free(ns_model *m);
 void ns_model_drop_tags(ns_model *m);
 int ns_model_note(ns_model *m, int kind, const char *file, const char *pointer,
                   const char *resource, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-/* ---- service-tags snapshots (lib/tags_snapshot.c) ----------------------- */
-
-#define NS_SNAPSHOT_MAGIC       "NSGSIMT" /* and a NUL: 8 bytes */
-#define NS_SNAPSHOT_MAGIC_LEN   8
-#define NS_SNAPSHOT_VERSION     1u
-#define NS_SNAPSHOT_HEADER_SIZE 24
-
-/* Whether data starts like a snapshot: the magic, or (a truncated file) a
- * non-empty beginning of it.  JSON never starts with 'N'. */
-bool ns_tags_snapshot_detect(const void *data, size_t len);
-/* Reads a snapshot into m's tags (m has none yet), treating data as
- * untrusted.  On failure err says where (pointer /tags/N/..., the byte
- * offset in the message) and the caller drops the partial tags. */
-int ns_tags_snapshot_read(ns_model *m, const char *name, const void *data, size_t len,
-                          nsgsim_error *err);
-/* Serializes m's tags into a malloc'd buffer. */
-int ns_tags_snapshot_write(const ns_model *m, void **buf, size_t *len, nsgsim_error *err);
-/* CRC-32 (IEEE 802.3, zlib's crc32) of data, continuing from crc (0 to
- * start). */
-uint32_t ns_crc32(uint32_t crc, const void *data, size_t len);
-
-/* ---- parse helpers that do not need cJSON (lib/load_addr.c) ------------- */
-
-/* Parses an IPv4/IPv6 address or CIDR prefix strictly: "10.1/16" and host bits
- * are errors (the host-bits message names the network the user meant).
- * Returns 0 or a negative code with err filled. */
-int ns_parse_prefix(const char *text, int *family, ns_u128 *addr, int *plen, const ns_loc *loc,
-                    const char *resource, nsgsim_error *err);
-/* Parses a bare IP address (no prefix length).  Returns 0 or -1. */
-int ns_parse_ip(const char *text, int *family, ns_u128 *addr);
-/* "*", "80", "1000-2000"; 0 or a negative code. */
-int ns_parse_port_range(const char *text, ns_port_range *out, const ns_loc *loc,
-                        const char *resource, nsgsim_error *err);
-/* n (1-5) decimal digits, no sign or blanks, at most max. */
-bool ns_parse_decimal(const char *s, size_t n, unsigned max, unsigned *out);
-/* Tag-like: not an address, not '*'. */
-bool ns_looks_like_tag(const char *text);
 
 #endif

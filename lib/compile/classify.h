@@ -3,7 +3,7 @@
 #ifndef NSGSIM_CLASSIFY_H
 #define NSGSIM_CLASSIFY_H
 
-#include "policy.h"
+#include "compile/policy.h"
 
 /* The flow as the matchers see it. */
 typedef struct ns_flowv {

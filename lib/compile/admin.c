@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "compile.h"
+#include "compile/compile.h"
 
 static int nomem(nsgsim_error *err)
 {

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "internal.h"
+#include "parse/parse.h"
 
 enum { NS_J_NULL, NS_J_FALSE, NS_J_TRUE, NS_J_NUMBER, NS_J_STRING, NS_J_ARRAY, NS_J_OBJECT };
 

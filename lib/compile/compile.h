@@ -2,7 +2,7 @@
 #ifndef NSGSIM_COMPILE_H
 #define NSGSIM_COMPILE_H
 
-#include "policy.h"
+#include "compile/policy.h"
 
 ns_pset *ns_policy_new_set(nsgsim_policy *p);
 int ns_add_addr(ns_psb *b, const ns_addr *a);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy.h"
+#include "compile/policy.h"
 
 NSGSIM_EXPORT const char *nsgsim_layer_name(int layer)
 {

@@ -50,7 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "parse/parse.h"
 
 #define NULL_STR 0xFFFFFFFFu
 /* The smallest tag: a 1-byte name, a null region, no features, the prefix

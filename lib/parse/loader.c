@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "load.h"
+#include "parse/load.h"
 
 struct nsgsim_loader {
 	ns_model model;

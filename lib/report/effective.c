@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy.h"
+#include "compile/policy.h"
 
 /* ---- finding the NIC ------------------------------------------------------- */
 

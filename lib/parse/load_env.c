@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "json_flat.h"
-#include "load.h"
+#include "parse/parse.h"
+#include "parse/json_flat.h"
+#include "parse/load.h"
 
 /* ---- parse context: file, JSON pointer, error -------------------------- */
 

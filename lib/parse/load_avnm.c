@@ -5,7 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <string.h>
 
-#include "load.h"
+#include "parse/load.h"
 
 #define PUSH_OR_FAIL(c, vec, T, value)                                                             \
 	do {                                                                                       \

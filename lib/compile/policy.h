@@ -4,7 +4,7 @@
 #ifndef NSGSIM_POLICY_H
 #define NSGSIM_POLICY_H
 
-#include "internal.h"
+#include "parse/parse.h"
 
 /* One side of a compiled rule. */
 typedef struct ns_cside {

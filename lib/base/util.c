@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "base/base.h"
 
 /* ---- error table --------------------------------------------------------- */
 
@@ -443,112 +443,4 @@ void ns_map_free(ns_map *m)
 	free(m->keys);
 	free(m->vals);
 	ns_map_init(m);
-}
-
-/* ---- model ------------------------------------------------------------------- */
-
-void ns_model_init(ns_model *m)
-{
-	memset(m, 0, sizeof *m);
-	ns_vec_init(&m->nsgs, sizeof(ns_nsg));
-	ns_vec_init(&m->rules, sizeof(ns_rule));
-	ns_vec_init(&m->vnets, sizeof(ns_vnet));
-	ns_vec_init(&m->subnets, sizeof(ns_subnet));
-	ns_vec_init(&m->peerings, sizeof(ns_peering));
-	ns_vec_init(&m->nics, sizeof(ns_nic));
-	ns_vec_init(&m->asgs, sizeof(ns_asg));
-	ns_vec_init(&m->route_tables, sizeof(ns_route_table));
-	ns_vec_init(&m->routes, sizeof(ns_route));
-	ns_vec_init(&m->managers, sizeof(ns_manager));
-	ns_vec_init(&m->net_groups, sizeof(ns_net_group));
-	ns_vec_init(&m->static_members, sizeof(ns_static_member));
-	ns_vec_init(&m->admin_configs, sizeof(ns_admin_config));
-	ns_vec_init(&m->rule_collections, sizeof(ns_rule_collection));
-	ns_vec_init(&m->admin_rules, sizeof(ns_rule));
-	ns_vec_init(&m->notes, sizeof(ns_note_rec));
-	ns_vec_init(&m->tags, sizeof(ns_tag));
-	ns_map_init(&m->tag_index);
-	for (int i = 0; i < NSGSIM_LIMIT_COUNT; i++)
-		m->limits[i] = nsgsim_limit_default(i);
-}
-
-NSGSIM_EXPORT uint64_t nsgsim_limit_default(int limit)
-{
-	switch (limit) {
-#define NS_X_DEFAULT(name, value, def, what)                                                       \
-	case value:                                                                                \
-		return def;
-		NSGSIM_LIMIT_MAP(NS_X_DEFAULT)
-#undef NS_X_DEFAULT
-	}
-	return 0;
-}
-
-int ns_model_count_prefixes(ns_model *m, size_t n)
-{
-	m->n_prefixes += n;
-	return m->n_prefixes > m->limits[NSGSIM_LIMIT_TOTAL_PREFIXES] ? NSGSIM_E_LIMIT : 0;
-}
-
-size_t ns_model_resource_count(const ns_model *m)
-{
-	return m->nsgs.n + m->rules.n + m->vnets.n + m->subnets.n + m->peerings.n + m->nics.n +
-	       m->asgs.n + m->route_tables.n + m->routes.n + m->managers.n + m->net_groups.n +
-	       m->static_members.n + m->admin_configs.n + m->rule_collections.n + m->admin_rules.n +
-	       m->notes.n;
-}
-
-void ns_model_free(ns_model *m)
-{
-	ns_vec *vecs[] = {&m->nsgs,          &m->rules,
-	                  &m->vnets,         &m->subnets,
-	                  &m->peerings,      &m->nics,
-	                  &m->asgs,          &m->route_tables,
-	                  &m->routes,        &m->managers,
-	                  &m->net_groups,    &m->static_members,
-	                  &m->admin_configs, &m->rule_collections,
-	                  &m->admin_rules,   &m->notes};
-	for (size_t i = 0; i < NS_ARRAY_LEN(vecs); i++)
-		ns_vec_free(vecs[i]);
-	ns_model_drop_tags(m);
-	ns_vec_free(&m->tags);
-	ns_arena_free(&m->arena);
-}
-
-void ns_model_drop_tags(ns_model *m)
-{
-	for (size_t i = 0; i < m->tags.n; i++)
-		ns_pset_free(&NS_VEC_AT(&m->tags, ns_tag, i)->set);
-	m->tags.n = 0;
-	ns_map_free(&m->tag_index);
-	m->has_tags = false;
-	m->tags_from_snapshot = false;
-	m->tags_file = NULL;
-	m->tags_source = NULL;
-	m->tags_cloud = NULL;
-	m->tags_change_number = 0;
-}
-
-int ns_model_note(ns_model *m, int kind, const char *file, const char *pointer,
-                  const char *resource, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	char *msg = n >= 0 ? ns_arena_alloc(&m->arena, (size_t)n + 1) : NULL;
-	ns_note_rec *rec = msg ? ns_vec_push(&m->notes) : NULL;
-	if (!rec) {
-		m->notes_failed = true; /* turned into NSGSIM_E_NOMEM by the caller's stage */
-		return NSGSIM_E_NOMEM;
-	}
-	va_start(ap, fmt);
-	vsnprintf(msg, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	rec->kind = kind;
-	rec->message = msg;
-	rec->file = ns_arena_strdup(&m->arena, file);
-	rec->pointer = ns_arena_strdup(&m->arena, pointer);
-	rec->resource = ns_arena_strdup(&m->arena, resource);
-	return 0;
 }

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classify.h"
-#include "compile.h"
+#include "compile/classify.h"
+#include "compile/compile.h"
 
 /* ---- sets the policy owns ------------------------------------------------- */
 

@@ -25,7 +25,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <string.h>
 
-#include "classify.h"
+#include "compile/classify.h"
 
 typedef struct ns_endpoint {
 	const ns_cnic *nic;

@@ -89,7 +89,7 @@
 #define NS_HAVE_X86 1
 #endif
 
-#include "classify.h"
+#include "compile/classify.h"
 
 /* ---- lookups ---------------------------------------------------------------- */
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "internal.h"
+#include "parse/parse.h"
 
 static int flow_fail(nsgsim_error *err, const char *text, const char *fmt, const char *arg)
 {

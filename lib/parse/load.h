@@ -6,7 +6,7 @@
 #include <cjson/cJSON.h>
 #include <stdarg.h>
 
-#include "internal.h"
+#include "parse/parse.h"
 
 typedef struct ns_pctx {
 	ns_model *m;

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_flat.h"
-#include "load.h"
+#include "parse/json_flat.h"
+#include "parse/load.h"
 
 /* The value of key in obj, or 0 when absent or JSON null. */
 static uint32_t member(const ns_jdoc *d, uint32_t obj, const char *key, uint32_t *key_node)

@@ -1,0 +1,79 @@
+/* The base room: small building blocks every stage may use (an arena,
+ * vectors, string buffers, case-insensitive strings and maps, errors).
+ *
+ * May touch: the C library and include/nsgsim.h only.  Nothing here knows
+ * about Azure, JSON or a stage; nothing here is exported. */
+#ifndef NSGSIM_BASE_H
+#define NSGSIM_BASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nsgsim.h"
+#include "base/prefixset.h"
+
+#define NS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- memory: an arena for strings and fixed arrays --------------------- */
+
+typedef struct ns_arena_block ns_arena_block;
+typedef struct ns_arena {
+	ns_arena_block *head;
+} ns_arena;
+
+void *ns_arena_alloc(ns_arena *a, size_t size); /* zeroed; NULL when out of memory */
+char *ns_arena_strdup(ns_arena *a, const char *s);
+char *ns_arena_strndup(ns_arena *a, const char *s, size_t n);
+char *ns_arena_printf(ns_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ns_arena_free(ns_arena *a);
+
+/* A growable array of fixed-size elements (malloc'd). */
+typedef struct ns_vec {
+	void *data;
+	size_t n, cap, elem;
+} ns_vec;
+
+void ns_vec_init(ns_vec *v, size_t elem);
+void *ns_vec_push(ns_vec *v); /* zeroed new element, or NULL when out of memory */
+void ns_vec_free(ns_vec *v);
+#define NS_VEC_AT(v, T, i) (&((T *)(v)->data)[i])
+
+/* A growable string (malloc'd).  Once an allocation fails, `failed` stays set
+ * and further appends do nothing, so writers check once at the end. */
+typedef struct ns_buf {
+	char *data;
+	size_t len, cap;
+	bool failed;
+} ns_buf;
+
+void ns_buf_init(ns_buf *b);
+void ns_buf_put(ns_buf *b, const char *s, size_t n);
+void ns_buf_puts(ns_buf *b, const char *s);
+void ns_buf_printf(ns_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ns_buf_json_string(ns_buf *b, const char *s); /* quoted and escaped; NULL -> null */
+void ns_buf_free(ns_buf *b);
+
+/* ---- strings and errors ------------------------------------------------ */
+
+bool ns_ieq(const char *a, const char *b); /* ASCII case-insensitive equality */
+bool ns_ieqn(const char *a, const char *b, size_t n);
+uint64_t ns_ihash(const char *s); /* case-insensitive FNV-1a */
+
+/* Sets err (when not NULL) and returns code. */
+int ns_fail(nsgsim_error *err, int code, const char *file, const char *pointer,
+            const char *resource, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* A case-insensitive map from string keys to pointers (open addressing). */
+typedef struct ns_map {
+	const char **keys;
+	void **vals;
+	size_t cap, n;
+} ns_map;
+
+void ns_map_init(ns_map *m);
+int ns_map_put(ns_map *m, const char *key, void *val); /* replaces; 0 or -1 (no memory) */
+void *ns_map_get(const ns_map *m, const char *key);
+void ns_map_free(ns_map *m);
+
+#endif
