@@ -34,7 +34,7 @@
 #define HAVE_TSC 1
 #endif
 
-#include "compile/classify.h"
+#include "eval/match.h"
 #include "nsgsim.h"
 
 extern char **environ;

@@ -32,7 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "compile/classify.h"
+#include "eval/match.h"
 #include "nsgsim.h"
 
 void ns_ip_from_u128(nsgsim_ip *ip, int family, ns_u128 v);
@@ -633,10 +633,53 @@ static void chain_flows(const char *dir, const char *name, const nsgsim_policy *
 	fclose(f);
 }
 
-static uint32_t nic_ip(const nsgsim_policy *p)
+/* The NICs' addresses, sorted by family and address (the order the policy
+ * used to keep them in, so that the generated flows stay the same). */
+typedef struct nic_addr {
+	int family;
+	ns_u128 ip;
+	const ns_cnic *nic;
+	const ns_csubnet *subnet;
+} nic_addr;
+
+static nic_addr *nic_addrs;
+static size_t n_nic_addrs;
+
+static int cmp_nic_addr(const void *pa, const void *pb)
+{
+	const nic_addr *a = pa, *b = pb;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return a->ip < b->ip ? -1 : a->ip > b->ip;
+}
+
+static void collect_nic_addrs(const nsgsim_policy *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_nics; i++)
+		n += p->nics[i].n->n_ipconfigs;
+	nic_addrs = calloc(n + 1, sizeof *nic_addrs);
+	if (!nic_addrs)
+		abort();
+	for (size_t i = 0; i < p->n_nics; i++) {
+		const ns_cnic *cn = &p->nics[i];
+		for (size_t k = 0; k < cn->n->n_ipconfigs; k++) {
+			const ns_ipconfig *ipc = &cn->n->ipconfigs[k];
+			if (!ipc->has_ip)
+				continue;
+			const ns_csubnet *cs = ipc->subnet_id
+			                               ? ns_map_get(&p->subnet_by_id, ipc->subnet_id)
+			                               : cn->subnet;
+			nic_addrs[n_nic_addrs++] = (nic_addr){ipc->family, ipc->ip, cn, cs};
+		}
+	}
+	qsort(nic_addrs, n_nic_addrs, sizeof *nic_addrs, cmp_nic_addr);
+}
+
+static uint32_t nic_ip(void)
 {
 	for (;;) {
-		const ns_endpoint_ip *e = &p->endpoints[below((uint32_t)p->n_endpoints)];
+		const nic_addr *e = &nic_addrs[below((uint32_t)n_nic_addrs)];
 		if (e->family == 4)
 			return (uint32_t)e->ip;
 	}
@@ -645,16 +688,16 @@ static uint32_t nic_ip(const nsgsim_policy *p)
 /* End-to-end flows: to a NIC from the rules' sources (inbound edges), from
  * a NIC to the rules' destinations (outbound edges), and random flows
  * between NICs, subnets and the Internet. */
-static void hub_flows(const char *dir, const nsgsim_policy *p, int n)
+static void hub_flows(const char *dir, int n)
 {
 	FILE *f = open_out(dir, "flows-hub.txt");
 	for (int i = 0; i < n; i++) {
 		uint32_t src, dst;
 		int proto, dport;
 		if (i % 2 == 0) {
-			const ns_endpoint_ip *e;
+			const nic_addr *e;
 			do
-				e = &p->endpoints[below((uint32_t)p->n_endpoints)];
+				e = &nic_addrs[below((uint32_t)n_nic_addrs)];
 			while (e->family != 4);
 			int inbound = chance(60);
 			const ns_cnsg *g = chance(50) && e->nic->nsg ? e->nic->nsg : e->subnet->nsg;
@@ -674,7 +717,7 @@ static void hub_flows(const char *dir, const nsgsim_policy *p, int n)
 			proto = proto_of(r->protocol);
 			uint32_t remote;
 			if (!edge4(ns_side_set(inbound ? &r->src : &r->dst, e->subnet), &remote))
-				remote = chance(50) ? random_public() : nic_ip(p);
+				remote = chance(50) ? random_public() : nic_ip();
 			src = inbound ? remote : (uint32_t)e->ip;
 			dst = inbound ? (uint32_t)e->ip : remote;
 			dport = edge_port(&r->dst);
@@ -683,10 +726,10 @@ static void hub_flows(const char *dir, const nsgsim_policy *p, int n)
 			        : chance(60) ? NSGSIM_PROTO_UDP
 			                     : NSGSIM_PROTO_ICMP;
 			uint32_t k = below(10);
-			src = k < 5   ? nic_ip(p)
+			src = k < 5   ? nic_ip()
 			      : k < 8 ? random_public()
 			              : 0x0A000000u | below(1 << 18);
-			dst = k >= 5 || chance(50) ? nic_ip(p) : random_public();
+			dst = k >= 5 || chance(50) ? nic_ip() : random_public();
 			dport = chance(60) ? common_ports[below(sizeof common_ports /
 			                                        sizeof *common_ports)]
 			                   : (int)below(65536);
@@ -706,8 +749,10 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof path, "%s/hub", out);
 	write_hub(path);
 	nsgsim_policy *p = load(path, tags);
-	hub_flows(out, p, 200000);
+	collect_nic_addrs(p);
+	hub_flows(out, 200000);
 	nsgsim_policy_free(p);
+	free(nic_addrs);
 	snprintf(path, sizeof path, "%s/chain1000", out);
 	write_chain(path, 997);
 	p = load(path, tags);

@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-#include "compile/classify.h"
+#include "eval/match.h"
 #include "files.h"
 #include "nsgsim.h"
 
@@ -749,12 +749,17 @@ static void build_pool(const nsgsim_policy *p, pool *pl, rng *r)
 			          cs->prefixes.v6[k].lo + below(r, 9));
 		}
 	}
-	for (size_t i = 0; i < p->n_endpoints; i++) {
-		const ns_endpoint_ip *e = &p->endpoints[i];
-		if (e->family == 4)
-			push_addr(&pl->mod4, &pl->nm4, &pl->capm4, e->ip);
-		else
-			push_addr(&pl->mod6, &pl->nm6, &pl->capm6, e->ip);
+	for (size_t i = 0; i < p->n_nics; i++) {
+		const ns_nic *n = p->nics[i].n;
+		for (size_t k = 0; k < n->n_ipconfigs; k++) {
+			const ns_ipconfig *ipc = &n->ipconfigs[k];
+			if (!ipc->has_ip)
+				continue;
+			if (ipc->family == 4)
+				push_addr(&pl->mod4, &pl->nm4, &pl->capm4, ipc->ip);
+			else
+				push_addr(&pl->mod6, &pl->nm6, &pl->capm6, ipc->ip);
+		}
 	}
 	push_addr(&pl->a4, &pl->n4, &pl->cap4, 0xA83F8110u);
 	push_addr(&pl->a4, &pl->n4, &pl->cap4, 0);

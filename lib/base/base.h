@@ -36,6 +36,8 @@ typedef struct ns_vec {
 
 void ns_vec_init(ns_vec *v, size_t elem);
 void *ns_vec_push(ns_vec *v); /* zeroed new element, or NULL when out of memory */
+/* Room for extra more elements without moving; 0 or -1 (no memory). */
+int ns_vec_reserve(ns_vec *v, size_t extra);
 void ns_vec_free(ns_vec *v);
 #define NS_VEC_AT(v, T, i) (&((T *)(v)->data)[i])
 

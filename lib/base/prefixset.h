@@ -63,6 +63,11 @@ bool ns_pset_equal(const ns_pset *a, const ns_pset *b);
 /* Branchless binary search; never allocates. */
 bool ns_pset_contains4(const ns_pset *s, uint32_t addr);
 bool ns_pset_contains6(const ns_pset *s, ns_u128 addr);
+/* Either family; family 4 holds the IPv4 address in the low 32 bits. */
+static inline bool ns_pset_contains(const ns_pset *s, int family, ns_u128 addr)
+{
+	return family == 4 ? ns_pset_contains4(s, (uint32_t)addr) : ns_pset_contains6(s, addr);
+}
 /* out = a minus b.  Returns 0 or -1 (out of memory; *out left empty). */
 int ns_pset_subtract(const ns_pset *a, const ns_pset *b, ns_pset *out);
 /* out = a deep copy of a. Returns 0 or -1. */

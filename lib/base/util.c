@@ -215,16 +215,25 @@ void ns_vec_init(ns_vec *v, size_t elem)
 	v->elem = elem;
 }
 
+int ns_vec_reserve(ns_vec *v, size_t extra)
+{
+	if (v->n + extra <= v->cap)
+		return 0;
+	size_t cap = v->cap ? v->cap : 8;
+	while (cap < v->n + extra)
+		cap *= 2;
+	void *d = realloc(v->data, cap * v->elem);
+	if (!d)
+		return -1;
+	v->data = d;
+	v->cap = cap;
+	return 0;
+}
+
 void *ns_vec_push(ns_vec *v)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 8;
-		void *d = realloc(v->data, cap * v->elem);
-		if (!d)
-			return NULL;
-		v->data = d;
-		v->cap = cap;
-	}
+	if (ns_vec_reserve(v, 1) != 0)
+		return NULL;
 	void *p = (char *)v->data + v->n * v->elem;
 	memset(p, 0, v->elem);
 	v->n++;

@@ -5,12 +5,16 @@
  * network manager that reach a subnet form one level, ordered by priority
  * across all the manager's collections (concept-enforcement.md; §6.2); the
  * levels of several managers are ordered highest scope first (§11
- * decision 2). */
+ * decision 2).  The orders and scopes themselves are Azure's rules, in
+ * lib/compile/azure.c.
+ *
+ * May touch: lib/base, the model and the compiled policy. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "compile/azure.h"
 #include "compile/compile.h"
 
 static int nomem(nsgsim_error *err)
@@ -109,63 +113,6 @@ static int check_admin_priorities(nsgsim_policy *p, nsgsim_error *err)
 
 /* ---- levels -------------------------------------------------------------------- */
 
-/* Management-group scope is higher than subscription scope. */
-static int scope_rank(const ns_manager *m)
-{
-	return m->n_scope_mgmt_groups > 0 ? 0 : 1;
-}
-
-static int cmp_manager(const void *pa, const void *pb)
-{
-	const ns_manager *a = *(const ns_manager *const *)pa, *b = *(const ns_manager *const *)pb;
-	if (scope_rank(a) != scope_rank(b))
-		return scope_rank(a) - scope_rank(b);
-	return strcasecmp(a->id, b->id);
-}
-
-static int access_rank(int access)
-{
-	return access == NS_ACCESS_DENY ? 0 : access == NS_ACCESS_ALWAYS_ALLOW ? 1 : 2;
-}
-
-static int cmp_admin_crule(const void *pa, const void *pb)
-{
-	const ns_crule *a = pa, *b = pb;
-	if (a->priority != b->priority)
-		return a->priority < b->priority ? -1 : 1;
-	if (access_rank(a->access) != access_rank(b->access))
-		return access_rank(a->access) - access_rank(b->access);
-	int c = strcasecmp(a->collection_id, b->collection_id);
-	return c ? c : strcmp(a->r->name, b->r->name);
-}
-
-/* The subscription part of an id: "/subscriptions/<guid>". */
-static size_t subscription_prefix(const char *id)
-{
-	static const char pfx[] = "/subscriptions/";
-	if (!ns_ieqn(id, pfx, sizeof pfx - 1))
-		return 0;
-	const char *end = strchr(id + sizeof pfx - 1, '/');
-	return end ? (size_t)(end - id) : strlen(id);
-}
-
-/* "If a resource is in your network group but out of scope, it doesn't
- * receive any configurations." (AVNM FAQ; SEMANTICS.md §6.3)  Management
- * groups can't be resolved offline: a manager scoped to any is taken to
- * reach every subscription. */
-static bool in_scope(const ns_manager *m, const char *vnet_id)
-{
-	if (m->n_scope_mgmt_groups > 0 || m->n_scope_subscriptions == 0)
-		return true;
-	size_t n = subscription_prefix(vnet_id);
-	for (size_t i = 0; i < m->n_scope_subscriptions; i++) {
-		const char *s = m->scope_subscriptions[i];
-		if (n && strlen(s) == n && ns_ieqn(s, vnet_id, n))
-			return true;
-	}
-	return false;
-}
-
 static bool group_has(const nsgsim_policy *p, const char *group_id, const ns_csubnet *cs)
 {
 	for (size_t i = 0; i < p->m.static_members.n; i++) {
@@ -186,18 +133,6 @@ static bool collection_applies(const nsgsim_policy *p, const char *coll_id, cons
 	return false;
 }
 
-/* Under applyOnNetworkIntentPolicyBasedServices = AllowRulesOnly "only
- * Allow rules in your security configuration are applied" (concept-
- * security-admins.md); AlwaysAllow counts as an allow rule (§11 decision 6). */
-static bool kept_by_intent(int setting, int access)
-{
-	if (setting == NS_INTENT_ALL)
-		return true;
-	if (setting == NS_INTENT_ALLOW_RULES_ONLY)
-		return access != NS_ACCESS_DENY;
-	return false;
-}
-
 static int build_level(nsgsim_policy *p, const ns_crule *all, const ns_manager *mgr, ns_csubnet *cs,
                        int intent_setting, ns_admin_level *lvl, nsgsim_error *err)
 {
@@ -215,15 +150,16 @@ static int build_level(nsgsim_policy *p, const ns_crule *all, const ns_manager *
 			continue;
 		if (!lvl->cfg)
 			lvl->cfg = cfg;
-		if (cs->vnet->intent_service && !kept_by_intent(intent_setting, all[i].access))
+		if (cs->vnet->intent_service &&
+		    !ns_azure_kept_by_intent(intent_setting, all[i].access))
 			continue;
 		if (all[i].direction == NS_DIR_INBOUND)
 			in[lvl->in.n++] = all[i];
 		else
 			out[lvl->out.n++] = all[i];
 	}
-	qsort(in, lvl->in.n, sizeof *in, cmp_admin_crule);
-	qsort(out, lvl->out.n, sizeof *out, cmp_admin_crule);
+	qsort(in, lvl->in.n, sizeof *in, ns_azure_cmp_admin_rule);
+	qsort(out, lvl->out.n, sizeof *out, ns_azure_cmp_admin_rule);
 	for (size_t i = 1; i < lvl->in.n; i++)
 		if (in[i].priority == in[i - 1].priority)
 			in[i].tie = in[i - 1].tie = true;
@@ -254,6 +190,20 @@ static bool manager_reaches(const nsgsim_policy *p, const ns_crule *all, const n
 	return false;
 }
 
+/* What a match of each admin rule at this subnet rests on, now that its
+ * levels and intent setting are known. */
+static void mark_admin_assumptions(ns_csubnet *cs)
+{
+	for (size_t i = 0; i < cs->n_levels; i++) {
+		ns_admin_level *lvl = &cs->levels[i];
+		ns_chain *chs[2] = {&lvl->in, &lvl->out};
+		for (int d = 0; d < 2; d++)
+			for (size_t k = 0; k < chs[d]->n; k++)
+				chs[d]->rules[k].assume =
+				        ns_azure_admin_assumptions(cs, lvl, &chs[d]->rules[k]);
+	}
+}
+
 static int build_subnet_levels(nsgsim_policy *p, const ns_crule *all, const ns_manager **mgrs,
                                size_t n_mgrs, ns_csubnet *cs, nsgsim_error *err)
 {
@@ -276,7 +226,8 @@ static int build_subnet_levels(nsgsim_policy *p, const ns_crule *all, const ns_m
 	 * is used" (concept-security-admins.md; W9). */
 	int intent_setting = -1;
 	for (size_t i = 0; i < n_mgrs; i++) {
-		if (!in_scope(mgrs[i], cs->vnet->v->id) || !manager_reaches(p, all, mgrs[i], cs))
+		if (!ns_azure_in_scope(mgrs[i], cs->vnet->v->id) ||
+		    !manager_reaches(p, all, mgrs[i], cs))
 			continue;
 		ns_admin_level *lvl = &cs->levels[cs->n_levels++];
 		int rc = build_level(p, all, mgrs[i], cs, intent_setting, lvl, err);
@@ -291,6 +242,7 @@ static int build_subnet_levels(nsgsim_policy *p, const ns_crule *all, const ns_m
 		}
 	}
 	cs->intent_setting = intent_setting;
+	mark_admin_assumptions(cs);
 	if (cs->vnet->intent_service && cs->n_levels > 0) {
 		cs->admin_skip_reason = ns_arena_printf(
 		        &p->arena,
@@ -345,7 +297,7 @@ int ns_compile_admin(nsgsim_policy *p, nsgsim_error *err)
 		}
 	}
 	ns_map_free(&seen);
-	qsort(mgrs, n_mgrs, sizeof *mgrs, cmp_manager);
+	qsort(mgrs, n_mgrs, sizeof *mgrs, ns_azure_cmp_manager);
 	for (size_t i = 0; rc == 0 && i < p->n_subnets; i++)
 		rc = build_subnet_levels(p, all, mgrs, n_mgrs, &p->subnets[i], err);
 	free(mgrs);

@@ -1,11 +1,16 @@
 /* The compile stage: validates the model, resolves references by id
  * (case-insensitively, as ARM compares them), computes the address sets and
- * orders the rules.  The output is one immutable nsgsim_policy. */
+ * orders the rules, then builds the endpoints (lib/compile/endpoints.c) and
+ * the match structures (lib/compile/cls_*.c).  The output is one immutable
+ * nsgsim_policy.
+ *
+ * May touch: lib/base, the model and what parse exposes (parse/parse.h). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile/classify.h"
+#include "compile/azure.h"
+#include "compile/classifier.h"
 #include "compile/compile.h"
 
 /* ---- sets the policy owns ------------------------------------------------- */
@@ -171,25 +176,6 @@ static bool first_of_id(const ns_vec *v, size_t i, size_t id_offset, ns_map *see
 
 /* ---- NSGs ---------------------------------------------------------------------- */
 
-/* Azure's six default rules (SEMANTICS.md §2; network-security-groups-
- * overview.md, "Default security rules"), added to an NSG whose input does not
- * list them. */
-static const struct {
-	const char *name;
-	int direction, priority, access;
-	const char *src, *dst;
-} default_rules[] = {
-        {"AllowVnetInBound", NS_DIR_INBOUND, 65000, NS_ACCESS_ALLOW, "VirtualNetwork",
-         "VirtualNetwork"},
-        {"AllowAzureLoadBalancerInBound", NS_DIR_INBOUND, 65001, NS_ACCESS_ALLOW,
-         "AzureLoadBalancer", "*"},
-        {"DenyAllInBound", NS_DIR_INBOUND, 65500, NS_ACCESS_DENY, "*", "*"},
-        {"AllowVnetOutBound", NS_DIR_OUTBOUND, 65000, NS_ACCESS_ALLOW, "VirtualNetwork",
-         "VirtualNetwork"},
-        {"AllowInternetOutBound", NS_DIR_OUTBOUND, 65001, NS_ACCESS_ALLOW, "*", "Internet"},
-        {"DenyAllOutBound", NS_DIR_OUTBOUND, 65500, NS_ACCESS_DENY, "*", "*"},
-};
-
 static ns_port_range all_ports = {0, 65535}; /* shared, never written */
 
 static int default_side(nsgsim_policy *p, const ns_nsg *g, const char *text, ns_side *side)
@@ -207,9 +193,13 @@ static int default_side(nsgsim_policy *p, const ns_nsg *g, const char *text, ns_
 	return 0;
 }
 
+/* Azure's default rules (ns_azure_default_rules), added to an NSG whose
+ * input does not list them. */
 static int add_default_rules(nsgsim_policy *p, const ns_nsg *g, ns_vec *out)
 {
-	for (size_t i = 0; i < NS_ARRAY_LEN(default_rules); i++) {
+	size_t n;
+	const ns_default_rule *default_rules = ns_azure_default_rules(&n);
+	for (size_t i = 0; i < n; i++) {
 		ns_rule *r = ns_arena_alloc(&p->arena, sizeof *r);
 		ns_rule **slot = r ? ns_vec_push(out) : NULL;
 		if (!slot)
@@ -367,32 +357,6 @@ static int compile_nsg_rules(nsgsim_policy *p, nsgsim_error *err)
 
 /* ---- virtual networks, subnets, NICs ------------------------------------------ */
 
-/* Services whose subnets admin rules skip (concept-security-admins.md,
- * "where admin rules do not apply"; SEMANTICS.md §6.4). */
-static const char *admin_exempt_service(const ns_subnet *s)
-{
-	static const char *const names[] = {"AzureBastionSubnet", "AzureFirewallSubnet",
-	                                    "AzureFirewallManagementSubnet", "GatewaySubnet",
-	                                    "RouteServerSubnet"};
-	for (size_t i = 0; i < NS_ARRAY_LEN(names); i++)
-		if (ns_ieq(s->name, names[i]))
-			return names[i];
-	for (size_t i = 0; i < s->n_services; i++)
-		if (ns_ieq(s->services[i], "Microsoft.Network/applicationGateways"))
-			return "Application Gateway";
-	return NULL;
-}
-
-/* VNets with SQL Managed Instance or Databricks (network intent policies). */
-static const char *intent_service(const ns_subnet *s)
-{
-	for (size_t i = 0; i < s->n_services; i++)
-		if (ns_ieq(s->services[i], "Microsoft.Sql/managedInstances") ||
-		    ns_ieq(s->services[i], "Microsoft.Databricks/workspaces"))
-			return s->services[i];
-	return NULL;
-}
-
 static int compile_vnets(nsgsim_policy *p, nsgsim_error *err)
 {
 	ns_model *m = &p->m;
@@ -451,9 +415,9 @@ static int compile_subnets(nsgsim_policy *p, nsgsim_error *err)
 			                 s->route_table_id);
 			break;
 		}
-		cs->admin_exempt_service = admin_exempt_service(s);
+		cs->admin_exempt_service = ns_azure_admin_exempt_service(s);
 		if (!cs->vnet->intent_service)
-			cs->vnet->intent_service = intent_service(s);
+			cs->vnet->intent_service = ns_azure_intent_service(s);
 		for (size_t k = 0; k < s->n_prefixes && rc == 0; k++)
 			rc = ns_add_addr(&b, &s->prefixes[k]);
 		if (rc != 0 || ns_psb_finish(&b, &cs->prefixes) != 0 ||
@@ -597,55 +561,6 @@ static int compile_asgs(nsgsim_policy *p, nsgsim_error *err)
 	return rc;
 }
 
-/* ---- endpoints: which NIC holds an address ------------------------------------ */
-
-static int cmp_endpoint(const void *pa, const void *pb)
-{
-	const ns_endpoint_ip *a = pa, *b = pb;
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	if (a->ip != b->ip)
-		return a->ip < b->ip ? -1 : 1;
-	return 0;
-}
-
-static int compile_endpoints(nsgsim_policy *p, nsgsim_error *err)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < p->n_nics; i++)
-		n += p->nics[i].n->n_ipconfigs;
-	p->endpoints = ns_arena_alloc(&p->arena, (n + 1) * sizeof *p->endpoints);
-	if (!p->endpoints)
-		return nomem(err);
-	for (size_t i = 0; i < p->n_nics; i++) {
-		ns_cnic *cn = &p->nics[i];
-		for (size_t k = 0; k < cn->n->n_ipconfigs; k++) {
-			const ns_ipconfig *ipc = &cn->n->ipconfigs[k];
-			if (!ipc->has_ip)
-				continue;
-			ns_endpoint_ip *e = &p->endpoints[p->n_endpoints++];
-			e->family = ipc->family;
-			e->ip = ipc->ip;
-			e->nic = cn;
-			e->ipc = ipc;
-			e->subnet = ipc->subnet_id ? ns_map_get(&p->subnet_by_id, ipc->subnet_id)
-			                           : cn->subnet;
-		}
-	}
-	qsort(p->endpoints, p->n_endpoints, sizeof *p->endpoints, cmp_endpoint);
-	for (size_t i = 1; i < p->n_endpoints; i++) {
-		const ns_endpoint_ip *a = &p->endpoints[i - 1], *b = &p->endpoints[i];
-		if (cmp_endpoint(a, b) == 0 && a->nic != b->nic)
-			ns_model_note(
-			        &p->m, NSGSIM_NOTE_WARNING, b->ipc->loc.file, b->ipc->loc.pointer,
-			        b->nic->n->id,
-			        "address %s is also used by NIC '%s'; flows to it are evaluated "
-			        "at '%s'",
-			        b->ipc->ip_text, a->nic->n->name, a->nic->n->name);
-	}
-	return 0;
-}
-
 /* ---- the policy ---------------------------------------------------------------- */
 
 static void policy_free_sets(nsgsim_policy *p)
@@ -673,6 +588,7 @@ NSGSIM_EXPORT void nsgsim_policy_free(nsgsim_policy *p)
 	if (!p)
 		return;
 	ns_classify_free(p);
+	free(p->ep_mem);
 	policy_free_sets(p);
 	ns_map *maps[] = {&p->nsg_by_id, &p->vnet_by_id, &p->subnet_by_id, &p->nic_by_id,
 	                  &p->asg_by_id, &p->rt_by_id,   &p->mgr_by_id,    &p->group_by_id,
@@ -692,7 +608,7 @@ static int compile_all(nsgsim_policy *p, nsgsim_error *err)
 	    (rc = compile_subnets(p, err)) != 0 || (rc = compile_nics(p, err)) != 0 ||
 	    (rc = compile_asgs(p, err)) != 0 || (rc = ns_compile_vnet_tags(p, err)) != 0 ||
 	    (rc = compile_nsg_rules(p, err)) != 0 || (rc = ns_compile_admin(p, err)) != 0 ||
-	    (rc = compile_endpoints(p, err)) != 0 || (rc = ns_classify_build(p, err)) != 0)
+	    (rc = ns_compile_endpoints(p, err)) != 0 || (rc = ns_classify_build(p, err)) != 0)
 		return rc;
 	return 0;
 }

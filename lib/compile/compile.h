@@ -1,4 +1,6 @@
-/* Shared by the compile-stage files (lib/compile*.c). */
+/* Shared by the files of the compile stage (lib/compile), private to them.
+ *
+ * May touch: lib/base, the model and the compiled policy. */
 #ifndef NSGSIM_COMPILE_H
 #define NSGSIM_COMPILE_H
 
@@ -9,12 +11,15 @@ int ns_add_addr(ns_psb *b, const ns_addr *a);
 int ns_dangling(nsgsim_error *err, const ns_loc *loc, const char *resource, const char *what,
                 const char *id);
 
-/* lib/compile_tags.c */
+/* lib/compile/tags.c */
 int ns_compile_builtin_tags(nsgsim_policy *p, nsgsim_error *err);
 int ns_compile_vnet_tags(nsgsim_policy *p, nsgsim_error *err);
 int ns_compile_rule(nsgsim_policy *p, const ns_rule *r, ns_crule *out, nsgsim_error *err);
 
-/* lib/compile_admin.c */
+/* lib/compile/admin.c */
 int ns_compile_admin(nsgsim_policy *p, nsgsim_error *err);
+
+/* lib/compile/endpoints.c: the endpoints, their steps and the endpoint map. */
+int ns_compile_endpoints(nsgsim_policy *p, nsgsim_error *err);
 
 #endif

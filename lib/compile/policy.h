@@ -1,9 +1,18 @@
 /* The compiled, immutable policy: what compile builds and evaluate reads.
  * Everything here is resolved (pointers, not ids) and nothing changes after
- * nsgsim_compile returns, so any number of threads may read it. */
+ * nsgsim_compile returns, so any number of threads may read it.
+ *
+ * The order in which Azure's layers meet a flow is data here, not code: an
+ * endpoint (a NIC in its subnet, or a subnet alone) holds, per direction,
+ * the list of steps its traffic passes (lib/compile/azure.c builds them),
+ * and a compiled rule says whether its match ends the walk.  One walker
+ * (lib/eval/walk.h) runs them for every kind of evaluation.
+ *
+ * May touch: lib/base, the model and what parse exposes (parse/parse.h). */
 #ifndef NSGSIM_POLICY_H
 #define NSGSIM_POLICY_H
 
+#include "base/imap.h"
 #include "parse/parse.h"
 
 /* One side of a compiled rule. */
@@ -21,6 +30,12 @@ typedef struct ns_crule {
 	const char *collection_id; /* admin rules: the rule collection */
 	int priority, access, direction, protocol;
 	bool tie; /* admin: another rule of the level has the same priority */
+	/* What a match does to the walk (lib/compile/azure.c): 0 the walk
+	 * goes on to the next layer, NSGSIM_ALLOW or NSGSIM_DENY it ends. */
+	int ends;
+	/* Assumptions a match of this rule rests on (NSGSIM_ASSUME_*): an
+	 * admin rule's, fixed by its level and subnet at compile time. */
+	unsigned assume;
 	ns_cside src, dst;
 } ns_crule;
 
@@ -30,7 +45,7 @@ struct ns_cls;
 typedef struct ns_chain {
 	ns_crule *rules;
 	size_t n;
-	const struct ns_cls *cls; /* its compiled classifier (lib/classify.c) */
+	const struct ns_cls *cls; /* its compiled classifier (lib/compile/classifier.h) */
 } ns_chain;
 
 typedef struct ns_cnsg {
@@ -73,24 +88,58 @@ typedef struct ns_csubnet {
 	ns_admin_level *levels;
 	size_t n_levels;
 	/* VirtualNetwork holds route prefixes beyond the peered spaces, so the
-	 * VNET_TAG_ROUTES assumption can arise here (lib/classify.c). */
+	 * VNET_TAG_ROUTES assumption can arise here (lib/compile/cls_policy.c). */
 	bool vnet_routes;
+	/* The bit of this subnet's VirtualNetwork set in the policy-wide
+	 * classes (ns_cls_store.vsets_folded; lib/compile/cls_global.c). */
+	uint8_t vset;
+	const struct ns_endpoint *alone; /* the subnet as an endpoint of its own */
 } ns_csubnet;
 
 typedef struct ns_cnic {
 	const ns_nic *n;
 	ns_cnsg *nsg;
 	ns_csubnet *subnet; /* of the primary (first) ipconfig with a subnet */
+	/* The NIC as an endpoint in each subnet its ipconfigs are in; the
+	 * first is the primary (in subnet, or in no subnet at all). */
+	const struct ns_endpoint *eps;
+	size_t n_eps;
 } ns_cnic;
 
-/* Addresses of NIC ipconfigs, sorted, for finding a flow's endpoints. */
-typedef struct ns_endpoint_ip {
-	int family;
-	ns_u128 ip;
-	ns_cnic *nic;
-	ns_csubnet *subnet;
-	const ns_ipconfig *ipc;
-} ns_endpoint_ip;
+/* Directions as array indexes: steps[NS_WAY_IN], chain[NS_WAY_OUT]. */
+enum { NS_WAY_IN = 0, NS_WAY_OUT = 1 };
+
+static inline int ns_way(int direction)
+{
+	return direction == NS_DIR_INBOUND ? NS_WAY_IN : NS_WAY_OUT;
+}
+
+/* One layer of an endpoint's evaluation: an admin level or an NSG, with
+ * its rules in both directions and the names the trace reports. */
+typedef struct ns_step {
+	int layer;                /* NSGSIM_LAYER_* */
+	const ns_chain *chain[2]; /* by NS_WAY_* */
+	const char *resource;     /* the network manager's or the NSG's id */
+	const char *applied_to;   /* the VNet (admin), subnet or NIC id */
+} ns_step;
+
+/* Where Azure evaluates an address: a NIC in a subnet, or a subnet alone
+ * (an address no NIC holds).  Built once at compile time
+ * (lib/compile/endpoints.c) with its steps in Azure's order for each
+ * direction (lib/compile/azure.c). */
+typedef struct ns_endpoint {
+	const ns_cnic *nic;       /* NULL: the subnet alone */
+	const ns_csubnet *subnet; /* NULL only for a NIC in no subnet (never evaluated) */
+	const ns_step *steps[2];  /* by NS_WAY_*, in the order traffic meets them */
+	uint8_t n_steps[2];
+	unsigned assume; /* assumptions every evaluation here rests on */
+} ns_endpoint;
+
+/* What the endpoint map gives an address. */
+typedef struct ns_eprec {
+	const ns_endpoint *ep; /* NULL: the address is not modelled */
+	bool ambiguous;        /* another NIC or subnet holds it too */
+} ns_eprec;
 
 typedef struct ns_casg {
 	const ns_asg *a;
@@ -112,26 +161,32 @@ struct nsgsim_policy {
 	size_t n_nics;
 	ns_casg *asgs;
 	size_t n_asgs;
-	ns_endpoint_ip *endpoints;
+	/* Every endpoint, and the map from an address to its record
+	 * (recs[0]: not modelled); lib/compile/endpoints.c. */
+	ns_endpoint *endpoints;
 	size_t n_endpoints;
+	ns_eprec *recs;
+	size_t n_recs;
+	ns_imap ep4;
+	ns_imap6 ep6;
+	void *ep_mem;
+	size_t ep_bytes;
 	size_t n_admin_rules;
 	ns_pset internet, load_balancer, any;
 	bool internet_overridden;
 	ns_map nsg_by_id, vnet_by_id, subnet_by_id, nic_by_id, asg_by_id, rt_by_id;
 	ns_map mgr_by_id, group_by_id, cfg_by_id, coll_by_id;
-	struct ns_cls_store *cls; /* compiled match structures (lib/classify.c) */
+	struct ns_cls_store *cls; /* compiled match structures (compile/classifier.h) */
 };
 
-/* Canonical names of the computed tags (SEMANTICS.md §4.2). */
-#define NS_TAG_VIRTUAL_NETWORK "VirtualNetwork"
-#define NS_TAG_INTERNET        "Internet"
-#define NS_TAG_LOAD_BALANCER   "AzureLoadBalancer"
+/* ---- lookups by resource (lib/compile/lookup.c) ------------------------ */
 
-ns_model *ns_loader_model(nsgsim_loader *l);
+/* A NIC by id (case-insensitive) or by a unique name; NULL with err set. */
 const ns_cnic *ns_find_nic(const nsgsim_policy *p, const char *nic, nsgsim_error *err);
-const char *ns_access_text(int access);
-/* "Tcp", "Udp", "Icmp", "Esp", "Ah", or "All" for any (effective rules). */
-const char *ns_protocol_text(int proto);
+/* The endpoint of a NIC in a subnet (nic_id NULL: the subnet alone), by the
+ * ids a result names; NULL when the policy has none (or no subnet_id). */
+const ns_endpoint *ns_find_endpoint(const nsgsim_policy *p, const char *nic_id,
+                                    const char *subnet_id);
 
 /* The address set a side means in the given subnet's context; NULL = any. */
 static inline const ns_pset *ns_side_set(const ns_cside *s, const ns_csubnet *ctx)

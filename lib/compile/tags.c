@@ -1,10 +1,14 @@
 /* Address sets of the compile stage: the computed tags (VirtualNetwork per
- * subnet, Internet, AzureLoadBalancer), service tags, ASGs and CIDR lists,
- * and the compiled sides of a rule. */
+ * subnet, Internet, AzureLoadBalancer; what they hold is in
+ * lib/compile/azure.c), service tags, ASGs and CIDR lists, and the compiled
+ * sides of a rule.
+ *
+ * May touch: lib/base, the model and the compiled policy. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
 
+#include "compile/azure.h"
 #include "compile/compile.h"
 
 static int nomem(nsgsim_error *err)
@@ -37,39 +41,28 @@ static int set_from_texts(ns_pset *out, const char *const *texts, size_t n)
 	return rc;
 }
 
-/* SEMANTICS.md §11 decision 8: Internet is the public address space, not the
- * complement of VirtualNetwork (T6).  A tag named Internet in the service-tags
- * input replaces it. */
-static const char *const internet_v4_excluded[] = {
-        "0.0.0.0/8",       "10.0.0.0/8",     "100.64.0.0/10", "127.0.0.0/8",    "169.254.0.0/16",
-        "172.16.0.0/12",   "192.0.0.0/24",   "192.0.2.0/24",  "192.168.0.0/16", "198.18.0.0/15",
-        "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4",   "240.0.0.0/4",
-};
+static int set_from_list(ns_pset *out, ns_prefix_list l)
+{
+	return set_from_texts(out, l.texts, l.n);
+}
 
-/* SEMANTICS.md §11: "AzureLoadBalancer: 168.63.129.16/32 and
- * fe80::1234:5678:9abc/128 (both appear in the real effective-rules output)". */
-static const char *const load_balancer_prefixes[] = {"168.63.129.16/32",
-                                                     "fe80::1234:5678:9abc/128"};
-
+/* Internet as nsgsim defines it (ns_azure_internet_excluded). */
 static int default_internet(ns_pset *out)
 {
-	static const char *const all[] = {"0.0.0.0/0", "2000::/3"};
-	static const char *const v6_excluded[] = {"2001:db8::/32"};
-	ns_pset universe = {0}, excluded = {0};
+	ns_prefix_list excluded = ns_azure_internet_excluded();
+	ns_pset universe = {0}, minus = {0};
 	ns_psb b;
 	ns_psb_init(&b);
-	int rc = set_from_texts(&universe, all, 2);
-	for (size_t i = 0; rc == 0 && i < NS_ARRAY_LEN(internet_v4_excluded); i++)
-		rc = add_text_prefix(&b, internet_v4_excluded[i]);
+	int rc = set_from_list(&universe, ns_azure_internet_universe());
+	for (size_t i = 0; rc == 0 && i < excluded.n; i++)
+		rc = add_text_prefix(&b, excluded.texts[i]);
 	if (rc == 0)
-		rc = add_text_prefix(&b, v6_excluded[0]);
+		rc = ns_psb_finish(&b, &minus);
 	if (rc == 0)
-		rc = ns_psb_finish(&b, &excluded);
-	if (rc == 0)
-		rc = ns_pset_subtract(&universe, &excluded, out);
+		rc = ns_pset_subtract(&universe, &minus, out);
 	ns_psb_free(&b);
 	ns_pset_free(&universe);
-	ns_pset_free(&excluded);
+	ns_pset_free(&minus);
 	return rc;
 }
 
@@ -82,7 +75,7 @@ int ns_compile_builtin_tags(nsgsim_policy *p, nsgsim_error *err)
 	                  : default_internet(&p->internet);
 	if (rc == 0)
 		rc = alb ? ns_pset_copy(&alb->set, &p->load_balancer)
-		         : set_from_texts(&p->load_balancer, load_balancer_prefixes, 2);
+		         : set_from_list(&p->load_balancer, ns_azure_load_balancer());
 	if (rc == 0)
 		rc = set_from_texts(&p->any, any, 2);
 	p->internet_overridden = internet != NULL;
@@ -232,7 +225,7 @@ int ns_compile_vnet_tags(nsgsim_policy *p, nsgsim_error *err)
 	for (size_t i = 0; rc == 0 && i < p->n_subnets; i++) {
 		ns_csubnet *cs = &p->subnets[i];
 		if (ns_psb_add_set(&b, &cs->vnet->peered) != 0 ||
-		    ns_psb_add4(&b, 0xA83F8110u, 0xA83F8110u) != 0) /* 168.63.129.16 */
+		    ns_psb_add4(&b, NS_AZURE_HOST_IP, NS_AZURE_HOST_IP) != 0)
 			rc = nomem(err);
 		if (rc == 0 && cs->rt)
 			rc = add_route_prefixes(p, cs->rt, &b, err);
@@ -419,6 +412,7 @@ int ns_compile_rule(nsgsim_policy *p, const ns_rule *r, ns_crule *out, nsgsim_er
 	out->access = r->access;
 	out->direction = r->direction;
 	out->protocol = r->protocol;
+	out->ends = ns_azure_match_ends(r->access);
 	int rc = compile_side(p, r, &r->src, &out->src, err);
 	if (rc == 0)
 		rc = compile_side(p, r, &r->dst, &out->dst, err);

@@ -2,42 +2,16 @@
  * `az network nic list-effective-nsg` prints them (SPEC networkInterface.json
  * EffectiveNetworkSecurityGroup; SEMANTICS.md §7.3): one group per
  * association -- the admin rules of each network manager that reach the NIC's
- * subnet, the subnet's NSG, the NIC's NSG -- with service tags expanded. */
+ * subnet, the subnet's NSG, the NIC's NSG -- with service tags expanded.
+ *
+ * May touch: lib/base, the compiled policy and compile/azure.h. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile/policy.h"
-
-/* ---- finding the NIC ------------------------------------------------------- */
-
-/* A NIC by id (case-insensitive) or by a unique name; NULL with err set. */
-const ns_cnic *ns_find_nic(const nsgsim_policy *p, const char *nic, nsgsim_error *err)
-{
-	if (!nic) {
-		ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "", "a NIC name or id is required");
-		return NULL;
-	}
-	const ns_cnic *found = ns_map_get(&p->nic_by_id, nic);
-	if (found)
-		return found;
-	for (size_t i = 0; i < p->n_nics; i++) {
-		if (!ns_ieq(p->nics[i].n->name, nic))
-			continue;
-		if (found) {
-			ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", nic,
-			        "more than one NIC is named '%s' ('%s' and '%s'); give its id", nic,
-			        found->n->id, p->nics[i].n->id);
-			return NULL;
-		}
-		found = &p->nics[i];
-	}
-	if (!found)
-		ns_fail(err, NSGSIM_E_NOT_FOUND, "", "", nic,
-		        "no network interface named '%s' (by name or id) is in the input", nic);
-	return found;
-}
+#include "compile/azure.h"
+#include "report/report.h"
 
 /* ---- a small pretty-printing JSON writer ------------------------------------- */
 
@@ -100,30 +74,6 @@ static void jw_kstr(jw *w, const char *key, const char *s)
 }
 
 /* ---- rendering rule fields ------------------------------------------------------ */
-
-const char *ns_protocol_text(int proto)
-{
-	switch (proto) {
-	case NS_PROTO_TCP:
-		return "Tcp";
-	case NS_PROTO_UDP:
-		return "Udp";
-	case NS_PROTO_ICMP:
-		return "Icmp";
-	case NS_PROTO_ESP:
-		return "Esp";
-	case NS_PROTO_AH:
-		return "Ah";
-	}
-	return "All"; /* '*' and Any print as All (SPEC EffectiveNetworkSecurityRule) */
-}
-
-const char *ns_access_text(int access)
-{
-	return access == NS_ACCESS_DENY           ? "Deny"
-	       : access == NS_ACCESS_ALWAYS_ALLOW ? "AlwaysAllow"
-	                                          : "Allow";
-}
 
 /* A tag's name as Azure spells it ("INTERNET" in a template is Internet). */
 static const char *canonical_tag(const nsgsim_policy *p, const char *text)
@@ -384,23 +334,28 @@ static void write_group(jw *w, const nsgsim_policy *p, const group_view *g, cons
 	jw_close(w, "}");
 }
 
+/* The groups of a NIC: the layers of its primary endpoint in the order
+ * inbound traffic meets them (admin levels, the subnet's NSG, the NIC's
+ * NSG), each with its rules in both directions. */
 static size_t collect_groups(const ns_cnic *cn, group_view *out, size_t cap)
 {
+	const ns_endpoint *ep = &cn->eps[0];
 	size_t n = 0;
-	const ns_csubnet *cs = cn->subnet;
-	for (size_t i = 0; cs && i < cs->n_levels && n < cap; i++) {
-		const ns_admin_level *l = &cs->levels[i];
-		out[n++] = (group_view){
-		        .manager_id = l->mgr->id, .chains = {&l->in, &l->out}, .admin = true};
+	for (size_t i = 0; i < ep->n_steps[NS_WAY_IN] && n < cap; i++) {
+		const ns_step *s = &ep->steps[NS_WAY_IN][i];
+		group_view g = {.chains = {s->chain[NS_WAY_IN], s->chain[NS_WAY_OUT]}};
+		if (s->layer == NSGSIM_LAYER_ADMIN) {
+			g.manager_id = s->resource;
+			g.admin = true;
+		} else {
+			g.nsg_id = s->resource;
+			if (s->layer == NSGSIM_LAYER_SUBNET_NSG)
+				g.subnet_id = s->applied_to;
+			else
+				g.nic_id = s->applied_to;
+		}
+		out[n++] = g;
 	}
-	if (cs && cs->nsg && n < cap)
-		out[n++] = (group_view){.subnet_id = cs->s->id,
-		                        .nsg_id = cs->nsg->g->id,
-		                        .chains = {&cs->nsg->in, &cs->nsg->out}};
-	if (cn->nsg && n < cap)
-		out[n++] = (group_view){.nic_id = cn->n->id,
-		                        .nsg_id = cn->nsg->g->id,
-		                        .chains = {&cn->nsg->in, &cn->nsg->out}};
 	return n;
 }
 

@@ -1,27 +1,18 @@
 /* Rendering a result: the documented JSON object (the CLI's --json and the
  * Python binding's to_dict()), and a short human explanation, one line per
- * layer, in the spirit of NSG diagnostics and Cisco's packet-tracer. */
+ * layer, in the spirit of NSG diagnostics and Cisco's packet-tracer.
+ *
+ * This formats a report (eval/eval.h: the result, its per-rule detail and
+ * its source-port split, all computed by the eval stage) and evaluates
+ * nothing.
+ *
+ * May touch: lib/base and the reports of the eval stage (eval/eval.h). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile/policy.h"
-
-NSGSIM_EXPORT const char *nsgsim_layer_name(int layer)
-{
-	switch (layer) {
-	case NSGSIM_LAYER_NONE:
-		return "None";
-	case NSGSIM_LAYER_ADMIN:
-		return "AdminRule";
-	case NSGSIM_LAYER_SUBNET_NSG:
-		return "SubnetNsg";
-	case NSGSIM_LAYER_NIC_NSG:
-		return "NicNsg";
-	}
-	return NULL;
-}
+#include "report/report.h"
 
 static const char *endpoint_name(int endpoint)
 {
@@ -36,9 +27,7 @@ static const char *leaf(const char *id)
 	return s ? s + 1 : id ? id : "-";
 }
 
-void ns_ip_text(const nsgsim_ip *ip, char *buf, size_t cap);
-
-void ns_ip_text(const nsgsim_ip *ip, char *buf, size_t cap)
+static void ip_text(const nsgsim_ip *ip, char *buf, size_t cap)
 {
 	ns_u128 v = 0;
 	int n = ip->family == 4 ? 4 : 16;
@@ -83,8 +72,8 @@ static void j_port(ns_buf *b, int port)
 static void j_flow(ns_buf *b, const nsgsim_flow *flow, int src_port)
 {
 	char src[64], dst[64];
-	ns_ip_text(&flow->src, src, sizeof src);
-	ns_ip_text(&flow->dst, dst, sizeof dst);
+	ip_text(&flow->src, src, sizeof src);
+	ip_text(&flow->dst, dst, sizeof dst);
 	ns_buf_puts(b, "{\"protocol\": ");
 	ns_buf_json_string(b, ns_protocol_text(flow->protocol));
 	ns_buf_puts(b, ", \"source\": ");
@@ -118,25 +107,17 @@ static void j_detail(ns_buf *b, const nsgsim_rule_detail *d)
 	ns_buf_puts(b, "}");
 }
 
-/* Per-rule detail of a layer (allocates: rendering is not the hot path). */
-static int layer_details(const nsgsim_policy *p, const nsgsim_flow *flow, const nsgsim_result *r,
-                         int side, int layer, nsgsim_rule_detail **out, size_t *n)
+/* The rules layer `layer` of side `side` tried (verbose reports only). */
+static const nsgsim_rule_detail *layer_rules(const ns_report *rep, int side, int layer, size_t *n)
 {
-	*out = NULL;
-	size_t count;
-	int rc = nsgsim_explain(p, flow, r, side, layer, NULL, 0, &count, NULL);
-	if (rc != 0)
-		return rc;
-	*out = calloc(count + 1, sizeof **out);
-	if (!*out)
-		return NSGSIM_E_NOMEM;
-	return nsgsim_explain(p, flow, r, side, layer, *out, count, n, NULL);
+	const size_t *start = rep->start[side];
+	*n = start[layer + 1] - start[layer];
+	return (const nsgsim_rule_detail *)rep->rules[side].data + start[layer];
 }
 
-static int j_layers(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flow,
-                    const nsgsim_result *r, int side, bool verbose)
+static void j_layers(ns_buf *b, const ns_report *rep, int side)
 {
-	const nsgsim_side_result *s = &r->sides[side];
+	const nsgsim_side_result *s = &rep->result->sides[side];
 	ns_buf_puts(b, "[");
 	for (int i = 0; i < s->n_layers; i++) {
 		const nsgsim_layer_result *l = &s->layers[i];
@@ -148,26 +129,19 @@ static int j_layers(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flow,
 		ns_buf_json_string(b, l->applied_to);
 		ns_buf_puts(b, ", \"matchedRule\": ");
 		j_rule(b, &l->rule);
-		if (verbose) {
-			nsgsim_rule_detail *d;
-			size_t n = 0;
-			int rc = layer_details(p, flow, r, side, i, &d, &n);
-			if (rc != 0) {
-				free(d);
-				return rc;
-			}
+		if (rep->verbose) {
+			size_t n;
+			const nsgsim_rule_detail *d = layer_rules(rep, side, i, &n);
 			ns_buf_puts(b, ", \"rules\": [");
 			for (size_t k = 0; k < n; k++) {
 				ns_buf_puts(b, k ? ", " : "");
 				j_detail(b, &d[k]);
 			}
 			ns_buf_puts(b, "]");
-			free(d);
 		}
 		ns_buf_puts(b, "}");
 	}
 	ns_buf_puts(b, "]");
-	return 0;
 }
 
 static void j_assumptions(ns_buf *b, unsigned bits)
@@ -187,18 +161,14 @@ static void j_assumptions(ns_buf *b, unsigned bits)
 	ns_buf_puts(b, "]");
 }
 
-#define NS_MAX_PORT_RANGES 256
-
-static int j_source_ports(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flow)
+static int j_source_ports(ns_buf *b, const ns_report *rep)
 {
-	nsgsim_port_outcome *o = calloc(NS_MAX_PORT_RANGES, sizeof *o);
-	size_t n = 0;
-	if (!o)
-		return NSGSIM_E_NOMEM;
-	int rc = nsgsim_eval_source_ports(p, flow, o, NS_MAX_PORT_RANGES, &n, NULL);
+	const nsgsim_port_outcome *o = rep->ports;
+	size_t n = rep->n_ports;
+	int rc = rep->ports_rc;
 	if (rc == 0) {
 		ns_buf_puts(b, "[");
-		for (size_t i = 0; i < n && i < NS_MAX_PORT_RANGES; i++) {
+		for (size_t i = 0; i < n && i < NS_REPORT_PORTS; i++) {
 			ns_buf_printf(b, "%s{\"from\": %d, \"to\": %d, \"verdict\": \"%s\", ",
 			              i ? ", " : "", o[i].lo, o[i].hi,
 			              o[i].verdict == NSGSIM_DENY ? "Deny" : "Allow");
@@ -212,13 +182,13 @@ static int j_source_ports(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *
 		}
 		ns_buf_puts(b, "]");
 	}
-	free(o);
 	return rc;
 }
 
-static int render_json(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flow,
-                       const nsgsim_result *r, bool verbose)
+static int render_json(ns_buf *b, const ns_report *rep)
 {
+	const nsgsim_result *r = rep->result;
+	const nsgsim_flow *flow = rep->flow;
 	bool first = true;
 	ns_buf_puts(b, "{");
 	j_key(b, &first, "verdict");
@@ -255,9 +225,7 @@ static int render_json(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flo
 		ns_buf_puts(b, ", \"adminRulesSkipped\": ");
 		ns_buf_json_string(b, s->admin_skipped);
 		ns_buf_puts(b, ", \"layers\": ");
-		int rc = j_layers(b, p, flow, r, i, verbose);
-		if (rc != 0)
-			return rc;
+		j_layers(b, rep, i);
 		ns_buf_puts(b, "}");
 	}
 	ns_buf_puts(b, "]");
@@ -265,7 +233,7 @@ static int render_json(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flo
 	j_assumptions(b, r->assumptions);
 	if (r->assumptions & NSGSIM_ASSUME_SOURCE_PORTS_DIFFER) {
 		j_key(b, &first, "sourcePorts");
-		int rc = j_source_ports(b, p, flow);
+		int rc = j_source_ports(b, rep);
 		if (rc != 0)
 			return rc;
 	}
@@ -281,10 +249,9 @@ static void t_rule(ns_buf *b, const nsgsim_rule_ref *r)
 	              r->priority, ns_access_text(r->access));
 }
 
-static int t_layers(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flow,
-                    const nsgsim_result *r, int side, bool verbose)
+static void t_layers(ns_buf *b, const ns_report *rep, int side)
 {
-	const nsgsim_side_result *s = &r->sides[side];
+	const nsgsim_side_result *s = &rep->result->sides[side];
 	if (s->admin_skipped)
 		ns_buf_printf(b, "     note: %s\n", s->admin_skipped);
 	if (s->n_layers == 0)
@@ -299,15 +266,10 @@ static int t_layers(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flow,
 		else
 			ns_buf_puts(b, "no rule matched, continue");
 		ns_buf_puts(b, "\n");
-		if (!verbose)
+		if (!rep->verbose)
 			continue;
-		nsgsim_rule_detail *d;
-		size_t n = 0;
-		int rc = layer_details(p, flow, r, side, i, &d, &n);
-		if (rc != 0) {
-			free(d);
-			return rc;
-		}
+		size_t n;
+		const nsgsim_rule_detail *d = layer_rules(rep, side, i, &n);
 		for (size_t k = 0; k < n; k++)
 			ns_buf_printf(b,
 			              "       %5d %-32s proto:%s src:%s(%s) sport:%s dst:%s(%s) "
@@ -321,17 +283,16 @@ static int t_layers(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flow,
 			              d[k].destination_matched_by ? d[k].destination_matched_by
 			                                          : "-",
 			              d[k].destination_port_matched ? "yes" : "no");
-		free(d);
 	}
-	return 0;
 }
 
-static int render_text(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flow,
-                       const nsgsim_result *r, bool verbose)
+static void render_text(ns_buf *b, const ns_report *rep)
 {
+	const nsgsim_result *r = rep->result;
+	const nsgsim_flow *flow = rep->flow;
 	char src[64], dst[64];
-	ns_ip_text(&flow->src, src, sizeof src);
-	ns_ip_text(&flow->dst, dst, sizeof dst);
+	ip_text(&flow->src, src, sizeof src);
+	ip_text(&flow->dst, dst, sizeof dst);
 	ns_buf_printf(b, "Flow: %s %s", ns_protocol_text(flow->protocol), src);
 	if (r->src_port >= 0)
 		ns_buf_printf(b, ":%d", r->src_port);
@@ -353,9 +314,7 @@ static int render_text(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flo
 		              is_src ? src : dst, s->nic ? "NIC " : "no NIC",
 		              s->nic ? leaf(s->nic) : "", leaf(s->subnet),
 		              s->direction == NSGSIM_INBOUND ? "Inbound" : "Outbound");
-		int rc = t_layers(b, p, flow, r, i, verbose);
-		if (rc != 0)
-			return rc;
+		t_layers(b, rep, i);
 	}
 	if (r->one_sided)
 		;
@@ -376,9 +335,9 @@ static int render_text(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flo
 	}
 	ns_buf_puts(b, "\n");
 	if (r->assumptions & NSGSIM_ASSUME_SOURCE_PORTS_DIFFER) {
-		nsgsim_port_outcome o[64];
-		size_t n = 0;
-		if (nsgsim_eval_source_ports(p, flow, o, 64, &n, NULL) == 0) {
+		const nsgsim_port_outcome *o = rep->ports;
+		size_t n = rep->n_ports;
+		if (rep->ports_rc == 0) {
 			ns_buf_puts(b, "Not every source port gets the same answer:\n");
 			for (size_t i = 0; i < n && i < 64; i++)
 				ns_buf_printf(
@@ -396,27 +355,12 @@ static int render_text(ns_buf *b, const nsgsim_policy *p, const nsgsim_flow *flo
 		if ((r->assumptions & bit) && bit != NSGSIM_ASSUME_SOURCE_PORTS_DIFFER &&
 		    nsgsim_assumption_text(bit))
 			ns_buf_printf(b, "Assumption: %s\n", nsgsim_assumption_text(bit));
-	return 0;
 }
 
-NSGSIM_EXPORT int nsgsim_result_render(const nsgsim_policy *p, const nsgsim_flow *flow,
-                                       const nsgsim_result *r, nsgsim_format format, int verbose,
-                                       char **out, nsgsim_error *err)
+int ns_render_report(const ns_report *rep, nsgsim_format format, ns_buf *b)
 {
-	if (!p || !flow || !r || !out)
-		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
-		               "policy, flow, result and out are required");
-	*out = NULL;
-	ns_buf b;
-	ns_buf_init(&b);
-	int rc = format == NSGSIM_FORMAT_JSON ? render_json(&b, p, flow, r, verbose != 0)
-	                                      : render_text(&b, p, flow, r, verbose != 0);
-	if (rc == 0 && b.failed)
-		rc = NSGSIM_E_NOMEM;
-	if (rc != 0) {
-		ns_buf_free(&b);
-		return ns_fail(err, rc, "", "", "", "%s", nsgsim_strerror(rc));
-	}
-	*out = b.data;
+	if (format == NSGSIM_FORMAT_JSON)
+		return render_json(b, rep);
+	render_text(b, rep);
 	return 0;
 }

@@ -1,0 +1,49 @@
+/* Lookups in a compiled policy by the names and ids a user or a result
+ * gives: a NIC, the endpoint of a NIC or subnet.  (An address's endpoint
+ * is found through the endpoint map: lib/eval/endpoint.c.)
+ *
+ * May touch: lib/base, the model and the compiled policy. */
+#include <stddef.h>
+
+#include "compile/policy.h"
+
+const ns_cnic *ns_find_nic(const nsgsim_policy *p, const char *nic, nsgsim_error *err)
+{
+	if (!nic) {
+		ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "", "a NIC name or id is required");
+		return NULL;
+	}
+	const ns_cnic *found = ns_map_get(&p->nic_by_id, nic);
+	if (found)
+		return found;
+	for (size_t i = 0; i < p->n_nics; i++) {
+		if (!ns_ieq(p->nics[i].n->name, nic))
+			continue;
+		if (found) {
+			ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", nic,
+			        "more than one NIC is named '%s' ('%s' and '%s'); give its id", nic,
+			        found->n->id, p->nics[i].n->id);
+			return NULL;
+		}
+		found = &p->nics[i];
+	}
+	if (!found)
+		ns_fail(err, NSGSIM_E_NOT_FOUND, "", "", nic,
+		        "no network interface named '%s' (by name or id) is in the input", nic);
+	return found;
+}
+
+const ns_endpoint *ns_find_endpoint(const nsgsim_policy *p, const char *nic_id,
+                                    const char *subnet_id)
+{
+	const ns_csubnet *cs = subnet_id ? ns_map_get(&p->subnet_by_id, subnet_id) : NULL;
+	if (!cs) /* every endpoint a result names is in a subnet */
+		return NULL;
+	if (!nic_id)
+		return cs->alone;
+	const ns_cnic *cn = ns_map_get(&p->nic_by_id, nic_id);
+	for (size_t i = 0; cn && i < cn->n_eps; i++)
+		if (cn->eps[i].subnet == cs)
+			return &cn->eps[i];
+	return NULL;
+}
