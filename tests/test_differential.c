@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-#include "eval/match.h"
+#include "eval/walk.h"
 #include "files.h"
 #include "nsgsim.h"
 
@@ -896,6 +896,7 @@ static const char *diff_decision(const nsgsim_decision *d, int rc, const nsgsim_
 
 typedef struct counts {
 	long flows, chain_checks, at_checks, envs, denies, errors;
+	long endpoint_checks, endpoint_nics, endpoint_ambiguous;
 	long deep_maps;   /* crowded environments whose address maps are 2+ levels deep */
 	long wide_checks; /* chain checks of a 16-word chain (its own AVX2 scan) */
 	unsigned assumption_bits;
@@ -943,6 +944,77 @@ static void check_chains(const nsgsim_policy *p, const nsgsim_flow *flow, int en
 				report(env, flow, what);
 			}
 		}
+	}
+}
+
+/* The endpoint map against a brute-force reading of the model: the first
+ * NIC (in input order) whose ipConfiguration holds the address, ambiguous
+ * when the next holder is another NIC; else the first subnet whose prefix
+ * holds it, ambiguous when another does too. */
+static void expected_endpoint(const nsgsim_policy *p, int family, ns_u128 a, const ns_cnic **nic,
+                              const ns_csubnet **subnet, bool *amb)
+{
+	const ns_cnic *holders[2] = {NULL, NULL};
+	const ns_csubnet *first_subnet = NULL;
+	size_t n = 0;
+	*amb = false;
+	for (size_t i = 0; i < p->n_nics && n < 2; i++) {
+		const ns_cnic *cn = &p->nics[i];
+		for (size_t k = 0; k < cn->n->n_ipconfigs && n < 2; k++) {
+			const ns_ipconfig *ipc = &cn->n->ipconfigs[k];
+			if (!ipc->has_ip || ipc->family != family || ipc->ip != a)
+				continue;
+			if (n == 0)
+				first_subnet = ipc->subnet_id ? ns_map_get(&p->subnet_by_id,
+				                                           ipc->subnet_id)
+				                              : cn->subnet;
+			holders[n++] = cn;
+		}
+	}
+	if (n > 0) {
+		*nic = holders[0];
+		*subnet = first_subnet;
+		*amb = n > 1 && holders[1] != holders[0];
+		return;
+	}
+	*nic = NULL;
+	*subnet = NULL;
+	for (size_t i = 0; i < p->n_subnets; i++) {
+		if (!ns_pset_contains(&p->subnets[i].prefixes, family, a))
+			continue;
+		if (*subnet) {
+			*amb = true;
+			return;
+		}
+		*subnet = &p->subnets[i];
+	}
+}
+
+static void check_endpoint(const nsgsim_policy *p, const nsgsim_flow *flow, int env, counts *k)
+{
+	ns_flowv f;
+	ns_flowv_of(flow, 0, &f);
+	ns_cls_global_classes(p->cls, &f);
+	for (int side = 0; side < 2; side++) {
+		ns_u128 a = side ? f.dst : f.src;
+		const ns_cnic *nic;
+		const ns_csubnet *subnet;
+		bool amb;
+		expected_endpoint(p, f.family, a, &nic, &subnet, &amb);
+		const ns_eprec *r = ns_endpoint_of(p, f.family, a);
+		bool ok = r->ambiguous == amb;
+		if (subnet)
+			ok = ok && r->ep && r->ep->nic == nic && r->ep->subnet == subnet;
+		else
+			ok = ok && !r->ep;
+		/* The policy-wide classes fold the same map in. */
+		if (f.global)
+			ok = ok && &p->recs[f.ep[side]] == r;
+		k->endpoint_checks++;
+		k->endpoint_nics += nic != NULL;
+		k->endpoint_ambiguous += amb;
+		if (!ok)
+			report(env, flow, side ? "destination endpoint" : "source endpoint");
 	}
 }
 
@@ -1043,6 +1115,7 @@ static void check_env(int env, counts *k)
 			report(env, &flows[i], d);
 		if (i % 4 == 0)
 			check_chains(p, &flows[i], env, k);
+		check_endpoint(p, &flows[i], env, k);
 	}
 	for (int e = 0; e < 2; e++) {
 		int engine = e ? NSGSIM_ENGINE_COMPILED : NSGSIM_ENGINE_LINEAR;
@@ -1107,7 +1180,11 @@ static void test_engines_agree(void **state)
 	       "%#x, %d disagreements; %ld checks of 16-word chains\n",
 	       k.envs, k.deep_maps, k.flows, k.denies, k.errors, k.chain_checks, k.at_checks,
 	       k.assumption_bits, failures, k.wide_checks);
+	printf("differential: %ld endpoint lookups checked against the model (%ld at NICs, %ld "
+	       "ambiguous)\n",
+	       k.endpoint_checks, k.endpoint_nics, k.endpoint_ambiguous);
 	assert_int_equal(failures, 0);
+	assert_true(k.endpoint_nics >= 1000 && k.endpoint_ambiguous >= 10);
 	assert_true(k.envs >= 85);
 	/* The crowded environments (every tenth) reach deep index levels. */
 	assert_true(k.deep_maps >= 5);
