@@ -17,11 +17,6 @@
 #include "compile/azure.h"
 #include "compile/compile.h"
 
-static int nomem(nsgsim_error *err)
-{
-	return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
-}
-
 /* ---- references -------------------------------------------------------------- */
 
 static int check_references(nsgsim_policy *p, nsgsim_error *err)
@@ -142,7 +137,7 @@ static int build_level(nsgsim_policy *p, const ns_crule *all, const ns_manager *
 	ns_crule *in = ns_arena_alloc(&p->arena, (m->admin_rules.n + 1) * sizeof *in);
 	ns_crule *out = ns_arena_alloc(&p->arena, (m->admin_rules.n + 1) * sizeof *out);
 	if (!in || !out)
-		return nomem(err);
+		return ns_nomem(err);
 	for (size_t i = 0; i < m->admin_rules.n; i++) {
 		const ns_admin_config *cfg;
 		if (manager_of_collection(p, all[i].collection_id, &cfg) != mgr ||
@@ -217,11 +212,11 @@ static int build_subnet_levels(nsgsim_policy *p, const ns_crule *all, const ns_m
 		                                        "service subnets such as %s "
 		                                        "(concept-security-admins.md)",
 		                                        cs->admin_exempt_service);
-		return cs->admin_skip_reason ? 0 : nomem(err);
+		return cs->admin_skip_reason ? 0 : ns_nomem(err);
 	}
 	cs->levels = ns_arena_alloc(&p->arena, (n_mgrs + 1) * sizeof *cs->levels);
 	if (!cs->levels)
-		return nomem(err);
+		return ns_nomem(err);
 	/* "the setting of the network manager instance with the highest scope
 	 * is used" (concept-security-admins.md; W9). */
 	int intent_setting = -1;
@@ -254,7 +249,7 @@ static int build_subnet_levels(nsgsim_policy *p, const ns_crule *all, const ns_m
 		                ? "only Allow and AlwaysAllow admin rules apply"
 		                : "admin rules are skipped");
 		if (!cs->admin_skip_reason)
-			return nomem(err);
+			return ns_nomem(err);
 	}
 	return 0;
 }
@@ -271,7 +266,7 @@ int ns_compile_admin(nsgsim_policy *p, nsgsim_error *err)
 	const ns_manager **mgrs = calloc(m->managers.n + 1, sizeof *mgrs);
 	if (!all || !mgrs) {
 		free(mgrs);
-		return nomem(err);
+		return ns_nomem(err);
 	}
 	size_t prefixes = 0;
 	for (size_t i = 0; rc == 0 && i < m->admin_rules.n; i++) {
@@ -293,7 +288,7 @@ int ns_compile_admin(nsgsim_policy *p, nsgsim_error *err)
 		if (!ns_map_get(&seen, mg->id)) {
 			mgrs[n_mgrs++] = mg;
 			if (ns_map_put(&seen, mg->id, (void *)mg) != 0)
-				rc = nomem(err);
+				rc = ns_nomem(err);
 		}
 	}
 	ns_map_free(&seen);

@@ -13,40 +13,6 @@
 #include "compile/classifier.h"
 #include "compile/compile.h"
 
-/* ---- sets the policy owns ------------------------------------------------- */
-
-ns_pset *ns_policy_new_set(nsgsim_policy *p)
-{
-	ns_pset *s = ns_arena_alloc(&p->arena, sizeof *s);
-	ns_pset **slot = s ? ns_vec_push(&p->owned_sets) : NULL;
-	if (!slot)
-		return NULL;
-	*slot = s;
-	return s;
-}
-
-int ns_add_addr(ns_psb *b, const ns_addr *a)
-{
-	if (a->family == 4) {
-		ns_range4 r = ns_range4_of_prefix((uint32_t)a->addr, a->plen);
-		return ns_psb_add4(b, r.lo, r.hi);
-	}
-	ns_range6 r = ns_range6_of_prefix(a->addr, a->plen);
-	return ns_psb_add6(b, r.lo, r.hi);
-}
-
-static int nomem(nsgsim_error *err)
-{
-	return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
-}
-
-int ns_dangling(nsgsim_error *err, const ns_loc *loc, const char *resource, const char *what,
-                const char *id)
-{
-	return ns_fail(err, NSGSIM_E_DANGLING_REF, loc->file, loc->pointer, resource,
-	               "refers to %s '%s', which is not in the input", what, id);
-}
-
 /* ---- indexes by id ---------------------------------------------------------- */
 
 /* Builds an id index over a vector; the first definition of an id wins and
@@ -71,7 +37,7 @@ static int index_vec(ns_map *map, ns_vec *v, size_t id_offset, same_fn same, siz
 			continue;
 		}
 		if (ns_map_put(map, id, item) != 0)
-			return nomem(err);
+			return ns_nomem(err);
 	}
 	return 0;
 }
@@ -170,7 +136,7 @@ static bool first_of_id(const ns_vec *v, size_t i, size_t id_offset, ns_map *see
 	if (ns_map_get(seen, id))
 		return false;
 	if (ns_map_put(seen, id, (void *)item) != 0)
-		*rc = nomem(err);
+		*rc = ns_nomem(err);
 	return true;
 }
 
@@ -257,7 +223,7 @@ static int compile_nsg_chain(nsgsim_policy *p, ns_cnsg *cg, ns_vec *rules, int d
 		ns_rule *r = *NS_VEC_AT(rules, ns_rule *, i);
 		ns_rule **slot = NULL;
 		if (r->direction == dir && !(slot = ns_vec_push(&sel))) {
-			rc = nomem(err);
+			rc = ns_nomem(err);
 			goto out;
 		} else if (r->direction == dir) {
 			*slot = r;
@@ -269,7 +235,7 @@ static int compile_nsg_chain(nsgsim_policy *p, ns_cnsg *cg, ns_vec *rules, int d
 	ns_chain *ch = dir == NS_DIR_INBOUND ? &cg->in : &cg->out;
 	ch->rules = ns_arena_alloc(&p->arena, (sel.n + 1) * sizeof *ch->rules);
 	if (!ch->rules) {
-		rc = nomem(err);
+		rc = ns_nomem(err);
 		goto out;
 	}
 	for (size_t i = 0; i < sel.n && rc == 0; i++)
@@ -286,14 +252,14 @@ static int compile_nsg_shells(nsgsim_policy *p, nsgsim_error *err)
 	ns_map seen;
 	ns_map_init(&seen);
 	p->nsgs = ns_arena_alloc(&p->arena, (m->nsgs.n + 1) * sizeof *p->nsgs);
-	int rc = p->nsgs ? 0 : nomem(err);
+	int rc = p->nsgs ? 0 : ns_nomem(err);
 	for (size_t i = 0; rc == 0 && i < m->nsgs.n; i++) {
 		if (!first_of_id(&m->nsgs, i, offsetof(ns_nsg, id), &seen, &rc, err))
 			continue;
 		ns_cnsg *cg = &p->nsgs[p->n_nsgs++];
 		cg->g = NS_VEC_AT(&m->nsgs, ns_nsg, i);
 		if (ns_map_put(&p->nsg_by_id, cg->g->id, cg) != 0)
-			rc = nomem(err);
+			rc = ns_nomem(err);
 	}
 	ns_map_free(&seen);
 	return rc;
@@ -306,7 +272,7 @@ static int compile_nsg_rules(nsgsim_policy *p, nsgsim_error *err)
 	ns_model *m = &p->m;
 	ns_vec *vecs = calloc(p->n_nsgs + 1, sizeof *vecs);
 	if (!vecs)
-		return nomem(err);
+		return ns_nomem(err);
 	for (size_t i = 0; i < p->n_nsgs; i++)
 		ns_vec_init(&vecs[i], sizeof(ns_rule *));
 	ns_map seen;
@@ -322,14 +288,14 @@ static int compile_nsg_rules(nsgsim_policy *p, nsgsim_error *err)
 			rc = ns_dangling(err, &r->loc, r->id, "network security group",
 			                 r->parent_id);
 		else if (!(slot = ns_vec_push(&vecs[cg - p->nsgs])))
-			rc = nomem(err);
+			rc = ns_nomem(err);
 		else
 			*slot = r;
 	}
 	for (size_t i = 0; rc == 0 && i < p->n_nsgs; i++) {
 		ns_cnsg *cg = &p->nsgs[i];
 		if (add_default_rules(p, cg->g, &vecs[i]) != 0)
-			rc = nomem(err);
+			rc = ns_nomem(err);
 		if (rc == 0 && vecs[i].n > p->m.limits[NSGSIM_LIMIT_RULES_PER_NSG] + 6)
 			rc = ns_fail(err, NSGSIM_E_LIMIT, cg->g->loc.file, cg->g->loc.pointer,
 			             cg->g->id,
@@ -365,7 +331,7 @@ static int compile_vnets(nsgsim_policy *p, nsgsim_error *err)
 	int rc = 0;
 	p->vnets = ns_arena_alloc(&p->arena, (m->vnets.n + 1) * sizeof *p->vnets);
 	if (!p->vnets)
-		rc = nomem(err);
+		rc = ns_nomem(err);
 	ns_psb b;
 	ns_psb_init(&b);
 	for (size_t i = 0; rc == 0 && i < m->vnets.n; i++) {
@@ -377,7 +343,7 @@ static int compile_vnets(nsgsim_policy *p, nsgsim_error *err)
 			rc = ns_add_addr(&b, &cv->v->space[k]);
 		if (rc != 0 || ns_psb_finish(&b, &cv->space) != 0 ||
 		    ns_map_put(&p->vnet_by_id, cv->v->id, cv) != 0)
-			rc = nomem(err);
+			rc = ns_nomem(err);
 	}
 	ns_psb_free(&b);
 	ns_map_free(&seen);
@@ -392,7 +358,7 @@ static int compile_subnets(nsgsim_policy *p, nsgsim_error *err)
 	int rc = 0;
 	p->subnets = ns_arena_alloc(&p->arena, (m->subnets.n + 1) * sizeof *p->subnets);
 	if (!p->subnets)
-		rc = nomem(err);
+		rc = ns_nomem(err);
 	ns_psb b;
 	ns_psb_init(&b);
 	for (size_t i = 0; rc == 0 && i < m->subnets.n; i++) {
@@ -422,7 +388,7 @@ static int compile_subnets(nsgsim_policy *p, nsgsim_error *err)
 			rc = ns_add_addr(&b, &s->prefixes[k]);
 		if (rc != 0 || ns_psb_finish(&b, &cs->prefixes) != 0 ||
 		    ns_map_put(&p->subnet_by_id, s->id, cs) != 0)
-			rc = nomem(err);
+			rc = ns_nomem(err);
 	}
 	ns_psb_free(&b);
 	ns_map_free(&seen);
@@ -437,7 +403,7 @@ static int compile_nics(nsgsim_policy *p, nsgsim_error *err)
 	int rc = 0;
 	p->nics = ns_arena_alloc(&p->arena, (m->nics.n + 1) * sizeof *p->nics);
 	if (!p->nics)
-		rc = nomem(err);
+		rc = ns_nomem(err);
 	for (size_t i = 0; rc == 0 && i < m->nics.n; i++) {
 		if (!first_of_id(&m->nics, i, offsetof(ns_nic, id), &seen, &rc, err))
 			continue;
@@ -473,7 +439,7 @@ static int compile_nics(nsgsim_policy *p, nsgsim_error *err)
 				              ipc->n_asgs);
 		}
 		if (rc == 0 && ns_map_put(&p->nic_by_id, n->id, cn) != 0)
-			rc = nomem(err);
+			rc = ns_nomem(err);
 	}
 	ns_map_free(&seen);
 	return rc;
@@ -493,14 +459,14 @@ static int compile_asgs(nsgsim_policy *p, nsgsim_error *err)
 	int rc = 0;
 	p->asgs = ns_arena_alloc(&p->arena, (m->asgs.n + 1) * sizeof *p->asgs);
 	if (!p->asgs)
-		return nomem(err);
+		return ns_nomem(err);
 	for (size_t i = 0; rc == 0 && i < m->asgs.n; i++) {
 		if (!first_of_id(&m->asgs, i, offsetof(ns_asg, id), &seen, &rc, err))
 			continue;
 		ns_casg *ca = &p->asgs[p->n_asgs++];
 		ca->a = NS_VEC_AT(&m->asgs, ns_asg, i);
 		if (ns_map_put(&p->asg_by_id, ca->a->id, ca) != 0)
-			rc = nomem(err);
+			rc = ns_nomem(err);
 	}
 	ns_map_free(&seen);
 	if (rc != 0)
@@ -510,7 +476,7 @@ static int compile_asgs(nsgsim_policy *p, nsgsim_error *err)
 	if (!builders || !first_nic) {
 		free(builders);
 		free(first_nic);
-		return nomem(err);
+		return ns_nomem(err);
 	}
 	for (size_t i = 0; i < p->n_nics && rc == 0; i++) {
 		const ns_cnic *cn = &p->nics[i];
@@ -547,13 +513,13 @@ static int compile_asgs(nsgsim_policy *p, nsgsim_error *err)
 				                .addr = ipc->ip,
 				                .plen = ipc->family == 4 ? 32 : 128};
 				if (ns_add_addr(&builders[idx], &host) != 0)
-					rc = nomem(err);
+					rc = ns_nomem(err);
 			}
 		}
 	}
 	for (size_t i = 0; i < p->n_asgs; i++) {
 		if (rc == 0 && ns_psb_finish(&builders[i], &p->asgs[i].members) != 0)
-			rc = nomem(err);
+			rc = ns_nomem(err);
 		ns_psb_free(&builders[i]);
 	}
 	free(builders);
@@ -621,14 +587,14 @@ NSGSIM_EXPORT int nsgsim_compile(nsgsim_loader *loader, nsgsim_policy **out, nsg
 	*out = NULL;
 	nsgsim_policy *p = calloc(1, sizeof *p);
 	if (!p)
-		return nomem(err);
+		return ns_nomem(err);
 	ns_model *lm = ns_loader_model(loader);
 	size_t notes_before = lm->notes.n;
 	p->m = *lm; /* move; the loader gets it back on failure */
 	ns_vec_init(&p->owned_sets, sizeof(ns_pset *));
 	int rc = compile_all(p, err);
 	if (rc == 0 && p->m.notes_failed)
-		rc = nomem(err);
+		rc = ns_nomem(err);
 	if (rc != 0) {
 		p->m.notes.n = notes_before;
 		*lm = p->m;

@@ -6,8 +6,13 @@
 
 #include "compile/policy.h"
 
+/* lib/compile/common.c */
+/* A set the policy owns (freed with it). */
 ns_pset *ns_policy_new_set(nsgsim_policy *p);
 int ns_add_addr(ns_psb *b, const ns_addr *a);
+/* NSGSIM_E_NOMEM, with err filled. */
+int ns_nomem(nsgsim_error *err);
+/* NSGSIM_E_DANGLING_REF: resource refers to what id, not in the input. */
 int ns_dangling(nsgsim_error *err, const ns_loc *loc, const char *resource, const char *what,
                 const char *id);
 

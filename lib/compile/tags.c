@@ -11,11 +11,6 @@
 #include "compile/azure.h"
 #include "compile/compile.h"
 
-static int nomem(nsgsim_error *err)
-{
-	return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
-}
-
 static int add_text_prefix(ns_psb *b, const char *text)
 {
 	int family, plen;
@@ -85,7 +80,7 @@ int ns_compile_builtin_tags(nsgsim_policy *p, nsgsim_error *err)
 		              "the service-tags input defines VirtualNetwork; it is ignored, "
 		              "because VirtualNetwork is computed per virtual network "
 		              "(SEMANTICS.md §4.2)");
-	return rc == 0 ? 0 : nomem(err);
+	return rc == 0 ? 0 : ns_nomem(err);
 }
 
 /* ---- tags by name ------------------------------------------------------------ */
@@ -137,11 +132,11 @@ static int peered_spaces(nsgsim_policy *p, nsgsim_error *err)
 {
 	ns_psb *b = calloc(p->n_vnets + 1, sizeof *b);
 	if (!b)
-		return nomem(err);
+		return ns_nomem(err);
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < p->n_vnets; i++)
 		if (ns_psb_add_set(&b[i], &p->vnets[i].space) != 0)
-			rc = nomem(err);
+			rc = ns_nomem(err);
 	for (size_t i = 0; rc == 0 && i < p->m.peerings.n; i++) {
 		const ns_peering *pr = NS_VEC_AT(&p->m.peerings, ns_peering, i);
 		ns_cvnet *local = ns_map_get(&p->vnet_by_id, pr->vnet_id);
@@ -170,11 +165,11 @@ static int peered_spaces(nsgsim_policy *p, nsgsim_error *err)
 				rc = ns_add_addr(&b[k], &pr->remote_space[j]);
 		}
 		if (rc != 0)
-			rc = nomem(err);
+			rc = ns_nomem(err);
 	}
 	for (size_t i = 0; i < p->n_vnets; i++) {
 		if (rc == 0 && ns_psb_finish(&b[i], &p->vnets[i].peered) != 0)
-			rc = nomem(err);
+			rc = ns_nomem(err);
 		ns_psb_free(&b[i]);
 	}
 	free(b);
@@ -203,7 +198,7 @@ static int add_route_prefixes(nsgsim_policy *p, const ns_route_table *rt, ns_psb
 			rc = ns_add_addr(b, &r->prefix);
 		}
 		if (rc != 0)
-			return nomem(err);
+			return ns_nomem(err);
 	}
 	return 0;
 }
@@ -226,11 +221,11 @@ int ns_compile_vnet_tags(nsgsim_policy *p, nsgsim_error *err)
 		ns_csubnet *cs = &p->subnets[i];
 		if (ns_psb_add_set(&b, &cs->vnet->peered) != 0 ||
 		    ns_psb_add4(&b, NS_AZURE_HOST_IP, NS_AZURE_HOST_IP) != 0)
-			rc = nomem(err);
+			rc = ns_nomem(err);
 		if (rc == 0 && cs->rt)
 			rc = add_route_prefixes(p, cs->rt, &b, err);
 		if (rc == 0 && ns_psb_finish(&b, &cs->vnet_tag) != 0)
-			rc = nomem(err);
+			rc = ns_nomem(err);
 	}
 	ns_psb_free(&b);
 	return rc;
@@ -243,7 +238,7 @@ static int finish_owned_set(nsgsim_policy *p, ns_psb *b, const ns_pset **out, ns
 {
 	ns_pset *set = ns_policy_new_set(p);
 	if (!set || ns_psb_finish(b, set) != 0)
-		return nomem(err);
+		return ns_nomem(err);
 	*out = set;
 	return 0;
 }
@@ -265,7 +260,7 @@ static int union_asgs(nsgsim_policy *p, const ns_rule *r, const ns_side *side, n
 		else if (side->n_asgs == 1)
 			out->set = &ca->members;
 		else if (ns_psb_add_set(&b, &ca->members) != 0)
-			rc = nomem(err);
+			rc = ns_nomem(err);
 	}
 	/* Several ASGs on a side mean any of them (SEMANTICS.md §5, [INFERRED]). */
 	if (rc == 0 && side->n_asgs > 1)
@@ -291,7 +286,7 @@ static int add_group_addresses(nsgsim_policy *p, const ns_rule *r, const ns_addr
 			return ns_dangling(err, &sm->resource_loc, sm->id,
 			                   "virtual network or subnet", sm->resource_id);
 		if (ns_psb_add_set(b, v ? &v->space : &s->prefixes) != 0)
-			return nomem(err);
+			return ns_nomem(err);
 	}
 	return 0;
 }
@@ -330,7 +325,7 @@ static int compile_addrs(nsgsim_policy *p, const ns_rule *r, const ns_side *side
 		const ns_addr *a = &side->addrs[i];
 		if (a->kind == NS_ADDR_CIDR) {
 			if (ns_add_addr(&b, a) != 0)
-				rc = nomem(err);
+				rc = ns_nomem(err);
 		} else if (a->kind == NS_ADDR_NET_GROUP) {
 			rc = add_group_addresses(p, r, a, &b, err);
 		} else {
@@ -349,7 +344,7 @@ static int compile_addrs(nsgsim_policy *p, const ns_rule *r, const ns_side *side
 				             "VirtualNetwork combined with other addresses in one "
 				             "rule side is not supported; use a rule of its own");
 			} else if (ns_psb_add_set(&b, t.set) != 0) {
-				rc = nomem(err);
+				rc = ns_nomem(err);
 			}
 		}
 	}
