@@ -44,7 +44,8 @@ CLI      := $(B)/nsgsim
 PC       := $(B)/nsgsim.pc
 
 .PHONY: fuzz-deps fuzz-ci bench
-.PHONY: all deps run test check-c check-cli check-python check-format check-symbols asan ubsan tsan valgrind \
+.PHONY: all deps run test check-c check-cli check-python check-format check-symbols check-layers \
+        asan ubsan tsan valgrind \
         install uninstall clean format
 
 all: deps $(SHARED) $(STATIC) $(CLI) $(PC)
@@ -113,7 +114,7 @@ run: all
 	@./$(CLI) check -q $(EXAMPLE) fixtures/example/assertions.txt
 
 # ---- tests -----------------------------------------------------------------
-test: all $(TESTS) check-c check-cli check-python check-format check-symbols
+test: all $(TESTS) check-c check-cli check-python check-format check-symbols check-layers
 	@echo "make test: all passed"
 
 check-c: $(TESTS)
@@ -135,6 +136,10 @@ check-symbols: $(SHARED)
 	@bad=$$(nm -D --defined-only $(SHARED) | awk '{print $$3}' | grep -v '^nsgsim_' || true); \
 	if [ -n "$$bad" ]; then echo "exported symbols without the nsgsim_ prefix: $$bad"; exit 1; fi; \
 	echo "exported symbols: $$(nm -D --defined-only $(SHARED) | grep -c ' nsgsim_'), all nsgsim_*"
+
+# The stages include only the headers of the stages below them (DESIGN.md).
+check-layers:
+	@sh tests/check_layers.sh
 
 check-format:
 	@clang-format --dry-run -Werror $(LIB_SRC) $(LIB_HDR) include/nsgsim.h \

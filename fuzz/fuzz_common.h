@@ -358,6 +358,28 @@ static inline void fuzz_ip_of(nsgsim_ip *ip, int family, ns_u128 v)
 	}
 }
 
+/* A NIC address of the policy, with its NIC. */
+typedef struct fuzz_addr {
+	int family;
+	ns_u128 ip;
+	const ns_cnic *nic;
+} fuzz_addr;
+
+/* The first (up to cap) NIC addresses in input order. */
+static size_t fuzz_nic_addrs(const nsgsim_policy *p, fuzz_addr *out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_nics && n < cap; i++) {
+		const ns_cnic *cn = &p->nics[i];
+		for (size_t k = 0; k < cn->n->n_ipconfigs && n < cap; k++) {
+			const ns_ipconfig *ipc = &cn->n->ipconfigs[k];
+			if (ipc->has_ip)
+				out[n++] = (fuzz_addr){ipc->family, ipc->ip, cn};
+		}
+	}
+	return n;
+}
+
 /* Effective rules of each NIC (by name and by id), and flows between the
  * policy's own endpoint addresses; bounded so that one input stays cheap. */
 static inline void fuzz_exercise_policy(const nsgsim_policy *p)
@@ -395,10 +417,11 @@ static inline void fuzz_exercise_policy(const nsgsim_policy *p)
 		}
 	}
 
-	/* Flows from and to the first endpoints, and to/from the outside. */
-	size_t ne = p->n_endpoints < 4 ? p->n_endpoints : 4;
+	/* Flows from and to the first NIC addresses, and to/from the outside. */
+	fuzz_addr addrs[4];
+	size_t ne = fuzz_nic_addrs(p, addrs, 4);
 	for (size_t i = 0; i < ne; i++) {
-		const ns_endpoint_ip *a = &p->endpoints[i];
+		const fuzz_addr *a = &addrs[i];
 		nsgsim_flow f;
 		memset(&f, 0, sizeof f);
 		fuzz_ip_of(&f.src, a->family, a->ip);
@@ -419,7 +442,7 @@ static inline void fuzz_exercise_policy(const nsgsim_policy *p)
 		if (a->nic)
 			fuzz_eval_at_nic(p, &f, a->nic->n->id);
 		for (size_t j = 0; j < ne; j++) {
-			const ns_endpoint_ip *b = &p->endpoints[j];
+			const fuzz_addr *b = &addrs[j];
 			if (b->family != a->family)
 				continue;
 			nsgsim_flow h;

@@ -1,5 +1,5 @@
 /* libFuzzer target: arbitrary bytes as JSON, read by both of nsgsim's JSON
- * paths: lib/json_flat.c (service tags) and ns_parse_json_text (environment
+ * paths: lib/parse/json_flat.c (service tags) and ns_parse_json_text (environment
  * files: its prescan, cJSON, its duplicate-key walk).
  *
  * json_flat.c is the stricter: it must never accept what the cJSON path

@@ -1,5 +1,5 @@
 /* libFuzzer target: arbitrary bytes as a service-tags snapshot (the reader
- * of lib/tags_snapshot.c).
+ * of lib/parse/tags_snapshot.c).
  *
  * Inputs that do not start with the snapshot's magic are the JSON path's
  * business (fuzz_tags) and are skipped.  Each input is loaded twice: as it

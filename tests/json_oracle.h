@@ -1,4 +1,4 @@
-/* cJSON as the oracle for lib/json_flat.c: the same tree, node for node.
+/* cJSON as the oracle for lib/parse/json_flat.c: the same tree, node for node.
  * Shared by tests/test_json_flat.c and fuzz/fuzz_json.c. */
 #ifndef NSGSIM_JSON_ORACLE_H
 #define NSGSIM_JSON_ORACLE_H

@@ -28,7 +28,7 @@
 #include "files.h"
 #include "nsgsim.h"
 
-/* lib/flow.c */
+/* lib/parse/flow.c */
 void ns_ip_from_u128(nsgsim_ip *ip, int family, ns_u128 v);
 ns_u128 ns_ip_to_u128(const nsgsim_ip *ip);
 
@@ -142,7 +142,7 @@ static void rand_prefix(genv *g, char *buf, size_t cap)
 	uint32_t k = below(r, 10);
 	if (g->crowded && chance(r, 60)) {
 		/* Hundreds of interval starts in one small region: the interval
-		 * maps' index goes several levels deep there (lib/classify.c,
+		 * maps' index goes several levels deep there (lib/compile/cls_imap.c,
 		 * "interval maps"). */
 		int plen = 29 + (int)below(r, 4);
 		uint32_t a = 0x0A010100u | below(r, 256);
@@ -1019,7 +1019,7 @@ static void check_endpoint(const nsgsim_policy *p, const nsgsim_flow *flow, int 
 }
 
 /* How many child levels an index entry of an interval map has below it
- * (lib/classify.c, "interval maps": the top bit marks a child node, bits
+ * (lib/compile/cls_imap.c, "interval maps": the top bit marks a child node, bits
  * 27-30 its key bits, the low bits its first entry in l2). */
 static int entry_depth(const ns_imap *m, uint32_t e)
 {
@@ -1189,7 +1189,7 @@ static void test_engines_agree(void **state)
 	/* The crowded environments (every tenth) reach deep index levels. */
 	assert_true(k.deep_maps >= 5);
 	/* Some chains have 769-1,024 rules: the scan that takes all sixteen
-	 * words at once (lib/classify.c, scan5_avx2_16) is compared too. */
+	 * words at once (lib/compile/cls_imap.c, scan5_avx2_16) is compared too. */
 	assert_true(k.wide_checks >= 100);
 	/* The generator reaches the assumptions that depend on tested rules. */
 	unsigned want = NSGSIM_ASSUME_INTERNET_TAG | NSGSIM_ASSUME_VNET_TAG_ROUTES |

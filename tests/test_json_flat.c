@@ -1,5 +1,5 @@
-/* Tests for lib/json_flat.c (the service-tags JSON reader) and for
- * lib/load_tags.c on top of it.
+/* Tests for lib/parse/json_flat.c (the service-tags JSON reader) and for
+ * lib/parse/load_tags.c on top of it.
  *
  * - A table of documents with the exact code, line and column of each error.
  * - cJSON as the oracle: random valid documents must read to the same tree

@@ -1,4 +1,4 @@
-/* Tests for lib/prefixset.c: merging, membership, subtraction, CIDR output.
+/* Tests for lib/base/prefixset.c: merging, membership, subtraction, CIDR output.
  *
  * The randomized tests use a fixed xorshift seed; set NSGSIM_TEST_SEED to a
  * number to run them from another one.  Every randomized failure message

@@ -1,5 +1,5 @@
-/* Tests for loading service tags (lib/load_tags.c) and resolving them in NSG
- * rules (lib/compile_tags.c), over the public API only.
+/* Tests for loading service tags (lib/parse/load_tags.c) and resolving them in NSG
+ * rules (lib/compile/tags.c), over the public API only.
  *
  * - Microsoft's real downloads under $NSGSIM_SHARED_DATA/service_tags/ (the
  *   tests that need them skip, and say so, when that folder is absent);

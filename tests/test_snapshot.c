@@ -1,8 +1,8 @@
-/* Service-tags snapshots (lib/tags_snapshot.c): the format, the round trip
+/* Service-tags snapshots (lib/parse/tags_snapshot.c): the format, the round trip
  * JSON -> snapshot -> load, and the reader's answer to every kind of damage.
  *
  * - A snapshot built here byte by byte from the format's description (the
- *   comment at the top of lib/tags_snapshot.c) must equal the library's: the
+ *   comment at the top of lib/parse/tags_snapshot.c) must equal the library's: the
  *   format cannot change by accident without its version.
  * - Loading the snapshot of a tags file gives the same model (every tag's
  *   ranges, region, features, prefix count; cloud, changeNumber) and the

@@ -121,7 +121,7 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* KNOWN GAP (reported, lib/load_env.c parse_resource): a resource with a
+/* KNOWN GAP (reported, lib/parse/load_env.c parse_resource): a resource with a
  * "copy" loop fails with "a template copy loop; evaluate the template first",
  * which does not quote the loop's count expression.  Tolerated here, and
  * counted in the summary, so that the rest of the test guards; drop this

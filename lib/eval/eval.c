@@ -162,14 +162,20 @@ static void fill_result(nsgsim_result *out, const ns_outcome *o)
 	out->assumptions = o->assumptions;
 }
 
+/* The checks of a call with a flow and an engine. */
+static int check_call(const nsgsim_policy *p, const nsgsim_flow *flow, const void *out, int engine,
+                      nsgsim_error *err)
+{
+	int rc = ns_check_flow(p, flow, out, err);
+	return rc != 0 ? rc : ns_check_engine(engine, err);
+}
+
 /* ---- end to end -------------------------------------------------------------------- */
 
 NSGSIM_EXPORT int nsgsim_eval_engine(const nsgsim_policy *p, const nsgsim_flow *flow, int engine,
                                      nsgsim_result *out, nsgsim_error *err)
 {
-	int rc = ns_check_flow(p, flow, out, err);
-	if (rc == 0)
-		rc = ns_check_engine(engine, err);
+	int rc = check_call(p, flow, out, engine, err);
 	if (rc != 0)
 		return rc;
 	ns_flowv f;
@@ -260,9 +266,7 @@ NSGSIM_EXPORT int nsgsim_eval_at_engine(const nsgsim_policy *p, const nsgsim_flo
                                         const char *nic, int direction, int engine,
                                         nsgsim_result *out, nsgsim_error *err)
 {
-	int rc = ns_check_flow(p, flow, out, err);
-	if (rc == 0)
-		rc = ns_check_engine(engine, err);
+	int rc = check_call(p, flow, out, engine, err);
 	if (rc != 0)
 		return rc;
 	if (direction != NSGSIM_INBOUND && direction != NSGSIM_OUTBOUND)

@@ -62,7 +62,7 @@ NSGSIM_EXPORT int nsgsim_explain(const nsgsim_policy *p, const nsgsim_flow *flow
 	if (rc == 0) {
 		*n = start[layer + 1] - start[layer];
 		const nsgsim_rule_detail *d = rules.data;
-		for (size_t i = 0; i < *n && i < cap; i++)
+		for (size_t i = 0; i < *n && i < cap; i++) /* *n > 0: d is not NULL */
 			out[i] = d[start[layer] + i];
 	}
 	ns_vec_free(&rules);

@@ -112,6 +112,8 @@ static const nsgsim_rule_detail *layer_rules(const ns_report *rep, int side, int
 {
 	const size_t *start = rep->start[side];
 	*n = start[layer + 1] - start[layer];
+	if (*n == 0) /* no rules at all: the vector may hold no memory */
+		return NULL;
 	return (const nsgsim_rule_detail *)rep->rules[side].data + start[layer];
 }
 
