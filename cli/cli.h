@@ -41,6 +41,10 @@ int eval_flows_file(const nsgsim_policy *p, const char *path, int engine, bool j
 /* nsgsim check (cli/check.c) */
 int cmd_check(int argc, char **argv);
 
+/* nsgsim reach, nsgsim diff (cli/reach.c) */
+int cmd_reach(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+
 /* nsgsim snapshot-tags IN OUT (cli/snapshot.c) */
 int cmd_snapshot_tags(int argc, char **argv);
 

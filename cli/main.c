@@ -148,6 +148,10 @@ int main(int argc, char **argv)
 		return cmd_effective(argc - 2, argv + 2);
 	if (strcmp(argv[1], "eval") == 0)
 		return cmd_eval(argc - 2, argv + 2);
+	if (strcmp(argv[1], "reach") == 0)
+		return cmd_reach(argc - 2, argv + 2);
+	if (strcmp(argv[1], "diff") == 0)
+		return cmd_diff(argc - 2, argv + 2);
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 2, argv + 2);
 	if (strcmp(argv[1], "snapshot-tags") == 0)

@@ -180,13 +180,14 @@ NSGSIM_EXPORT int nsgsim_loader_service_tags_info(const nsgsim_loader *loader,
 	X(RULES_PER_NSG, 3, 10000, "security rules in one NSG")                                    \
 	X(PREFIXES_PER_RULE, 4, 100000, "addresses on one side of one rule")                       \
 	X(TOTAL_PREFIXES, 5, 20000000, "addresses in all rules, spaces and service tags")          \
-	X(BATCH_FLOWS, 6, 1ull << 26, "flows in one batch evaluation")
+	X(BATCH_FLOWS, 6, 1ull << 26, "flows in one batch evaluation")                             \
+	X(QUERY_REGIONS, 7, 2000000, "regions one reach or diff query may hold before merging")
 
 typedef enum nsgsim_limit {
 #define NSGSIM_X_LIMIT(name, value, def, what) NSGSIM_LIMIT_##name = (value),
 	NSGSIM_LIMIT_MAP(NSGSIM_X_LIMIT)
 #undef NSGSIM_X_LIMIT
-	        NSGSIM_LIMIT_COUNT = 7
+	        NSGSIM_LIMIT_COUNT = 8
 } nsgsim_limit;
 
 /* The default of a limit (0 for an unknown one). */
@@ -490,6 +491,105 @@ NSGSIM_EXPORT int nsgsim_explain(const nsgsim_policy *policy, const nsgsim_flow 
 NSGSIM_EXPORT int nsgsim_result_render(const nsgsim_policy *policy, const nsgsim_flow *flow,
                                        const nsgsim_result *result, nsgsim_format format,
                                        int verbose, char **out, nsgsim_error *err);
+
+/* ---- sets of flows: reach and diff ---------------------------------------
+ *
+ * Exact answers over the whole header space: the partition of a query's
+ * flows (protocols x sources x source ports x destinations x destination
+ * ports) into regions that share one verdict and one deciding rule, through
+ * the same walk as nsgsim_eval.  Every flow inside a region gets from
+ * nsgsim_eval exactly the region's verdict, deciding layer, rule and
+ * endpoint; the regions are disjoint and together cover the query's space.
+ * These queries allocate (the result is the caller's, freed once with
+ * nsgsim_regions_free) and stop with NSGSIM_E_LIMIT at
+ * NSGSIM_LIMIT_QUERY_REGIONS of the policy (of `after` for a diff). */
+
+/* Protocols of a query or a region, as bits. */
+typedef enum nsgsim_proto_bits {
+	NSGSIM_PBIT_ICMP = 1,
+	NSGSIM_PBIT_TCP = 2,
+	NSGSIM_PBIT_UDP = 4,
+	NSGSIM_PBIT_ESP = 8,
+	NSGSIM_PBIT_AH = 16,
+	NSGSIM_PBITS_ALL = 31,
+} nsgsim_proto_bits;
+
+typedef struct nsgsim_query {
+	/* The destinations: an IP, a CIDR, a NIC (name or id), a subnet (id,
+	 * or a unique name), or a service tag ("Internet", "AzureCloud.westeurope").
+	 * A diff may leave it NULL: every flow with an endpoint modelled in
+	 * either policy. */
+	const char *to;
+	/* The sources, in the same forms; NULL: every address of each of the
+	 * destinations' families. */
+	const char *from;
+	unsigned protocols; /* nsgsim_proto_bits; 0: all five */
+	int allowed_only;   /* reach: only the regions that are allowed */
+	int rules;          /* diff: also regions where only the deciding rule changed */
+} nsgsim_query;
+
+/* A verdict of the set queries beside NSGSIM_ALLOW and NSGSIM_DENY: neither
+ * endpoint is modelled (nsgsim_eval refuses such a flow with
+ * NSGSIM_E_NOT_MODELLED). */
+#define NSGSIM_UNMODELLED 3
+
+/* What decides a region's flows. */
+typedef struct nsgsim_decided {
+	int verdict;  /* NSGSIM_ALLOW, NSGSIM_DENY or NSGSIM_UNMODELLED */
+	int layer;    /* nsgsim_layer, as nsgsim_result.decided_layer */
+	int endpoint; /* nsgsim_endpoint, as nsgsim_result.decided_endpoint */
+	nsgsim_rule_ref rule;
+	const char *resource;
+} nsgsim_decided;
+
+typedef struct nsgsim_regions nsgsim_regions;
+
+typedef struct nsgsim_region {
+	unsigned protocols; /* nsgsim_proto_bits: TCP/UDP, or ICMP/ESP/AH (no ports) */
+	int family;         /* 4 or 6 */
+	/* Ranges of each field (nsgsim_region_range); 0 ports for ICMP, ESP, AH. */
+	size_t n_sources, n_source_ports, n_destinations, n_destination_ports;
+	nsgsim_decided decided; /* reach; for a diff, after the change */
+	nsgsim_decided before;  /* diff: before the change */
+} nsgsim_region;
+
+typedef enum nsgsim_field {
+	NSGSIM_FIELD_SOURCES = 0,
+	NSGSIM_FIELD_SOURCE_PORTS = 1,
+	NSGSIM_FIELD_DESTINATIONS = 2,
+	NSGSIM_FIELD_DESTINATION_PORTS = 3,
+} nsgsim_field;
+
+/* Regions of the flows of a query to query->to; sorted by destination,
+ * destination port, source.  The strings of a region point into the
+ * policy: free the regions first. */
+NSGSIM_EXPORT int nsgsim_reach(const nsgsim_policy *policy, const nsgsim_query *query,
+                               nsgsim_regions **out, nsgsim_error *err);
+/* The regions whose verdict differs between two policies compiled on their
+ * own (and with query->rules, whose deciding rule does). */
+NSGSIM_EXPORT int nsgsim_diff(const nsgsim_policy *before, const nsgsim_policy *after,
+                              const nsgsim_query *query, nsgsim_regions **out, nsgsim_error *err);
+NSGSIM_EXPORT void nsgsim_regions_free(nsgsim_regions *regions);
+NSGSIM_EXPORT size_t nsgsim_regions_count(const nsgsim_regions *regions);
+/* 0, or NSGSIM_E_INVALID_ARG for an index out of range. */
+NSGSIM_EXPORT int nsgsim_regions_get(const nsgsim_regions *regions, size_t i, nsgsim_region *out);
+/* The k-th range [lo, hi] of a field of region i: addresses in lo_ip/hi_ip,
+ * ports in lo_port/hi_port (either pair may be NULL). */
+NSGSIM_EXPORT int nsgsim_region_range(const nsgsim_regions *regions, size_t i, int field, size_t k,
+                                      nsgsim_ip *lo_ip, nsgsim_ip *hi_ip, int *lo_port,
+                                      int *hi_port);
+/* 1 when the flow (with a source port for TCP and UDP) lies in region i,
+ * else 0. */
+NSGSIM_EXPORT int nsgsim_region_contains(const nsgsim_regions *regions, size_t i,
+                                         const nsgsim_flow *flow);
+/* Counts of a diff: the regions that became allowed, and those that stopped
+ * being allowed. */
+NSGSIM_EXPORT void nsgsim_regions_summary(const nsgsim_regions *regions, size_t *opened,
+                                          size_t *closed);
+/* The documented JSON object (NSGSIM_FORMAT_JSON) or a table, one region a
+ * line; *out for nsgsim_free. */
+NSGSIM_EXPORT int nsgsim_regions_render(const nsgsim_regions *regions, nsgsim_format format,
+                                        char **out, nsgsim_error *err);
 
 #ifdef __cplusplus
 }

@@ -76,6 +76,9 @@ NSGSIM_EXPORT size_t nsgsim_struct_size(const char *name)
 	        {"nsgsim_port_outcome", sizeof(nsgsim_port_outcome)},
 	        {"nsgsim_rule_detail", sizeof(nsgsim_rule_detail)},
 	        {"nsgsim_tags_info", sizeof(nsgsim_tags_info)},
+	        {"nsgsim_query", sizeof(nsgsim_query)},
+	        {"nsgsim_decided", sizeof(nsgsim_decided)},
+	        {"nsgsim_region", sizeof(nsgsim_region)},
 	};
 	for (size_t i = 0; name && i < NS_ARRAY_LEN(sizes); i++)
 		if (strcmp(name, sizes[i].name) == 0)

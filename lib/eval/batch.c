@@ -81,7 +81,7 @@ static bool eval_fast(const nsgsim_policy *p, const nsgsim_flow *flow, nsgsim_de
 		return true;
 	}
 	ns_outcome o;
-	ns_walk_flow(p, &f, src, dst, NS_MATCH_GLOBAL, NULL, &o);
+	ns_walk_flow(p, &f, src, dst, NS_MATCH_GLOBAL, NULL, &o, NULL);
 	decision_of(out, &o, flow->src_port);
 	return true;
 }

@@ -91,9 +91,9 @@ static void eval_once(const nsgsim_policy *p, const ns_flowv *f, const ns_eprec 
                       const ns_eprec *dst, int engine, ns_outcome *o, nsgsim_result *full)
 {
 	if (engine == NSGSIM_ENGINE_LINEAR)
-		ns_walk_flow(p, f, src, dst, NS_MATCH_LINEAR, full, o);
+		ns_walk_flow(p, f, src, dst, NS_MATCH_LINEAR, full, o, NULL);
 	else
-		ns_walk_flow(p, f, src, dst, NS_MATCH_COMPILED, full, o);
+		ns_walk_flow(p, f, src, dst, NS_MATCH_COMPILED, full, o, NULL);
 }
 
 /* ---- every source port ------------------------------------------------------------ */
@@ -298,10 +298,11 @@ NSGSIM_EXPORT int nsgsim_eval_at_engine(const nsgsim_policy *p, const nsgsim_flo
 	ns_outcome o;
 	memset(&o, 0, sizeof o);
 	if (engine == NSGSIM_ENGINE_LINEAR)
-		o.verdict = ns_walk_side(p, &f, ep, way, NS_MATCH_LINEAR, &log, &d, &o.assumptions);
+		o.verdict = ns_walk_side(p, &f, ep, way, NS_MATCH_LINEAR, &log, &d, &o.assumptions,
+		                         NULL);
 	else
-		o.verdict =
-		        ns_walk_side(p, &f, ep, way, NS_MATCH_COMPILED, &log, &d, &o.assumptions);
+		o.verdict = ns_walk_side(p, &f, ep, way, NS_MATCH_COMPILED, &log, &d,
+		                         &o.assumptions, NULL);
 	ns_outcome_decide(&o, &d, endpoint);
 	if (o.layer == NSGSIM_LAYER_NONE)
 		o.endpoint = NSGSIM_ENDPOINT_NONE;

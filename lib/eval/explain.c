@@ -31,7 +31,7 @@ static int walk_detail(const nsgsim_policy *p, const nsgsim_flow *flow, const ns
 	ns_walk_log log = {NULL, &detail};
 	ns_decision d;
 	unsigned assume = 0;
-	ns_walk_side(p, &f, ep, way, NS_MATCH_COMPILED, &log, &d, &assume);
+	ns_walk_side(p, &f, ep, way, NS_MATCH_COMPILED, &log, &d, &assume, NULL);
 	if (detail.rc != 0)
 		return detail.rc;
 	/* The walk meets the layers the result names (the same flow, port and

@@ -141,6 +141,9 @@ typedef struct ns_gside {
 	const ns_flowv *f;
 	unsigned outside; /* vallow index: bit 0 source, bit 1 destination outside */
 	int via[2];       /* ns_via_route of source, destination; -1 until needed */
+	/* NS_MATCH_GIVEN: the winner of each step of the side's walk, found by
+	 * the caller (lib/eval/region.c); NULL otherwise. */
+	const uint32_t *given;
 } ns_gside;
 
 static inline void ns_gside_init(ns_gside *sd, const ns_flowv *f, const ns_csubnet *ctx)

@@ -27,6 +27,9 @@ enum ns_match_mode {
 	/* The classifier on the policy-wide classes: the flow has them
 	 * (f->global) and the policy folded the VirtualNetwork sets in. */
 	NS_MATCH_GLOBAL,
+	/* Each step's winner given by the caller: a region's, which the set
+	 * queries found for all its flows at once (lib/eval/region.c). */
+	NS_MATCH_GIVEN,
 };
 
 /* What decided a side: the layer, the rule and the resource. */
@@ -84,12 +87,14 @@ int ns_walk_next_sport(const ns_endpoint *ep, int way, int port, int best, int m
 
 /* ---- the walker -------------------------------------------------------------- */
 
-/* A chain's first match by the chosen matcher. */
-static inline const ns_crule *ns_walk_match(const nsgsim_policy *p, const ns_chain *ch,
+/* The first match of step k's chain by the chosen matcher. */
+static inline const ns_crule *ns_walk_match(const nsgsim_policy *p, const ns_chain *ch, size_t k,
                                             ns_gside *sd, int mode, unsigned *assume)
 {
 	uint32_t i;
-	if (mode == NS_MATCH_LINEAR || !ch->cls) /* not built: never in practice */
+	if (mode == NS_MATCH_GIVEN)
+		i = sd->given[k];
+	else if (mode == NS_MATCH_LINEAR || !ch->cls) /* not built: never in practice */
 		i = (uint32_t)ns_linear_first(p, ch, sd->f, sd->ctx, assume);
 	else if (mode == NS_MATCH_GLOBAL)
 		i = ns_cls_gfirst(ch->cls, ch->rules, sd, assume);
@@ -103,16 +108,17 @@ static inline const ns_crule *ns_walk_match(const nsgsim_policy *p, const ns_cha
  * matched); the assumptions are ORed into *assume.  log may be NULL. */
 static inline int ns_walk_side(const nsgsim_policy *p, const ns_flowv *f, const ns_endpoint *ep,
                                int way, int mode, ns_walk_log *log, ns_decision *dec,
-                               unsigned *assume)
+                               unsigned *assume, const uint32_t *given)
 {
-	ns_gside sd = {ep->subnet, f, 0, {-1, -1}};
+	ns_gside sd = {ep->subnet, f, 0, {-1, -1}, given};
 	if (mode == NS_MATCH_GLOBAL)
 		ns_gside_init(&sd, f, ep->subnet);
 	*assume |= ep->assume;
 	dec->rule = NULL;
 	const ns_step *s = ep->steps[way], *end = s + ep->n_steps[way];
 	for (; s < end; s++) {
-		const ns_crule *r = ns_walk_match(p, s->chain[way], &sd, mode, assume);
+		const ns_crule *r = ns_walk_match(p, s->chain[way], (size_t)(s - ep->steps[way]),
+		                                  &sd, mode, assume);
 		if (log)
 			ns_walk_record(log, p, f, ep, s, way, r);
 		if (!r)
@@ -140,9 +146,11 @@ static inline void ns_outcome_decide(ns_outcome *o, const ns_decision *d, int en
 
 /* A flow end to end at one source port: Outbound at the source's endpoint
  * when it has one, then Inbound at the destination's; both must allow.
- * With full, each side's trace goes to full->sides. */
+ * With full, each side's trace goes to full->sides.  given: the winners of
+ * the source's and the destination's steps for NS_MATCH_GIVEN, else NULL. */
 static inline void ns_walk_flow(const nsgsim_policy *p, const ns_flowv *f, const ns_eprec *src,
-                                const ns_eprec *dst, int mode, nsgsim_result *full, ns_outcome *o)
+                                const ns_eprec *dst, int mode, nsgsim_result *full, ns_outcome *o,
+                                const uint32_t *const *given)
 {
 	ns_decision d;
 	ns_walk_log log = {NULL, NULL};
@@ -157,7 +165,7 @@ static inline void ns_walk_flow(const nsgsim_policy *p, const ns_flowv *f, const
 			ns_trace_side(log.trace, src->ep, NS_WAY_OUT, NSGSIM_ENDPOINT_SOURCE);
 		}
 		int v = ns_walk_side(p, f, src->ep, NS_WAY_OUT, mode, full ? &log : NULL, &d,
-		                     &o->assumptions);
+		                     &o->assumptions, given ? given[0] : NULL);
 		ns_outcome_decide(o, &d, NSGSIM_ENDPOINT_SOURCE);
 		if (v == NSGSIM_DENY) {
 			o->verdict = NSGSIM_DENY;
@@ -170,7 +178,7 @@ static inline void ns_walk_flow(const nsgsim_policy *p, const ns_flowv *f, const
 			ns_trace_side(log.trace, dst->ep, NS_WAY_IN, NSGSIM_ENDPOINT_DESTINATION);
 		}
 		o->verdict = ns_walk_side(p, f, dst->ep, NS_WAY_IN, mode, full ? &log : NULL, &d,
-		                          &o->assumptions);
+		                          &o->assumptions, given ? given[1] : NULL);
 		ns_outcome_decide(o, &d, NSGSIM_ENDPOINT_DESTINATION);
 	}
 	if (src->ambiguous || dst->ambiguous)

@@ -1,0 +1,550 @@
+/* nsgsim_reach and nsgsim_diff: the set queries over the whole header
+ * space, and the accessors of their result.
+ *
+ * A query's space -- protocols x SOURCE x every source port x TARGET x
+ * every destination port, per address family -- is first cut by the
+ * endpoint map on both sides into groups of endpoints that walk alike
+ * (ns_same_walk), then each pair of groups is partitioned by the walk
+ * (lib/eval/region.c), and the pieces that share an outcome and differ in
+ * one field are merged.  A diff walks both policies at once and keeps the
+ * pieces whose outcomes differ; a pair of groups whose walks are the same
+ * chains in both policies cannot differ and is skipped.
+ *
+ * May touch: lib/base, what parse exposes, the compiled policy, the walker. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval/query.h"
+
+static int nomem(nsgsim_error *err)
+{
+	return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
+}
+
+static nsgsim_regions *regions_new(const nsgsim_query *q)
+{
+	nsgsim_regions *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->to = q->to ? ns_arena_strdup(&r->arena, q->to) : NULL;
+	r->from = q->from ? ns_arena_strdup(&r->arena, q->from) : NULL;
+	if ((q->to && !r->to) || (q->from && !r->from)) {
+		ns_arena_free(&r->arena);
+		free(r);
+		return NULL;
+	}
+	r->protocols = q->protocols ? q->protocols : NSGSIM_PBITS_ALL;
+	r->allowed_only = q->allowed_only != 0;
+	r->rules = q->rules != 0;
+	return r;
+}
+
+NSGSIM_EXPORT void nsgsim_regions_free(nsgsim_regions *r)
+{
+	if (!r)
+		return;
+	ns_arena_free(&r->arena);
+	free(r->pieces);
+	free(r);
+}
+
+/* ---- boxes ------------------------------------------------------------------------- */
+
+static int as_list(ns_arena *ar, const ns_epgroup *g, ns_ilist *out)
+{
+	return ns_il_copy(ar, g->ivls.data, g->ivls.n, out);
+}
+
+/* The boxes of a query: the ported protocols with every port, the
+ * portless ones without ports. */
+static int make_boxes(ns_rquery *q, unsigned protos, ns_ilist src, ns_ilist dst, ns_box out[2],
+                      int *n)
+{
+	ns_ilist ports;
+	if (ns_il_one(q->arena, 0, 65535, &ports) != 0)
+		return -1;
+	*n = 0;
+	if (protos & NS_PBITS_PORTED)
+		out[(*n)++] = (ns_box){protos & NS_PBITS_PORTED, src, ports, dst, ports};
+	if (protos & ~NS_PBITS_PORTED)
+		out[(*n)++] = (ns_box){protos & ~NS_PBITS_PORTED, src, {NULL, 0}, dst, {NULL, 0}};
+	return 0;
+}
+
+/* Partitions the flows from the alternatives' sources to dst. */
+static int partition(ns_rquery *q, const ns_rspec *spec, unsigned protos, ns_ilist dst)
+{
+	ns_ilist *lists = malloc((spec->n_alts + 1) * sizeof *lists);
+	if (!lists)
+		return NSGSIM_E_NOMEM;
+	for (size_t a = 0; a < spec->n_alts; a++)
+		lists[a] = spec->alts[a].src;
+	ns_ilist src;
+	ns_box boxes[2];
+	int nb = 0, rc = 0;
+	if (ns_il_union(q->arena, lists, spec->n_alts, &src) != 0 ||
+	    make_boxes(q, protos, src, dst, boxes, &nb) != 0)
+		rc = NSGSIM_E_NOMEM;
+	for (int i = 0; i < nb && rc == 0; i++)
+		rc = ns_region_partition(q, spec, &boxes[i]);
+	free(lists);
+	return rc;
+}
+
+/* ---- ordering -------------------------------------------------------------------------- */
+
+static int cmp_first(ns_ilist a, ns_ilist b)
+{
+	if (!a.n || !b.n)
+		return (a.n > 0) - (b.n > 0);
+	return a.v[0].lo < b.v[0].lo ? -1 : a.v[0].lo > b.v[0].lo;
+}
+
+/* By family, destination, destination port, source, then protocols. */
+static int cmp_piece(const void *pa, const void *pb)
+{
+	const ns_piece *a = pa, *b = pb;
+	int c;
+	if (a->family != b->family)
+		return a->family - b->family;
+	if ((c = cmp_first(a->box.dst, b->box.dst)) ||
+	    (c = cmp_first(a->box.dport, b->box.dport)) ||
+	    (c = cmp_first(a->box.src, b->box.src)) || (c = cmp_first(a->box.sport, b->box.sport)))
+		return c;
+	return (int)a->box.protos - (int)b->box.protos;
+}
+
+/* Moves the query's pieces into the result, merged and sorted. */
+static int finish(ns_rquery *q, nsgsim_regions *r, nsgsim_error *err)
+{
+	if (r->allowed_only) {
+		ns_piece *ps = q->pieces.data;
+		size_t m = 0;
+		for (size_t i = 0; i < q->pieces.n; i++)
+			if (ps[i].out[0].verdict == NSGSIM_ALLOW)
+				ps[m++] = ps[i];
+		q->pieces.n = m;
+	}
+	if (ns_region_merge(q) != 0)
+		return nomem(err);
+	qsort(q->pieces.data, q->pieces.n, sizeof(ns_piece), cmp_piece);
+	r->pieces = q->pieces.data;
+	r->n = q->pieces.n;
+	ns_vec_init(&q->pieces, sizeof(ns_piece));
+	return 0;
+}
+
+static int query_fail(int rc, const ns_rquery *q, nsgsim_error *err)
+{
+	if (rc == NSGSIM_E_LIMIT)
+		return ns_fail(err, rc, "", "", "",
+		               "the query needs more than %llu regions "
+		               "(NSGSIM_LIMIT_QUERY_REGIONS); narrow --to or --from",
+		               (unsigned long long)q->limit);
+	return rc == NSGSIM_E_NOMEM ? nomem(err) : rc;
+}
+
+/* ---- reach ------------------------------------------------------------------------------ */
+
+/* The pieces of one family: the sources split into alternatives, once for
+ * each group of targets. */
+static int reach_family(ns_rquery *q, const nsgsim_policy *p, unsigned protos, ns_ilist from,
+                        ns_ilist to, bool *modelled)
+{
+	ns_vec src, dst;
+	int rc = 0;
+	if (ns_split_by_endpoint(p, q->family, from, NS_WAY_OUT, &src) != 0 ||
+	    ns_split_by_endpoint(p, q->family, to, NS_WAY_IN, &dst) != 0)
+		rc = NSGSIM_E_NOMEM;
+	const ns_epgroup *gs = src.data, *gd = dst.data;
+	ns_ralt *alts = calloc(src.n + 1, sizeof *alts);
+	if (!alts)
+		rc = NSGSIM_E_NOMEM;
+	for (size_t i = 0; i < src.n && rc == 0; i++) {
+		*modelled |= gs[i].ep != NULL;
+		alts[i].ep[0] = gs[i].ep;
+		if (as_list(q->arena, &gs[i], &alts[i].src) != 0)
+			rc = NSGSIM_E_NOMEM;
+	}
+	for (size_t j = 0; j < dst.n; j++)
+		*modelled |= gd[j].ep != NULL;
+	for (size_t j = 0; j < dst.n && rc == 0; j++) {
+		ns_ilist list;
+		ns_rspec spec = {{p, NULL}, alts, src.n, {gd[j].ep, NULL}};
+		rc = as_list(q->arena, &gd[j], &list) != 0 ? NSGSIM_E_NOMEM
+		                                           : partition(q, &spec, protos, list);
+	}
+	free(alts);
+	ns_epgroups_free(&src);
+	ns_epgroups_free(&dst);
+	return rc;
+}
+
+static int check_query(const nsgsim_query *q, nsgsim_regions **out, nsgsim_error *err)
+{
+	if (!q || !out)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "", "query and out are required");
+	*out = NULL;
+	if (q->protocols & ~(unsigned)NSGSIM_PBITS_ALL)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		               "protocols: only the NSGSIM_PBIT_* bits");
+	return 0;
+}
+
+/* The addresses of from and to (every address of to's families when from
+ * is NULL). */
+static int resolve(const nsgsim_policy *p, const nsgsim_query *q, ns_arena *ar, ns_addrs *to,
+                   ns_addrs *from, nsgsim_error *err)
+{
+	int rc = ns_query_addrs(p, q->to, "--to", ar, to, err);
+	if (rc == 0 && q->from)
+		rc = ns_query_addrs(p, q->from, "--from", ar, from, err);
+	for (int f = 0; rc == 0 && !q->from && f < 2; f++)
+		if (to->fam[f].n && ns_il_one(ar, 0, ns_key_max(f ? 6 : 4), &from->fam[f]) != 0)
+			rc = nomem(err);
+	return rc;
+}
+
+NSGSIM_EXPORT int nsgsim_reach(const nsgsim_policy *p, const nsgsim_query *query,
+                               nsgsim_regions **out, nsgsim_error *err)
+{
+	int rc = check_query(query, out, err);
+	if (rc != 0)
+		return rc;
+	if (!p || !query->to)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		               "reach needs a policy and a target (--to)");
+	nsgsim_regions *r = regions_new(query);
+	if (!r)
+		return nomem(err);
+	ns_addrs to, from;
+	ns_rquery q = {0, &r->arena, {0}, p->m.limits[NSGSIM_LIMIT_QUERY_REGIONS], 1, false, false};
+	ns_vec_init(&q.pieces, sizeof(ns_piece));
+	rc = resolve(p, query, &r->arena, &to, &from, err);
+	bool modelled = false, any = false;
+	for (int f = 0; rc == 0 && f < 2; f++) {
+		if (!to.fam[f].n || !from.fam[f].n)
+			continue;
+		any = true;
+		q.family = f ? 6 : 4;
+		rc = query_fail(
+		        reach_family(&q, p, r->protocols, from.fam[f], to.fam[f], &modelled), &q,
+		        err);
+	}
+	if (rc == 0 && !any)
+		rc = ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		             "--from and --to name no addresses of one family");
+	else if (rc == 0 && !modelled)
+		rc = ns_fail(
+		        err, NSGSIM_E_NOT_MODELLED, "", "", "",
+		        "no address of --to or --from belongs to a NIC or subnet in the input");
+	if (rc == 0)
+		rc = finish(&q, r, err);
+	ns_vec_free(&q.pieces);
+	if (rc != 0) {
+		nsgsim_regions_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+/* ---- diff -------------------------------------------------------------------------------- */
+
+/* The groups of both policies over one list: each before-group split by
+ * the after map. */
+typedef struct pairgroup {
+	const ns_endpoint *ep[2]; /* before, after */
+	ns_ilist list;
+	bool same; /* walks the same chains in both (by content) */
+} pairgroup;
+
+static bool same_crule(const ns_crule *a, const ns_crule *b);
+
+static bool same_cside(const ns_cside *a, const ns_cside *b)
+{
+	if (a->any_addr != b->any_addr || a->vnet_tag != b->vnet_tag || a->n_ports != b->n_ports ||
+	    (a->set == NULL) != (b->set == NULL) || (a->set && !ns_pset_equal(a->set, b->set)))
+		return false;
+	return a->n_ports == 0 || memcmp(a->ports, b->ports, a->n_ports * sizeof *a->ports) == 0;
+}
+
+static bool same_crule(const ns_crule *a, const ns_crule *b)
+{
+	return a->priority == b->priority && a->access == b->access && a->protocol == b->protocol &&
+	       a->ends == b->ends && ns_ieq(a->r->id, b->r->id) && ns_ieq(a->r->name, b->r->name) &&
+	       same_cside(&a->src, &b->src) && same_cside(&a->dst, &b->dst);
+}
+
+/* Whether two endpoints of the two policies walk the same chains by
+ * content in direction way (then no flow's outcome differs there). */
+static bool same_across(const ns_endpoint *a, const ns_endpoint *b, int way)
+{
+	if (!a || !b)
+		return a == b;
+	if (a->n_steps[way] != b->n_steps[way] ||
+	    !ns_pset_equal(&a->subnet->vnet_tag, &b->subnet->vnet_tag))
+		return false;
+	for (size_t k = 0; k < a->n_steps[way]; k++) {
+		const ns_step *x = &a->steps[way][k], *y = &b->steps[way][k];
+		const ns_chain *cx = x->chain[way], *cy = y->chain[way];
+		if (x->layer != y->layer || !ns_ieq(x->resource, y->resource) || cx->n != cy->n)
+			return false;
+		for (size_t i = 0; i < cx->n; i++)
+			if (!same_crule(&cx->rules[i], &cy->rules[i]))
+				return false;
+	}
+	return true;
+}
+
+static int pair_groups(ns_rquery *q, const nsgsim_policy *pb, const nsgsim_policy *pa,
+                       ns_ilist list, int way, ns_vec *out)
+{
+	ns_vec_init(out, sizeof(pairgroup));
+	ns_vec gb;
+	int rc = ns_split_by_endpoint(pb, q->family, list, way, &gb) != 0 ? -1 : 0;
+	const ns_epgroup *b = gb.data;
+	for (size_t i = 0; i < gb.n && rc == 0; i++) {
+		ns_ilist part;
+		ns_vec ga;
+		if (as_list(q->arena, &b[i], &part) != 0 ||
+		    ns_split_by_endpoint(pa, q->family, part, way, &ga) != 0)
+			rc = -1;
+		const ns_epgroup *a = ga.data;
+		for (size_t j = 0; j < ga.n && rc == 0; j++) {
+			pairgroup *g = ns_vec_push(out);
+			if (!g || as_list(q->arena, &a[j], &g->list) != 0) {
+				rc = -1;
+				break;
+			}
+			g->ep[0] = b[i].ep;
+			g->ep[1] = a[j].ep;
+			g->same = same_across(b[i].ep, a[j].ep, way);
+		}
+		ns_epgroups_free(&ga);
+	}
+	ns_epgroups_free(&gb);
+	return rc;
+}
+
+/* The flows to one target group: every source group, but those that walk
+ * the same chains in both policies when the target does too (no flow of
+ * theirs can differ), and those unmodelled in both when it is too. */
+static int diff_target(ns_rquery *q, const nsgsim_policy *const pol[2], unsigned protos,
+                       const pairgroup *gs, size_t ns, const pairgroup *gd)
+{
+	ns_ralt *alts = calloc(ns + 1, sizeof *alts);
+	if (!alts)
+		return NSGSIM_E_NOMEM;
+	size_t n = 0;
+	bool dst_none = !gd->ep[0] && !gd->ep[1];
+	for (size_t i = 0; i < ns; i++) {
+		if ((gs[i].same && gd->same) || (dst_none && !gs[i].ep[0] && !gs[i].ep[1]))
+			continue;
+		alts[n++] = (ns_ralt){gs[i].list, {gs[i].ep[0], gs[i].ep[1]}};
+	}
+	ns_rspec spec = {{pol[0], pol[1]}, alts, n, {gd->ep[0], gd->ep[1]}};
+	int rc = n ? partition(q, &spec, protos, gd->list) : 0;
+	free(alts);
+	return rc;
+}
+
+static int diff_family(ns_rquery *q, const nsgsim_policy *const pol[2], unsigned protos,
+                       ns_ilist from, ns_ilist to)
+{
+	ns_vec src, dst;
+	int rc = 0;
+	if (pair_groups(q, pol[0], pol[1], from, NS_WAY_OUT, &src) != 0 ||
+	    pair_groups(q, pol[0], pol[1], to, NS_WAY_IN, &dst) != 0)
+		rc = NSGSIM_E_NOMEM;
+	const pairgroup *gs = src.data, *gd = dst.data;
+	for (size_t j = 0; j < dst.n && rc == 0; j++)
+		rc = diff_target(q, pol, protos, gs, src.n, &gd[j]);
+	ns_vec_free(&src);
+	ns_vec_free(&dst);
+	return rc;
+}
+
+/* A name of either policy (a NIC, a subnet, a tag), or an address. */
+static int resolve_either(const nsgsim_policy *const pol[2], const char *text, const char *what,
+                          ns_arena *ar, ns_addrs *out, nsgsim_error *err)
+{
+	memset(out, 0, sizeof *out);
+	if (!text) {
+		for (int f = 0; f < 2; f++)
+			if (ns_il_one(ar, 0, ns_key_max(f ? 6 : 4), &out->fam[f]) != 0)
+				return nomem(err);
+		return 0;
+	}
+	ns_addrs x[2];
+	int rc[2];
+	nsgsim_error e[2];
+	for (int k = 0; k < 2; k++)
+		rc[k] = ns_query_addrs(pol[k], text, what, ar, &x[k], &e[k]);
+	if (rc[0] && rc[1]) {
+		if (err)
+			*err = e[1];
+		return rc[1];
+	}
+	for (int f = 0; f < 2; f++) {
+		ns_ilist a = rc[0] ? x[1].fam[f] : x[0].fam[f];
+		if (!rc[0] && !rc[1] && ns_il_or(ar, x[0].fam[f], x[1].fam[f], &a) != 0)
+			return nomem(err);
+		out->fam[f] = a;
+	}
+	return 0;
+}
+
+static void count_changes(nsgsim_regions *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		bool was = r->pieces[i].out[0].verdict == NSGSIM_ALLOW;
+		bool is = r->pieces[i].out[1].verdict == NSGSIM_ALLOW;
+		r->opened += !was && is;
+		r->closed += was && !is;
+	}
+}
+
+NSGSIM_EXPORT int nsgsim_diff(const nsgsim_policy *before, const nsgsim_policy *after,
+                              const nsgsim_query *query, nsgsim_regions **out, nsgsim_error *err)
+{
+	int rc = check_query(query, out, err);
+	if (rc != 0)
+		return rc;
+	if (!before || !after)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "", "diff needs two policies");
+	nsgsim_regions *r = regions_new(query);
+	if (!r)
+		return nomem(err);
+	r->diff = true;
+	r->allowed_only = false;
+	const nsgsim_policy *pol[2] = {before, after};
+	ns_addrs to, from;
+	ns_rquery q = {0,    &r->arena,        {0}, after->m.limits[NSGSIM_LIMIT_QUERY_REGIONS], 2,
+	               true, query->rules != 0};
+	ns_vec_init(&q.pieces, sizeof(ns_piece));
+	rc = resolve_either(pol, query->to, "--to", &r->arena, &to, err);
+	if (rc == 0)
+		rc = resolve_either(pol, query->from, "--from", &r->arena, &from, err);
+	for (int f = 0; rc == 0 && f < 2; f++) {
+		if (!to.fam[f].n || !from.fam[f].n)
+			continue;
+		q.family = f ? 6 : 4;
+		rc = query_fail(diff_family(&q, pol, r->protocols, from.fam[f], to.fam[f]), &q,
+		                err);
+	}
+	if (rc == 0)
+		rc = finish(&q, r, err);
+	ns_vec_free(&q.pieces);
+	if (rc != 0) {
+		nsgsim_regions_free(r);
+		return rc;
+	}
+	count_changes(r);
+	*out = r;
+	return 0;
+}
+
+/* ---- reading a result ---------------------------------------------------------------------- */
+
+NSGSIM_EXPORT size_t nsgsim_regions_count(const nsgsim_regions *r)
+{
+	return r ? r->n : 0;
+}
+
+NSGSIM_EXPORT void nsgsim_regions_summary(const nsgsim_regions *r, size_t *opened, size_t *closed)
+{
+	if (opened)
+		*opened = r ? r->opened : 0;
+	if (closed)
+		*closed = r ? r->closed : 0;
+}
+
+static nsgsim_decided decided_of(const ns_rout *o)
+{
+	nsgsim_decided d = {o->verdict, o->layer, o->endpoint, {0}, o->resource};
+	ns_rule_ref(o->rule, &d.rule);
+	return d;
+}
+
+NSGSIM_EXPORT int nsgsim_regions_get(const nsgsim_regions *r, size_t i, nsgsim_region *out)
+{
+	if (!r || !out || i >= r->n)
+		return NSGSIM_E_INVALID_ARG;
+	const ns_piece *pc = &r->pieces[i];
+	memset(out, 0, sizeof *out);
+	out->protocols = pc->box.protos;
+	out->family = pc->family;
+	out->n_sources = pc->box.src.n;
+	out->n_source_ports = pc->box.sport.n;
+	out->n_destinations = pc->box.dst.n;
+	out->n_destination_ports = pc->box.dport.n;
+	out->decided = decided_of(&pc->out[r->diff ? 1 : 0]);
+	if (r->diff)
+		out->before = decided_of(&pc->out[0]);
+	return 0;
+}
+
+static const ns_ilist *field_list(const ns_piece *pc, int field)
+{
+	switch (field) {
+	case NSGSIM_FIELD_SOURCES:
+		return &pc->box.src;
+	case NSGSIM_FIELD_SOURCE_PORTS:
+		return &pc->box.sport;
+	case NSGSIM_FIELD_DESTINATIONS:
+		return &pc->box.dst;
+	case NSGSIM_FIELD_DESTINATION_PORTS:
+		return &pc->box.dport;
+	}
+	return NULL;
+}
+
+static void ip_of(nsgsim_ip *ip, int family, ns_u128 v)
+{
+	memset(ip, 0, sizeof *ip);
+	ip->family = family;
+	int n = family == 4 ? 4 : 16;
+	for (int i = n - 1; i >= 0; i--, v >>= 8)
+		ip->bytes[i] = (uint8_t)v;
+}
+
+NSGSIM_EXPORT int nsgsim_region_range(const nsgsim_regions *r, size_t i, int field, size_t k,
+                                      nsgsim_ip *lo_ip, nsgsim_ip *hi_ip, int *lo_port,
+                                      int *hi_port)
+{
+	if (!r || i >= r->n)
+		return NSGSIM_E_INVALID_ARG;
+	const ns_ilist *l = field_list(&r->pieces[i], field);
+	if (!l || k >= l->n)
+		return NSGSIM_E_INVALID_ARG;
+	ns_ivl v = l->v[k];
+	bool addr = field == NSGSIM_FIELD_SOURCES || field == NSGSIM_FIELD_DESTINATIONS;
+	if (addr && lo_ip)
+		ip_of(lo_ip, r->pieces[i].family, v.lo);
+	if (addr && hi_ip)
+		ip_of(hi_ip, r->pieces[i].family, v.hi);
+	if (!addr && lo_port)
+		*lo_port = (int)v.lo;
+	if (!addr && hi_port)
+		*hi_port = (int)v.hi;
+	return 0;
+}
+
+NSGSIM_EXPORT int nsgsim_region_contains(const nsgsim_regions *r, size_t i, const nsgsim_flow *flow)
+{
+	if (!r || !flow || i >= r->n || flow->src.family != r->pieces[i].family ||
+	    flow->dst.family != flow->src.family)
+		return 0;
+	int proto = flow->protocol;
+	if (proto != NSGSIM_PROTO_TCP && proto != NSGSIM_PROTO_UDP && proto != NSGSIM_PROTO_ICMP &&
+	    proto != NSGSIM_PROTO_ESP && proto != NSGSIM_PROTO_AH)
+		return 0;
+	bool ported = proto == NSGSIM_PROTO_TCP || proto == NSGSIM_PROTO_UDP;
+	if (ported && (flow->src_port < 0 || flow->dst_port < 0))
+		return 0;
+	return ns_box_contains(&r->pieces[i].box, ns_proto_slot(proto), ns_ip_value(&flow->src),
+	                       ported ? flow->src_port : -1, ns_ip_value(&flow->dst),
+	                       ported ? flow->dst_port : -1);
+}

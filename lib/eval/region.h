@@ -1,0 +1,104 @@
+/* Regions: the walk over sets of flows.
+ *
+ * A region is a product: protocols x source intervals x source-port
+ * intervals x destination intervals x destination-port intervals (no ports
+ * for ICMP, ESP and AH).  ns_region_partition cuts a region into pieces on
+ * each of which every chain a walk meets has one first match, finds those
+ * matches by splitting field by field on the rules that can still match,
+ * and hands them to the one walker (eval/walk.h, NS_MATCH_GIVEN) for the
+ * piece's outcome.  Nothing is sampled and no address is enumerated: every
+ * flow of a piece gets its outcome from nsgsim_eval.
+ *
+ * Queries allocate (in the arena they are given) and stop at their limit
+ * with NSGSIM_E_LIMIT.
+ *
+ * May touch: lib/base, the compiled policy and the walker. */
+#ifndef NSGSIM_REGION_H
+#define NSGSIM_REGION_H
+
+#include "base/ilist.h"
+#include "eval/walk.h"
+
+/* Protocols of a region: bit NS_PSLOT_* of each. */
+#define NS_PBIT(slot)   (1u << (slot))
+#define NS_PBITS_PORTED (NS_PBIT(NS_PSLOT_TCP) | NS_PBIT(NS_PSLOT_UDP))
+#define NS_PBITS_ALL    0x1Fu
+
+typedef struct ns_box {
+	unsigned protos;                 /* all ported (TCP, UDP) or all portless */
+	ns_ilist src, sport, dst, dport; /* no ports (n 0) in a portless box */
+} ns_box;
+
+/* The outcome of a region: what nsgsim_eval says of each of its flows.
+ * verdict NSGSIM_ALLOW, NSGSIM_DENY, or NS_UNMODELLED (neither endpoint is
+ * modelled: nsgsim_eval refuses such a flow). */
+#define NS_UNMODELLED 3
+typedef struct ns_rout {
+	int verdict, layer, endpoint;
+	const ns_crule *rule;
+	const char *resource;
+} ns_rout;
+
+bool ns_rout_same(const ns_rout *a, const ns_rout *b, bool rule_too);
+
+/* Sources that walk alike: their addresses and, under each policy, the
+ * endpoint that evaluates them Outbound (NULL: not modelled). */
+typedef struct ns_ralt {
+	ns_ilist src;
+	const ns_endpoint *ep[2];
+} ns_ralt;
+
+/* What a partition walks: the policies (one for reach, before and after
+ * for diff), the alternatives of sources, and the endpoint of the
+ * destinations under each policy (NULL: not modelled). */
+typedef struct ns_rspec {
+	const nsgsim_policy *p[2];
+	const ns_ralt *alts;
+	size_t n_alts;
+	const ns_endpoint *dst[2];
+} ns_rspec;
+
+/* A region and its outcome under each walk (one for reach, two for diff). */
+typedef struct ns_piece {
+	ns_box box;
+	int family;
+	ns_rout out[2];
+} ns_piece;
+
+typedef struct ns_rquery {
+	int family;
+	ns_arena *arena; /* the boxes' lists */
+	ns_vec pieces;   /* ns_piece */
+	uint64_t limit;  /* pieces at most (NSGSIM_LIMIT_QUERY_REGIONS) */
+	int n_walks;     /* 1: reach; 2: diff (out[0] before, out[1] after) */
+	/* diff: keep only pieces whose verdicts differ (or, with rules_too, the
+	 * deciding rule) */
+	bool changed_only, rules_too;
+} ns_rquery;
+
+/* Appends to q->pieces the pieces of box (its sources: those of the
+ * alternatives) under the walks of spec (q->n_walks of them): 0,
+ * NSGSIM_E_NOMEM or NSGSIM_E_LIMIT. */
+int ns_region_partition(ns_rquery *q, const ns_rspec *spec, const ns_box *box);
+
+/* Merges pieces with the same outcomes that differ in one field only, until
+ * none do; 0 or NSGSIM_E_NOMEM. */
+int ns_region_merge(ns_rquery *q);
+
+/* The result of nsgsim_reach or nsgsim_diff. */
+struct nsgsim_regions {
+	ns_arena arena;
+	ns_piece *pieces;
+	size_t n;
+	bool diff;
+	/* The query as given, for the JSON; and a diff's counts. */
+	const char *to, *from;
+	unsigned protocols;
+	bool allowed_only, rules;
+	size_t opened, closed;
+};
+
+/* Whether a flow (family, addresses, ports; -1 for none) lies in a box. */
+bool ns_box_contains(const ns_box *b, int slot, ns_u128 src, int sport, ns_u128 dst, int dport);
+
+#endif
