@@ -14,7 +14,8 @@
  *
  *     file      = { line } ;
  *     line      = [ assertion ] [ "#" { any character } ] newline ;
- *     assertion = expect flow { clause } ;
+ *     assertion = expect flow { clause } | setexpect PROTOS SET "->" SET [ ":" PORTS ] ;
+ *     setexpect = "allow-only" | "deny-all" ;      (* cli/check_sets.c *)
  *     expect    = "allow" | "deny" ;
  *     flow      = PROTO endpoint endpoint ;        (* as `nsgsim eval`: source, destination *)
  *     endpoint  = ADDRESS [ ":" PORT ] | "[" IPV6 "]" [ ":" PORT ] ;
@@ -22,10 +23,15 @@
  *     layer     = "AdminRule" | "SubnetNsg" | "NicNsg" | "None" ;
  *     rule      = NAME | "-" ;                     (* "-" is "no rule", and only with None *)
  *
- * Room to grow: every clause starts with its own keyword, so new ones (say
- * "at NIC inbound") sit beside "by" without ambiguity.  An endpoint naming
- * a set of addresses -- a CIDR, "*", a service tag or an ASG -- is kept for
- * a future "every address in it" and rejected today with its own message.
+ * Sets of flows are asserted with their own keywords, answered exactly by
+ * nsgsim_reach: "allow-only tcp 10.1.0.0/16 -> vm-db1-nic:1433" (nothing
+ * but TCP to 1433 from 10.1.0.0/16 reaches the NIC) and "deny-all *
+ * Internet -> snet-db" (nothing from the Internet reaches the subnet); see
+ * cli/check_sets.c.  In allow and deny lines an endpoint is one address: a
+ * CIDR, "*", a service tag or an ASG there is rejected with its own
+ * message, which points to the set keywords.  Room to grow: every clause
+ * starts with its own keyword, so new ones (say "at NIC inbound") sit
+ * beside "by" without ambiguity.
  *
  * A missing source port means every source port: the assertion, "by"
  * clause included, must hold for each of them.  nsgsim_eval denies when any
@@ -73,6 +79,8 @@ typedef struct assertion {
 	nsgsim_result res;
 	bool pass;
 	double seconds;
+	set_check *set; /* an allow-only or deny-all line */
+	char set_got[512];
 } assertion;
 
 typedef struct suite {
@@ -236,10 +244,12 @@ static int parse_flow(cursor *c, assertion *a)
 	}
 	for (int i = 1; i < 3; i++)
 		if (is_address_set(t[i].s))
-			return syntax_error(c, t[i].col,
-			                    "'%s': address sets (a CIDR, a service tag, an ASG, *) "
-			                    "are not supported yet; give one IP address",
-			                    t[i].s);
+			return syntax_error(
+			        c, t[i].col,
+			        "'%s': allow and deny take one IP address; for sets of "
+			        "addresses write allow-only or deny-all PROTOS SOURCE -> "
+			        "TARGET[:PORTS]",
+			        t[i].s);
 	char text[512];
 	nsgsim_error err = {0};
 	int len = snprintf(text, sizeof text, "%s %s %s", t[0].s, t[1].s, t[2].s);
@@ -331,6 +341,33 @@ static assertion *add_assertion(suite *s)
 	return a;
 }
 
+/* KIND PROTOS SOURCE -> TARGET[:PORTS], KIND read. */
+static int parse_set(cursor *c, assertion *a, int kind)
+{
+	static const char *const what[] = {"the protocols (* or tcp,udp,...)", "the source", "'->'",
+	                                   "the target"};
+	const token *t[4];
+	for (int i = 0; i < 4; i++)
+		if (!(t[i] = need(c, what[i])))
+			return -1;
+	const token *extra = next(c);
+	if (extra)
+		return syntax_error(c, extra->col, "unexpected '%s' after the target", extra->s);
+	char msg[300];
+	int bad = 0;
+	if (set_check_parse(kind, t[0]->s, t[1]->s, t[2]->s, t[3]->s, &a->set, msg, sizeof msg,
+	                    &bad) != 0)
+		return syntax_error(c, t[bad]->col, "%s", msg);
+	return 0;
+}
+
+static int set_kind(const token *t)
+{
+	return strcasecmp(t->s, "allow-only") == 0 ? SET_ALLOW_ONLY
+	       : strcasecmp(t->s, "deny-all") == 0 ? SET_DENY_ALL
+	                                           : 0;
+}
+
 /* Parses one line; a blank or comment line adds nothing. */
 static int parse_line(suite *s, cursor *c, char *line)
 {
@@ -342,17 +379,24 @@ static int parse_line(suite *s, cursor *c, char *line)
 		out_of_memory();
 		return -1;
 	}
-	int rc = parse_expect(c, a);
-	if (rc == 0)
-		rc = parse_flow(c, a);
-	if (rc == 0)
-		rc = parse_clauses(c, a);
+	int kind = set_kind(&c->tok[0]), rc;
+	if (kind) {
+		c->at = 1;
+		rc = parse_set(c, a, kind);
+	} else {
+		rc = parse_expect(c, a);
+		if (rc == 0)
+			rc = parse_flow(c, a);
+		if (rc == 0)
+			rc = parse_clauses(c, a);
+	}
 	if (rc == 0 && !(a->text = join_tokens(c))) {
 		out_of_memory();
 		rc = -1;
 	}
 	if (rc != 0) {
 		free(a->rule);
+		set_check_free(a->set);
 		return rc;
 	}
 	a->line = c->line;
@@ -458,6 +502,11 @@ static void evaluate(const nsgsim_policy *p, assertion *a)
 {
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (a->set) {
+		a->rc = set_check_run(p, a->set, &a->pass, a->set_got, sizeof a->set_got);
+		a->seconds = seconds_since(&t0);
+		return;
+	}
 	a->evaluated = a->flow;
 	a->rc = nsgsim_eval(p, &a->flow, &a->res, &a->err);
 	const nsgsim_result *r = &a->res;
@@ -473,6 +522,10 @@ static void evaluate(const nsgsim_policy *p, assertion *a)
  * be pasted back: "got Allow by SubnetNsg Allow-Web-To-Sql (destination)". */
 static void describe_got(const assertion *a, char *buf, size_t cap)
 {
+	if (a->set) {
+		snprintf(buf, cap, "%s", a->set_got);
+		return;
+	}
 	if (a->rc != 0) {
 		snprintf(buf, cap, "error: %s", a->err.message);
 		return;
@@ -502,8 +555,9 @@ static void describe_got(const assertion *a, char *buf, size_t cap)
 static char *failure_trace(const nsgsim_policy *p, const assertion *a)
 {
 	char *text = NULL;
-	if (a->rc != 0 || nsgsim_result_render(p, &a->evaluated, &a->res, NSGSIM_FORMAT_TABLE, 0,
-	                                       &text, NULL) != 0)
+	if (a->set || a->rc != 0 ||
+	    nsgsim_result_render(p, &a->evaluated, &a->res, NSGSIM_FORMAT_TABLE, 0, &text, NULL) !=
+	            0)
 		return NULL;
 	/* Copied so that every string here is released with free(). */
 	char *copy = strdup(text);
@@ -704,6 +758,7 @@ static void free_suite(suite *s)
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->a[i].text);
 		free(s->a[i].rule);
+		set_check_free(s->a[i].set);
 	}
 	free(s->a);
 }

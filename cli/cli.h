@@ -38,6 +38,21 @@ nsgsim_policy *load_policy(const options *o);
 /* nsgsim eval --flows (cli/flows.c); returns the exit status. */
 int eval_flows_file(const nsgsim_policy *p, const char *path, int engine, bool json);
 
+/* An address as text (inet_ntop's form). */
+void format_ip(const nsgsim_ip *ip, char *buf, size_t cap);
+
+/* nsgsim check's assertions about sets of flows (cli/check_sets.c). */
+enum { SET_ALLOW_ONLY = 1, SET_DENY_ALL = 2 };
+typedef struct set_check set_check;
+/* Parses KIND PROTOS SOURCE -> TARGET[:PORTS] (KIND already read); -1 with
+ * msg and *bad, the index (0-3) of the token at fault. */
+int set_check_parse(int kind, const char *protos, const char *source, const char *arrow,
+                    const char *target, set_check **out, char *msg, size_t cap, int *bad);
+/* Whether the policy keeps it, with what broke it in got; 0 or the
+ * status of nsgsim_reach (got says why). */
+int set_check_run(const nsgsim_policy *p, const set_check *c, bool *pass, char *got, size_t cap);
+void set_check_free(set_check *c);
+
 /* nsgsim check (cli/check.c) */
 int cmd_check(int argc, char **argv);
 

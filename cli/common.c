@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "cli.h"
 #include "nsgsim.h"
 
@@ -160,4 +162,10 @@ nsgsim_policy *load_policy(const options *o)
 	if (!o->quiet)
 		print_notes(p);
 	return p;
+}
+
+void format_ip(const nsgsim_ip *ip, char *buf, size_t cap)
+{
+	if (!inet_ntop(ip->family == 4 ? AF_INET : AF_INET6, ip->bytes, buf, (socklen_t)cap))
+		snprintf(buf, cap, "?");
 }

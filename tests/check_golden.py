@@ -12,6 +12,9 @@ What is checked, each time with the exit status:
   failure with its error, not a crash.
 - tests/golden/check/srcport/: without a source port, an assertion must hold
   for every source port, and a FAIL names the range that breaks it.
+- tests/golden/check/sets.txt: allow-only and deny-all (exit 1 for its
+  deliberate failures); the flow each FAIL names is evaluated again with
+  `nsgsim eval` and must be allowed by the layer and rule it names.
 - tests/golden/check/syntax.txt: syntax errors (exit 2), each reported as
   file:line:column on stderr, and nothing evaluated.
 - --junit: the XML parses, and its counts, names and failure traces are right,
@@ -43,6 +46,7 @@ EXAMPLE_ENV = ["--env", "fixtures/example/env", "--service-tags",
 EXAMPLE = "fixtures/example/assertions.txt"
 FAILURES = "tests/golden/check/failures.txt"
 SYNTAX = "tests/golden/check/syntax.txt"
+SETS = "tests/golden/check/sets.txt"
 SRCPORT_ENV = ["--env", "tests/golden/check/srcport/env"]
 SRCPORT = "tests/golden/check/srcport/assertions.txt"
 
@@ -138,6 +142,32 @@ class Check(Golden):
         self.assertRegex(p.stdout, r"FAIL \S+:21  .* : error: neither the source nor")
         self.golden("failures.out", p.stdout)
 
+    def test_sets(self):
+        p = run("check", *EXAMPLE_ENV, SETS)
+        self.check_run(p, 1)
+        self.assertEqual(p.stderr, "")
+        results = self.check_report(p, SETS, 3, 6)
+        got = re.compile(r"^got Allow for (\S+) (\S+?)( and more)? -> (\S+?)( and more)? "
+                         r"by (\S+) (\S+) \((source|destination)\)$")
+        witnesses = 0
+        for m in results:
+            if m.group(1) == "PASS":
+                continue
+            reason = m.group(4).rsplit(" : ", 1)[1]
+            if reason.startswith("error: "):
+                continue
+            w = got.match(reason)
+            self.assertTrue(w, reason)
+            proto, src, dst, layer, rule = w.group(1), w.group(2), w.group(4), w.group(6), w.group(7)
+            with self.subTest(line=m.group(3)):
+                e = run("eval", "-q", *EXAMPLE_ENV, proto, src, dst)
+                self.assertEqual(e.returncode, 0, e.stdout + e.stderr)
+                self.assertRegex(e.stdout, r"Verdict: ALLOW by %s (default rule )?%s \(" %
+                                 (re.escape(layer), re.escape(rule)))
+                witnesses += 1
+        self.assertEqual(witnesses, 5)
+        self.golden("sets.out", p.stdout)
+
     def test_verbose_prints_the_trace(self):
         p = run("check", "-v", *EXAMPLE_ENV, FAILURES)
         self.check_run(p, 1)
@@ -161,8 +191,9 @@ class Check(Golden):
         self.assertEqual([int(re.match(r"nsgsim: error: %s:(\d+):\d+: " % re.escape(SYNTAX),
                                        e).group(1)) for e in errors],
                          [n for n, _ in assertions(SYNTAX)][1:])
-        self.assertIn("%s:13:11: '10.1.1.0/24': address sets (a CIDR, a service tag, an ASG, "
-                      "*) are not supported yet; give one IP address\n" % SYNTAX, p.stderr)
+        self.assertIn("%s:13:11: '10.1.1.0/24': allow and deny take one IP address; for sets of "
+                      "addresses write allow-only or deny-all PROTOS SOURCE -> TARGET[:PORTS]\n"
+                      % SYNTAX, p.stderr)
         self.golden("syntax.err", p.stderr)
 
     def test_syntax_error_stops_all_files(self):

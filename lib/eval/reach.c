@@ -197,9 +197,9 @@ static int check_query(const nsgsim_query *q, nsgsim_regions **out, nsgsim_error
 static int resolve(const nsgsim_policy *p, const nsgsim_query *q, ns_arena *ar, ns_addrs *to,
                    ns_addrs *from, nsgsim_error *err)
 {
-	int rc = ns_query_addrs(p, q->to, "--to", ar, to, err);
+	int rc = ns_query_addrs(p, q->to, "the target (to)", ar, to, err);
 	if (rc == 0 && q->from)
-		rc = ns_query_addrs(p, q->from, "--from", ar, from, err);
+		rc = ns_query_addrs(p, q->from, "the source (from)", ar, from, err);
 	for (int f = 0; rc == 0 && !q->from && f < 2; f++)
 		if (to->fam[f].n && ns_il_one(ar, 0, ns_key_max(f ? 6 : 4), &from->fam[f]) != 0)
 			rc = nomem(err);
@@ -214,7 +214,7 @@ NSGSIM_EXPORT int nsgsim_reach(const nsgsim_policy *p, const nsgsim_query *query
 		return rc;
 	if (!p || !query->to)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
-		               "reach needs a policy and a target (--to)");
+		               "reach needs a policy and a target (to)");
 	nsgsim_regions *r = regions_new(query);
 	if (!r)
 		return nomem(err);
@@ -234,7 +234,7 @@ NSGSIM_EXPORT int nsgsim_reach(const nsgsim_policy *p, const nsgsim_query *query
 	}
 	if (rc == 0 && !any)
 		rc = ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
-		             "--from and --to name no addresses of one family");
+		             "the source (from) and the target (to) share no address family");
 	else if (rc == 0 && !modelled)
 		rc = ns_fail(
 		        err, NSGSIM_E_NOT_MODELLED, "", "", "",
@@ -424,9 +424,9 @@ NSGSIM_EXPORT int nsgsim_diff(const nsgsim_policy *before, const nsgsim_policy *
 	ns_rquery q = {0,    &r->arena,        {0}, after->m.limits[NSGSIM_LIMIT_QUERY_REGIONS], 2,
 	               true, query->rules != 0};
 	ns_vec_init(&q.pieces, sizeof(ns_piece));
-	rc = resolve_either(pol, query->to, "--to", &r->arena, &to, err);
+	rc = resolve_either(pol, query->to, "the target (to)", &r->arena, &to, err);
 	if (rc == 0)
-		rc = resolve_either(pol, query->from, "--from", &r->arena, &from, err);
+		rc = resolve_either(pol, query->from, "the source (from)", &r->arena, &from, err);
 	for (int f = 0; rc == 0 && f < 2; f++) {
 		if (!to.fam[f].n || !from.fam[f].n)
 			continue;

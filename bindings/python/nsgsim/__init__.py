@@ -9,6 +9,10 @@ for libnsgsim: Azure NSG and AVNM security admin rule evaluation, offline.
         r.decided_by     # DecidedBy(layer='AdminRule', rule='DenyProdToDev', endpoint='source')
         print(r.explain())
 
+        # Exactly what reaches a NIC, by protocol, source, port and rule:
+        for region in policy.reach(to="vm-db1-nic", protocols="tcp"):
+            print(region.verdict, region.sources, region.destination_ports)
+
     # Microsoft's 4 MB tags file loads in tens of milliseconds; a snapshot of it
     # in a few (service_tags= takes either):
     nsgsim.snapshot_service_tags("ServiceTags_Public.json", "tags.nst")
@@ -21,6 +25,7 @@ repository's build/libnsgsim.so.0, else what ctypes.util.find_library
 from ._lib import BINDINGS_VERSION as __version__
 from ._lib import ERROR_CODES, Error, library_path, library_version
 from ._core import DecidedBy, Flow, Policy, Result, load, snapshot_service_tags
+from ._regions import Region, Regions, diff
 
 # The NSGSIM_E_* codes as module constants (nsgsim.NSGSIM_E_BAD_FLOW == -24).
 globals().update(ERROR_CODES)
@@ -32,6 +37,9 @@ __all__ = [
     "Result",
     "Flow",
     "DecidedBy",
+    "Region",
+    "Regions",
+    "diff",
     "Error",
     "ERROR_CODES",
     "library_path",

@@ -562,6 +562,17 @@ class Policy:
         finally:
             self._leave()
 
+    # -- sets of flows -------------------------------------------------------------
+
+    def reach(self, to, source=None, protocols=None, allowed_only=False):
+        """Every flow to `to` (an IP, CIDR, NIC name or id, subnet, service tag),
+        from `source` (the same forms; None: every address), exactly: a list of
+        nsgsim.Region with one verdict and deciding rule each.  protocols: None
+        (all), "tcp,udp" or a list.  Raises nsgsim.Error."""
+        from . import _regions
+
+        return _regions.reach(self, to, source, protocols, allowed_only)
+
     def _render(self, result, fmt, verbose):
         out = _lib._CharPtr()
         ptr = self._enter()

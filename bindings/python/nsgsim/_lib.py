@@ -51,6 +51,10 @@ class _PolicyPtr(ctypes.c_void_p):
     """nsgsim_policy * (const or not)"""
 
 
+class _RegionsPtr(ctypes.c_void_p):
+    """nsgsim_regions *"""
+
+
 _CharPtr = ctypes.POINTER(ctypes.c_char)  # a library-allocated string, freed with nsgsim_free
 
 # ---- structs -------------------------------------------------------------------
@@ -201,6 +205,19 @@ class nsgsim_tags_info(ctypes.Structure):
         ("snapshot", c_int),
     ]
 
+
+class nsgsim_query(ctypes.Structure):
+    _fields_ = [
+        ("to", c_char_p),
+        ("from_", c_char_p),
+        ("protocols", ctypes.c_uint),
+        ("allowed_only", c_int),
+        ("rules", c_int),
+    ]
+
+
+# Protocol bits of queries and regions (nsgsim_proto_bits).
+PROTOCOL_BITS = {"icmp": 1, "tcp": 2, "udp": 4, "esp": 8, "ah": 16}
 
 # ---- errors ----------------------------------------------------------------------
 
@@ -366,6 +383,17 @@ _FUNCTIONS = {
         [_PolicyPtr, P(nsgsim_flow), P(nsgsim_result), c_int, c_int, P(_CharPtr), _ERR],
         _check_status,
     ),
+    # sets of flows
+    "nsgsim_reach": (c_int, [_PolicyPtr, P(nsgsim_query), P(_RegionsPtr), _ERR], _check_status),
+    "nsgsim_diff": (
+        c_int,
+        [_PolicyPtr, _PolicyPtr, P(nsgsim_query), P(_RegionsPtr), _ERR],
+        _check_status,
+    ),
+    "nsgsim_regions_free": (None, [_RegionsPtr], None),
+    "nsgsim_regions_count": (c_size_t, [_RegionsPtr], None),
+    "nsgsim_region_contains": (c_int, [_RegionsPtr, c_size_t, P(nsgsim_flow)], None),
+    "nsgsim_regions_render": (c_int, [_RegionsPtr, c_int, P(_CharPtr), _ERR], _check_status),
 }
 
 # ---- finding and loading the library ---------------------------------------------------
@@ -466,7 +494,7 @@ if library_version.split(".")[:2] != BINDINGS_VERSION.split(".")[:2]:
 for _struct in (nsgsim_error, nsgsim_note, nsgsim_stats, nsgsim_ip, nsgsim_flow, nsgsim_rule_ref,
                 nsgsim_layer_result,
                 nsgsim_side_result, nsgsim_result, nsgsim_port_outcome, nsgsim_rule_detail,
-                nsgsim_tags_info):
+                nsgsim_tags_info, nsgsim_query):
     _expected = lib.nsgsim_struct_size(_struct.__name__.encode())
     if _expected != ctypes.sizeof(_struct):
         raise ImportError(

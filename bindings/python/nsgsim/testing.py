@@ -16,7 +16,7 @@ Extra keyword arguments (at=, direction=) go to Policy.evaluate().
 
 from ._core import Flow
 
-__all__ = ["assert_allowed", "assert_denied", "assert_verdict"]
+__all__ = ["assert_allowed", "assert_denied", "assert_verdict", "assert_only_allowed"]
 
 _NO_RULE = (None, "-", "")
 
@@ -100,3 +100,77 @@ def assert_denied(policy, flow, by=None, msg=None, **kwargs):
     """Asserts that policy denies flow (and, with by, what decided it)."""
     __tracebackhide__ = True
     return assert_verdict(policy, flow, "Deny", by=by, msg=msg, **kwargs)
+
+
+# ---- sets of flows -----------------------------------------------------------------
+
+
+def _allowed_entries(allowed):
+    """[(protocol, [(lo, hi), ...] or None for any port)] from entries such
+    as "tcp 1433", "tcp 80,443,8000-8100", "udp 53", "icmp", ("tcp", 22)."""
+    out = []
+    for entry in allowed:
+        if isinstance(entry, str):
+            parts = entry.split()
+        else:
+            parts = [str(p) for p in entry]
+        if not 1 <= len(parts) <= 2:
+            raise ValueError("an allowed entry is 'PROTO [PORTS]', not %r" % (entry,))
+        proto = parts[0].lower()
+        ports = None
+        if len(parts) == 2 and parts[1] != "*":
+            ports = []
+            for item in parts[1].split(","):
+                lo, _, hi = item.partition("-")
+                ports.append((int(lo), int(hi or lo)))
+        out.append((proto, ports))
+    return out
+
+
+def _ports_within(region_ports, listed):
+    """Whether every port range ("22", "8000-8100") is inside the listed ones."""
+    for text in region_ports:
+        lo, _, hi = text.partition("-")
+        cur, end = int(lo), int(hi or lo)
+        while cur <= end:
+            best = max((h for l, h in listed if l <= cur <= h), default=None)
+            if best is None:
+                return False
+            cur = best + 1
+    return True
+
+
+def _region_permitted(region, entries):
+    for proto in (p.lower() for p in region.protocols):
+        lists = [ports for p, ports in entries if p in (proto, "*")]
+        if not lists:
+            return False
+        if any(ports is None for ports in lists) or not region.destination_ports:
+            continue
+        if not _ports_within(region.destination_ports, [r for ports in lists for r in ports]):
+            return False
+    return True
+
+
+def assert_only_allowed(policy, to, allowed, source=None):
+    """Nothing but `allowed` from `source` (None: every address) reaches `to`:
+    every allowed flow is one of the entries ("tcp 1433", "udp 53", "icmp",
+    "tcp 80,443"), checked exactly over every source address and port by
+    Policy.reach().  The entries need not all be allowed; this is the upper
+    bound Zero Trust segmentation tests assert.  Raises AssertionError naming
+    each region that breaks it, with the rule that lets it in."""
+    entries = _allowed_entries(allowed)
+    regions = policy.reach(to=to, source=source, allowed_only=True)
+    bad = [r for r in regions if not _region_permitted(r, entries)]
+    if bad:
+        lines = ["%d allowed region(s) to %s from %s beyond %s:" % (
+            len(bad), to, source or "*", ", ".join(str(a) for a in allowed))]
+        for r in bad[:10]:
+            d = r.decided_by
+            lines.append("  %s to %s:%s from %s by %s %s (%s)" % (
+                ",".join(r.protocols), ",".join(r.destinations[:3]),
+                ",".join(r.destination_ports) or "-", ",".join(r.sources[:4]) +
+                (" and more" if len(r.sources) > 4 else ""), d.layer, d.rule or "-",
+                d.endpoint or "-"))
+        raise AssertionError("\n".join(lines))
+    return regions
