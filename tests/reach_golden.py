@@ -15,6 +15,9 @@ What is checked, each time with the exit status:
 - diff between the example and a copy whose web NIC NSG opens SSH and moves
   HTTPS to 8443: the table and JSON goldens, the summary counts, each change
   against eval on both inputs, and --fail-on opened|closed|any exit codes.
+- diff of the example against itself under two real service-tags downloads
+  (--service-tags 2025-10-13, --after-service-tags 2025-11-09): the flows
+  the new download opens, checked against eval under each download.
 - Usage and input errors exit 2 with a message on stderr and nothing on stdout.
 
 The binary comes from $NSGSIM (default ./build/nsgsim); the commands run from
@@ -310,6 +313,24 @@ class Diff(Golden):
         doc = json.loads(p.stdout)
         self.assertEqual(doc["changes"], [])
         self.assertEqual(doc["summary"], {"opened": 0, "closed": 0})
+
+    def test_new_service_tags_download(self):
+        old_tags = ["--service-tags", "fixtures/service_tags/ServiceTags_Public_20251013_example_tags.json"]
+        new_tags = ["--after-service-tags", TAGS[1]]
+        args = ["--before", ENV, "--after", ENV] + old_tags + new_tags
+        p = run("diff", *args)
+        self.check_run(p, 0)
+        self.golden("diff_service_tags.txt", p.stdout)
+        doc = json.loads(run("diff", *args, "--json").stdout)
+        self.assertEqual(doc["summary"], {"opened": 2, "closed": 0})
+        rules = sorted(c["after"]["decidedBy"]["rule"] for c in doc["changes"])
+        self.assertEqual(rules, ["Allow-AzureCloud-WE-Https-Out", "Allow-Storage-Out"])
+        for side, tags in (("before", old_tags), ("after", TAGS)):
+            with self.subTest(side=side):
+                self.check_regions_against_eval(
+                    ["--env", ENV] + tags, doc["changes"],
+                    key=lambda c: outcome({"verdict": c[side]["verdict"],
+                                           "decidedBy": c[side]["decidedBy"]}))
 
     def test_errors(self):
         for args, needle in [
