@@ -125,6 +125,7 @@ check-cli: $(CLI)
 	@NSGSIM=./$(CLI) $(PYTHON) tests/cli_flows.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/check_golden.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/reach_golden.py
+	@NSGSIM=./$(CLI) $(PYTHON) tests/reach_tables.py
 
 # The Python tests load the library just built, never an installed one.
 check-python: $(SHARED) $(CLI)
