@@ -18,53 +18,17 @@
  * renderings plain and verbose and nsgsim_explain on every layer, with the
  * invariants of fuzz_common.h. */
 #define _POSIX_C_SOURCE 200809L
-#include <libgen.h>
-
-#include "fuzz_common.h"
+#include "example_policy.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static nsgsim_policy *policy;
 
-static nsgsim_policy *build(const char *root)
-{
-	char env[4096], tags[4096];
-	snprintf(env, sizeof env, "%s/fixtures/example/env", root);
-	snprintf(tags, sizeof tags,
-	         "%s/fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json", root);
-	nsgsim_loader *l = nsgsim_loader_new();
-	nsgsim_error err;
-	nsgsim_policy *p = NULL;
-	int rc = l ? nsgsim_loader_add_env(l, env, &err) : NSGSIM_E_NOMEM;
-	if (rc == 0)
-		rc = nsgsim_loader_add_service_tags(l, tags, &err);
-	if (rc == 0)
-		rc = nsgsim_compile(l, &p, &err);
-	nsgsim_loader_free(l);
-	return rc == 0 ? p : NULL;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
-	const char *root = getenv("NSGSIM_FUZZ_ROOT");
-	if (root)
-		policy = build(root);
-	if (!policy)
-		policy = build(".");
-	if (!policy && *argv && (*argv)[0]) {
-		/* $(B)/fuzz/fuzz_eval: the root is three levels up. */
-		char self[4096], up[4200];
-		snprintf(self, sizeof self, "%s", (*argv)[0]);
-		snprintf(up, sizeof up, "%s/../../..", dirname(self));
-		policy = build(up);
-	}
-	if (!policy) {
-		fprintf(stderr, "fuzz_eval: cannot build the example policy; run from the "
-		                "repository root or set NSGSIM_FUZZ_ROOT\n");
-		abort();
-	}
+	policy = fuzz_example_policy(argv, "fuzz_eval");
 	return 0;
 }
 

@@ -3,7 +3,7 @@
 
 usage: make_corpus.py OUTDIR [SHARED_DATA_DIR]
 
-Writes OUTDIR/{env,tags,flow,eval,json}/ from the repository's fixtures/ and,
+Writes OUTDIR/{env,tags,flow,eval,json,query,reach}/ from the repository's fixtures/ and,
 when SHARED_DATA_DIR exists, from small files of the shared test data.
 Run from the repository root.  The output is rebuilt from scratch.
 """
@@ -113,10 +113,23 @@ def eval_seed(row):
     return out + (1024).to_bytes(2, "big")
 
 
+# fuzz_query: (protocol bits, flags, "TARGET[\nSOURCE]") over the bundled example.
+QUERIES = [
+    (0, 2, "vm-db1-nic"), (2, 0, "vm-db1-nic\n10.1.1.0/24"), (0, 1, "vm-web1-nic\nInternet"),
+    (31, 0, "snet-app\n10.1.0.0/16"), (6, 4, "fd00:db8:0:3::4"), (1, 0, "10.0.0.0/8\n*"),
+    (0, 0, "AzureCloud.westeurope\nvm-jump-nic"), (0, 0, "10.1.2.4/32\n168.63.129.16"),
+    (0, 0, "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-prod/providers/"
+           "Microsoft.Network/virtualNetworks/spoke-prod-vnet/subnets/snet-db"),
+    (8, 0, "::/0\nAzureCloud"), (16, 2, "0.0.0.0/0"), (0, 0, "no-such-nic"),
+    (0, 0, "vm-db1-nic\nfd00::/8"),
+]
+
+
 def main():
     out = sys.argv[1]
     shared = sys.argv[2] if len(sys.argv) > 2 else ""
-    dirs = {t: os.path.join(out, t) for t in ("env", "tags", "flow", "eval", "json")}
+    dirs = {t: os.path.join(out, t) for t in ("env", "tags", "flow", "eval", "json",
+                                                       "query", "reach")}
     shutil.rmtree(out, ignore_errors=True)
     for d in dirs.values():
         os.makedirs(d)
@@ -179,6 +192,12 @@ def main():
     for t in ("env", "tags"):
         for n in sorted(os.listdir(dirs[t])):
             shutil.copyfile(os.path.join(dirs[t], n), os.path.join(dirs["json"], t + "." + n))
+
+    # reach: the contract on every env seed (fuzz_reach reads them as fuzz_env does)
+    for n in sorted(os.listdir(dirs["env"])):
+        shutil.copyfile(os.path.join(dirs["env"], n), os.path.join(dirs["reach"], n))
+    for i, (protos, flags, text) in enumerate(QUERIES):
+        write(dirs["query"], "query.%02d" % i, bytes([protos, flags]) + text.encode())
 
     for t, d in sorted(dirs.items()):
         print("seeds %-4s %4d files in %s" % (t, len(os.listdir(d)), d))

@@ -128,7 +128,8 @@ static int finish(ns_rquery *q, nsgsim_regions *r, nsgsim_error *err)
 	}
 	if (ns_region_merge(q) != 0)
 		return nomem(err);
-	qsort(q->pieces.data, q->pieces.n, sizeof(ns_piece), cmp_piece);
+	if (q->pieces.n > 1) /* an empty vector has no data: qsort wants one */
+		qsort(q->pieces.data, q->pieces.n, sizeof(ns_piece), cmp_piece);
 	r->pieces = q->pieces.data;
 	r->n = q->pieces.n;
 	ns_vec_init(&q->pieces, sizeof(ns_piece));
