@@ -191,13 +191,14 @@ BENCH_FULL_TAGS ?= ../shared/data/service_tags/ServiceTags_Public_20251109.json
 $(B)/nsgsim-benchgen: bench/gen.c $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(DEPS_LIBS) $(LDFLAGS)
 
-$(B)/nsgsim-bench: bench/bench.c $(LIB_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(DEPS_LIBS) $(LDFLAGS)
+$(B)/nsgsim-bench: bench/bench.c bench/sets.c bench/bench.h $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -Ibench -o $@ bench/bench.c bench/sets.c $(LIB_OBJ) $(DEPS_LIBS) $(LDFLAGS)
 
-$(BENCH_DATA)/flows-hub.txt: $(B)/nsgsim-benchgen
+# hub-changed is the last thing nsgsim-benchgen writes of the hub.
+$(BENCH_DATA)/hub-changed/nsgs.json: $(B)/nsgsim-benchgen
 	./$(B)/nsgsim-benchgen $(BENCH_DATA)
 
-bench: all $(B)/nsgsim-bench $(BENCH_DATA)/flows-hub.txt
+bench: all $(B)/nsgsim-bench $(BENCH_DATA)/hub-changed/nsgs.json
 	@if [ -f $(BENCH_FULL_TAGS) ]; then \
 		./$(CLI) snapshot-tags $(BENCH_FULL_TAGS) $(BENCH_DATA)/full-tags.nst; fi
 	./$(B)/nsgsim-bench $(BENCH_DATA) --cli ./$(CLI) --full-tags $(BENCH_FULL_TAGS) \

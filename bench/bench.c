@@ -2,6 +2,7 @@
  *
  *   nsgsim-bench DATA [--tags FILE] [--full-tags FILE] [--cli NSGSIM]
  *   nsgsim-bench DATA --callgrind chain1000|chain4000|chain1000-batch|chain4000-batch|hub N
+ *   nsgsim-bench DATA [--tags FILE] --sets     (only reach and diff, sets.c)
  *
  * DATA is what nsgsim-benchgen wrote.  For each workload -- one 1,000-rule
  * chain with service tags, the 4,000-rule stress chain, and end-to-end flows
@@ -9,7 +10,8 @@
  * side) -- it prints flows/s for the linear and the compiled engine and their
  * ratio, ns per flow (p50, p99) of single evaluations, the batched rate,
  * the build time and size of the match structures, and checks that both
- * engines agreed on every flow measured.  Then the service-tags load time,
+ * engines agreed on every flow measured.  Then the set queries (sets.c:
+ * reach and diff on the hub), the service-tags load time,
  * a cold `nsgsim eval` of one flow with Microsoft's full tags file, and the
  * peak memory.
  *
@@ -34,6 +36,7 @@
 #define HAVE_TSC 1
 #endif
 
+#include "bench.h"
 #include "eval/match.h"
 #include "nsgsim.h"
 
@@ -42,14 +45,14 @@ extern char **environ;
 #define TRIMMED_TAGS "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json"
 #define FULL_TAGS    "../shared/data/service_tags/ServiceTags_Public_20251109.json"
 
-static double now_ns(void)
+double bench_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static void die(const char *what)
+void bench_die(const char *what)
 {
 	fprintf(stderr, "nsgsim-bench: %s\n", what);
 	exit(2);
@@ -67,7 +70,7 @@ static inline uint64_t ticks(void)
 	_mm_lfence();
 	return t;
 #else
-	return (uint64_t)now_ns();
+	return (uint64_t)bench_now_ns();
 #endif
 }
 
@@ -82,11 +85,11 @@ static int cmp_u64(const void *a, const void *b)
 static void calibrate(void)
 {
 #ifdef HAVE_TSC
-	double t0 = now_ns();
+	double t0 = bench_now_ns();
 	uint64_t c0 = ticks();
-	while (now_ns() - t0 < 50e6)
+	while (bench_now_ns() - t0 < 50e6)
 		;
-	tsc_per_ns = (double)(ticks() - c0) / (now_ns() - t0);
+	tsc_per_ns = (double)(ticks() - c0) / (bench_now_ns() - t0);
 #endif
 	uint64_t d[1001];
 	for (int i = 0; i < 1001; i++) {
@@ -114,9 +117,9 @@ static lat latencies(uint64_t *d, size_t n)
 
 /* ---- loading -------------------------------------------------------------------------- */
 
-static nsgsim_policy *load(const char *env, const char *tags, double *ms)
+nsgsim_policy *bench_load(const char *env, const char *tags, double *ms)
 {
-	double t0 = now_ns();
+	double t0 = bench_now_ns();
 	nsgsim_loader *l = nsgsim_loader_new();
 	nsgsim_error err = {0};
 	nsgsim_policy *p = NULL;
@@ -133,7 +136,7 @@ static nsgsim_policy *load(const char *env, const char *tags, double *ms)
 		exit(2);
 	}
 	if (ms)
-		*ms = (now_ns() - t0) / 1e6;
+		*ms = (bench_now_ns() - t0) / 1e6;
 	return p;
 }
 
@@ -141,7 +144,7 @@ static nsgsim_flow *read_flows(const char *path, size_t *n)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
-		die("cannot read a flows file (run nsgsim-benchgen first)");
+		bench_die("cannot read a flows file (run nsgsim-benchgen first)");
 	size_t cap = 1 << 16;
 	nsgsim_flow *v = malloc(cap * sizeof *v);
 	char line[512];
@@ -158,12 +161,12 @@ static nsgsim_flow *read_flows(const char *path, size_t *n)
 		}
 		nsgsim_error err;
 		if (nsgsim_flow_parse(line, &v[*n], &err) != 0)
-			die("malformed flow line");
+			bench_die("malformed flow line");
 		(*n)++;
 	}
 	fclose(f);
 	if (!v)
-		die("out of memory");
+		bench_die("out of memory");
 	return v;
 }
 
@@ -190,7 +193,7 @@ static void bench_chain(const char *data, const char *name, const char *tags)
 	char env[1024], flows_path[1024];
 	snprintf(env, sizeof env, "%s/%s", data, name);
 	snprintf(flows_path, sizeof flows_path, "%s/flows-%s.txt", data, name);
-	nsgsim_policy *p = load(env, tags, NULL);
+	nsgsim_policy *p = bench_load(env, tags, NULL);
 	const ns_chain *ch = &p->nsgs[0].in;
 	const ns_csubnet *ctx = &p->subnets[0];
 	size_t n;
@@ -200,7 +203,7 @@ static void bench_chain(const char *data, const char *name, const char *tags)
 	unsigned *as = malloc(n * sizeof *as);
 	uint64_t *d = malloc(n * sizeof *d);
 	if (!fv || !win || !as || !d)
-		die("out of memory");
+		bench_die("out of memory");
 	for (size_t i = 0; i < n; i++)
 		ns_flowv_of(&flows[i], flows[i].src_port, &fv[i]);
 
@@ -208,11 +211,11 @@ static void bench_chain(const char *data, const char *name, const char *tags)
 	double b[5];
 	size_t bytes = 0;
 	for (int k = 0; k < 5; k++) {
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 		ns_cls *c = ns_cls_build(p, ch);
-		b[k] = (now_ns() - t0) / 1e6;
+		b[k] = (bench_now_ns() - t0) / 1e6;
 		if (!c)
-			die("out of memory");
+			bench_die("out of memory");
 		bytes = c->bytes;
 		ns_cls_free(c);
 	}
@@ -230,7 +233,7 @@ static void bench_chain(const char *data, const char *name, const char *tags)
 	double lin_best = 1e30;
 	size_t disagree = 0;
 	for (int rep = 0; rep < 3; rep++) {
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 		for (size_t i = 0; i < nl; i++) {
 			unsigned a = 0;
 			size_t w = ns_linear_first(p, ch, &fv[i], ctx, &a);
@@ -241,7 +244,7 @@ static void bench_chain(const char *data, const char *name, const char *tags)
 			}
 			sink += (uint32_t)w;
 		}
-		double t = (now_ns() - t0) / (double)nl;
+		double t = (bench_now_ns() - t0) / (double)nl;
 		if (rep > 0 && t < lin_best) /* rep 0 also ran the check */
 			lin_best = t;
 	}
@@ -249,15 +252,15 @@ static void bench_chain(const char *data, const char *name, const char *tags)
 	 * chain, as an evaluation does (the batch does the same inside). */
 	double single_best = 1e30, batch_best = 1e30;
 	for (int rep = 0; rep < 5; rep++) {
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 		for (size_t i = 0; i < n; i++)
 			sink += first_of(p, c, ch, &fv[i], ctx, NULL);
-		double t = (now_ns() - t0) / (double)n;
+		double t = (bench_now_ns() - t0) / (double)n;
 		if (t < single_best)
 			single_best = t;
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		ns_cls_first_batch(p, c, ch->rules, fv, n, ctx, win, as);
-		t = (now_ns() - t0) / (double)n;
+		t = (bench_now_ns() - t0) / (double)n;
 		if (t < batch_best)
 			batch_best = t;
 	}
@@ -308,42 +311,42 @@ static void bench_hub(const char *data, const char *tags)
 	snprintf(env, sizeof env, "%s/hub", data);
 	snprintf(flows_path, sizeof flows_path, "%s/flows-hub.txt", data);
 	double load_ms;
-	nsgsim_policy *p = load(env, tags, &load_ms);
+	nsgsim_policy *p = bench_load(env, tags, &load_ms);
 	size_t n;
 	nsgsim_flow *flows = read_flows(flows_path, &n);
 	nsgsim_decision *dl = malloc(n * sizeof *dl), *dc = malloc(n * sizeof *dc);
 	uint64_t *d = malloc(n * sizeof *d);
 	if (!dl || !dc || !d)
-		die("out of memory");
+		bench_die("out of memory");
 	nsgsim_stats st;
 	nsgsim_policy_stats(p, &st);
 
 	size_t nl = n < 5000 ? n : 5000;
 	double lin_best = 1e30, single_best = 1e30, batch_best = 1e30, full_best = 1e30;
 	for (int rep = 0; rep < 3; rep++) {
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 		nsgsim_eval_batch(p, flows, nl, NSGSIM_ENGINE_LINEAR, dl, NULL);
-		double t = (now_ns() - t0) / (double)nl;
+		double t = (bench_now_ns() - t0) / (double)nl;
 		if (t < lin_best)
 			lin_best = t;
 	}
 	nsgsim_result r;
 	for (int rep = 0; rep < 5; rep++) {
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 		for (size_t i = 0; i < n; i++)
 			nsgsim_eval_batch(p, &flows[i], 1, NSGSIM_ENGINE_COMPILED, &dc[i], NULL);
-		double t = (now_ns() - t0) / (double)n;
+		double t = (bench_now_ns() - t0) / (double)n;
 		if (t < single_best)
 			single_best = t;
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		nsgsim_eval_batch(p, flows, n, NSGSIM_ENGINE_COMPILED, dc, NULL);
-		t = (now_ns() - t0) / (double)n;
+		t = (bench_now_ns() - t0) / (double)n;
 		if (t < batch_best)
 			batch_best = t;
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		for (size_t i = 0; i < n; i += 4)
 			sink += (uint32_t)nsgsim_eval(p, &flows[i], &r, NULL);
-		t = (now_ns() - t0) / (double)((n + 3) / 4);
+		t = (bench_now_ns() - t0) / (double)((n + 3) / 4);
 		if (t < full_best)
 			full_best = t;
 	}
@@ -393,9 +396,9 @@ static double tags_load_ms(const char *tags)
 	double best = 1e30;
 	for (int k = 0; k < 3; k++) {
 		nsgsim_loader *l = nsgsim_loader_new();
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 		int rc = nsgsim_loader_add_service_tags(l, tags, NULL);
-		double t = (now_ns() - t0) / 1e6;
+		double t = (bench_now_ns() - t0) / 1e6;
 		nsgsim_loader_free(l);
 		if (rc != 0)
 			return -1;
@@ -417,14 +420,14 @@ static double cold_cli_ms(const char *cli, const char *tags)
 		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 1, 0);
 		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", 1, 0);
 		pid_t pid;
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 		int rc = posix_spawn(&pid, cli, &fa, NULL, argv, environ);
 		posix_spawn_file_actions_destroy(&fa);
 		if (rc != 0)
 			return -1;
 		int status;
 		waitpid(pid, &status, 0);
-		t[k] = (now_ns() - t0) / 1e6;
+		t[k] = (bench_now_ns() - t0) / 1e6;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
 			return -1;
 	}
@@ -449,7 +452,7 @@ static int callgrind_mode(const char *data, const char *what, size_t count, cons
 	snprintf(name, sizeof name, "%.*s", dash ? (int)(dash - what) : (int)strlen(what), what);
 	snprintf(env, sizeof env, "%s/%s", data, name);
 	snprintf(flows_path, sizeof flows_path, "%s/flows-%s.txt", data, name);
-	nsgsim_policy *p = load(env, tags, NULL);
+	nsgsim_policy *p = bench_load(env, tags, NULL);
 	size_t n;
 	nsgsim_flow *flows = read_flows(flows_path, &n);
 	if (count > n)
@@ -465,7 +468,7 @@ static int callgrind_mode(const char *data, const char *what, size_t count, cons
 			uint32_t *win = malloc(count * sizeof *win);
 			unsigned *as = malloc(count * sizeof *as);
 			if (!fv || !win || !as)
-				die("out of memory");
+				bench_die("out of memory");
 			for (size_t i = 0; i < count; i++)
 				ns_flowv_of(&flows[i], flows[i].src_port, &fv[i]);
 			ns_cls_first_batch(p, ch->cls, ch->rules, fv, count, &p->subnets[0], win, as);
@@ -488,7 +491,7 @@ static int callgrind_mode(const char *data, const char *what, size_t count, cons
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		die("usage: nsgsim-bench DATA [--tags FILE] [--full-tags FILE] [--full-snapshot FILE] "
+		bench_die("usage: nsgsim-bench DATA [--tags FILE] [--full-tags FILE] [--full-snapshot FILE] "
 		    "[--cli NSGSIM] | "
 		    "DATA --callgrind chain1000|chain4000|chain1000-batch|chain4000-batch|hub N");
 	const char *data = argv[1], *tags = TRIMMED_TAGS, *full = FULL_TAGS, *cli = NULL;
@@ -502,11 +505,14 @@ int main(int argc, char **argv)
 			cli = argv[++i];
 		else if (strcmp(argv[i], "--full-snapshot") == 0 && i + 1 < argc)
 			snapshot = argv[++i];
-		else if (strcmp(argv[i], "--callgrind") == 0 && i + 2 < argc)
+		else if (strcmp(argv[i], "--sets") == 0) {
+			bench_sets(data, tags); /* only the set queries */
+			return 0;
+		} else if (strcmp(argv[i], "--callgrind") == 0 && i + 2 < argc)
 			return callgrind_mode(data, argv[i + 1], strtoull(argv[i + 2], NULL, 10),
 			                      tags);
 		else
-			die("unknown argument");
+			bench_die("unknown argument");
 	}
 	calibrate();
 	printf("nsgsim %s bench: one core; SIMD scan %s; rates are the best of 3-5 runs\n\n",
@@ -522,6 +528,7 @@ int main(int argc, char **argv)
 	bench_chain(data, "chain1000", tags);
 	bench_chain(data, "chain4000", tags);
 	bench_hub(data, tags);
+	bench_sets(data, tags);
 	double trimmed = tags_load_ms(tags), whole = tags_load_ms(full);
 	printf("service tags load: trimmed fixture %.1f ms", trimmed);
 	if (whole >= 0)

@@ -10,6 +10,10 @@
  *                            the hub's shared subnet, two 1,000-rule NIC NSGs,
  *                            and 100 admin rules from two network managers
  *                            (two levels)
+ *   OUTDIR/hub-changed/      the same hub with ten rules changed (Allow and Deny
+ *                            swapped): five inbound in nsg-hub-shared, five in
+ *                            nsg-nic-a, the two NSGs in front of nic0; what
+ *                            `nsgsim diff` is timed on
  *   OUTDIR/chain1000/ (JSON)  one NSG whose inbound chain has 1,000 rules
  *   OUTDIR/chain4000/ (JSON)  the 4,000-rule stress chain (3,997 custom rules,
  *                            all priorities 100-4096, and the 3 defaults)
@@ -41,7 +45,11 @@ void ns_ip_from_u128(nsgsim_ip *ip, int family, ns_u128 v);
 #define NET          SUB "/resourceGroups/rg-net/providers/Microsoft.Network"
 #define DEFAULT_TAGS "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json"
 
-static uint64_t seed = 0xB3C4D5E6F7A81234ull;
+#define SEED 0xB3C4D5E6F7A81234ull
+static uint64_t seed = SEED;
+/* Set while hub-changed is written: the NSGs named in changed_rule() swap
+ * the access of those rules, after the same random draws. */
+static int writing_changed;
 
 static uint64_t rnd(void)
 {
@@ -197,6 +205,14 @@ static void addrs(FILE *f, const char *side, const sidectx *c, int *tag_budget)
 	}
 }
 
+/* The ten rules hub-changed changes: inbound rules 7, 127, ..., 487 of the
+ * two NSGs in front of nic0. */
+static int changed_rule(const char *nsg_name, int dir, int i)
+{
+	return writing_changed && dir == 0 && i % 120 == 7 && i < 600 &&
+	       (strcmp(nsg_name, "nsg-hub-shared") == 0 || strcmp(nsg_name, "nsg-nic-a") == 0);
+}
+
 /* One NSG: n_in inbound and n_out outbound custom rules; 15% name a real
  * tag.  ASGs on both sides of a rule are kept in one spoke. */
 static void nsg(FILE *f, const char *name, int n_in, int n_out, int spoke, const char *local,
@@ -220,7 +236,10 @@ static void nsg(FILE *f, const char *name, int n_in, int n_out, int spoke, const
 			                    : chance(50) ? "Udp"
 			                    : chance(50) ? "*"
 			                                 : "Icmp";
-			const char *access = chance(30) ? "Deny" : "Allow";
+			int deny = chance(30);
+			if (changed_rule(name, dir, i))
+				deny = !deny;
+			const char *access = deny ? "Deny" : "Allow";
 			fprintf(f,
 			        "%s{\"name\":\"%s-%d\",\"id\":\"" NET
 			        "/networkSecurityGroups/%s/securityRules/%s-%d\","
@@ -753,6 +772,14 @@ int main(int argc, char **argv)
 	hub_flows(out, 200000);
 	nsgsim_policy_free(p);
 	free(nic_addrs);
+	/* The changed copy from the same seed; the chains keep theirs. */
+	uint64_t saved = seed;
+	seed = SEED;
+	writing_changed = 1;
+	snprintf(path, sizeof path, "%s/hub-changed", out);
+	write_hub(path);
+	writing_changed = 0;
+	seed = saved;
 	snprintf(path, sizeof path, "%s/chain1000", out);
 	write_chain(path, 997);
 	p = load(path, tags);
@@ -763,6 +790,7 @@ int main(int argc, char **argv)
 	p = load(path, tags);
 	chain_flows(out, "flows-chain4000.txt", p, 100000);
 	nsgsim_policy_free(p);
-	printf("nsgsim-benchgen: wrote %s/{hub,chain1000,chain4000} and flows-*.txt\n", out);
+	printf("nsgsim-benchgen: wrote %s/{hub,hub-changed,chain1000,chain4000} and flows-*.txt\n",
+	       out);
 	return 0;
 }
