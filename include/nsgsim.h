@@ -140,7 +140,7 @@ NSGSIM_EXPORT int nsgsim_loader_add_service_tags_buffer(nsgsim_loader *loader, c
  * merged address ranges of every tag, its region, networkFeatures and the
  * number of prefixes listed, and the source's cloud, changeNumber and file
  * name) that loads in a few milliseconds where the 4 MB JSON download takes
- * tens.  The format is lib/tags_snapshot.c's; a snapshot of another format
+ * tens.  The format is lib/parse/tags_snapshot.c's; a snapshot of another format
  * version is NSGSIM_E_SNAPSHOT_VERSION (rebuild it), a damaged one
  * NSGSIM_E_SNAPSHOT.  Loading a snapshot gives the same tags as loading its
  * JSON, so every answer is the same.

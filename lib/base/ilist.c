@@ -317,3 +317,17 @@ uint64_t ns_il_size(ns_ilist a)
 	}
 	return (uint64_t)total;
 }
+
+int ns_ivl_append(ns_vec *v, ns_u128 lo, ns_u128 hi)
+{
+	ns_ivl *a = v->data;
+	if (v->n && a[v->n - 1].hi + 1 == lo) {
+		a[v->n - 1].hi = hi;
+		return 0;
+	}
+	ns_ivl *x = ns_vec_push(v);
+	if (!x)
+		return -1;
+	*x = (ns_ivl){lo, hi};
+	return 0;
+}

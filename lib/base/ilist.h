@@ -35,6 +35,9 @@ int ns_il_one(ns_arena *ar, ns_u128 lo, ns_u128 hi, ns_ilist *out);
 int ns_il_from(ns_arena *ar, const ns_ivl *b, size_t n, ns_ilist *out);
 /* A copy of intervals already sorted, disjoint and not touching. */
 int ns_il_copy(ns_arena *ar, const ns_ivl *v, size_t n, ns_ilist *out);
+/* Appends [lo, hi] to a vector of ns_ivl built in ascending order, joining
+ * it to the last interval when they touch; -1 when out of memory. */
+int ns_ivl_append(ns_vec *v, ns_u128 lo, ns_u128 hi);
 /* The union of k lists (a pairwise merge: linear in their size times
  * log k). */
 int ns_il_union(ns_arena *ar, const ns_ilist *lists, size_t k, ns_ilist *out);

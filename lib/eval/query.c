@@ -226,20 +226,6 @@ static ns_epgroup *group_of(ns_vec *groups, const ns_endpoint *ep, int way)
 	return n;
 }
 
-static int add_ivl(ns_epgroup *g, ns_u128 lo, ns_u128 hi)
-{
-	ns_ivl *v = g->ivls.data;
-	if (g->ivls.n && v[g->ivls.n - 1].hi + 1 == lo) {
-		v[g->ivls.n - 1].hi = hi;
-		return 0;
-	}
-	ns_ivl *x = ns_vec_push(&g->ivls);
-	if (!x)
-		return -1;
-	*x = (ns_ivl){lo, hi};
-	return 0;
-}
-
 int ns_split_by_endpoint(const nsgsim_policy *p, int family, ns_ilist a, int way, ns_vec *groups)
 {
 	ns_vec_init(groups, sizeof(ns_epgroup));
@@ -251,7 +237,7 @@ int ns_split_by_endpoint(const nsgsim_policy *p, int family, ns_ilist a, int way
 			ns_u128 end = k + 1 < n ? map_start(p, family, k + 1) - 1 : kmax;
 			ns_u128 hi = end < a.v[i].hi ? end : a.v[i].hi;
 			ns_epgroup *g = group_of(groups, p->recs[map_val(p, family, k)].ep, way);
-			if (!g || add_ivl(g, lo, hi) != 0)
+			if (!g || ns_ivl_append(&g->ivls, lo, hi) != 0)
 				return -1;
 			if (hi == a.v[i].hi)
 				break;

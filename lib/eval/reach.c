@@ -116,7 +116,7 @@ static int cmp_piece(const void *pa, const void *pb)
 }
 
 /* Moves the query's pieces into the result, merged and sorted. */
-static int finish(ns_rquery *q, nsgsim_regions *r, nsgsim_error *err)
+static int move_pieces(ns_rquery *q, nsgsim_regions *r, nsgsim_error *err)
 {
 	if (r->allowed_only) {
 		ns_piece *ps = q->pieces.data;
@@ -133,6 +133,21 @@ static int finish(ns_rquery *q, nsgsim_regions *r, nsgsim_error *err)
 	r->pieces = q->pieces.data;
 	r->n = q->pieces.n;
 	ns_vec_init(&q->pieces, sizeof(ns_piece));
+	return 0;
+}
+
+/* The end of a query that got this far with rc: the result in *out, or
+ * everything freed. */
+static int finish(int rc, ns_rquery *q, nsgsim_regions *r, nsgsim_regions **out, nsgsim_error *err)
+{
+	if (rc == 0)
+		rc = move_pieces(q, r, err);
+	ns_vec_free(&q->pieces);
+	if (rc != 0) {
+		nsgsim_regions_free(r);
+		return rc;
+	}
+	*out = r;
 	return 0;
 }
 
@@ -239,16 +254,9 @@ NSGSIM_EXPORT int nsgsim_reach(const nsgsim_policy *p, const nsgsim_query *query
 	else if (rc == 0 && !modelled)
 		rc = ns_fail(
 		        err, NSGSIM_E_NOT_MODELLED, "", "", "",
-		        "no address of --to or --from belongs to a NIC or subnet in the input");
-	if (rc == 0)
-		rc = finish(&q, r, err);
-	ns_vec_free(&q.pieces);
-	if (rc != 0) {
-		nsgsim_regions_free(r);
-		return rc;
-	}
-	*out = r;
-	return 0;
+		        "no address of the target (to) or the source (from) belongs to a NIC or "
+		        "subnet in the input");
+	return finish(rc, &q, r, out, err);
 }
 
 /* ---- diff -------------------------------------------------------------------------------- */
@@ -435,16 +443,9 @@ NSGSIM_EXPORT int nsgsim_diff(const nsgsim_policy *before, const nsgsim_policy *
 		rc = query_fail(diff_family(&q, pol, r->protocols, from.fam[f], to.fam[f]), &q,
 		                err);
 	}
-	if (rc == 0)
-		rc = finish(&q, r, err);
-	ns_vec_free(&q.pieces);
-	if (rc != 0) {
-		nsgsim_regions_free(r);
-		return rc;
-	}
-	count_changes(r);
-	*out = r;
-	return 0;
+	if ((rc = finish(rc, &q, r, out, err)) == 0)
+		count_changes(r);
+	return rc;
 }
 
 /* ---- reading a result ---------------------------------------------------------------------- */

@@ -428,22 +428,6 @@ static group *find_group(cut *ct, uint64_t hash, const uint64_t *bits, ns_arena 
 	return g;
 }
 
-/* Appends [lo, hi] to a group's pieces, joining it to the last one when
- * they touch. */
-static int add_piece(group *g, ns_u128 lo, ns_u128 hi)
-{
-	ns_ivl *v = g->pieces.data;
-	if (g->pieces.n && v[g->pieces.n - 1].hi + 1 == lo) {
-		v[g->pieces.n - 1].hi = hi;
-		return 0;
-	}
-	ns_ivl *x = ns_vec_push(&g->pieces);
-	if (!x)
-		return -1;
-	*x = (ns_ivl){lo, hi};
-	return 0;
-}
-
 /* The sweep: after the events of each cut point, the piece up to the next
  * cut point holds the active candidates. */
 static int sweep_groups(part *pt, cut *ct, size_t n)
@@ -480,7 +464,7 @@ static int sweep_groups(part *pt, cut *ct, size_t n)
 			continue;
 		ns_u128 end = e < ne ? ev[e].at - 1 : ct->kmax;
 		group *g = find_group(ct, hash, bits, pt->q->arena);
-		if (!g || add_piece(g, at, end) != 0)
+		if (!g || ns_ivl_append(&g->pieces, at, end) != 0)
 			rc = -1;
 	}
 	free(count);

@@ -7,7 +7,7 @@
  * for the duplicate-key check), and a string is read in place.
  *
  * Part of the parse stage; it uses no cJSON.  Environment files stay on
- * cJSON (lib/load_env.c): they are small and read through many helpers. */
+ * cJSON (lib/parse/load_env.c): they are small and read through many helpers. */
 #ifndef NSGSIM_JSON_FLAT_H
 #define NSGSIM_JSON_FLAT_H
 
@@ -93,11 +93,11 @@ typedef struct ns_key_ref {
  * (Azure's resource JSON is case-insensitive), or UINT32_MAX when none does.
  * keys are in document order; more than 16 are sorted in place, so that an
  * object of a million keys is not a million squared comparisons.  Both JSON
- * paths use it (lib/load_env.c for cJSON's trees). */
+ * paths use it (lib/parse/load_env.c for cJSON's trees). */
 uint32_t ns_first_repeated_key(ns_key_ref *keys, size_t n);
 
 /* A JSON syntax error at a byte of text: "<what> at line L, column C", with
- * line and column in err too.  Shared with the cJSON path (lib/load_env.c). */
+ * line and column in err too.  Shared with the cJSON path (lib/parse/load_env.c). */
 int ns_json_fail_at(const char *name, const char *text, const char *at, int code, nsgsim_error *err,
                     const char *what);
 

@@ -1,5 +1,6 @@
-/* Shared by the parse-stage files (lib/load_*.c) only: the parse context and
- * helpers over cJSON.  Nothing outside the parse stage includes this. */
+/* Shared by the parse-stage readers of JSON (lib/parse/pctx.c, load_*.c)
+ * only: the parse context and helpers over cJSON.  Nothing outside the
+ * parse stage includes this. */
 #ifndef NSGSIM_LOAD_H
 #define NSGSIM_LOAD_H
 
@@ -31,9 +32,28 @@ int ns_opt_string(ns_pctx *c, const cJSON *res, const char *key, const char **ou
 int ns_req_string(ns_pctx *c, const cJSON *res, const char *key, const char **out);
 int ns_opt_string_array(ns_pctx *c, const cJSON *res, const char *key, const char ***out,
                         ns_loc **locs, size_t *n, bool *present);
+/* A string member of a JSON object, without checks (NULL when absent). */
+const char *ns_raw_string(const cJSON *res, const char *key);
+/* {"id": ...} references: one (NULL when absent, with its location), or an array. */
+int ns_opt_ref(ns_pctx *c, const cJSON *res, const char *key, const char **out, ns_loc *loc);
+int ns_opt_ref_array(ns_pctx *c, const cJSON *res, const char *key, const char ***ids,
+                     ns_loc **locs, size_t *n);
 const char *ns_parent_id(ns_pctx *c, const char *id);
 int ns_resource_identity(ns_pctx *c, const cJSON *res, const char *type, const char *parent_id,
                          const char *segment, const char **id, const char **name);
+/* Where a resource starts (*loc), its identity (ns_resource_identity) and,
+ * when parent is not NULL, its parent's id: the enclosing resource's when
+ * nested (parent_id), else read off its own id. */
+int ns_identify(ns_pctx *c, const cJSON *res, const char *type, const char *parent_id,
+                const char *segment, ns_loc *loc, const char **id, const char **name,
+                const char **parent);
+/* Appends a copy of *item to one of the model's vectors; NSGSIM_E_NOMEM
+ * with the context's location when it cannot. */
+int ns_push(ns_pctx *c, ns_vec *vec, const void *item);
+/* Children nested in an array property of their parent, each an object. */
+typedef int (*ns_child_fn)(ns_pctx *c, const cJSON *child, const char *parent_id);
+int ns_each_child(ns_pctx *c, const cJSON *res, const char *key, const char *parent_id,
+                  ns_child_fn fn);
 int ns_parse_protocol(ns_pctx *c, const cJSON *res, int *out);
 int ns_parse_direction(ns_pctx *c, const cJSON *res, int *out);
 int ns_parse_access(ns_pctx *c, const cJSON *res, bool admin, int *out);
@@ -41,7 +61,21 @@ int ns_parse_priority(ns_pctx *c, const cJSON *res, int lo, int hi, bool check, 
 int ns_parse_prefix_list(ns_pctx *c, const char **texts, const ns_loc *locs, size_t n,
                          ns_addr **out);
 
-/* AVNM resources (lib/load_avnm.c). */
+/* NSGs and their rules (lib/parse/load_nsg.c). */
+int ns_parse_nsg(ns_pctx *c, const cJSON *res, const char *type);
+int ns_parse_standalone_rule(ns_pctx *c, const cJSON *res, const char *type);
+int ns_parse_standalone_default_rule(ns_pctx *c, const cJSON *res, const char *type);
+
+/* VNets, subnets, peerings, NICs, ASGs, route tables (lib/parse/load_net.c). */
+int ns_parse_vnet(ns_pctx *c, const cJSON *res, const char *type);
+int ns_parse_standalone_subnet(ns_pctx *c, const cJSON *res, const char *type);
+int ns_parse_standalone_peering(ns_pctx *c, const cJSON *res, const char *type);
+int ns_parse_nic(ns_pctx *c, const cJSON *res, const char *type);
+int ns_parse_asg(ns_pctx *c, const cJSON *res, const char *type);
+int ns_parse_route_table(ns_pctx *c, const cJSON *res, const char *type);
+int ns_parse_standalone_route(ns_pctx *c, const cJSON *res, const char *type);
+
+/* AVNM resources (lib/parse/load_avnm.c). */
 int ns_parse_manager(ns_pctx *c, const cJSON *res, const char *type);
 int ns_parse_net_group(ns_pctx *c, const cJSON *res, const char *type);
 int ns_parse_static_member(ns_pctx *c, const cJSON *res, const char *type);

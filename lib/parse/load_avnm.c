@@ -7,19 +7,10 @@
 
 #include "parse/load.h"
 
-#define PUSH_OR_FAIL(c, vec, T, value)                                                             \
-	do {                                                                                       \
-		T *slot_ = ns_vec_push(&(c)->m->vec);                                              \
-		if (!slot_)                                                                        \
-			return ns_pfail((c), NSGSIM_E_NOMEM, "out of memory");                     \
-		*slot_ = (value);                                                                  \
-	} while (0)
-
 int ns_parse_manager(ns_pctx *c, const cJSON *res, const char *type)
 {
 	ns_manager mgr = {0};
-	mgr.loc = ns_loc_here(c);
-	int rc = ns_resource_identity(c, res, type, NULL, NULL, &mgr.id, &mgr.name);
+	int rc = ns_identify(c, res, type, NULL, NULL, &mgr.loc, &mgr.id, &mgr.name, NULL);
 	if (rc != 0)
 		return rc;
 	size_t mark;
@@ -32,28 +23,23 @@ int ns_parse_manager(ns_pctx *c, const cJSON *res, const char *type)
 			return rc;
 		ns_ptr_pop(c, mark);
 	}
-	PUSH_OR_FAIL(c, managers, ns_manager, mgr);
-	return 0;
+	return ns_push(c, &c->m->managers, &mgr);
 }
 
 int ns_parse_net_group(ns_pctx *c, const cJSON *res, const char *type)
 {
 	ns_net_group g = {0};
-	g.loc = ns_loc_here(c);
-	int rc = ns_resource_identity(c, res, type, NULL, NULL, &g.id, &g.name);
+	int rc = ns_identify(c, res, type, NULL, NULL, &g.loc, &g.id, &g.name, &g.manager_id);
 	if (rc != 0)
 		return rc;
-	g.manager_id = ns_parent_id(c, g.id);
-	PUSH_OR_FAIL(c, net_groups, ns_net_group, g);
-	return 0;
+	return ns_push(c, &c->m->net_groups, &g);
 }
 
 int ns_parse_static_member(ns_pctx *c, const cJSON *res, const char *type)
 {
 	ns_static_member s = {0};
-	s.loc = ns_loc_here(c);
 	const char *name;
-	int rc = ns_resource_identity(c, res, type, NULL, NULL, &s.id, &name);
+	int rc = ns_identify(c, res, type, NULL, NULL, &s.loc, &s.id, &name, &s.group_id);
 	if (rc == 0)
 		rc = ns_req_string(c, res, "resourceId", &s.resource_id);
 	if (rc != 0)
@@ -62,9 +48,7 @@ int ns_parse_static_member(ns_pctx *c, const cJSON *res, const char *type)
 	ns_prop(c, res, "resourceId", &mark);
 	s.resource_loc = ns_loc_here(c);
 	ns_ptr_pop(c, mark);
-	s.group_id = ns_parent_id(c, s.id);
-	PUSH_OR_FAIL(c, static_members, ns_static_member, s);
-	return 0;
+	return ns_push(c, &c->m->static_members, &s);
 }
 
 /* applyOnNetworkIntentPolicyBasedServices: array of None | All |
@@ -72,11 +56,10 @@ int ns_parse_static_member(ns_pctx *c, const cJSON *res, const char *type)
 int ns_parse_admin_config(ns_pctx *c, const cJSON *res, const char *type)
 {
 	ns_admin_config cfg = {0};
-	cfg.loc = ns_loc_here(c);
-	int rc = ns_resource_identity(c, res, type, NULL, NULL, &cfg.id, &cfg.name);
+	int rc = ns_identify(c, res, type, NULL, NULL, &cfg.loc, &cfg.id, &cfg.name,
+	                     &cfg.manager_id);
 	if (rc != 0)
 		return rc;
-	cfg.manager_id = ns_parent_id(c, cfg.id);
 	const char **vals;
 	ns_loc *locs;
 	size_t n;
@@ -97,18 +80,16 @@ int ns_parse_admin_config(ns_pctx *c, const cJSON *res, const char *type)
 			        vals[i]);
 		}
 	}
-	PUSH_OR_FAIL(c, admin_configs, ns_admin_config, cfg);
-	return 0;
+	return ns_push(c, &c->m->admin_configs, &cfg);
 }
 
 int ns_parse_rule_collection(ns_pctx *c, const cJSON *res, const char *type)
 {
 	ns_rule_collection rc_ = {0};
-	rc_.loc = ns_loc_here(c);
-	int rc = ns_resource_identity(c, res, type, NULL, NULL, &rc_.id, &rc_.name);
+	int rc =
+	        ns_identify(c, res, type, NULL, NULL, &rc_.loc, &rc_.id, &rc_.name, &rc_.config_id);
 	if (rc != 0)
 		return rc;
-	rc_.config_id = ns_parent_id(c, rc_.id);
 	size_t mark;
 	const cJSON *groups = ns_prop(c, res, "appliesToGroups", &mark);
 	if (!groups) {
@@ -141,8 +122,7 @@ int ns_parse_rule_collection(ns_pctx *c, const cJSON *res, const char *type)
 		ns_ptr_pop(c, m2);
 	}
 	ns_ptr_pop(c, mark);
-	PUSH_OR_FAIL(c, rule_collections, ns_rule_collection, rc_);
-	return 0;
+	return ns_push(c, &c->m->rule_collections, &rc_);
 }
 
 /* AzurePlatformDNS/IMDS/LKM are not supported in admin rules
@@ -254,11 +234,9 @@ static int parse_admin_ports(ns_pctx *c, const cJSON *res, const char *key, ns_s
 int ns_parse_admin_rule(ns_pctx *c, const cJSON *res, const char *type)
 {
 	ns_rule r = {0};
-	r.loc = ns_loc_here(c);
-	int rc = ns_resource_identity(c, res, type, NULL, NULL, &r.id, &r.name);
+	int rc = ns_identify(c, res, type, NULL, NULL, &r.loc, &r.id, &r.name, &r.parent_id);
 	if (rc != 0)
 		return rc;
-	r.parent_id = ns_parent_id(c, r.id);
 	const char *kind = NULL;
 	if ((rc = ns_opt_string(c, res, "kind", &kind)) != 0)
 		return rc;
@@ -295,6 +273,5 @@ int ns_parse_admin_rule(ns_pctx *c, const cJSON *res, const char *type)
 	    (rc = parse_admin_ports(c, res, "sourcePortRanges", &r.src)) != 0 ||
 	    (rc = parse_admin_ports(c, res, "destinationPortRanges", &r.dst)) != 0)
 		return rc;
-	PUSH_OR_FAIL(c, admin_rules, ns_rule, r);
-	return 0;
+	return ns_push(c, &c->m->admin_rules, &r);
 }

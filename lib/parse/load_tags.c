@@ -3,10 +3,10 @@
  * changeNumber is a number) and the REST serviceTags list response (where it
  * is a string).  SEMANTICS.md §4.4, §4.5, T21.
  *
- * Read with lib/json_flat.c, not cJSON: the download is 4 MB of ~100,000
+ * Read with lib/parse/json_flat.c, not cJSON: the download is 4 MB of ~100,000
  * prefix strings, and a tree of heap nodes cost a cold `nsgsim eval` most of
  * its time.  The reading rules are those of the environment files
- * (lib/load_env.c): keys match ignoring ASCII case, a field is looked for
+ * (lib/parse/pctx.c): keys match ignoring ASCII case, a field is looked for
  * under "properties" first, JSON null is absent. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
@@ -33,7 +33,7 @@ static size_t push_key(ns_pctx *c, const ns_jdoc *d, uint32_t k)
 	return ns_ptr_key(c, name);
 }
 
-/* As ns_prop (lib/load_env.c): key under the tag's "properties" object,
+/* As ns_prop (lib/parse/pctx.c): key under the tag's "properties" object,
  * else at its top level; pushes where it was found. */
 static uint32_t prop(ns_pctx *c, const ns_jdoc *d, uint32_t res, const char *key, size_t *mark)
 {
@@ -309,7 +309,7 @@ static int parse_tags_document(ns_pctx *c, const ns_jdoc *d)
 }
 
 /* Parses a service-tags JSON document into m's tags; the caller
- * (lib/loader.c) undoes a failure. */
+ * (lib/parse/loader.c) undoes a failure. */
 int ns_load_tags_text(ns_model *m, const char *name, const char *text, size_t len,
                       nsgsim_error *err)
 {

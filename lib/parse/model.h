@@ -214,7 +214,7 @@ typedef struct ns_model {
 	bool notes_failed;   /* a note could not be stored (out of memory) */
 	/* service tags */
 	bool has_tags;
-	bool tags_from_snapshot; /* read from a snapshot (lib/tags_snapshot.c) */
+	bool tags_from_snapshot; /* read from a snapshot (lib/parse/tags_snapshot.c) */
 	const char *tags_file;   /* the path or buffer name they were read from */
 	const char *tags_source; /* the JSON file's base name (a snapshot records it) */
 	const char *tags_cloud;

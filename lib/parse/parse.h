@@ -12,7 +12,7 @@
 /* The model a loader holds (nsgsim_compile moves it into the policy). */
 ns_model *ns_loader_model(nsgsim_loader *l);
 
-/* ---- service-tags snapshots (lib/tags_snapshot.c) ----------------------- */
+/* ---- service-tags snapshots (lib/parse/tags_snapshot.c) ----------------------- */
 
 #define NS_SNAPSHOT_MAGIC       "NSGSIMT" /* and a NUL: 8 bytes */
 #define NS_SNAPSHOT_MAGIC_LEN   8
@@ -33,7 +33,7 @@ int ns_tags_snapshot_write(const ns_model *m, void **buf, size_t *len, nsgsim_er
  * start). */
 uint32_t ns_crc32(uint32_t crc, const void *data, size_t len);
 
-/* ---- parse helpers that do not need cJSON (lib/load_addr.c) ------------- */
+/* ---- parse helpers that do not need cJSON (lib/parse/load_addr.c) ------------- */
 
 /* Parses an IPv4/IPv6 address or CIDR prefix strictly: "10.1/16" and host bits
  * are errors (the host-bits message names the network the user meant).

@@ -2,7 +2,7 @@
  * little-endian binary form that loads in a few milliseconds, where
  * Microsoft's 4 MB JSON download takes tens (cJSON, then 95,000 prefixes
  * parsed one by one).  Reading one fills exactly the ns_model tag state that
- * lib/load_tags.c fills from the JSON (tags, tag_index, cloud, changeNumber,
+ * lib/parse/load_tags.c fills from the JSON (tags, tag_index, cloud, changeNumber,
  * the prefix count against NSGSIM_LIMIT_TOTAL_PREFIXES), so every later
  * stage is unchanged.  No cJSON or libcidr here.
  *
@@ -28,7 +28,7 @@
  *       u32 n4, u32 n6    merged ranges per family; n4 + n6 <= prefix count
  *       n4 x (u32 lo, u32 hi)      IPv4 ranges
  *       n6 x (u128 lo, u128 hi)    IPv6 ranges, 16 bytes each
- *       each family's ranges as ns_pset keeps them (lib/prefixset.h): lo <= hi,
+ *       each family's ranges as ns_pset keeps them (lib/base/prefixset.h): lo <= hi,
  *       sorted, neither overlapping nor touching (hi + 1 < the next lo)
  *   str: a u32 byte count (0xFFFFFFFF: null), then the bytes, no NUL among them
  *
@@ -394,7 +394,7 @@ fail:
 }
 
 /* The header, then the payload; fills m's tags.  On failure the caller
- * (lib/loader.c) drops what was read. */
+ * (lib/parse/loader.c) drops what was read. */
 int ns_tags_snapshot_read(ns_model *m, const char *name, const void *data, size_t len,
                           nsgsim_error *err)
 {
