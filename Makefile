@@ -191,8 +191,8 @@ BENCH_FULL_TAGS ?= ../shared/data/service_tags/ServiceTags_Public_20251109.json
 $(B)/nsgsim-benchgen: bench/gen.c $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(DEPS_LIBS) $(LDFLAGS)
 
-$(B)/nsgsim-bench: bench/bench.c bench/sets.c bench/bench.h $(LIB_OBJ)
-	$(CC) $(ALL_CFLAGS) -Ibench -o $@ bench/bench.c bench/sets.c $(LIB_OBJ) $(DEPS_LIBS) $(LDFLAGS)
+$(B)/nsgsim-bench: bench/bench.c bench/sets.c bench/common.c bench/bench.h $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -Ibench -o $@ bench/bench.c bench/sets.c bench/common.c $(LIB_OBJ) $(DEPS_LIBS) $(LDFLAGS)
 
 # hub-changed is the last thing nsgsim-benchgen writes of the hub.
 $(BENCH_DATA)/hub-changed/nsgs.json: $(B)/nsgsim-benchgen

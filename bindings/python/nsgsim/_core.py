@@ -1,6 +1,5 @@
 """Policy, Result and Flow over the C API (see _lib for the declarations)."""
 
-import collections
 import ctypes
 import ipaddress
 import json
@@ -10,6 +9,7 @@ import threading
 
 from . import _lib
 from ._lib import Error, lib, text
+from ._values import DecidedBy
 
 __all__ = ["load", "snapshot_service_tags", "Policy", "Result", "Flow", "DecidedBy", "Error"]
 
@@ -151,12 +151,6 @@ def _coerce_flow(flow, kwargs):
 
 
 # ---- results -----------------------------------------------------------------------
-
-
-DecidedBy = collections.namedtuple("DecidedBy", ["layer", "rule", "endpoint"])
-DecidedBy.__doc__ = """What decided a verdict: layer "AdminRule", "SubnetNsg", "NicNsg" or
-"None"; rule the deciding rule's name or None; endpoint "source",
-"destination" or None."""
 
 
 class Result:
@@ -357,6 +351,10 @@ class Policy:
     """
 
     __slots__ = ("_ptr", "_guard", "_users", "_closed", "_notes", "_stats", "__weakref__")
+
+    # How a Region (nsgsim._regions, which does not import this module)
+    # turns what contains() is given into a Flow.
+    _coerce_flow = staticmethod(_coerce_flow)
 
     def __init__(self):
         raise TypeError("use nsgsim.load() to make a Policy")

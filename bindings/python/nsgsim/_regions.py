@@ -11,6 +11,7 @@ import json
 
 from . import _lib
 from ._lib import lib
+from ._values import DecidedBy
 
 __all__ = ["Region", "Regions", "reach", "diff"]
 
@@ -22,8 +23,6 @@ class Outcome:
     __slots__ = ("verdict", "decided_by")
 
     def __init__(self, verdict, decided_by):
-        from ._core import DecidedBy
-
         self.verdict = verdict
         self.decided_by = DecidedBy(decided_by["layer"], decided_by["rule"],
                                     decided_by["endpoint"])
@@ -77,9 +76,7 @@ class Region:
     def contains(self, flow=None, **kwargs):
         """Whether a flow (text, nsgsim.Flow or keyword arguments, with a
         source port for TCP and UDP) lies in this region."""
-        from ._core import _coerce_flow
-
-        f = _coerce_flow(flow, kwargs)
+        f = self._regions._keep[0]._coerce_flow(flow, kwargs)
         return bool(self._regions._contains(self._index, f))
 
     def __repr__(self):
