@@ -214,12 +214,14 @@ static void t_decided(ns_buf *b, const ns_rout *o)
 	ns_buf_printf(b, "%-5s",
 	              o->verdict == NSGSIM_ALLOW  ? "ALLOW"
 	              : o->verdict == NSGSIM_DENY ? "DENY"
-	                                          : "UNMOD");
+	                                          : "UNMODELLED");
 	if (o->rule)
 		ns_buf_printf(b, " %s %s (%s, %s)", nsgsim_layer_name(o->layer), o->rule->r->name,
 		              leaf(o->resource), endpoint_name(o->endpoint));
 	else if (o->verdict != NS_UNMODELLED)
 		ns_buf_puts(b, " no rule matched");
+	else
+		ns_buf_puts(b, " (neither endpoint is a NIC or subnet of the input)");
 }
 
 static void t_region(ns_buf *b, const ns_piece *pc, const nsgsim_regions *r)
