@@ -808,10 +808,50 @@ typedef struct genpolicy {
 	nsgsim_error err;
 } genpolicy;
 
+/* Swaps the access of `edits` rules (NSG and admin; AlwaysAllow stays) and
+ * turns TCP into UDP in as many, picked by r: the same estate with a few
+ * rules changed, as a pull request changes it.  json is reallocated. */
+static char *edit_rules(char *json, size_t *len, rng *r, int edits)
+{
+	static const char *const key[] = {"\"access\":\"", "\"protocol\":\""};
+	for (int e = 0; e < 2 * edits; e++) {
+		const char *k = key[e % 2];
+		size_t count = 0;
+		for (const char *p = strstr(json, k); p; p = strstr(p + 1, k))
+			count++;
+		if (!count)
+			continue;
+		size_t pick = below(r, (uint32_t)count);
+		char *at = strstr(json, k);
+		while (pick--)
+			at = strstr(at + 1, k);
+		at += strlen(k);
+		const char *from = e % 2                            ? "Tcp\""
+		                   : strncmp(at, "Allow\"", 6) == 0 ? "Allow\""
+		                                                    : "Deny\"";
+		const char *to = e % 2 ? "Udp\"" : from[0] == 'A' ? "Deny\"" : "Allow\"";
+		if (strncmp(at, from, strlen(from)) != 0)
+			continue; /* AlwaysAllow, or another protocol */
+		size_t head = (size_t)(at - json), tail = *len - head - strlen(from);
+		char *out = malloc(*len - strlen(from) + strlen(to) + 1);
+		if (!out)
+			break;
+		memcpy(out, json, head);
+		memcpy(out + head, to, strlen(to));
+		memcpy(out + head + strlen(to), at + strlen(from), tail + 1);
+		*len = *len - strlen(from) + strlen(to);
+		free(json);
+		json = out;
+	}
+	return json;
+}
+
 /* Environment number env: its generator state in *g and the compiled
  * policy.  Every other one takes the scalar scan; every third goes without
- * the policy-wide classes (the fallback over a budget). */
-static genpolicy genenv_compile(int env, genv *g)
+ * the policy-wide classes (the fallback over a budget).  With edits > 0,
+ * that many rules swap their access and as many TCP rules become UDP
+ * (edit_rules; the choice is seeded by edit_seed). */
+static genpolicy genenv_compile_edited(int env, genv *g, int edits, uint64_t edit_seed)
 {
 	genpolicy gp;
 	memset(&gp, 0, sizeof gp);
@@ -821,6 +861,10 @@ static genpolicy genenv_compile(int env, genv *g)
 	g->crowded = env % 10 == 4;
 	size_t env_len, tags_len;
 	gp.json = make_env(g, &env_len);
+	if (edits > 0) {
+		rng er = {edit_seed | 1};
+		gp.json = edit_rules(gp.json, &env_len, &er, edits);
+	}
 	gp.tags = g->synthetic ? make_synthetic_tags(g, &tags_len)
 	                       : test_read_file(TAGS_FILE, &tags_len);
 	if (env % 2)
@@ -842,6 +886,11 @@ static genpolicy genenv_compile(int env, genv *g)
 	unsetenv("NSGSIM_NO_SIMD");
 	unsetenv("NSGSIM_NO_GLOBAL");
 	return gp;
+}
+
+static genpolicy genenv_compile(int env, genv *g)
+{
+	return genenv_compile_edited(env, g, 0, 0);
 }
 
 static void genpolicy_free(genpolicy *gp)

@@ -187,7 +187,7 @@ static int reach_family(ns_rquery *q, const nsgsim_policy *p, unsigned protos, n
 		*modelled |= gd[j].ep != NULL;
 	for (size_t j = 0; j < dst.n && rc == 0; j++) {
 		ns_ilist list;
-		ns_rspec spec = {{p, NULL}, alts, src.n, {gd[j].ep, NULL}};
+		ns_rspec spec = {{p, NULL}, alts, src.n, {gd[j].ep, NULL}, false, NULL, 0};
 		rc = as_list(q->arena, &gd[j], &list) != 0 ? NSGSIM_E_NOMEM
 		                                           : partition(q, &spec, protos, list);
 	}
@@ -337,25 +337,137 @@ static int pair_groups(ns_rquery *q, const nsgsim_policy *pb, const nsgsim_polic
 	return rc;
 }
 
+/* ---- the guard: where two policies' chains differ ---------------------------------------- */
+
+/* Whether two endpoints of the two policies meet the same layers of the same
+ * resources in direction way, over subnets whose VirtualNetwork is the same
+ * (then their chains differ at most in rules). */
+static bool same_steps(const ns_endpoint *a, const ns_endpoint *b, int way)
+{
+	if (a->n_steps[way] != b->n_steps[way] || !a->subnet || !b->subnet ||
+	    !ns_pset_equal(&a->subnet->vnet_tag, &b->subnet->vnet_tag))
+		return false;
+	for (size_t k = 0; k < a->n_steps[way]; k++)
+		if (a->steps[way][k].layer != b->steps[way][k].layer ||
+		    !ns_ieq(a->steps[way][k].resource, b->steps[way][k].resource))
+			return false;
+	return true;
+}
+
+/* The rules of two chains (before x, after y) that are not the same rule
+ * at the same place of both: the chains are walked together in priority
+ * order, and a pair is kept out only when equal (same_crule).  So the
+ * rules kept out are the same sequence in both chains, and a flow that no
+ * kept rule matches has the same first match in both. */
+static void changed_rules(const ns_chain *x, const ns_chain *y, ns_chain *gx, ns_chain *gy)
+{
+	size_t i = 0, j = 0;
+	while (i < x->n || j < y->n) {
+		bool both = i < x->n && j < y->n;
+		if (both && x->rules[i].priority == y->rules[j].priority) {
+			if (!same_crule(&x->rules[i], &y->rules[j])) {
+				gx->rules[gx->n++] = x->rules[i];
+				gy->rules[gy->n++] = y->rules[j];
+			}
+			i++;
+			j++;
+		} else if (j >= y->n || (i < x->n && x->rules[i].priority < y->rules[j].priority)) {
+			gx->rules[gx->n++] = x->rules[i++];
+		} else {
+			gy->rules[gy->n++] = y->rules[j++];
+		}
+	}
+}
+
+static size_t rules_on_way(const ns_endpoint *ep, int way)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < ep->n_steps[way]; k++)
+		n += ep->steps[way][k].chain[way]->n;
+	return n;
+}
+
+/* The two guards (before's rules, after's) of one side: alternative alt's
+ * sources (way out) or the destination (way in, alt -1). */
+static int side_guards(ns_rquery *q, const ns_endpoint *const ep[2], int way, long alt,
+                       ns_rguard *out)
+{
+	ns_chain *g[2];
+	for (int w = 0; w < 2; w++) {
+		g[w] = ns_arena_alloc(q->arena, sizeof *g[w]);
+		size_t cap = rules_on_way(ep[w], way) + 1;
+		if (!g[w] || !(g[w]->rules = ns_arena_alloc(q->arena, cap * sizeof(ns_crule))))
+			return NSGSIM_E_NOMEM;
+	}
+	for (size_t k = 0; k < ep[0]->n_steps[way]; k++)
+		changed_rules(ep[0]->steps[way][k].chain[way], ep[1]->steps[way][k].chain[way],
+		              g[0], g[1]);
+	for (int w = 0; w < 2; w++)
+		out[w] = (ns_rguard){g[w], ep[w]->subnet, alt};
+	return 0;
+}
+
+/* The guards of a diff's partition, when every side that walks differently
+ * meets the same steps in both policies (spec->guarded then); otherwise
+ * none, and the partition cuts everything.  0 or NSGSIM_E_NOMEM. */
+static int build_guards(ns_rquery *q, ns_rspec *spec, const bool *alt_same, bool dst_same)
+{
+	spec->guarded = false;
+	const ns_endpoint *const *d = spec->dst;
+	if (!d[0] || !d[1] || !same_steps(d[0], d[1], NS_WAY_IN))
+		return 0;
+	for (size_t a = 0; a < spec->n_alts; a++) {
+		const ns_endpoint *const *s = spec->alts[a].ep;
+		if (!alt_same[a] && (!s[0] || !s[1] || !same_steps(s[0], s[1], NS_WAY_OUT)))
+			return 0;
+	}
+	ns_rguard *g = ns_arena_alloc(q->arena, (2 * spec->n_alts + 2) * sizeof *g);
+	if (!g)
+		return NSGSIM_E_NOMEM;
+	size_t n = 0;
+	for (size_t a = 0; a < spec->n_alts; a++) {
+		if (alt_same[a])
+			continue;
+		if (side_guards(q, spec->alts[a].ep, NS_WAY_OUT, (long)a, &g[n]) != 0)
+			return NSGSIM_E_NOMEM;
+		n += 2;
+	}
+	if (!dst_same) {
+		if (side_guards(q, d, NS_WAY_IN, -1, &g[n]) != 0)
+			return NSGSIM_E_NOMEM;
+		n += 2;
+	}
+	spec->guards = g;
+	spec->n_guards = n;
+	spec->guarded = true;
+	return 0;
+}
+
 /* The flows to one target group: every source group, but those that walk
  * the same chains in both policies when the target does too (no flow of
- * theirs can differ), and those unmodelled in both when it is too. */
+ * theirs can differ), and those unmodelled in both when it is too.  Within
+ * the rest, only where the chains differ (build_guards). */
 static int diff_target(ns_rquery *q, const nsgsim_policy *const pol[2], unsigned protos,
                        const pairgroup *gs, size_t ns, const pairgroup *gd)
 {
 	ns_ralt *alts = calloc(ns + 1, sizeof *alts);
-	if (!alts)
-		return NSGSIM_E_NOMEM;
+	bool *alt_same = calloc(ns + 1, sizeof *alt_same);
+	int rc = alts && alt_same ? 0 : NSGSIM_E_NOMEM;
 	size_t n = 0;
 	bool dst_none = !gd->ep[0] && !gd->ep[1];
-	for (size_t i = 0; i < ns; i++) {
+	for (size_t i = 0; i < ns && rc == 0; i++) {
 		if ((gs[i].same && gd->same) || (dst_none && !gs[i].ep[0] && !gs[i].ep[1]))
 			continue;
+		alt_same[n] = gs[i].same;
 		alts[n++] = (ns_ralt){gs[i].list, {gs[i].ep[0], gs[i].ep[1]}};
 	}
-	ns_rspec spec = {{pol[0], pol[1]}, alts, n, {gd->ep[0], gd->ep[1]}};
-	int rc = n ? partition(q, &spec, protos, gd->list) : 0;
+	ns_rspec spec = {{pol[0], pol[1]}, alts, n, {gd->ep[0], gd->ep[1]}, false, NULL, 0};
+	if (rc == 0 && n)
+		rc = build_guards(q, &spec, alt_same, gd->same);
+	if (rc == 0 && n)
+		rc = partition(q, &spec, protos, gd->list);
 	free(alts);
+	free(alt_same);
 	return rc;
 }
 

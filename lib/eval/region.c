@@ -42,8 +42,8 @@ enum { L_DST, L_PROTO, L_SRC, L_DPORT, L_SPORT, L_LEAF };
 typedef struct rchain {
 	const ns_chain *ch;
 	const ns_csubnet *ctx;
-	int w, side, k;
-	long alt; /* -1: every source */
+	int w, side, k; /* w -1: a guard, in no walk */
+	long alt;       /* -1: every source */
 } rchain;
 
 /* A rule that can still match: rule `rule` of chain `c`. */
@@ -61,7 +61,8 @@ typedef struct part {
 	 * its marker first; the destination's follow them all. */
 	size_t *alt_first;
 	size_t dst_first;
-	uint32_t *win; /* scratch: a winner per chain */
+	size_t guard_first; /* the guards' chains come last */
+	uint32_t *win;      /* scratch: a winner per chain */
 } part;
 
 static uint64_t mix(uint64_t x)
@@ -587,14 +588,25 @@ static bool decided(const part *pt, const ns_box *b, const cand *cs, size_t n, i
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && cs[i].c == cs[i - 1].c)
 			continue;
+		if (cs[i].c >= pt->guard_first)
+			break; /* guards take no part in the walks */
 		if (!covers(pt, cs[i], b, level))
 			return false;
 	}
 	return true;
 }
 
+/* Whether a guard rule can still match some flow of the box: candidates
+ * keep their chains' order, and the guards' chains are the last. */
+static bool guard_left(const part *pt, const cand *cs, size_t n)
+{
+	return n > 0 && cs[n - 1].c >= pt->guard_first;
+}
+
 static int node(part *pt, const ns_box *b, const cand *cs, size_t n, int level)
 {
+	if (pt->spec->guarded && !guard_left(pt, cs, n))
+		return 0; /* no flow of the box can change (ns_rguard) */
 	if (level == L_LEAF || decided(pt, b, cs, n, level))
 		return leaf(pt, b, cs, n);
 	switch (level) {
@@ -632,8 +644,8 @@ static int gather_chains(part *pt)
 {
 	const ns_rspec *sp = pt->spec;
 	int nw = pt->q->n_walks;
-	size_t max =
-	        sp->n_alts * (1 + (size_t)nw * NSGSIM_MAX_LAYERS) + (size_t)nw * NSGSIM_MAX_LAYERS;
+	size_t max = sp->n_alts * (1 + (size_t)nw * NSGSIM_MAX_LAYERS) +
+	             (size_t)nw * NSGSIM_MAX_LAYERS + sp->n_guards;
 	pt->chains = malloc((max + 1) * sizeof *pt->chains);
 	pt->alt_first = malloc((sp->n_alts + 1) * sizeof *pt->alt_first);
 	pt->win = malloc((max + 1) * sizeof *pt->win);
@@ -648,6 +660,10 @@ static int gather_chains(part *pt)
 	pt->alt_first[sp->n_alts] = pt->dst_first = pt->n_chains;
 	for (int w = 0; w < nw; w++)
 		add_steps(pt, w, 1, sp->dst[w], -1);
+	pt->guard_first = pt->n_chains;
+	for (size_t g = 0; g < sp->n_guards; g++)
+		add_chain(pt, sp->guards[g].ch, sp->guards[g].ctx, -1, sp->guards[g].alt < 0, 0,
+		          sp->guards[g].alt);
 	return 0;
 }
 

@@ -48,14 +48,31 @@ typedef struct ns_ralt {
 	const ns_endpoint *ep[2];
 } ns_ralt;
 
+/* A diff's guard: the rules that differ between the two policies in the
+ * chains of one side (the destination's, or alternative alt's sources'),
+ * read in the context of that side's subnet under one policy.  When the
+ * chains of both policies are the same steps and differ only in these
+ * rules, a flow that none of them matches meets the same first match in
+ * every chain of both walks, so its outcome cannot change. */
+typedef struct ns_rguard {
+	const ns_chain *ch;
+	const ns_csubnet *ctx;
+	long alt; /* -1: the destination's */
+} ns_rguard;
+
 /* What a partition walks: the policies (one for reach, before and after
  * for diff), the alternatives of sources, and the endpoint of the
- * destinations under each policy (NULL: not modelled). */
+ * destinations under each policy (NULL: not modelled).  With guarded set
+ * (a diff only), a box that no guard rule can match is dropped without
+ * being cut further: every change lies inside the guards' rules. */
 typedef struct ns_rspec {
 	const nsgsim_policy *p[2];
 	const ns_ralt *alts;
 	size_t n_alts;
 	const ns_endpoint *dst[2];
+	bool guarded;
+	const ns_rguard *guards;
+	size_t n_guards;
 } ns_rspec;
 
 /* A region and its outcome under each walk (one for reach, two for diff). */
