@@ -579,6 +579,22 @@ size_t ns_pset_cidr_count(const ns_pset *s)
 
 /* ---- text ---- */
 
+/* Writes v in decimal at p; the number of digits.  By hand rather than
+ * snprintf: a region listing formats hundreds of thousands of prefixes, and
+ * snprintf's format parsing was most of its time. */
+static size_t put_decimal(char *p, unsigned v)
+{
+	char rev[12];
+	size_t n = 0;
+	do {
+		rev[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		p[i] = rev[n - 1 - i];
+	return n;
+}
+
 size_t ns_format_prefix(char *buf, size_t cap, int family, ns_u128 addr, int plen)
 {
 	/* Longest: a 45-character IPv6 address plus "/-2147483648". */
@@ -588,11 +604,11 @@ size_t ns_format_prefix(char *buf, size_t cap, int family, ns_u128 addr, int ple
 	tmp[0] = '\0';
 	if (family == 4) {
 		uint32_t a = (uint32_t)addr;
-		int w = snprintf(tmp, sizeof tmp, "%u.%u.%u.%u", (unsigned)(a >> 24) & 0xffu,
-		                 (unsigned)(a >> 16) & 0xffu, (unsigned)(a >> 8) & 0xffu,
-		                 (unsigned)a & 0xffu);
-
-		len = w > 0 ? (size_t)w : 0;
+		for (int shift = 24; shift >= 0; shift -= 8) {
+			len += put_decimal(tmp + len, (a >> shift) & 0xffu);
+			if (shift)
+				tmp[len++] = '.';
+		}
 	} else if (family == 6) {
 		unsigned char bytes[16];
 		int i;
@@ -607,10 +623,8 @@ size_t ns_format_prefix(char *buf, size_t cap, int family, ns_u128 addr, int ple
 			tmp[0] = '\0';
 	}
 	if (len > 0 && plen >= 0) {
-		int w = snprintf(tmp + len, sizeof tmp - len, "/%d", plen);
-
-		if (w > 0)
-			len += (size_t)w;
+		tmp[len++] = '/';
+		len += put_decimal(tmp + len, (unsigned)plen);
 	}
 	if (cap == 0)
 		return 0;

@@ -314,6 +314,15 @@ void ns_buf_json_string(ns_buf *b, const char *s)
 	}
 	ns_buf_put(b, "\"", 1);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		/* A run that needs no escape goes in at once. */
+		size_t run = 0;
+		while (p[run] >= 0x20 && p[run] != '"' && p[run] != '\\')
+			run++;
+		if (run) {
+			ns_buf_put(b, (const char *)p, run);
+			p += run - 1;
+			continue;
+		}
 		switch (*p) {
 		case '"':
 			ns_buf_puts(b, "\\\"");
