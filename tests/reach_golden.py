@@ -233,6 +233,8 @@ class Reach(Golden):
     def test_errors(self):
         for args, needle in [
             (["--to", "no-such-nic"], "'no-such-nic' is not a NIC"),
+            (["--to", "8.8.8.8"], "no address of the target (to) '8.8.8.8' belongs to a NIC"),
+            (["--to", "AzureCloud", "--from", "vm-web1-nic"], "belongs to a NIC or subnet"),
             (["--to", "vm-db1-nic", "--from", "fd00::/8"], "share no address family"),
             (["--to", "vm-db1-nic", "--protocol", "gre"], "'gre' is not tcp"),
             ([], "reach needs --to"),

@@ -166,7 +166,7 @@ static int query_fail(int rc, const ns_rquery *q, nsgsim_error *err)
 /* The pieces of one family: the sources split into alternatives, once for
  * each group of targets. */
 static int reach_family(ns_rquery *q, const nsgsim_policy *p, unsigned protos, ns_ilist from,
-                        ns_ilist to, bool *modelled)
+                        ns_ilist to)
 {
 	ns_vec src, dst;
 	int rc = 0;
@@ -178,13 +178,10 @@ static int reach_family(ns_rquery *q, const nsgsim_policy *p, unsigned protos, n
 	if (!alts)
 		rc = NSGSIM_E_NOMEM;
 	for (size_t i = 0; i < src.n && rc == 0; i++) {
-		*modelled |= gs[i].ep != NULL;
 		alts[i].ep[0] = gs[i].ep;
 		if (as_list(q->arena, &gs[i], &alts[i].src) != 0)
 			rc = NSGSIM_E_NOMEM;
 	}
-	for (size_t j = 0; j < dst.n; j++)
-		*modelled |= gd[j].ep != NULL;
 	for (size_t j = 0; j < dst.n && rc == 0; j++) {
 		ns_ilist list;
 		ns_rspec spec = {{p, NULL}, alts, src.n, {gd[j].ep, NULL}, false, NULL, 0};
@@ -195,6 +192,26 @@ static int reach_family(ns_rquery *q, const nsgsim_policy *p, unsigned protos, n
 	ns_epgroups_free(&src);
 	ns_epgroups_free(&dst);
 	return rc;
+}
+
+/* Whether some address of the target belongs to a NIC or subnet: reach
+ * answers what reaches a modelled target (its other addresses, and every
+ * unmodelled source, are external, as in nsgsim_eval). */
+static int target_modelled(const nsgsim_policy *p, const ns_addrs *to, bool *out)
+{
+	*out = false;
+	for (int f = 0; f < 2 && !*out; f++) {
+		if (!to->fam[f].n)
+			continue;
+		ns_vec dst;
+		if (ns_split_by_endpoint(p, f ? 6 : 4, to->fam[f], NS_WAY_IN, &dst) != 0)
+			return NSGSIM_E_NOMEM;
+		const ns_epgroup *gd = dst.data;
+		for (size_t j = 0; j < dst.n; j++)
+			*out |= gd[j].ep != NULL;
+		ns_epgroups_free(&dst);
+	}
+	return 0;
 }
 
 static int check_query(const nsgsim_query *q, nsgsim_regions **out, nsgsim_error *err)
@@ -239,23 +256,23 @@ NSGSIM_EXPORT int nsgsim_reach(const nsgsim_policy *p, const nsgsim_query *query
 	ns_vec_init(&q.pieces, sizeof(ns_piece));
 	rc = resolve(p, query, &r->arena, &to, &from, err);
 	bool modelled = false, any = false;
+	if (rc == 0 && target_modelled(p, &to, &modelled) != 0)
+		rc = nomem(err);
+	else if (rc == 0 && !modelled)
+		rc = ns_fail(err, NSGSIM_E_NOT_MODELLED, "", "", "",
+		             "no address of the target (to) '%s' belongs to a NIC or subnet in the "
+		             "input: reach answers what can reach a modelled target",
+		             query->to);
 	for (int f = 0; rc == 0 && f < 2; f++) {
 		if (!to.fam[f].n || !from.fam[f].n)
 			continue;
 		any = true;
 		q.family = f ? 6 : 4;
-		rc = query_fail(
-		        reach_family(&q, p, r->protocols, from.fam[f], to.fam[f], &modelled), &q,
-		        err);
+		rc = query_fail(reach_family(&q, p, r->protocols, from.fam[f], to.fam[f]), &q, err);
 	}
 	if (rc == 0 && !any)
 		rc = ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		             "the source (from) and the target (to) share no address family");
-	else if (rc == 0 && !modelled)
-		rc = ns_fail(
-		        err, NSGSIM_E_NOT_MODELLED, "", "", "",
-		        "no address of the target (to) or the source (from) belongs to a NIC or "
-		        "subnet in the input");
 	return finish(rc, &q, r, out, err);
 }
 
