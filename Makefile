@@ -181,7 +181,7 @@ tsan: deps
 
 valgrind: all $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== valgrind $$t"; \
-		NSGSIM_SHARED_DATA=../shared/data valgrind -q --leak-check=full \
+		NSGSIM_SHARED_DATA=../shared/data NSGSIM_TEST_QUICK=1 valgrind -q --leak-check=full \
 		--errors-for-leak-kinds=all --error-exitcode=1 ./$$t; done
 
 # ---- benchmarks (bench/README.md): figures are printed, never asserted ------
