@@ -62,6 +62,16 @@ bool ns_ieq(const char *a, const char *b); /* ASCII case-insensitive equality */
 bool ns_ieqn(const char *a, const char *b, size_t n);
 uint64_t ns_ihash(const char *s); /* case-insensitive FNV-1a */
 
+/* SplitMix64's finaliser: a well-mixed 64-bit hash of x (the classifier's
+ * class keys, the region queries' Zobrist keys and merge keys). */
+static inline uint64_t ns_splitmix64(uint64_t x)
+{
+	x += 0x9E3779B97F4A7C15ull;
+	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+	x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+	return x ^ (x >> 31);
+}
+
 /* Sets err (when not NULL) and returns code. */
 int ns_fail(nsgsim_error *err, int code, const char *file, const char *pointer,
             const char *resource, const char *fmt, ...) __attribute__((format(printf, 6, 7)));

@@ -9,14 +9,6 @@
 
 #include "compile/classifier.h"
 
-static inline uint64_t ns_splitmix64(uint64_t x)
-{
-	x += 0x9E3779B97F4A7C15ull;
-	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-	x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-	return x ^ (x >> 31);
-}
-
 static inline void ns_set_bit(uint64_t *b, size_t i)
 {
 	b[i / 64] |= 1ull << (i % 64);

@@ -29,6 +29,11 @@ typedef struct ns_box {
 	ns_ilist src, sport, dst, dport; /* no ports (n 0) in a portless box */
 } ns_box;
 
+static inline bool ns_box_ported(const ns_box *b)
+{
+	return (b->protos & NS_PBITS_PORTED) != 0;
+}
+
 /* The outcome of a region: what nsgsim_eval says of each of its flows.
  * verdict NSGSIM_ALLOW, NSGSIM_DENY, or NS_UNMODELLED (neither endpoint is
  * modelled: nsgsim_eval refuses such a flow). */
