@@ -188,8 +188,8 @@ valgrind: all $(TESTS)
 BENCH_DATA      := $(B)/bench-data
 BENCH_FULL_TAGS ?= ../shared/data/service_tags/ServiceTags_Public_20251109.json
 
-$(B)/nsgsim-benchgen: bench/gen.c $(LIB_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(DEPS_LIBS) $(LDFLAGS)
+$(B)/nsgsim-benchgen: bench/gen.c bench/common.c bench/bench.h $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -Ibench -o $@ bench/gen.c bench/common.c $(LIB_OBJ) $(DEPS_LIBS) $(LDFLAGS)
 
 $(B)/nsgsim-bench: bench/bench.c bench/sets.c bench/common.c bench/bench.h $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -Ibench -o $@ bench/bench.c bench/sets.c bench/common.c $(LIB_OBJ) $(DEPS_LIBS) $(LDFLAGS)

@@ -1,6 +1,6 @@
 /* The parts of nsgsim-bench: bench.c (the driver and the single-flow
- * workloads), sets.c (reach and diff) and common.c (the clock, loading), which
- * both use. */
+ * workloads), sets.c (reach and diff) and common.c (the clock, loading),
+ * which both use, as nsgsim-benchgen (gen.c) does. */
 #ifndef NSGSIM_BENCH_H
 #define NSGSIM_BENCH_H
 

@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bench.h"
 #include "eval/match.h"
 #include "nsgsim.h"
 
@@ -602,24 +603,6 @@ static void put_flow(FILE *f, int proto, uint32_t src, int sport, uint32_t dst, 
 		fprintf(f, "%s %s:%d %s:%d\n", proto_name(proto), s, sport, d, dport);
 }
 
-static nsgsim_policy *load(const char *env, const char *tags)
-{
-	nsgsim_loader *l = nsgsim_loader_new();
-	nsgsim_error err = {0};
-	nsgsim_policy *p = NULL;
-	int rc = nsgsim_loader_add_env(l, env, &err);
-	if (rc == 0)
-		rc = nsgsim_loader_add_service_tags(l, tags, &err);
-	if (rc == 0)
-		rc = nsgsim_compile(l, &p, &err);
-	nsgsim_loader_free(l);
-	if (rc != 0) {
-		char buf[2048];
-		nsgsim_error_format(&err, buf, sizeof buf);
-		die("%s: %s", env, buf);
-	}
-	return p;
-}
 
 /* Chain flows: half at the edges of a random rule, half random. */
 static void chain_flows(const char *dir, const char *name, const nsgsim_policy *p, int n)
@@ -767,7 +750,7 @@ int main(int argc, char **argv)
 	make_dir(out);
 	snprintf(path, sizeof path, "%s/hub", out);
 	write_hub(path);
-	nsgsim_policy *p = load(path, tags);
+	nsgsim_policy *p = bench_load(path, tags, NULL);
 	collect_nic_addrs(p);
 	hub_flows(out, 200000);
 	nsgsim_policy_free(p);
@@ -782,12 +765,12 @@ int main(int argc, char **argv)
 	seed = saved;
 	snprintf(path, sizeof path, "%s/chain1000", out);
 	write_chain(path, 997);
-	p = load(path, tags);
+	p = bench_load(path, tags, NULL);
 	chain_flows(out, "flows-chain1000.txt", p, 100000);
 	nsgsim_policy_free(p);
 	snprintf(path, sizeof path, "%s/chain4000", out);
 	write_chain(path, 3997);
-	p = load(path, tags);
+	p = bench_load(path, tags, NULL);
 	chain_flows(out, "flows-chain4000.txt", p, 100000);
 	nsgsim_policy_free(p);
 	printf("nsgsim-benchgen: wrote %s/{hub,hub-changed,chain1000,chain4000} and flows-*.txt\n",
