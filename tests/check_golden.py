@@ -27,19 +27,14 @@ The binary comes from $NSGSIM (default ./build/nsgsim, relative to the
 current directory); the commands run from the repository root.
 """
 
-import difflib
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NSGSIM = os.path.abspath(os.environ.get("NSGSIM", "./build/nsgsim"))
-UPDATE = os.environ.get("NSGSIM_UPDATE_GOLDEN", "") not in ("", "0")
-GOLDEN = os.path.join(ROOT, "tests", "golden", "check")
+from goldens import NSGSIM, ROOT, UPDATE, GoldenFiles, run
 
 EXAMPLE_ENV = ["--env", "fixtures/example/env", "--service-tags",
                "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json"]
@@ -54,13 +49,6 @@ SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$")
 RESULT = re.compile(r"^(PASS|FAIL) (\S+):(\d+)  (.*)$")
 
 
-def run(*args):
-    """Runs nsgsim from the repository root; returns the CompletedProcess."""
-    return subprocess.run([NSGSIM, *args], cwd=ROOT, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, encoding="utf-8", errors="replace",
-                          timeout=60)
-
-
 def assertions(path):
     """(line number, tokens) of every assertion in a file, comments and blanks dropped."""
     out = []
@@ -72,26 +60,8 @@ def assertions(path):
     return out
 
 
-class Golden(unittest.TestCase):
-    def golden(self, name, text):
-        path = os.path.join(GOLDEN, name)
-        if UPDATE:
-            with open(path, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-            return
-        if not os.path.exists(path):
-            self.fail("%s is missing; create it with NSGSIM_UPDATE_GOLDEN=1 and read it" % path)
-        with open(path, encoding="utf-8", newline="") as fh:
-            want = fh.read()
-        if text != want:
-            diff = difflib.unified_diff(want.splitlines(True), text.splitlines(True),
-                                        "tests/golden/check/" + name, "nsgsim output")
-            self.fail("output differs from tests/golden/check/%s (if intended, regenerate "
-                      "with NSGSIM_UPDATE_GOLDEN=1 and review it):\n%s" % (name, "".join(diff)))
-
-    def check_run(self, p, status):
-        self.assertEqual(p.returncode, status,
-                         "exit %d, stdout:\n%s\nstderr:\n%s" % (p.returncode, p.stdout, p.stderr))
+class Golden(unittest.TestCase, GoldenFiles):
+    golden_dir = "check"
 
     def check_report(self, p, path, passed, failed):
         """Every assertion of path has one PASS/FAIL line, in order; then the summary."""

@@ -27,21 +27,16 @@ current directory); the commands run from the repository root.
 """
 
 import ast
-import difflib
 import hashlib
 import ipaddress
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import unittest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NSGSIM = os.path.abspath(os.environ.get("NSGSIM", "./build/nsgsim"))
-UPDATE = os.environ.get("NSGSIM_UPDATE_GOLDEN", "") not in ("", "0")
-GOLDEN = os.path.join(ROOT, "tests", "golden")
+from goldens import GOLDEN, NSGSIM, ROOT, UPDATE, GoldenFiles, run
 
 MYERS = "fixtures/effective_myers"
 MYERS_TAGS = MYERS + "/internet_override_tags.json"
@@ -51,18 +46,6 @@ EXAMPLE_NICS = ["vm-web1-nic", "vm-db1-nic", "vm-jump-nic"]
 ALL_EXAMPLE_NICS = EXAMPLE_NICS + ["vm-web2-nic", "vm-dev1-nic"]
 
 EXIT_ERROR = 2
-
-
-def run(*args):
-    """Runs nsgsim from the repository root; returns the CompletedProcess."""
-    return subprocess.run(
-        [NSGSIM, *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        universal_newlines=True,
-        timeout=60,
-    )
 
 
 def effective(env, tags, nic, fmt):
@@ -282,38 +265,6 @@ _add_myers_tests()
 
 
 # ---- the bundled example: golden files --------------------------------------
-
-
-class GoldenFiles:
-    """Compares text with tests/golden/NAME (NSGSIM_UPDATE_GOLDEN=1 rewrites it)."""
-
-    def golden(self, name, text):
-        path = os.path.join(GOLDEN, name)
-        if UPDATE:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-            return
-        if not os.path.exists(path):
-            self.fail("%s is missing; create it with NSGSIM_UPDATE_GOLDEN=1 and read it" % path)
-        with open(path, encoding="utf-8", newline="") as fh:
-            want = fh.read()
-        if text != want:
-            diff = list(
-                difflib.unified_diff(
-                    want.splitlines(True),
-                    text.splitlines(True),
-                    "tests/golden/" + name,
-                    "nsgsim output",
-                )
-            )
-            shown = "".join(diff[:80])
-            if len(diff) > 80:
-                shown += "... (%d more diff lines)\n" % (len(diff) - 80)
-            self.fail(
-                "output differs from tests/golden/%s (if the change is intended, "
-                "regenerate with NSGSIM_UPDATE_GOLDEN=1 and review it):\n%s" % (name, shown)
-            )
 
 
 class ExampleGolden(unittest.TestCase, TagMapChecks, GoldenFiles):

@@ -24,20 +24,15 @@ The binary comes from $NSGSIM (default ./build/nsgsim); the commands run from
 the repository root.  Read a regenerated golden before committing it.
 """
 
-import difflib
 import ipaddress
 import json
 import os
 import random
 import shutil
-import subprocess
 import tempfile
 import unittest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NSGSIM = os.path.abspath(os.environ.get("NSGSIM", "./build/nsgsim"))
-UPDATE = os.environ.get("NSGSIM_UPDATE_GOLDEN", "") not in ("", "0")
-GOLDEN = os.path.join(ROOT, "tests", "golden", "reach")
+from goldens import ROOT, GoldenFiles, run
 
 ENV = "fixtures/example/env"
 TAGS = ["--service-tags", "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json"]
@@ -54,11 +49,6 @@ QUERIES = {
 PROTOCOLS = ["Tcp", "Udp", "Icmp", "Esp", "Ah"]
 REGION_KEYS = ["decidedBy", "destinationPorts", "destinations", "protocols", "sourcePorts",
                "sources", "verdict"]
-
-
-def run(*args, stdin=None):
-    return subprocess.run([NSGSIM, *args], cwd=ROOT, input=stdin, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, encoding="utf-8", timeout=120)
 
 
 def endpoint(addr, port):
@@ -112,29 +102,9 @@ def outcome(region):
     return "%s\t%s\t%s" % (region["verdict"], d["layer"], d["rule"] or "-")
 
 
-class Golden(unittest.TestCase):
+class Golden(unittest.TestCase, GoldenFiles):
     maxDiff = None
-
-    def golden(self, name, text):
-        path = os.path.join(GOLDEN, name)
-        if UPDATE:
-            os.makedirs(GOLDEN, exist_ok=True)
-            with open(path, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-            return
-        self.assertTrue(os.path.exists(path),
-                        "%s is missing; create it with NSGSIM_UPDATE_GOLDEN=1 and read it" % path)
-        with open(path, encoding="utf-8", newline="") as fh:
-            want = fh.read()
-        if text != want:
-            diff = difflib.unified_diff(want.splitlines(True), text.splitlines(True),
-                                        "tests/golden/reach/" + name, "nsgsim output")
-            self.fail("output differs from tests/golden/reach/%s (if intended, regenerate "
-                      "with NSGSIM_UPDATE_GOLDEN=1 and review it):\n%s" % (name, "".join(diff)))
-
-    def check_run(self, p, status):
-        self.assertEqual(p.returncode, status,
-                         "exit %d, stdout:\n%s\nstderr:\n%s" % (p.returncode, p.stdout, p.stderr))
+    golden_dir = "reach"
 
     def eval_batch(self, env, flows):
         p = run("eval", *env, "--flows", "-", stdin="".join(f + "\n" for f in flows))
