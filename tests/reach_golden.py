@@ -147,6 +147,14 @@ class Reach(Golden):
                 self.assertTrue(set(q["protocols"]) <= set(PROTOCOLS))
                 self.assertTrue(doc["regions"])
                 self.assertRegex(text.splitlines()[0], r"^%d regions? to " % len(doc["regions"]))
+                # The table: one region a line, the verdict first, the rule last.
+                self.assertEqual(len(text.splitlines()), 1 + len(doc["regions"]))
+                for line, r in zip(text.splitlines()[1:], doc["regions"]):
+                    self.assertTrue(line.startswith("  " + r["verdict"].upper()), line)
+                    if r["decidedBy"]["rule"]:
+                        self.assertTrue(line.endswith(" by %s %s (%s)" % (
+                            r["decidedBy"]["layer"], r["decidedBy"]["rule"],
+                            line.rsplit("(", 1)[1][:-1])), line)
                 for r in doc["regions"]:
                     self.assertEqual(sorted(r), REGION_KEYS)
                     self.assertIn(r["verdict"], ("Allow", "Deny"))

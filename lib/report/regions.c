@@ -209,24 +209,33 @@ static const char *leaf(const char *id)
 	return s ? s + 1 : id ? id : "-";
 }
 
-static void t_decided(ns_buf *b, const ns_rout *o)
+static const char *t_verdict(const ns_rout *o)
 {
-	ns_buf_printf(b, "%-5s",
-	              o->verdict == NSGSIM_ALLOW  ? "ALLOW"
-	              : o->verdict == NSGSIM_DENY ? "DENY"
-	                                          : "UNMODELLED");
-	if (o->rule)
-		ns_buf_printf(b, " %s %s (%s, %s)", nsgsim_layer_name(o->layer), o->rule->r->name,
-		              leaf(o->resource), endpoint_name(o->endpoint));
-	else if (o->verdict != NS_UNMODELLED)
-		ns_buf_puts(b, " no rule matched");
-	else
-		ns_buf_puts(b, " (neither endpoint is a NIC or subnet of the input)");
+	return o->verdict == NSGSIM_ALLOW  ? "ALLOW"
+	       : o->verdict == NSGSIM_DENY ? "DENY"
+	                                   : "UNMODELLED";
 }
 
+/* What decided: "by LAYER RULE (resource, endpoint)". */
+static void t_decided(ns_buf *b, const ns_rout *o)
+{
+	if (o->rule)
+		ns_buf_printf(b, "by %s %s (%s, %s)", nsgsim_layer_name(o->layer), o->rule->r->name,
+		              leaf(o->resource), endpoint_name(o->endpoint));
+	else if (o->verdict != NS_UNMODELLED)
+		ns_buf_puts(b, "no rule matched");
+	else
+		ns_buf_puts(b, "(neither endpoint is a NIC or subnet of the input)");
+}
+
+/* One region a line: the verdict (a diff's before -> after), the flows,
+ * what decided. */
 static void t_region(ns_buf *b, const ns_piece *pc, const nsgsim_regions *r)
 {
-	ns_buf_puts(b, "  ");
+	if (r->diff)
+		ns_buf_printf(b, "  %s -> %s  ", t_verdict(&pc->out[0]), t_verdict(&pc->out[1]));
+	else
+		ns_buf_printf(b, "  %-5s  ", t_verdict(&pc->out[0]));
 	proto_list(b, pc->box.protos, false);
 	ns_buf_puts(b, "  ");
 	addrs(b, pc->family, pc->box.dst, false);
@@ -241,15 +250,13 @@ static void t_region(ns_buf *b, const ns_piece *pc, const nsgsim_regions *r)
 		ns_buf_puts(b, " source ports ");
 		ports(b, pc->box.sport, false);
 	}
-	ns_buf_puts(b, "\n    ");
+	ns_buf_puts(b, "  ");
 	if (r->diff) {
-		ns_buf_puts(b, "before: ");
+		ns_buf_puts(b, "before ");
 		t_decided(b, &pc->out[0]);
-		ns_buf_puts(b, "\n    after:  ");
-		t_decided(b, &pc->out[1]);
-	} else {
-		t_decided(b, &pc->out[0]);
+		ns_buf_puts(b, "; after ");
 	}
+	t_decided(b, &pc->out[r->diff ? 1 : 0]);
 	ns_buf_puts(b, "\n");
 }
 
