@@ -312,6 +312,34 @@ class Diff(Golden):
                     key=lambda c: outcome({"verdict": c[side]["verdict"],
                                            "decidedBy": c[side]["decidedBy"]}))
 
+    def test_rules_lists_a_rule_only_change(self):
+        """Renaming the deciding rule changes no verdict: only --rules lists it."""
+        renamed = os.path.join(self.tmp, "renamed")
+        shutil.copytree(os.path.join(ROOT, ENV), renamed)
+        path = os.path.join(renamed, "nsg-web-nic-rules.json")
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+        for rule in doc["value"]:
+            if rule["name"] == "Allow-HTTPS-In":
+                rule["name"] = "Allow-HTTPS-In-Renamed"
+                rule["id"] = rule["id"].replace("Allow-HTTPS-In", "Allow-HTTPS-In-Renamed")
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh)
+        args = ["--before", ENV, "--after", renamed] + TAGS + ["--json"]
+        plain = json.loads(run("diff", *args, "--fail-on", "any").stdout)
+        self.assertEqual(plain["changes"], [])
+        p = run("diff", *args, "--rules")
+        self.check_run(p, 0)
+        doc = json.loads(p.stdout)
+        self.assertTrue(doc["query"]["rules"])
+        self.assertTrue(doc["changes"])
+        for c in doc["changes"]:
+            self.assertEqual(c["before"]["verdict"], c["after"]["verdict"])
+            self.assertEqual((c["before"]["decidedBy"]["rule"], c["after"]["decidedBy"]["rule"]),
+                             ("Allow-HTTPS-In", "Allow-HTTPS-In-Renamed"))
+            self.assertEqual(c["destinationPorts"], ["443"])
+        self.assertEqual(doc["summary"], {"opened": 0, "closed": 0})
+
     def test_errors(self):
         for args, needle in [
             (["--before", ENV] + TAGS, "diff needs --before PATH... and --after"),
