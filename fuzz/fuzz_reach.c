@@ -32,7 +32,34 @@ static nsgsim_policy *compile_env(const uint8_t *data, size_t size)
 	return p;
 }
 
-static void reach_and_check(const nsgsim_policy *p, const char *to, unsigned protocols)
+/* reach refused the target as not modelled: then no address of it is, and
+ * nsgsim_eval of a flow to it from outside evaluates no destination side
+ * (it refuses the flow, or, when the fuzzed estate holds the outside
+ * address, evaluates the source alone). */
+static void check_not_modelled(const nsgsim_policy *p, const fuzz_addr *addrs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		nsgsim_flow f;
+		memset(&f, 0, sizeof f);
+		fuzz_ip_of(&f.dst, addrs[i].family, addrs[i].ip);
+		/* Outside: 93.184.216.34 or 2001:4860:4860::8888. */
+		fuzz_ip_of(&f.src, addrs[i].family,
+		           addrs[i].family == 4 ? (ns_u128)0x5DB8D822u
+		                                : ((ns_u128)0x20014860u << 96) | 0x8888u);
+		f.protocol = NSGSIM_PROTO_TCP;
+		f.src_port = 50000;
+		f.dst_port = 443;
+		nsgsim_result res;
+		int rc = nsgsim_eval(p, &f, &res, NULL);
+		FUZZ_CHECK(rc == NSGSIM_E_NOT_MODELLED || rc == 0);
+		for (int s = 0; rc == 0 && s < res.n_sides; s++)
+			FUZZ_CHECK(res.sides[s].endpoint != NSGSIM_ENDPOINT_DESTINATION);
+	}
+}
+
+/* reach to `to` (whose addresses are addrs) from every address. */
+static void reach_and_check(const nsgsim_policy *p, const char *to, unsigned protocols,
+                            const fuzz_addr *addrs, size_t n_addrs)
 {
 	nsgsim_query q = {to, NULL, protocols, 0, 0};
 	nsgsim_regions *r = NULL;
@@ -40,8 +67,12 @@ static void reach_and_check(const nsgsim_policy *p, const char *to, unsigned pro
 	int rc = nsgsim_reach(p, &q, &r, &err);
 	if (rc != 0) {
 		fuzz_check_error(rc, &err);
-		/* An ambiguous NIC name, or the lowered limit. */
-		FUZZ_CHECK(rc == NSGSIM_E_INVALID_ARG || rc == NSGSIM_E_LIMIT);
+		/* An ambiguous NIC name, the lowered limit, or a NIC in no
+		 * subnet (its addresses are not modelled). */
+		FUZZ_CHECK(rc == NSGSIM_E_INVALID_ARG || rc == NSGSIM_E_LIMIT ||
+		           rc == NSGSIM_E_NOT_MODELLED);
+		if (rc == NSGSIM_E_NOT_MODELLED)
+			check_not_modelled(p, addrs, n_addrs);
 		return;
 	}
 	fuzz_check_regions(NULL, p, r, &q);
@@ -70,10 +101,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char text[INET6_ADDRSTRLEN];
 		FUZZ_CHECK(inet_ntop(ip.family == 4 ? AF_INET : AF_INET6, ip.bytes, text,
 		                     sizeof text) != NULL);
-		reach_and_check(p, text, i == 0 ? 0 : (unsigned)NSGSIM_PBIT_TCP << (i - 1));
+		reach_and_check(p, text, i == 0 ? 0 : (unsigned)NSGSIM_PBIT_TCP << (i - 1), &addrs[i],
+		                1);
 	}
+	/* The first NIC by name: its own addresses. */
+	size_t own = 0;
+	while (own < n && addrs[own].nic == &p->nics[0])
+		own++;
 	if (p->n_nics)
-		reach_and_check(p, p->nics[0].n->name, NSGSIM_PBIT_UDP | NSGSIM_PBIT_ICMP);
+		reach_and_check(p, p->nics[0].n->name, NSGSIM_PBIT_UDP | NSGSIM_PBIT_ICMP, addrs, own);
 	nsgsim_policy_free(p);
 	return 0;
 }
