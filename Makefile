@@ -78,7 +78,7 @@ $(STATIC): $(LIB_OBJ)
 	ar rcs $@ $^
 
 # The CLI links the static library: one self-contained binary.
-$(CLI): $(CLI_SRC) cli/cli.h $(STATIC) include/nsgsim.h
+$(CLI): $(CLI_SRC) $(wildcard cli/*.h) $(STATIC) include/nsgsim.h
 	$(CC) $(ALL_CFLAGS) -Icli -o $@ $(CLI_SRC) $(STATIC) $(DEPS_LIBS) $(LDFLAGS)
 
 $(PC): Makefile
@@ -126,6 +126,7 @@ check-cli: $(CLI)
 	@NSGSIM=./$(CLI) $(PYTHON) tests/check_golden.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/reach_golden.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/reach_tables.py
+	@NSGSIM=./$(CLI) $(PYTHON) tests/cli_usage.py
 
 # The Python tests load the library just built, never an installed one.
 check-python: $(SHARED) $(CLI)

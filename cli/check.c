@@ -1,6 +1,7 @@
 /* nsgsim check -- reachability assertions, for CI.
  *
- *     nsgsim check --env PATH... [--service-tags FILE] [--junit FILE] [-v] ASSERTIONS...
+ *     nsgsim check --env PATH... [--service-tags FILE] [--junit FILE] [--json] [-v]
+ *                  ASSERTIONS...
  *
  * An assertion file says which flows must be allowed or denied, and
  * optionally which rule must decide:
@@ -56,39 +57,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include "check.h"
 #include "cli.h"
 #include "nsgsim.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-typedef struct assertion {
-	int file; /* index into the assertion file arguments */
-	int line;
-	char *text; /* as written, without the comment, blanks squeezed */
-	int expect; /* nsgsim_verdict */
-	nsgsim_flow flow;
-	bool by;    /* a "by" clause was given */
-	int layer;  /* nsgsim_layer */
-	char *rule; /* NULL for "-" */
-	/* The outcome.  With no source port and a failure, evaluated and res
-	 * are for the first source-port range that broke the assertion. */
-	nsgsim_flow evaluated;
-	int ports_lo, ports_hi; /* that range, or -1 */
-	int rc;
-	nsgsim_error err;
-	nsgsim_result res;
-	bool pass;
-	double seconds;
-	set_check *set; /* an allow-only or deny-all line */
-	char set_got[512];
-} assertion;
-
-typedef struct suite {
-	const char *const *files;
-	int n_files;
-	assertion *a;
-	size_t n, cap;
-} suite;
 
 /* The layer a name in an assertion stands for, or -1. */
 static int layer_of(const char *name)
@@ -355,6 +328,7 @@ static int parse_set(cursor *c, assertion *a, int kind)
 		return syntax_error(c, extra->col, "unexpected '%s' after the target", extra->s);
 	char msg[300];
 	int bad = 0;
+	a->set_kind = kind;
 	if (set_check_parse(kind, t[0]->s, t[1]->s, t[2]->s, t[3]->s, &a->set, msg, sizeof msg,
 	                    &bad) != 0)
 		return syntax_error(c, t[bad]->col, "%s", msg);
@@ -520,7 +494,7 @@ static void evaluate(const nsgsim_policy *p, assertion *a)
 
 /* What a failed assertion got, in the assertion's own words, so that it can
  * be pasted back: "got Allow by SubnetNsg Allow-Web-To-Sql (destination)". */
-static void describe_got(const assertion *a, char *buf, size_t cap)
+void describe_got(const assertion *a, char *buf, size_t cap)
 {
 	if (a->set) {
 		snprintf(buf, cap, "%s", a->set_got);
@@ -552,7 +526,7 @@ static void describe_got(const assertion *a, char *buf, size_t cap)
 /* The trace of a failed evaluation, as `nsgsim eval` prints it; NULL for
  * an assertion that could not be evaluated (its error says it all) or
  * when rendering fails.  Free with free(). */
-static char *failure_trace(const nsgsim_policy *p, const assertion *a)
+char *failure_trace(const nsgsim_policy *p, const assertion *a)
 {
 	char *text = NULL;
 	if (a->set || a->rc != 0 ||
@@ -574,12 +548,20 @@ static void print_indented(const char *text)
 	}
 }
 
-static size_t run_all(const nsgsim_policy *p, suite *s, bool verbose)
+static size_t evaluate_all(const nsgsim_policy *p, suite *s)
 {
 	size_t failed = 0;
 	for (size_t i = 0; i < s->n; i++) {
-		assertion *a = &s->a[i];
-		evaluate(p, a);
+		evaluate(p, &s->a[i]);
+		failed += !s->a[i].pass;
+	}
+	return failed;
+}
+
+static void print_text(const nsgsim_policy *p, const suite *s, bool verbose, size_t failed)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const assertion *a = &s->a[i];
 		printf("%s %s:%d  %s", a->pass ? "PASS" : "FAIL", s->files[a->file], a->line,
 		       a->text);
 		if (a->pass) {
@@ -589,166 +571,12 @@ static size_t run_all(const nsgsim_policy *p, suite *s, bool verbose)
 		char got[1024];
 		describe_got(a, got, sizeof got);
 		printf(" : %s\n", got);
-		failed++;
 		char *trace = verbose ? failure_trace(p, a) : NULL;
 		if (trace)
 			print_indented(trace);
 		free(trace);
 	}
 	printf("%zu passed, %zu failed\n", s->n - failed, failed);
-	return failed;
-}
-
-/* ---- JUnit XML ----------------------------------------------------------- */
-
-/* The length of the XML character that starts at p, or 0 when p starts
- * malformed UTF-8 or U+FFFE/U+FFFF, which XML does not allow. */
-static size_t xml_char_len(const unsigned char *p)
-{
-	size_t n;
-	unsigned lo = 0x80, hi = 0xBF; /* the range of the second byte */
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xC2 && p[0] <= 0xDF)
-		n = 2;
-	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
-		n = 3, lo = p[0] == 0xE0 ? 0xA0 : lo, hi = p[0] == 0xED ? 0x9F : hi;
-	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-		n = 4, lo = p[0] == 0xF0 ? 0x90 : lo, hi = p[0] == 0xF4 ? 0x8F : hi;
-	else
-		return 0;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-	if (n == 3 && p[0] == 0xEF && p[1] == 0xBF && p[2] >= 0xBE)
-		return 0;
-	return n;
-}
-
-/* Writes s escaped for XML.  In an attribute, tab and newline become
- * references, or a parser would normalise them to blanks.  XML 1.0 cannot
- * carry the other control characters even as references, and a parser
- * rejects malformed UTF-8: both become U+FFFD, so that one odd byte in an
- * assertion file or a rule name does not make the whole report unreadable. */
-static void xml_put(FILE *f, const char *s, bool attr)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		size_t n = xml_char_len(p);
-		const char *esc = NULL;
-		if (n == 0 || (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') || *p == 0x7F)
-			esc = "\xEF\xBF\xBD";
-		else if (*p == '&')
-			esc = "&amp;";
-		else if (*p == '<')
-			esc = "&lt;";
-		else if (*p == '>')
-			esc = "&gt;";
-		else if (*p == '"')
-			esc = "&quot;";
-		else if (*p == '\r')
-			esc = "&#13;";
-		else if (attr && *p == '\t')
-			esc = "&#9;";
-		else if (attr && *p == '\n')
-			esc = "&#10;";
-		if (esc)
-			fputs(esc, f);
-		else
-			fwrite(p, 1, n, f);
-		p += n ? n : 1;
-	}
-}
-
-static void junit_failure(FILE *f, const nsgsim_policy *p, const assertion *a)
-{
-	char got[1024];
-	describe_got(a, got, sizeof got);
-	char *trace = failure_trace(p, a);
-	fputs("      <failure message=\"", f);
-	xml_put(f, got, true);
-	fprintf(f, "\" type=\"%s\">expected: ",
-	        a->rc != 0 ? nsgsim_error_name(a->rc) : "AssertionFailed");
-	xml_put(f, a->text, false);
-	fputs("\n", f);
-	xml_put(f, got, false);
-	fputs("\n", f);
-	if (trace) {
-		fputs("\n", f);
-		xml_put(f, trace, false);
-	}
-	fputs("</failure>\n", f);
-	free(trace);
-}
-
-static void junit_case(FILE *f, const nsgsim_policy *p, const suite *s, const assertion *a)
-{
-	fputs("    <testcase classname=\"", f);
-	xml_put(f, s->files[a->file], true);
-	fprintf(f, "\" name=\"%d: ", a->line);
-	xml_put(f, a->text, true);
-	fprintf(f, "\" time=\"%.6f\"", a->seconds);
-	if (a->pass) {
-		fputs("/>\n", f);
-		return;
-	}
-	fputs(">\n", f);
-	junit_failure(f, p, a);
-	fputs("    </testcase>\n", f);
-}
-
-/* One <testsuite> per assertion file, as the reporters group them. */
-static void junit_suite(FILE *f, const nsgsim_policy *p, const suite *s, int file,
-                        const char *stamp)
-{
-	size_t tests = 0, failures = 0;
-	double time = 0;
-	for (size_t i = 0; i < s->n; i++)
-		if (s->a[i].file == file) {
-			tests++;
-			failures += !s->a[i].pass;
-			time += s->a[i].seconds;
-		}
-	fprintf(f,
-	        "  <testsuite name=\"nsgsim check\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
-	        "skipped=\"0\" time=\"%.6f\" timestamp=\"%s\">\n",
-	        tests, failures, time, stamp);
-	for (size_t i = 0; i < s->n; i++)
-		if (s->a[i].file == file)
-			junit_case(f, p, s, &s->a[i]);
-	fputs("  </testsuite>\n", f);
-}
-
-static int write_junit(const char *path, const nsgsim_policy *p, const suite *s, size_t failed)
-{
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		fprintf(stderr, "nsgsim: error: cannot write %s: %s\n", path, strerror(errno));
-		return EXIT_USAGE;
-	}
-	char stamp[32] = "";
-	time_t now = time(NULL);
-	struct tm tm;
-	if (gmtime_r(&now, &tm))
-		strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-	double total = 0;
-	for (size_t i = 0; i < s->n; i++)
-		total += s->a[i].seconds;
-	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
-	fprintf(f,
-	        "<testsuites name=\"nsgsim check\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
-	        "time=\"%.6f\">\n",
-	        s->n, failed, total);
-	for (int i = 0; i < s->n_files; i++)
-		junit_suite(f, p, s, i, stamp);
-	fputs("</testsuites>\n", f);
-	bool bad = ferror(f) != 0;
-	if (fclose(f) != 0 || bad) {
-		fprintf(stderr, "nsgsim: error: cannot write %s\n", path);
-		return EXIT_USAGE;
-	}
-	return 0;
 }
 
 /* ---- the command ----------------------------------------------------------- */
@@ -763,35 +591,26 @@ static void free_suite(suite *s)
 	free(s->a);
 }
 
-static int check_usage(const options *o)
+int cmd_check(const options *o)
 {
 	if (o->n_args == 0)
-		return usage_error("check needs at least one assertion file%s", "");
-	if (o->at || o->direction || o->format || o->json)
-		return usage_error("check takes no --at, --direction, --format or --json%s", "");
-	return 0;
-}
-
-int cmd_check(int argc, char **argv)
-{
-	options o;
-	int rc = parse_options(argc, argv, &o);
-	if (rc == 0)
-		rc = check_usage(&o);
-	if (rc != 0)
-		return rc;
-	suite s = {.files = o.args, .n_files = o.n_args};
+		return usage_error("give at least one assertion file");
+	suite s = {.files = o->args, .n_files = o->n_args};
 	int errors = 0;
 	for (int i = 0; i < s.n_files; i++)
 		errors += parse_file(&s, i);
-	nsgsim_policy *p = errors ? NULL : load_policy(&o);
+	nsgsim_policy *p = errors ? NULL : load_policy(o);
 	if (!p) {
 		free_suite(&s);
 		return EXIT_USAGE;
 	}
-	size_t failed = run_all(p, &s, o.verbose);
-	rc = failed ? 1 : 0;
-	if (o.junit && write_junit(o.junit, p, &s, failed) != 0)
+	size_t failed = evaluate_all(p, &s);
+	if (o->json)
+		print_json(p, &s, failed);
+	else
+		print_text(p, &s, o->verbose, failed);
+	int rc = failed ? 1 : 0;
+	if (o->junit && write_junit(o->junit, p, &s, failed) != 0)
 		rc = EXIT_USAGE;
 	nsgsim_policy_free(p);
 	free_suite(&s);

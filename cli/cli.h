@@ -4,39 +4,104 @@
 #define NSGSIM_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "nsgsim.h"
 
 #define EXIT_USAGE 2
 
+#define MAX_PATHS 64
+#define MAX_ARGS  64
+
+typedef struct path_list {
+	const char *v[MAX_PATHS];
+	int n;
+} path_list;
+
+/* Every option of every command (cli/options.c says which command takes
+ * which). */
+enum {
+	OPT_ENV,
+	OPT_BEFORE,
+	OPT_AFTER,
+	OPT_TAGS,
+	OPT_AFTER_TAGS,
+	OPT_FORMAT,
+	OPT_JUNIT,
+	OPT_AT,
+	OPT_DIRECTION,
+	OPT_ENGINE,
+	OPT_FLOWS,
+	OPT_TO,
+	OPT_FROM,
+	OPT_PROTOCOL,
+	OPT_FAIL_ON,
+	OPT_JSON,
+	OPT_VERBOSE,
+	OPT_QUIET,
+	OPT_ALLOWED_ONLY,
+	OPT_RULES,
+};
+#define OPT_BIT(id) (1u << (id))
+
 typedef struct options {
-	const char *envs[64];
-	int n_envs;
-	const char *tags;
-	const char *format;
-	const char *junit;
-	bool quiet, json, verbose;
+	path_list env, before, after;
+	const char *tags, *after_tags;
+	const char *format, *junit;
 	const char *at, *direction;
 	const char *engine; /* eval: linear | compiled */
 	const char *flows;  /* eval --flows FILE ('-' for standard input) */
-	const char *args[64];
+	const char *to, *from, *protocols, *fail_on;
+	bool quiet, json, verbose, allowed_only, rules;
+	const char *args[MAX_ARGS];
 	int n_args;
 } options;
 
-extern const char usage_text[];
+/* A command: its name, the options it takes, how many positional
+ * arguments, its --help text and what runs it. */
+typedef struct command_spec {
+	const char *name;
+	unsigned takes; /* OPT_BIT()s */
+	int max_args;   /* 0: --env PATH... takes every path up to the next option */
+	const char *help;
+	int (*run)(const options *o);
+} command_spec;
 
-/* Prints "nsgsim: <fmt>" and the usage to stderr; returns EXIT_USAGE. */
-int usage_error(const char *fmt, const char *arg);
-/* Parses the common options; positional arguments go to o->args. */
-int parse_options(int argc, char **argv, options *o);
+extern const char usage_text[];
+extern const command_spec commands[];
+extern const size_t n_commands;
+
+/* Prints "nsgsim CMD: <message>" and "Try 'nsgsim CMD --help'." to stderr;
+ * returns EXIT_USAGE. */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void set_command_name(const char *name);
+/* Whether --help or -h is among the arguments (before any "--"). */
+bool wants_help(int argc, char **argv);
+/* Parses a command's options; positional arguments go to o->args. */
+int parse_command_line(const command_spec *cmd, int argc, char **argv, options *o);
 void print_error(const nsgsim_error *err);
 void print_notes(const nsgsim_policy *p);
+/* One of names (any case): its index, or -1 after a usage error naming
+ * the option and the choices. */
+int pick_choice(const char *option, const char *value, const char *const *names, int n);
 /* Loads --env and --service-tags and compiles; prints the error and returns
  * NULL on failure. */
 nsgsim_policy *load_policy(const options *o);
+/* The same for a list of environment paths with o's service tags. */
+nsgsim_policy *load_policy_from(const options *o, const path_list *env, const char *tags);
 
 /* nsgsim eval --flows (cli/flows.c); returns the exit status. */
-int eval_flows_file(const nsgsim_policy *p, const char *path, int engine, bool json);
+enum { FLOWS_TSV, FLOWS_CSV, FLOWS_JSON };
+typedef struct flows_request {
+	const char *path;
+	int engine, format;
+	const char *at; /* --at NIC, with direction */
+	int direction;
+} flows_request;
+int eval_flows_file(const nsgsim_policy *p, const flows_request *req);
+
+/* s as a JSON string (null for NULL). */
+void json_string(FILE *f, const char *s);
 
 /* An address as text (inet_ntop's form). */
 void format_ip(const nsgsim_ip *ip, char *buf, size_t cap);
@@ -53,14 +118,13 @@ int set_check_parse(int kind, const char *protos, const char *source, const char
 int set_check_run(const nsgsim_policy *p, const set_check *c, bool *pass, char *got, size_t cap);
 void set_check_free(set_check *c);
 
-/* nsgsim check (cli/check.c) */
-int cmd_check(int argc, char **argv);
-
-/* nsgsim reach, nsgsim diff (cli/reach.c) */
-int cmd_reach(int argc, char **argv);
-int cmd_diff(int argc, char **argv);
-
-/* nsgsim snapshot-tags IN OUT (cli/snapshot.c) */
-int cmd_snapshot_tags(int argc, char **argv);
+/* The commands (cli/main.c, check.c, reach.c, list.c, snapshot.c). */
+int cmd_effective(const options *o);
+int cmd_eval(const options *o);
+int cmd_check(const options *o);
+int cmd_reach(const options *o);
+int cmd_diff(const options *o);
+int cmd_list(const options *o);
+int cmd_snapshot_tags(const options *o);
 
 #endif

@@ -1,14 +1,20 @@
 /* nsgsim eval --flows FILE: many flows, one a line, answered in input order.
  *
- * Default output is one line per flow, "verdict<TAB>layer<TAB>rule" ('-'
- * where no rule decided); --json prints the eval --json object of each flow
- * on one line.  Blank lines and '#' comments are skipped.  A line that is not
- * a flow prints "error<TAB>NSGSIM_E_...<TAB>message" and makes the exit
- * status 2; otherwise it is 1 when any flow is denied, else 0.
+ * Every answer starts with its input line's number and the flow as written
+ * (blank and '#' comment lines are numbered but print nothing), so output
+ * lines up with input however many lines a flow takes:
+ *   tsv (default)  line<TAB>flow<TAB>verdict<TAB>layer<TAB>rule<TAB>endpoint<TAB>sourcePorts
+ *   csv            the same columns, RFC 4180, with a header line
+ *   json           the eval --json object with "line" and "input" first, one a line
+ * A flow without a source port whose answer differs between source ports
+ * prints one line per range (tsv, csv; json lists them in "sourcePorts"),
+ * as single eval does.  A line that is not a flow prints verdict "error",
+ * the code as the layer and the message as the rule, and makes the exit
+ * status 2; otherwise it is 1 when any flow (or range) is denied, else 0.
  *
  * Flows are read in chunks and evaluated with nsgsim_eval_batch, which
- * interleaves and prefetches; --json needs the full trace of each flow and
- * uses nsgsim_eval_engine instead. */
+ * interleaves and prefetches; --at, and --json's full trace, go one flow at
+ * a time through nsgsim_eval_at_engine / nsgsim_eval_engine. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +27,14 @@
 
 #define CHUNK              65536
 #define PROGRESS_MIN_BYTES (4u << 20) /* inputs smaller than this need no bar */
+#define RANGES_FIRST       64         /* source-port ranges asked for at first */
 
 typedef struct flow_input {
 	FILE *f;
 	long long total_bytes; /* -1 when unknown (a pipe) */
 	long long read_bytes;
-	long long lines;
+	long long line_no; /* of the last line read */
+	long long flows;
 	bool progress;
 	double last_draw;
 } flow_input;
@@ -50,22 +58,23 @@ static void draw_progress(flow_input *in, bool final)
 		int pct = (int)(100.0 * (double)in->read_bytes / (double)in->total_bytes);
 		int fill = pct / 4;
 		fprintf(stderr, "\r[%-25.*s] %3d%% %lld flows", fill, "#########################",
-		        pct, in->lines);
+		        pct, in->flows);
 	} else {
-		fprintf(stderr, "\r%lld flows", in->lines);
+		fprintf(stderr, "\r%lld flows", in->flows);
 	}
 	if (final)
 		fputc('\n', stderr);
 	fflush(stderr);
 }
 
-/* The next line that holds a flow (comments and blanks skipped), without its
- * newline; NULL at the end. */
+/* The next line that holds a flow (comments and blanks skipped), trimmed,
+ * without its newline; NULL at the end. */
 static char *next_flow_line(flow_input *in, char **buf, size_t *cap)
 {
 	ssize_t n;
 	while ((n = getline(buf, cap, in->f)) >= 0) {
 		in->read_bytes += n;
+		in->line_no++;
 		char *line = *buf;
 		char *hash = strchr(line, '#');
 		if (hash)
@@ -74,84 +83,268 @@ static char *next_flow_line(flow_input *in, char **buf, size_t *cap)
 		char *p = line;
 		while (*p == ' ' || *p == '\t')
 			p++;
+		char *end = p + strlen(p);
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
 		if (*p)
 			return p;
 	}
 	return NULL;
 }
 
+/* One chunk of lines: their flows, texts and answers. */
 typedef struct batch {
 	nsgsim_flow flows[CHUNK];
 	nsgsim_decision out[CHUNK];
-	/* Per line: -1 a flow (index into flows), else a parse error code. */
+	long long line_no[CHUNK];
+	size_t text_at[CHUNK]; /* offset of the line's text in texts */
+	/* Per line: -1 a flow, else a parse error code (message in messages). */
 	int status[CHUNK];
 	char messages[CHUNK][160];
-	size_t n_lines, n_flows;
+	char *texts;
+	size_t texts_used, texts_cap;
+	size_t n;
 } batch;
 
-static void print_decision(const nsgsim_decision *d)
+static int keep_text(batch *b, const char *line)
 {
-	if (d->status != 0) {
-		printf("error\t%s\t%s\n", nsgsim_error_name(d->status), nsgsim_strerror(d->status));
-		return;
+	size_t len = strlen(line) + 1;
+	if (b->texts_used + len > b->texts_cap) {
+		size_t cap = b->texts_cap ? b->texts_cap * 2 : 1u << 20;
+		while (cap < b->texts_used + len)
+			cap *= 2;
+		char *t = realloc(b->texts, cap);
+		if (!t)
+			return -1;
+		b->texts = t;
+		b->texts_cap = cap;
 	}
-	printf("%s\t%s\t%s\n", d->verdict == NSGSIM_ALLOW ? "Allow" : "Deny",
-	       nsgsim_layer_name(d->decided_layer),
-	       d->decided_rule.name ? d->decided_rule.name : "-");
+	memcpy(b->texts + b->texts_used, line, len);
+	b->text_at[b->n] = b->texts_used;
+	b->texts_used += len;
+	return 0;
 }
 
-/* Reads up to CHUNK flow lines into b; returns the number of lines. */
-static size_t read_chunk(flow_input *in, batch *b, char **buf, size_t *cap)
+/* Reads up to CHUNK flow lines into b; returns the number, or -1 when out
+ * of memory. */
+static long read_chunk(flow_input *in, batch *b, char **buf, size_t *cap)
 {
-	b->n_lines = b->n_flows = 0;
+	b->n = b->texts_used = 0;
 	char *line;
-	while (b->n_lines < CHUNK && (line = next_flow_line(in, buf, cap)) != NULL) {
+	while (b->n < CHUNK && (line = next_flow_line(in, buf, cap)) != NULL) {
+		if (keep_text(b, line) != 0)
+			return -1;
 		nsgsim_error err = {0};
-		size_t i = b->n_lines++;
-		in->lines++;
-		if (nsgsim_flow_parse(line, &b->flows[b->n_flows], &err) == 0) {
+		size_t i = b->n++;
+		in->flows++;
+		b->line_no[i] = in->line_no;
+		if (nsgsim_flow_parse(line, &b->flows[i], &err) == 0) {
 			b->status[i] = -1;
-			b->n_flows++;
 		} else {
 			b->status[i] = err.code;
 			snprintf(b->messages[i], sizeof b->messages[i], "%.150s", err.message);
 		}
 	}
-	return b->n_lines;
+	return (long)b->n;
 }
 
-/* Prints one chunk; returns the worst exit status of its lines. */
-static int print_chunk(const nsgsim_policy *p, const batch *b, int engine, bool json)
+/* ---- one output row ------------------------------------------------------ */
+
+typedef struct row {
+	long long line;
+	const char *flow;
+	const char *verdict, *layer, *rule, *endpoint;
+	char ports[24];
+} row;
+
+static void csv_field(const char *s, bool last)
 {
-	int worst = 0;
-	size_t k = 0;
-	for (size_t i = 0; i < b->n_lines; i++) {
-		if (b->status[i] != -1) {
-			printf("error\t%s\t%s\n", nsgsim_error_name(b->status[i]), b->messages[i]);
-			worst = EXIT_USAGE;
-			continue;
+	if (strpbrk(s, ",\"\r\n")) {
+		putchar('"');
+		for (; *s; s++) {
+			if (*s == '"')
+				putchar('"');
+			putchar(*s);
 		}
-		const nsgsim_decision *d = &b->out[k];
-		const nsgsim_flow *flow = &b->flows[k++];
-		if (d->status != 0)
-			worst = EXIT_USAGE;
-		else if (d->verdict == NSGSIM_DENY && worst == 0)
-			worst = 1;
-		if (!json || d->status != 0) {
-			print_decision(d);
-			continue;
-		}
-		nsgsim_result res;
-		nsgsim_error err = {0};
-		char *text = NULL;
-		if (nsgsim_eval_engine(p, flow, engine, &res, &err) == 0 &&
-		    nsgsim_result_render(p, flow, &res, NSGSIM_FORMAT_JSON, 0, &text, &err) == 0)
-			fputs(text, stdout); /* one line, newline included */
-		else
-			printf("error\t%s\t%s\n", nsgsim_error_name(err.code), err.message);
-		nsgsim_free(text);
+		putchar('"');
+	} else {
+		fputs(s, stdout);
 	}
+	putchar(last ? '\n' : ',');
+}
+
+static void print_row(const row *r, int format)
+{
+	if (format == FLOWS_TSV) {
+		printf("%lld\t%s\t%s\t%s\t%s\t%s\t%s\n", r->line, r->flow, r->verdict, r->layer,
+		       r->rule, r->endpoint, r->ports);
+		return;
+	}
+	char line[24];
+	snprintf(line, sizeof line, "%lld", r->line);
+	const char *fields[] = {line,    r->flow,     r->verdict, r->layer,
+	                        r->rule, r->endpoint, r->ports};
+	for (size_t i = 0; i < 7; i++)
+		csv_field(fields[i], i == 6);
+}
+
+static const char *endpoint_text(int endpoint)
+{
+	return endpoint == NSGSIM_ENDPOINT_SOURCE        ? "source"
+	       : endpoint == NSGSIM_ENDPOINT_DESTINATION ? "destination"
+	                                                 : "-";
+}
+
+static void print_error_row(const batch *b, size_t i, int code, const char *message, int format)
+{
+	const char *flow = b->texts + b->text_at[i];
+	if (format == FLOWS_JSON) {
+		printf("{\"line\": %lld, \"input\": ", b->line_no[i]);
+		json_string(stdout, flow);
+		printf(", \"error\": {\"code\": \"%s\", \"message\": ", nsgsim_error_name(code));
+		json_string(stdout, message);
+		fputs("}}\n", stdout);
+		return;
+	}
+	row r = {b->line_no[i], flow, "error", nsgsim_error_name(code), message, "-", "-"};
+	print_row(&r, format);
+}
+
+/* The worst exit status of the answer d (0 allow, 1 deny). */
+static int print_decision_row(const batch *b, size_t i, const nsgsim_decision *d, const char *ports,
+                              int format)
+{
+	row r = {b->line_no[i],
+	         b->texts + b->text_at[i],
+	         d->verdict == NSGSIM_ALLOW ? "Allow" : "Deny",
+	         nsgsim_layer_name(d->decided_layer),
+	         d->decided_rule.name ? d->decided_rule.name : "-",
+	         endpoint_text(d->decided_endpoint),
+	         ""};
+	snprintf(r.ports, sizeof r.ports, "%s", ports);
+	print_row(&r, format);
+	return d->verdict == NSGSIM_ALLOW ? 0 : 1;
+}
+
+/* Every source-port range of a flow whose answer depends on it. */
+static int print_port_rows(const nsgsim_policy *p, const batch *b, size_t i, int format)
+{
+	size_t cap = RANGES_FIRST, n = 0;
+	nsgsim_port_outcome *o = malloc(cap * sizeof *o);
+	nsgsim_error err = {0};
+	int rc = o ? nsgsim_eval_source_ports(p, &b->flows[i], o, cap, &n, &err) : NSGSIM_E_NOMEM;
+	if (rc == 0 && n > cap) {
+		nsgsim_port_outcome *more = realloc(o, n * sizeof *o);
+		rc = more ? nsgsim_eval_source_ports(p, &b->flows[i], more, n, &n, &err)
+		          : NSGSIM_E_NOMEM;
+		o = more ? more : o;
+	}
+	int worst = 0;
+	if (rc != 0) {
+		print_error_row(b, i, rc, rc == NSGSIM_E_NOMEM ? "out of memory" : err.message,
+		                format);
+		worst = EXIT_USAGE;
+	}
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		nsgsim_decision d = {0,
+		                     o[k].verdict,
+		                     o[k].decided_layer,
+		                     o[k].decided_endpoint,
+		                     o[k].decided_rule,
+		                     NULL,
+		                     0,
+		                     o[k].lo};
+		char ports[24];
+		snprintf(ports, sizeof ports, "%d-%d", o[k].lo, o[k].hi);
+		int w = print_decision_row(b, i, &d, ports, format);
+		worst = w > worst ? w : worst;
+	}
+	free(o);
 	return worst;
+}
+
+/* What the sourcePorts column says of a one-answer flow. */
+static void ports_text(const nsgsim_flow *f, char *buf, size_t cap)
+{
+	if (f->protocol == NSGSIM_PROTO_ICMP || f->protocol == NSGSIM_PROTO_ESP ||
+	    f->protocol == NSGSIM_PROTO_AH)
+		snprintf(buf, cap, "-");
+	else if (f->src_port == NSGSIM_PORT_ANY)
+		snprintf(buf, cap, "0-65535");
+	else
+		snprintf(buf, cap, "%d", f->src_port);
+}
+
+/* The eval --json object of one flow, "line" and "input" first. */
+static int print_json_row(const nsgsim_policy *p, const flows_request *req, const batch *b,
+                          size_t i)
+{
+	nsgsim_result res;
+	nsgsim_error err = {0};
+	char *text = NULL;
+	const nsgsim_flow *f = &b->flows[i];
+	int rc = req->at ? nsgsim_eval_at_engine(p, f, req->at, req->direction, req->engine, &res,
+	                                         &err)
+	                 : nsgsim_eval_engine(p, f, req->engine, &res, &err);
+	if (rc == 0)
+		rc = nsgsim_result_render(p, f, &res, NSGSIM_FORMAT_JSON, 0, &text, &err);
+	if (rc != 0) {
+		print_error_row(b, i, rc, err.message, FLOWS_JSON);
+		nsgsim_free(text);
+		return EXIT_USAGE;
+	}
+	printf("{\"line\": %lld, \"input\": ", b->line_no[i]);
+	json_string(stdout, b->texts + b->text_at[i]);
+	fputs(", ", stdout);
+	fputs(text + 1, stdout); /* the object without its '{', newline included */
+	nsgsim_free(text);
+	return res.verdict == NSGSIM_ALLOW ? 0 : 1;
+}
+
+/* An --at answer as a batch decision. */
+static void decide_at(const nsgsim_policy *p, const flows_request *req, const nsgsim_flow *f,
+                      nsgsim_decision *d, char *message, size_t cap)
+{
+	nsgsim_result res;
+	nsgsim_error err = {0};
+	memset(d, 0, sizeof *d);
+	d->status = nsgsim_eval_at_engine(p, f, req->at, req->direction, req->engine, &res, &err);
+	if (d->status != 0) {
+		snprintf(message, cap, "%.150s", err.message);
+		return;
+	}
+	*d = (nsgsim_decision){0,
+	                       res.verdict,
+	                       res.decided_layer,
+	                       res.decided_endpoint,
+	                       res.decided_rule,
+	                       res.decided_resource,
+	                       res.assumptions,
+	                       res.src_port};
+}
+
+/* Prints line i of a chunk; returns its exit status. */
+static int print_line(const nsgsim_policy *p, const flows_request *req, batch *b, size_t i)
+{
+	if (b->status[i] != -1) {
+		print_error_row(b, i, b->status[i], b->messages[i], req->format);
+		return EXIT_USAGE;
+	}
+	if (req->format == FLOWS_JSON)
+		return print_json_row(p, req, b, i);
+	nsgsim_decision *d = &b->out[i];
+	if (req->at)
+		decide_at(p, req, &b->flows[i], d, b->messages[i], sizeof b->messages[i]);
+	if (d->status != 0) {
+		print_error_row(b, i, d->status,
+		                req->at ? b->messages[i] : nsgsim_strerror(d->status), req->format);
+		return EXIT_USAGE;
+	}
+	if (d->assumptions & NSGSIM_ASSUME_SOURCE_PORTS_DIFFER)
+		return print_port_rows(p, b, i, req->format);
+	char ports[24];
+	ports_text(&b->flows[i], ports, sizeof ports);
+	return print_decision_row(b, i, d, ports, req->format);
 }
 
 static int open_input(const char *path, flow_input *in)
@@ -172,33 +365,54 @@ static int open_input(const char *path, flow_input *in)
 	return 0;
 }
 
-int eval_flows_file(const nsgsim_policy *p, const char *path, int engine, bool json)
+/* Evaluates and prints one chunk; returns its worst exit status. */
+static int run_chunk(const nsgsim_policy *p, const flows_request *req, batch *b)
+{
+	nsgsim_error err = {0};
+	/* The batch skips nothing: a line that did not parse is a zero flow,
+	 * answered with BAD_FLOW and never printed. */
+	for (size_t i = 0; i < b->n; i++)
+		if (b->status[i] != -1)
+			memset(&b->flows[i], 0, sizeof b->flows[i]);
+	if (!req->at && req->format != FLOWS_JSON &&
+	    nsgsim_eval_batch(p, b->flows, b->n, req->engine, b->out, &err) != 0) {
+		print_error(&err);
+		return EXIT_USAGE;
+	}
+	int worst = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		int w = print_line(p, req, b, i);
+		worst = w > worst ? w : worst;
+	}
+	return worst;
+}
+
+int eval_flows_file(const nsgsim_policy *p, const flows_request *req)
 {
 	flow_input in;
-	int rc = open_input(path, &in);
+	int rc = open_input(req->path, &in);
 	if (rc != 0)
 		return rc;
-	batch *b = malloc(sizeof *b);
+	batch *b = calloc(1, sizeof *b);
 	char *buf = NULL;
 	size_t cap = 0;
 	int worst = 0;
-	if (!b) {
-		fprintf(stderr, "nsgsim: error: out of memory\n");
-		worst = EXIT_USAGE;
-	}
-	while (b && read_chunk(&in, b, &buf, &cap) > 0) {
-		nsgsim_error err = {0};
-		if (nsgsim_eval_batch(p, b->flows, b->n_flows, engine, b->out, &err) != 0) {
-			print_error(&err);
-			worst = EXIT_USAGE;
-			break;
-		}
-		int w = print_chunk(p, b, engine, json);
+	long n = 0;
+	if (req->format == FLOWS_CSV)
+		puts("line,flow,verdict,layer,rule,endpoint,sourcePorts");
+	while (b && (n = read_chunk(&in, b, &buf, &cap)) > 0) {
+		int w = run_chunk(p, req, b);
 		worst = w > worst ? w : worst;
 		draw_progress(&in, false);
 	}
+	if (!b || n < 0) {
+		fprintf(stderr, "nsgsim: error: out of memory\n");
+		worst = EXIT_USAGE;
+	}
 	draw_progress(&in, true);
 	free(buf);
+	if (b)
+		free(b->texts);
 	free(b);
 	if (in.f != stdin)
 		fclose(in.f);

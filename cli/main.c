@@ -1,6 +1,7 @@
-/* nsgsim -- the command line: argument parsing and printing over the public
- * header only.  Exit status: 0 success (or allowed), 1 denied / failed
- * check, 2 an error (usage or input), with the message on stderr. */
+/* nsgsim -- the command line over the public header only: the dispatch,
+ * and the eval and effective commands.  Exit status: 0 success (or
+ * allowed), 1 denied / failed check, 2 an error (usage or input), with the
+ * message on stderr. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,27 +12,24 @@
 #include "cli.h"
 #include "nsgsim.h"
 
-static int cmd_effective(int argc, char **argv)
+int cmd_effective(const options *o)
 {
-	options o;
-	int rc = parse_options(argc, argv, &o);
-	if (rc != 0)
-		return rc;
-	if (o.n_args != 1)
-		return usage_error("effective needs exactly one NIC (name or id)%s", "");
+	static const char *const formats[] = {"json", "table"};
+	if (o->n_args != 1)
+		return usage_error("give exactly one NIC (name or id)");
 	nsgsim_format fmt = isatty(STDOUT_FILENO) ? NSGSIM_FORMAT_TABLE : NSGSIM_FORMAT_JSON;
-	if (o.format && strcmp(o.format, "json") == 0)
-		fmt = NSGSIM_FORMAT_JSON;
-	else if (o.format && strcmp(o.format, "table") == 0)
-		fmt = NSGSIM_FORMAT_TABLE;
-	else if (o.format)
-		return usage_error("--format must be json or table, not '%s'", o.format);
-	nsgsim_policy *p = load_policy(&o);
+	if (o->format) {
+		int k = pick_choice("--format", o->format, formats, 2);
+		if (k < 0)
+			return EXIT_USAGE;
+		fmt = k == 0 ? NSGSIM_FORMAT_JSON : NSGSIM_FORMAT_TABLE;
+	}
+	nsgsim_policy *p = load_policy(o);
 	if (!p)
 		return EXIT_USAGE;
 	nsgsim_error err = {0};
 	char *text = NULL;
-	rc = nsgsim_effective(p, o.args[0], fmt, &text, &err);
+	int rc = nsgsim_effective(p, o->args[0], fmt, &text, &err);
 	if (rc == 0)
 		fputs(text, stdout);
 	else
@@ -49,7 +47,7 @@ static int flow_from_args(const options *o, nsgsim_flow *flow)
 	for (int i = 0; i < o->n_args; i++) {
 		int k = snprintf(text + used, sizeof text - used, "%s%s", i ? " " : "", o->args[i]);
 		if (k < 0 || (size_t)k >= sizeof text - used)
-			return usage_error("the flow is too long%s", "");
+			return usage_error("the flow is too long");
 		used += (size_t)k;
 	}
 	nsgsim_error err = {0};
@@ -61,40 +59,49 @@ static int flow_from_args(const options *o, nsgsim_flow *flow)
 	return 0;
 }
 
-static int parse_engine(const char *name, int *engine)
-{
-	*engine = NSGSIM_ENGINE_COMPILED;
-	if (!name || strcmp(name, "compiled") == 0)
-		return 0;
-	if (strcmp(name, "linear") == 0) {
-		*engine = NSGSIM_ENGINE_LINEAR;
-		return 0;
-	}
-	return usage_error("--engine must be linear or compiled, not '%s'", name);
-}
+/* --engine, --at/--direction and --format, checked before anything loads. */
+typedef struct eval_mode {
+	int engine, direction, format;
+} eval_mode;
 
-static int parse_direction(const options *o, int *direction)
+static int parse_eval_mode(const options *o, eval_mode *m)
 {
-	*direction = 0;
+	static const char *const engines[] = {"compiled", "linear"};
+	static const char *const directions[] = {"inbound", "outbound"};
+	static const char *const formats[] = {"tsv", "csv", "json"};
+	int k;
+	m->engine = NSGSIM_ENGINE_COMPILED;
+	m->direction = 0;
+	m->format = o->json ? FLOWS_JSON : FLOWS_TSV;
+	if (o->engine && (k = pick_choice("--engine", o->engine, engines, 2)) < 0)
+		return EXIT_USAGE;
+	if (o->engine)
+		m->engine = k == 0 ? NSGSIM_ENGINE_COMPILED : NSGSIM_ENGINE_LINEAR;
 	if ((o->at == NULL) != (o->direction == NULL))
-		return usage_error("--at and --direction go together%s", "");
-	if (o->direction && strcmp(o->direction, "inbound") == 0)
-		*direction = NSGSIM_INBOUND;
-	else if (o->direction && strcmp(o->direction, "outbound") == 0)
-		*direction = NSGSIM_OUTBOUND;
-	else if (o->direction)
-		return usage_error("--direction must be inbound or outbound, not '%s'",
-		                   o->direction);
+		return usage_error("--at and --direction go together");
+	if (o->direction && (k = pick_choice("--direction", o->direction, directions, 2)) < 0)
+		return EXIT_USAGE;
+	if (o->direction)
+		m->direction = k == 0 ? NSGSIM_INBOUND : NSGSIM_OUTBOUND;
+	if (o->format && !o->flows)
+		return usage_error(
+		        "--format goes with --flows (one flow prints a table, or --json)");
+	if (o->format && o->json)
+		return usage_error("give --format json or --json, not both");
+	if (o->format && (k = pick_choice("--format", o->format, formats, 3)) < 0)
+		return EXIT_USAGE;
+	if (o->format)
+		m->format = k;
 	return 0;
 }
 
-static int eval_one(const options *o, const nsgsim_policy *p, const nsgsim_flow *flow, int engine,
-                    int direction)
+static int eval_one(const options *o, const nsgsim_policy *p, const nsgsim_flow *flow,
+                    const eval_mode *m)
 {
 	nsgsim_error err = {0};
 	nsgsim_result res;
-	int rc = o->at ? nsgsim_eval_at_engine(p, flow, o->at, direction, engine, &res, &err)
-	               : nsgsim_eval_engine(p, flow, engine, &res, &err);
+	int rc = o->at ? nsgsim_eval_at_engine(p, flow, o->at, m->direction, m->engine, &res, &err)
+	               : nsgsim_eval_engine(p, flow, m->engine, &res, &err);
 	char *text = NULL;
 	if (rc == 0)
 		rc = nsgsim_result_render(p, flow, &res,
@@ -110,55 +117,70 @@ static int eval_one(const options *o, const nsgsim_policy *p, const nsgsim_flow 
 	return res.verdict == NSGSIM_ALLOW ? 0 : 1;
 }
 
-static int cmd_eval(int argc, char **argv)
+int cmd_eval(const options *o)
 {
-	options o;
-	int engine, direction;
-	int rc = parse_options(argc, argv, &o);
-	if (rc == 0)
-		rc = parse_engine(o.engine, &engine);
-	if (rc == 0)
-		rc = parse_direction(&o, &direction);
+	eval_mode m;
+	int rc = parse_eval_mode(o, &m);
 	if (rc != 0)
 		return rc;
-	if (o.flows && (o.n_args != 0 || o.at || o.verbose))
-		return usage_error("--flows takes no flow arguments, --at or --verbose%s", "");
-	if (!o.flows && o.n_args != 3 && o.n_args != 1)
-		return usage_error("eval needs PROTO SRC[:PORT] DST[:PORT] or --flows FILE%s", "");
+	if (o->flows && (o->n_args != 0 || o->verbose))
+		return usage_error("--flows takes no flow arguments and no --verbose");
+	if (!o->flows && o->n_args != 3 && o->n_args != 1)
+		return usage_error("give a flow, PROTO SRC[:PORT] DST[:PORT], or --flows FILE");
 	nsgsim_flow flow;
-	if (!o.flows && (rc = flow_from_args(&o, &flow)) != 0)
+	if (!o->flows && (rc = flow_from_args(o, &flow)) != 0)
 		return rc;
-	nsgsim_policy *p = load_policy(&o);
+	nsgsim_policy *p = load_policy(o);
 	if (!p)
 		return EXIT_USAGE;
-	rc = o.flows ? eval_flows_file(p, o.flows, engine, o.json)
-	             : eval_one(&o, p, &flow, engine, direction);
+	if (o->flows) {
+		flows_request req = {o->flows, m.engine, m.format, o->at, m.direction};
+		rc = eval_flows_file(p, &req);
+	} else {
+		rc = eval_one(o, p, &flow, &m);
+	}
 	nsgsim_policy_free(p);
 	return rc;
 }
 
+static const command_spec *find_command(const char *name)
+{
+	for (size_t i = 0; i < n_commands; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* nsgsim help [COMMAND] */
+static int help(int argc, char **argv)
+{
+	const command_spec *cmd = argc > 0 ? find_command(argv[0]) : NULL;
+	if (argc > 0 && !cmd)
+		return usage_error("no command '%s'", argv[0]);
+	fputs(cmd ? cmd->help : usage_text, stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		fputs(usage_text, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : 0;
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "effective") == 0)
-		return cmd_effective(argc - 2, argv + 2);
-	if (strcmp(argv[1], "eval") == 0)
-		return cmd_eval(argc - 2, argv + 2);
-	if (strcmp(argv[1], "reach") == 0)
-		return cmd_reach(argc - 2, argv + 2);
-	if (strcmp(argv[1], "diff") == 0)
-		return cmd_diff(argc - 2, argv + 2);
-	if (strcmp(argv[1], "check") == 0)
-		return cmd_check(argc - 2, argv + 2);
-	if (strcmp(argv[1], "snapshot-tags") == 0)
-		return cmd_snapshot_tags(argc - 2, argv + 2);
-	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-		printf("nsgsim %s\n", nsgsim_version());
+	const char *name = argv[1];
+	if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "help") == 0)
+		return help(argc - 2, argv + 2);
+	if (strcmp(name, "--version") == 0)
+		name = "version";
+	const command_spec *cmd = find_command(name);
+	if (!cmd)
+		return usage_error("unknown command '%s'", name);
+	set_command_name(cmd->name);
+	if (wants_help(argc - 2, argv + 2)) {
+		fputs(cmd->help, stdout);
 		return 0;
 	}
-	return usage_error("unknown command '%s'", argv[1]);
+	options o;
+	int rc = parse_command_line(cmd, argc - 2, argv + 2, &o);
+	return rc != 0 ? rc : cmd->run(&o);
 }

@@ -79,14 +79,11 @@ static int write_atomically(const char *path, const void *buf, size_t len)
 	return rc;
 }
 
-int cmd_snapshot_tags(int argc, char **argv)
+int cmd_snapshot_tags(const options *o)
 {
-	for (int i = 0; i < argc; i++)
-		if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return usage_error("snapshot-tags takes no options: %s", argv[i]);
-	if (argc != 2)
-		return usage_error("snapshot-tags needs IN (a service-tags file) and OUT%s", "");
-	const char *in = argv[0], *out = argv[1];
+	if (o->n_args != 2)
+		return usage_error("give IN (a service-tags file) and OUT");
+	const char *in = o->args[0], *out = o->args[1];
 	nsgsim_error err = {0};
 	nsgsim_loader *l = nsgsim_loader_new();
 	if (!l) {

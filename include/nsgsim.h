@@ -233,6 +233,29 @@ typedef struct nsgsim_stats {
 } nsgsim_stats;
 NSGSIM_EXPORT void nsgsim_policy_stats(const nsgsim_policy *policy, nsgsim_stats *out);
 
+/* The resources of a policy by kind, in input order (nsgsim list). */
+typedef enum nsgsim_resource_kind {
+	NSGSIM_RESOURCE_NIC = 1,
+	NSGSIM_RESOURCE_SUBNET = 2,
+	NSGSIM_RESOURCE_NSG = 3,
+	NSGSIM_RESOURCE_ASG = 4,
+	NSGSIM_RESOURCE_MANAGER = 5, /* network managers */
+} nsgsim_resource_kind;
+
+typedef struct nsgsim_resource {
+	const char *name; /* as the input spells it */
+	const char *id;   /* the Azure resource id */
+	const char *file; /* the input file and the JSON pointer it came from */
+	const char *pointer;
+} nsgsim_resource;
+
+/* How many resources of a kind the policy holds (0 for an unknown kind). */
+NSGSIM_EXPORT size_t nsgsim_policy_resource_count(const nsgsim_policy *policy, int kind);
+/* The strings stay valid as long as the policy.  Returns 0 or
+ * NSGSIM_E_INVALID_ARG for an unknown kind or an index out of range. */
+NSGSIM_EXPORT int nsgsim_policy_resource(const nsgsim_policy *policy, int kind, size_t index,
+                                         nsgsim_resource *out);
+
 /* ---- effective security rules ----------------------------------------- */
 
 typedef enum nsgsim_format {

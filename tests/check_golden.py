@@ -27,6 +27,7 @@ The binary comes from $NSGSIM (default ./build/nsgsim, relative to the
 current directory); the commands run from the repository root.
 """
 
+import json
 import os
 import re
 import sys
@@ -216,7 +217,7 @@ class JUnit(unittest.TestCase):
         self.assertEqual(len(suites), 2)
         for suite, path, tests, failures in [(suites[0], EXAMPLE, n_example, 0),
                                              (suites[1], FAILURES, 9, 7)]:
-            self.assertEqual(suite.get("name"), "nsgsim check")
+            self.assertEqual(suite.get("name"), path)  # named after the assertions file
             self.assertEqual((suite.get("tests"), suite.get("failures"), suite.get("errors")),
                              (str(tests), str(failures), "0"))
             float(suite.get("time"))
@@ -261,6 +262,37 @@ class JUnit(unittest.TestCase):
         self.assertEqual(case.get("name"),
                          "1: deny tcp 10.1.1.4 10.1.2.4:1433 by SubnetNsg " + want)
         self.assertIn(want, case.find("failure").text)
+
+
+class Json(unittest.TestCase):
+    """--json: one object per assertion, in order, and a summary; the same answers as
+    the text output."""
+
+    def test_objects_and_summary(self):
+        text = run("check", *EXAMPLE_ENV, EXAMPLE, FAILURES)
+        p = run("check", *EXAMPLE_ENV, "--json", EXAMPLE, FAILURES)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertEqual(text.returncode, 1)
+        doc = json.loads(p.stdout)
+        lines = text.stdout.splitlines()[:-1]
+        self.assertEqual(len(doc["assertions"]), len(lines))
+        for a, line in zip(doc["assertions"], lines):
+            m = RESULT.match(line)
+            said, _, got = m.group(4).partition(" : ")
+            self.assertEqual((a["file"], str(a["line"]), a["assertion"]),
+                             (m.group(2), m.group(3), said))
+            self.assertEqual(a["pass"], m.group(1) == "PASS")
+            self.assertEqual(a["got"], got or None)
+            self.assertIn(a["kind"], ("allow", "deny", "allow-only", "deny-all"))
+            self.assertEqual(a["kind"], said.split()[0].lower())
+            if a["error"] is None and a["kind"] in ("allow", "deny"):
+                self.assertIn(a["verdict"], ("Allow", "Deny"))
+                self.assertIn(a["decidedBy"]["layer"], ("AdminRule", "SubnetNsg", "NicNsg", "None"))
+        failed = sum(not a["pass"] for a in doc["assertions"])
+        self.assertEqual(doc["summary"], {"assertions": len(lines), "passed": len(lines) - failed,
+                                          "failed": failed})
+        self.assertEqual(failed, 7)
+        self.assertTrue(any(a["error"] for a in doc["assertions"]))
 
 
 if __name__ == "__main__":

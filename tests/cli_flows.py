@@ -9,6 +9,8 @@ compared with golden files in tests/golden/eval/; NSGSIM_UPDATE_GOLDEN=1
 rewrites them.  Every table also runs with its service tags as a snapshot
 (`nsgsim snapshot-tags`), which must print exactly the same.
 """
+import csv
+import io
 import json
 import os
 import subprocess
@@ -80,19 +82,58 @@ class FlowsFile(unittest.TestCase):
     """eval --flows: every row of a table in one run, in input order, both engines."""
 
     def test_tables_through_flows_file(self):
+        """Each answer is numbered with its input line and repeats the flow; blank and
+        comment lines print nothing."""
         for fixture in fixtures_with_tables():
             rows = [r for r in parse_table(os.path.join(fixture, "flows.txt")) if not r[3]]
             text = "# a comment line is skipped\n" + "".join(" ".join(r[1]) + "\n\n" for r in rows)
-            expected = ["\t".join([r[2][0], r[2][1], r[2][2]]) for r in rows]
+            # row k is on line 2 + 2k: the comment first, a blank line after each row
+            expected = [[str(2 + 2 * k), " ".join(r[1])] + [e.lower() for e in r[2]]
+                        for k, r in enumerate(rows)]
             for engine in ("compiled", "linear"):
                 with self.subTest(fixture=fixture, engine=engine):
                     proc = subprocess.run([NSGSIM, "eval", "--engine", engine, "--flows", "-"] +
                                           fixture_args(fixture), input=text,
                                           capture_output=True, text=True)
-                    got = proc.stdout.splitlines()
-                    self.assertEqual([g.lower() for g in got], [e.lower() for e in expected])
+                    got = [line.split("\t") for line in proc.stdout.splitlines()]
+                    self.assertEqual([g[:2] + [x.lower() for x in g[2:6]] for g in got], expected)
                     denied = any(r[2][0] == "Deny" for r in rows)
                     self.assertEqual(proc.returncode, 1 if denied else 0, proc.stderr)
+
+    def test_csv_is_the_same_table(self):
+        rows = [r for r in parse_table("fixtures/example/flows.txt") if not r[3]]
+        text = "".join(" ".join(r[1]) + "\n" for r in rows)
+        outs = {}
+        for fmt in ("tsv", "csv"):
+            proc = subprocess.run([NSGSIM, "eval", "--format", fmt, "--flows", "-"] +
+                                  fixture_args("fixtures/example"), input=text,
+                                  capture_output=True, text=True)
+            self.assertIn(proc.returncode, (0, 1), proc.stderr)
+            outs[fmt] = proc.stdout
+        tsv = [line.split("\t") for line in outs["tsv"].splitlines()]
+        parsed = list(csv.reader(io.StringIO(outs["csv"])))
+        self.assertEqual(parsed[0], ["line", "flow", "verdict", "layer", "rule", "endpoint",
+                                     "sourcePorts"])
+        self.assertEqual(parsed[1:], tsv)
+        self.assertEqual(len(tsv), len(rows))
+
+    def test_at_with_flows_answers_as_single_eval(self):
+        rows = [r for r in parse_table("fixtures/example/flows.txt") if r[3]]
+        self.assertGreater(len(rows), 0)
+        for lineno, flow, expected, opts in rows:
+            with self.subTest(line=lineno):
+                proc = subprocess.run([NSGSIM, "eval", "--flows", "-", "--at", opts["at"],
+                                       "--direction", opts["direction"].upper()] +
+                                      fixture_args("fixtures/example"),
+                                      input=" ".join(flow) + "\n", capture_output=True, text=True)
+                got = proc.stdout.split("\t")
+                self.assertEqual([g.lower() for g in got[2:6]], [e.lower() for e in expected])
+                self.assertEqual(proc.returncode, 0 if expected[0] == "Allow" else 1)
+        proc = subprocess.run([NSGSIM, "eval", "--flows", "-", "--at", "vm-web1-nic",
+                               "--direction", "inbound"] + fixture_args("fixtures/example"),
+                              input="tcp 10.0.3.4 10.1.1.4:443\n", capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 2)  # --at needs a source port, as single eval
+        self.assertIn("\terror\tNSGSIM_E_BAD_FLOW\t", proc.stdout)
 
     def test_tables_with_a_tags_snapshot_print_the_same(self):
         """--service-tags given `nsgsim snapshot-tags` output: byte-identical --json lines."""
@@ -116,16 +157,21 @@ class FlowsFile(unittest.TestCase):
                     self.assertEqual(len(outs[0][1].splitlines()), len(rows))
 
     def test_json_lines_and_errors(self):
-        flows = "tcp 10.1.1.4:50000 10.2.1.4:22\ntcp nowhere 10.1.1.4:443\nicmp 10.0.3.4 10.2.1.4\n"
-        proc = subprocess.run([NSGSIM, "eval", "--json", "--flows", "-"] +
+        flows = "tcp 10.1.1.4:50000 10.2.1.4:22\ntcp nowhere 10.1.1.4:443\n\nicmp 10.0.3.4 10.2.1.4\n"
+        proc = subprocess.run([NSGSIM, "eval", "--format", "json", "--flows", "-"] +
                               fixture_args("fixtures/example"), input=flows,
                               capture_output=True, text=True)
-        lines = proc.stdout.splitlines()
-        self.assertEqual(len(lines), 3)
-        self.assertEqual(json.loads(lines[0])["decidedBy"]["rule"], "DenyProdToDev")
-        self.assertTrue(lines[1].startswith("error\tNSGSIM_E_BAD_FLOW\t"))
-        self.assertEqual(json.loads(lines[2])["verdict"], "Allow")
+        lines = [json.loads(line) for line in proc.stdout.splitlines()]
+        self.assertEqual([o["line"] for o in lines], [1, 2, 4])
+        self.assertEqual(lines[0]["input"], "tcp 10.1.1.4:50000 10.2.1.4:22")
+        self.assertEqual(lines[0]["decidedBy"]["rule"], "DenyProdToDev")
+        self.assertEqual(lines[1]["error"]["code"], "NSGSIM_E_BAD_FLOW")
+        self.assertEqual(lines[2]["verdict"], "Allow")
         self.assertEqual(proc.returncode, 2)  # a bad line makes the run an error
+        legacy = subprocess.run([NSGSIM, "eval", "--json", "--flows", "-"] +
+                                fixture_args("fixtures/example"), input=flows,
+                                capture_output=True, text=True)
+        self.assertEqual(legacy.stdout, proc.stdout)  # --json is --format json
 
     def test_engines_agree_on_a_single_flow(self):
         for engine in ("compiled", "linear"):
@@ -210,6 +256,14 @@ class GoldenExplanations(unittest.TestCase):
                                  capture_output=True, text=True)
             self.assertEqual(one.returncode, 0)
             self.assertEqual(json.loads(one.stdout)["decidedBy"]["rule"], "Allow-Web")
+            # --flows prints every range too, each line numbered with the flow's line
+            many = subprocess.run(base + ["--flows", "-"], capture_output=True, text=True,
+                                  input="tcp 52.1.2.3 10.0.0.4:80\ntcp 52.1.2.3:2000 10.0.0.4:80\n")
+            self.assertEqual(many.returncode, 1, many.stderr)
+            self.assertEqual(many.stdout.splitlines(), [
+                "1\ttcp 52.1.2.3 10.0.0.4:80\tDeny\tSubnetNsg\tDeny-Low-Ports\tdestination\t0-1023",
+                "1\ttcp 52.1.2.3 10.0.0.4:80\tAllow\tSubnetNsg\tAllow-Web\tdestination\t1024-65535",
+                "2\ttcp 52.1.2.3:2000 10.0.0.4:80\tAllow\tSubnetNsg\tAllow-Web\tdestination\t2000"])
 
     def test_neither_endpoint_modelled_is_an_error(self):
         proc = subprocess.run([NSGSIM, "eval"] + fixture_args("fixtures/example") +

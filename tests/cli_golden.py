@@ -379,10 +379,10 @@ class SnapshotTags(unittest.TestCase, GoldenFiles):
     def test_errors(self):
         p = run("snapshot-tags", EXAMPLE_TAGS)
         self.assertEqual(p.returncode, EXIT_ERROR)
-        self.assertIn("snapshot-tags needs IN", p.stderr)
+        self.assertIn("nsgsim snapshot-tags: give IN (a service-tags file) and OUT", p.stderr)
         p = run("snapshot-tags", "--quiet", EXAMPLE_TAGS, self.snap)
         self.assertEqual(p.returncode, EXIT_ERROR)
-        self.assertIn("takes no options", p.stderr)
+        self.assertIn("--quiet is not an option of snapshot-tags", p.stderr)
         p = self.snapshot(src="tests/golden/bad/malformed.json")
         self.assertEqual(p.returncode, EXIT_ERROR)
         self.assertIn("tests/golden/bad/malformed.json", p.stderr)

@@ -99,7 +99,8 @@ def holds(region, proto, src, sport, dst, dport):
 
 def outcome(region):
     d = region["decidedBy"]
-    return "%s\t%s\t%s" % (region["verdict"], d["layer"], d["rule"] or "-")
+    return "%s\t%s\t%s\t%s" % (region["verdict"], d["layer"], d["rule"] or "-",
+                               d["endpoint"] or "-")
 
 
 class Golden(unittest.TestCase, GoldenFiles):
@@ -109,9 +110,11 @@ class Golden(unittest.TestCase, GoldenFiles):
     def eval_batch(self, env, flows):
         p = run("eval", *env, "--flows", "-", stdin="".join(f + "\n" for f in flows))
         self.assertIn(p.returncode, (0, 1), p.stderr)
-        out = p.stdout.splitlines()
-        self.assertEqual(len(out), len(flows))
-        return out
+        rows = [line.split("\t") for line in p.stdout.splitlines()]
+        self.assertEqual(len(rows), len(flows))
+        for i, (row, flow) in enumerate(zip(rows, flows)):
+            self.assertEqual(row[:2], [str(i + 1), flow])  # numbered, the flow repeated
+        return ["\t".join(row[2:6]) for row in rows]
 
     def check_regions_against_eval(self, env, regions, key=outcome, per_region=6, seed=7):
         rng = random.Random(seed)
@@ -215,8 +218,8 @@ class Reach(Golden):
             (["--to", "AzureCloud", "--from", "vm-web1-nic"], "belongs to a NIC or subnet"),
             (["--to", "vm-db1-nic", "--from", "fd00::/8"], "share no address family"),
             (["--to", "vm-db1-nic", "--protocol", "gre"], "'gre' is not tcp"),
-            ([], "reach needs --to"),
-            (["--to", "vm-db1-nic", "--fail-on", "opened"], "reach takes --env"),
+            ([], "nsgsim reach: give --to TARGET\nTry 'nsgsim reach --help'."),
+            (["--to", "vm-db1-nic", "--fail-on", "opened"], "--fail-on is not an option of reach"),
         ]:
             with self.subTest(args=args):
                 p = run("reach", *EXAMPLE, *args)
@@ -342,9 +345,9 @@ class Diff(Golden):
 
     def test_errors(self):
         for args, needle in [
-            (["--before", ENV] + TAGS, "diff needs --before PATH... and --after"),
+            (["--before", ENV] + TAGS, "nsgsim diff: give --before PATH... and --after"),
             (self.args + ["--fail-on", "sometimes"], "--fail-on takes opened, closed or any"),
-            (["--env", ENV] + TAGS, "diff takes --before"),
+            (["--env", ENV] + TAGS, "--env is not an option of diff"),
         ]:
             with self.subTest(args=args):
                 p = run("diff", *args)

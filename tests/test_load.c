@@ -897,6 +897,55 @@ static void test_prefix_parser_matches_inet_pton(void **state)
 	assert_true(accepted > 1000 && host_bits > 1000);
 }
 
+/* nsgsim_policy_resource lists what was read, in input order, with the
+ * file and pointer; an unknown kind or index is refused. */
+static void test_resources_by_kind(void **state)
+{
+	(void)state;
+	const char *env = "[" NSG_WITH_RULE(
+	        GOOD_RULE) ", {\"id\": \"" RG
+	                   "/applicationSecurityGroups/asg-b\", \"name\": \"asg-b\", \"type\": "
+	                   "\"Microsoft.Network/applicationSecurityGroups\"}, {\"id\": \"" RG
+	                   "/applicationSecurityGroups/asg-a\", \"name\": \"asg-a\", \"type\": "
+	                   "\"Microsoft.Network/applicationSecurityGroups\"}]";
+	loaded r = load(env);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(nsgsim_policy_resource_count(r.policy, NSGSIM_RESOURCE_NSG), 1);
+	assert_int_equal(nsgsim_policy_resource_count(r.policy, NSGSIM_RESOURCE_ASG), 2);
+	assert_int_equal(nsgsim_policy_resource_count(r.policy, NSGSIM_RESOURCE_NIC), 0);
+	assert_int_equal(nsgsim_policy_resource_count(r.policy, 99), 0);
+	nsgsim_resource res;
+	assert_int_equal(nsgsim_policy_resource(r.policy, NSGSIM_RESOURCE_ASG, 1, &res), 0);
+	assert_string_equal(res.name, "asg-a");
+	assert_string_equal(res.id, RG "/applicationSecurityGroups/asg-a");
+	assert_string_equal(res.file, "env.json");
+	assert_string_equal(res.pointer, "/2");
+	assert_int_equal(nsgsim_policy_resource(r.policy, NSGSIM_RESOURCE_NSG, 0, &res), 0);
+	assert_string_equal(res.name, "nsg1");
+	assert_string_equal(res.pointer, "/0");
+	assert_int_equal(nsgsim_policy_resource(r.policy, NSGSIM_RESOURCE_ASG, 2, &res),
+	                 NSGSIM_E_INVALID_ARG);
+	assert_int_equal(nsgsim_policy_resource(r.policy, 0, 0, &res), NSGSIM_E_INVALID_ARG);
+	nsgsim_policy_free(r.policy);
+}
+
+/* The distance behind "did you mean": case does not count, a swap of
+ * neighbours is one edit. */
+static void test_edit_distance(void **state)
+{
+	(void)state;
+	assert_int_equal(ns_edit_distance("vm-web1-nic", "VM-WEB1-NIC"), 0);
+	assert_int_equal(ns_edit_distance("vm-web1-nci", "vm-web1-nic"), 1);
+	assert_int_equal(ns_edit_distance("vm-web1-nic", "vm-web2-nic"), 1);
+	assert_int_equal(ns_edit_distance("kitten", "sitting"), 3);
+	assert_int_equal(ns_edit_distance("", "abc"), 3);
+	assert_int_equal(ns_edit_distance("ca", "abc"), 3); /* OSA, not Damerau: no edit twice */
+	char long_name[NS_EDIT_MAX + 2];
+	memset(long_name, 'a', sizeof long_name - 1);
+	long_name[sizeof long_name - 1] = '\0';
+	assert_true(ns_edit_distance(long_name, "a") == SIZE_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -930,6 +979,8 @@ int main(void)
 	        cmocka_unit_test(test_limits),
 	        cmocka_unit_test(test_a_million_prefixes),
 	        cmocka_unit_test(test_odd_json),
+	        cmocka_unit_test(test_resources_by_kind),
+	        cmocka_unit_test(test_edit_distance),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

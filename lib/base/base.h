@@ -61,6 +61,11 @@ void ns_buf_free(ns_buf *b);
 bool ns_ieq(const char *a, const char *b); /* ASCII case-insensitive equality */
 bool ns_ieqn(const char *a, const char *b, size_t n);
 uint64_t ns_ihash(const char *s); /* case-insensitive FNV-1a */
+/* Edit distance without case (a swap of neighbours counts one), for "did
+ * you mean" suggestions; names
+ * longer than NS_EDIT_MAX count as SIZE_MAX away. */
+#define NS_EDIT_MAX 128
+size_t ns_edit_distance(const char *a, const char *b);
 
 /* SplitMix64's finaliser: a well-mixed 64-bit hash of x (the classifier's
  * class keys, the region queries' Zobrist keys and merge keys). */

@@ -384,6 +384,41 @@ bool ns_ieqn(const char *a, const char *b, size_t n)
 	return true;
 }
 
+static size_t min3(size_t x, size_t y, size_t z)
+{
+	size_t m = x < y ? x : y;
+	return m < z ? m : z;
+}
+
+/* Optimal string alignment: Levenshtein plus a swap of two neighbours as
+ * one edit, the commonest typo ("nci" for "nic"). */
+size_t ns_edit_distance(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	if (na > NS_EDIT_MAX || nb > NS_EDIT_MAX)
+		return SIZE_MAX;
+	size_t rows[3][NS_EDIT_MAX + 1]; /* the rows i-2, i-1 and i of the table */
+	size_t *two = rows[0], *prev = rows[1], *cur = rows[2];
+	for (size_t j = 0; j <= nb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= na; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= nb; j++) {
+			int ca = lower((unsigned char)a[i - 1]),
+			    cb = lower((unsigned char)b[j - 1]);
+			cur[j] = min3(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb));
+			if (i > 1 && j > 1 && ca == lower((unsigned char)b[j - 2]) &&
+			    lower((unsigned char)a[i - 2]) == cb && two[j - 2] + 1 < cur[j])
+				cur[j] = two[j - 2] + 1;
+		}
+		size_t *t = two;
+		two = prev;
+		prev = cur;
+		cur = t;
+	}
+	return prev[nb];
+}
+
 uint64_t ns_ihash(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL;

@@ -3,9 +3,48 @@
  * is found through the endpoint map: lib/eval/endpoint.c.)
  *
  * May touch: lib/base, the model and the compiled policy. */
-#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "compile/policy.h"
+
+enum { MAX_SUGGESTIONS = 3 };
+
+/* The NIC names nearest to a misspelt one: those at the smallest distance,
+ * if it is within a third of its length (at least 2) edits, so a typo
+ * finds its NIC and an unrelated word finds nothing. */
+static size_t nearest_nics(const nsgsim_policy *p, const char *want, const char **out)
+{
+	size_t best = strlen(want) / 3 > 2 ? strlen(want) / 3 : 2, n = 0;
+	for (size_t i = 0; i < p->n_nics; i++) {
+		const char *name = p->nics[i].n->name;
+		size_t d = name ? ns_edit_distance(want, name) : SIZE_MAX;
+		if (d < best)
+			n = 0, best = d;
+		if (d == best && n < MAX_SUGGESTIONS)
+			out[n++] = name;
+	}
+	return n;
+}
+
+static void fail_not_found(const nsgsim_policy *p, const char *nic, nsgsim_error *err)
+{
+	const char *near[MAX_SUGGESTIONS];
+	size_t n = nearest_nics(p, nic, near);
+	char hint[400] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < n && used < sizeof hint; i++)
+		used += (size_t)snprintf(hint + used, sizeof hint - used, "%s'%.80s'%s",
+		                         i == 0       ? " (did you mean "
+		                         : i + 1 == n ? " or "
+		                                      : ", ",
+		                         near[i], i + 1 == n ? "?)" : "");
+	ns_fail(err, NSGSIM_E_NOT_FOUND, "", "", nic,
+	        "no network interface named '%s' (by name or id) is in the input%s; it has "
+	        "%zu NICs (`nsgsim list nics` lists them)",
+	        nic, hint, p->n_nics);
+}
 
 const ns_cnic *ns_find_nic(const nsgsim_policy *p, const char *nic, nsgsim_error *err)
 {
@@ -28,8 +67,7 @@ const ns_cnic *ns_find_nic(const nsgsim_policy *p, const char *nic, nsgsim_error
 		found = &p->nics[i];
 	}
 	if (!found)
-		ns_fail(err, NSGSIM_E_NOT_FOUND, "", "", nic,
-		        "no network interface named '%s' (by name or id) is in the input", nic);
+		fail_not_found(p, nic, err);
 	return found;
 }
 

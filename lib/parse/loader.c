@@ -202,6 +202,10 @@ static int load_env_dir(ns_model *m, const char *dir, nsgsim_error *err)
 	ns_vec paths;
 	ns_vec_init(&paths, sizeof(char *));
 	int rc = collect_json(dir, &paths, err, 0);
+	if (rc == 0 && paths.n == 0) /* a wrong path, not an empty estate */
+		rc = ns_fail(err, NSGSIM_E_IO, dir, "", "",
+		             "the directory holds no .json file (an environment is the JSON that "
+		             "az, the REST API or an ARM export print)");
 	if (rc == 0)
 		qsort(paths.data, paths.n, sizeof(char *), cmp_str);
 	model_mark k = mark_model(m);

@@ -1,0 +1,209 @@
+/* What `nsgsim --help` and `nsgsim COMMAND --help` print, and the table of
+ * commands: the options each takes (cli/options.c refuses the rest). */
+#include <stddef.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+#define ENV_OPTS (OPT_BIT(OPT_ENV) | OPT_BIT(OPT_TAGS) | OPT_BIT(OPT_QUIET))
+#define ENV_HELP                                                                                   \
+	"  --env PATH...          environment JSON: files, or directories read\n"                  \
+	"                         recursively (repeatable)\n"                                      \
+	"  --service-tags FILE    Microsoft's service-tags download, the REST list\n"              \
+	"                         response, or a snapshot of either (snapshot-tags)\n"             \
+	"  -q, --quiet            do not print notes (skipped resources, limits, warnings)\n"
+
+const char usage_text[] =
+        "usage: nsgsim COMMAND [OPTIONS]\n"
+        "\n"
+        "Would this flow be allowed in Azure, and why?  Offline, from the JSON that\n"
+        "az, the REST API or an ARM export print (NSGs, ASGs, NICs, subnets, VNets,\n"
+        "peerings, route tables, Azure Virtual Network Manager admin rules).\n"
+        "\n"
+        "commands:\n"
+        "  eval           one flow (or a file of flows): the verdict and the deciding rule\n"
+        "  effective      a NIC's effective security rules, as az prints them\n"
+        "  reach          every flow to a target, exactly, as regions\n"
+        "  diff           the flows whose verdict a change flips\n"
+        "  check          reachability assertions from files (JUnit, JSON)\n"
+        "  list           the NICs, subnets, NSGs, ASGs or network managers of the input\n"
+        "  snapshot-tags  compile a service-tags download into a fast snapshot\n"
+        "  version        the version\n"
+        "\n"
+        "Run 'nsgsim COMMAND --help' for a command's options and examples.\n"
+        "Exit status: 0 allowed / passed, 1 denied / failed, 2 an error.\n";
+
+static const char eval_help[] =
+        "usage: nsgsim eval --env PATH... [--service-tags FILE] [--json] [--verbose]\n"
+        "                   [--engine linear|compiled] [--at NIC --direction DIR]\n"
+        "                   PROTO SRC[:PORT] DST[:PORT]\n"
+        "       nsgsim eval --env PATH... [--service-tags FILE] --flows FILE\n"
+        "                   [--format tsv|csv|json] [--at NIC --direction DIR]\n"
+        "\n"
+        "Would this flow be allowed, and why?  The flow goes through Azure's chain:\n"
+        "at the source (outbound: admin rules, NIC NSG, subnet NSG) and at the\n"
+        "destination (inbound: admin rules, subnet NSG, NIC NSG).  PROTO is tcp,\n"
+        "udp, icmp, esp or ah (any case); IPv6 with a port is [2001:db8::1]:443;\n"
+        "without a source port every source port is evaluated and each range that\n"
+        "differs is printed.  Exit status: 0 allowed, 1 denied, 2 error.\n"
+        "\n"
+        "options:\n" ENV_HELP "  --json                 the result as JSON (the README's schema)\n"
+        "  -v, --verbose          every rule each layer looked at\n"
+        "  --engine E             linear (the reference) or compiled (default)\n"
+        "  --at NIC               one side only, as Network Watcher's IP flow verify\n"
+        "  --direction DIR        with --at: inbound or outbound (any case)\n"
+        "  --flows FILE           one flow a line ('-': standard input); '#' starts a\n"
+        "                         comment; each answer is numbered with its input line\n"
+        "  --format F             with --flows: tsv (default), csv or json (one object\n"
+        "                         a line)\n"
+        "\n"
+        "examples:\n"
+        "  nsgsim eval --env env/ --service-tags tags.json tcp 93.184.216.34 10.1.1.4:443\n"
+        "  nsgsim eval --env env/ --at vm-web1-nic --direction inbound \\\n"
+        "              tcp 10.0.3.4:50000 10.1.1.4:22\n"
+        "  nsgsim eval --env env/ --flows flows.txt --format csv > answers.csv\n";
+
+static const char effective_help[] =
+        "usage: nsgsim effective --env PATH... [--service-tags FILE]\n"
+        "                        [--format json|table] NIC\n"
+        "\n"
+        "The effective security rules of a NIC (its name or id), as\n"
+        "`az network nic list-effective-nsg` prints them: the NIC's and its subnet's\n"
+        "NSG rules with service tags and ASGs expanded.\n"
+        "\n"
+        "options:\n" ENV_HELP
+        "  --format F             json (az's shape; the default when not a terminal)\n"
+        "                         or table (the default on a terminal)\n"
+        "\n"
+        "examples:\n"
+        "  nsgsim effective --env env/ --service-tags tags.json vm-web1-nic\n"
+        "  nsgsim effective --env env/ --format json vm-web1-nic > effective.json\n";
+
+static const char reach_help[] =
+        "usage: nsgsim reach --env PATH... [--service-tags FILE] --to TARGET\n"
+        "                    [--from SOURCE] [--protocol P[,P...]] [--allowed-only]\n"
+        "                    [--json]\n"
+        "\n"
+        "Every flow to TARGET, exactly: the flow space cut into regions (protocols x\n"
+        "sources x source ports x destinations x destination ports) that share one\n"
+        "verdict and one deciding rule.  Every flow in a region gets that answer from\n"
+        "eval.  TARGET and SOURCE: an IP, a CIDR, a NIC (name or id), a subnet id or\n"
+        "a service tag; TARGET must hold a NIC or subnet of the input.\n"
+        "\n"
+        "options:\n" ENV_HELP "  --to TARGET            where the flows go (required)\n"
+        "  --from SOURCE          where they come from (default: every address of\n"
+        "                         TARGET's family)\n"
+        "  --protocol P,...       tcp, udp, icmp, esp, ah or all (any case)\n"
+        "  --allowed-only         print only the allowed regions\n"
+        "  --json                 {\"query\", \"regions\": [...]} (the README's schema)\n"
+        "\n"
+        "examples:\n"
+        "  nsgsim reach --env env/ --service-tags tags.json --to vm-db1-nic\n"
+        "  nsgsim reach --env env/ --to 10.1.2.0/24 --from Internet --allowed-only\n";
+
+static const char diff_help[] =
+        "usage: nsgsim diff --before PATH... --after PATH... [--service-tags FILE]\n"
+        "                   [--after-service-tags FILE] [--to TARGET] [--from SOURCE]\n"
+        "                   [--protocol P[,P...]] [--rules] [--json]\n"
+        "                   [--fail-on opened|closed|any]\n"
+        "\n"
+        "The flows whose verdict a change flips, as regions with both answers.  The\n"
+        "two snapshots are loaded and compiled independently.  Without --to, every\n"
+        "flow with an endpoint modelled in either snapshot.\n"
+        "\n"
+        "options:\n"
+        "  --before PATH...       the environment before the change\n"
+        "  --after PATH...        the environment after it\n"
+        "  --service-tags FILE    service tags for both (or before only, with\n"
+        "                         --after-service-tags)\n"
+        "  --after-service-tags FILE  the service tags after the change\n"
+        "  --to, --from, --protocol   limit the flow space, as reach does\n"
+        "  --rules                also list regions where only the deciding rule changed\n"
+        "  --json                 {\"changes\": [...], \"summary\"} (the README's schema)\n"
+        "  --fail-on WHAT         exit 1 when a flow is opened, closed, or either (any)\n"
+        "  -q, --quiet            do not print notes\n"
+        "\n"
+        "examples:\n"
+        "  nsgsim diff --before main/env --after pr/env --fail-on opened\n"
+        "  nsgsim diff --before env/ --after env/ --service-tags old.json \\\n"
+        "              --after-service-tags new.json --to snet-db-id --json\n";
+
+static const char check_help[] =
+        "usage: nsgsim check --env PATH... [--service-tags FILE] [--junit FILE]\n"
+        "                    [--json] [-v] ASSERTIONS...\n"
+        "\n"
+        "Reachability assertions, one a line, in files:\n"
+        "  allow tcp 10.1.1.4 10.1.2.4:1433\n"
+        "  deny tcp 10.1.1.4 10.2.1.4:22 by AdminRule DenyProdToDev\n"
+        "  allow-only tcp 10.1.0.0/16 -> vm-db1-nic:1433\n"
+        "  deny-all * Internet -> snet-db\n"
+        "(the full grammar is in the README).  Exit status: 0 all pass, 1 one fails,\n"
+        "2 an error.\n"
+        "\n"
+        "options:\n" ENV_HELP
+        "  --junit FILE           also write a JUnit XML report (a testsuite per file)\n"
+        "  --json                 one JSON object per assertion and a summary\n"
+        "  -v, --verbose          the trace of each failure\n"
+        "\n"
+        "examples:\n"
+        "  nsgsim check --env env/ --service-tags tags.json assertions.txt\n"
+        "  nsgsim check --env env/ --junit report.xml tests/*.txt\n";
+
+static const char list_help[] =
+        "usage: nsgsim list nics|subnets|nsgs|asgs|managers --env PATH...\n"
+        "                   [--service-tags FILE] [--json]\n"
+        "\n"
+        "The resources of one kind in the input, in input order: name, id, and the\n"
+        "file and JSON pointer they came from.  The names are what --at, effective\n"
+        "and reach take.\n"
+        "\n"
+        "options:\n" ENV_HELP
+        "  --json                 [{\"name\", \"id\", \"file\", \"pointer\"}]\n"
+        "\n"
+        "examples:\n"
+        "  nsgsim list nics --env env/\n"
+        "  nsgsim list subnets --env env/ --json\n";
+
+static const char snapshot_help[] =
+        "usage: nsgsim snapshot-tags IN OUT\n"
+        "\n"
+        "Compile a service-tags file (Microsoft's download or the REST list\n"
+        "response) into a snapshot that --service-tags loads in a few milliseconds.\n"
+        "OUT is written atomically; rebuild it when nsgsim says the snapshot is of\n"
+        "another version.\n"
+        "\n"
+        "example:\n"
+        "  nsgsim snapshot-tags ServiceTags_Public_20251109.json tags.nst\n";
+
+static const char version_help[] = "usage: nsgsim version\n\nPrints nsgsim's version.\n";
+
+static int cmd_version(const options *o)
+{
+	(void)o;
+	printf("nsgsim %s\n", nsgsim_version());
+	return 0;
+}
+
+const command_spec commands[] = {
+        {"eval",
+         ENV_OPTS | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_VERBOSE) | OPT_BIT(OPT_ENGINE) |
+                 OPT_BIT(OPT_AT) | OPT_BIT(OPT_DIRECTION) | OPT_BIT(OPT_FLOWS) |
+                 OPT_BIT(OPT_FORMAT),
+         3, eval_help, cmd_eval},
+        {"effective", ENV_OPTS | OPT_BIT(OPT_FORMAT), 1, effective_help, cmd_effective},
+        {"reach",
+         ENV_OPTS | OPT_BIT(OPT_TO) | OPT_BIT(OPT_FROM) | OPT_BIT(OPT_PROTOCOL) |
+                 OPT_BIT(OPT_ALLOWED_ONLY) | OPT_BIT(OPT_JSON),
+         0, reach_help, cmd_reach},
+        {"diff",
+         OPT_BIT(OPT_BEFORE) | OPT_BIT(OPT_AFTER) | OPT_BIT(OPT_TAGS) | OPT_BIT(OPT_AFTER_TAGS) |
+                 OPT_BIT(OPT_QUIET) | OPT_BIT(OPT_TO) | OPT_BIT(OPT_FROM) | OPT_BIT(OPT_PROTOCOL) |
+                 OPT_BIT(OPT_RULES) | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_FAIL_ON),
+         0, diff_help, cmd_diff},
+        {"check", ENV_OPTS | OPT_BIT(OPT_JUNIT) | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_VERBOSE),
+         MAX_ARGS, check_help, cmd_check},
+        {"list", ENV_OPTS | OPT_BIT(OPT_JSON), 1, list_help, cmd_list},
+        {"snapshot-tags", 0, 2, snapshot_help, cmd_snapshot_tags},
+        {"version", 0, 0, version_help, cmd_version},
+};
+const size_t n_commands = sizeof commands / sizeof commands[0];

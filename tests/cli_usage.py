@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""The command line as a new user meets it: help for every command, usage
+errors that are one line and a pointer to --help, options a command does not
+take refused (never ignored), a value option given twice refused, fixed values
+in any case, `nsgsim list`, the closest names for a NIC that is not found, and
+an --env that holds nothing to model.
+"""
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+NSGSIM = os.environ.get("NSGSIM", "./build/nsgsim")
+ENV = ["--env", "fixtures/example/env", "--service-tags",
+       "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json", "-q"]
+COMMANDS = ["eval", "effective", "reach", "diff", "check", "list", "snapshot-tags", "version"]
+
+
+def run(*args, stdin=None):
+    return subprocess.run([NSGSIM, *args], capture_output=True, text=True, input=stdin)
+
+
+class Help(unittest.TestCase):
+    def test_every_command_has_its_own_help(self):
+        seen = set()
+        for cmd in COMMANDS:
+            for flag in ("--help", "-h"):
+                with self.subTest(cmd=cmd, flag=flag):
+                    p = run(cmd, flag)
+                    self.assertEqual(p.returncode, 0, p.stderr)
+                    self.assertEqual(p.stderr, "")
+                    self.assertTrue(p.stdout.startswith("usage: nsgsim %s" % cmd), p.stdout)
+                    if cmd != "version":
+                        self.assertIn("example", p.stdout)
+                    seen.add(p.stdout)
+            self.assertEqual(run("help", cmd).stdout, run(cmd, "--help").stdout)
+        self.assertEqual(len(seen), len(COMMANDS))  # no two commands share a text
+
+    def test_help_wins_over_other_arguments(self):
+        p = run("eval", "--env", "no/such/dir", "--bogus", "--help")
+        self.assertEqual(p.returncode, 0)
+        self.assertTrue(p.stdout.startswith("usage: nsgsim eval"))
+
+    def test_top_level(self):
+        p = run("--help")
+        self.assertEqual(p.returncode, 0)
+        for cmd in COMMANDS:
+            self.assertIn("  %s " % cmd, p.stdout)
+        p = run()
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("usage: nsgsim COMMAND", p.stderr)
+
+
+class UsageErrors(unittest.TestCase):
+    def usage_error(self, cmd, args, needle):
+        p = run(cmd, *args)
+        self.assertEqual(p.returncode, 2, p.stdout)
+        self.assertEqual(p.stdout, "")
+        lines = p.stderr.splitlines()
+        self.assertEqual(len(lines), 2, p.stderr)  # one line, then where to look
+        self.assertTrue(lines[0].startswith("nsgsim %s: " % cmd), lines[0])
+        self.assertIn(needle, lines[0])
+        self.assertEqual(lines[1], "Try 'nsgsim %s --help'." % cmd)
+
+    def test_options_a_command_does_not_take_are_refused(self):
+        flow = ["tcp", "93.184.216.34", "10.1.1.4:443"]
+        for cmd, args, needle in [
+            ("eval", ["--format", "json"] + flow, "--format goes with --flows"),
+            ("eval", ["--flows", "-", "--format", "bogus"], "--format takes tsv, csv or json, not 'bogus'"),
+            ("effective", ["--verbose", "vm-web1-nic"], "--verbose is not an option of effective"),
+            ("effective", ["--junit", "x.xml", "vm-web1-nic"], "--junit is not an option of effective"),
+            ("effective", ["--json", "vm-web1-nic"], "--json is not an option of effective"),
+            ("eval", ["--junit", "x.xml"] + flow, "--junit is not an option of eval"),
+            ("check", ["--at", "vm-web1-nic", "a.txt"], "--at is not an option of check"),
+            ("reach", ["--to", "vm-db1-nic", "--rules"], "--rules is not an option of reach"),
+            ("diff", ["--env", "x", "--after", "y"], "--env is not an option of diff"),
+            ("list", ["nics", "--verbose"], "--verbose is not an option of list"),
+            ("snapshot-tags", ["-q", "a", "b"], "--quiet is not an option of snapshot-tags"),
+            ("eval", ["--frobnicate"] + flow, "unknown option --frobnicate"),
+        ]:
+            with self.subTest(cmd=cmd, args=args):
+                self.usage_error(cmd, ENV + args if cmd != "diff" and cmd != "snapshot-tags"
+                                 else args, needle)
+
+    def test_a_value_option_twice_is_refused(self):
+        for opt, value in [("--service-tags", ENV[3]), ("--at", "vm-web1-nic"),
+                           ("--direction", "inbound"), ("--engine", "linear")]:
+            with self.subTest(opt=opt):
+                self.usage_error("eval", ENV + [opt, value, opt, value, "tcp", "1.2.3.4:1",
+                                                "10.1.1.4:443"], "%s was given twice" % opt)
+
+    def test_bad_choices_name_the_choices(self):
+        flow = ["tcp", "10.0.3.4:50000", "10.1.1.4:22"]
+        self.usage_error("eval", ENV + ["--at", "vm-web1-nic", "--direction", "sideways"] + flow,
+                         "--direction takes inbound or outbound, not 'sideways'")
+        self.usage_error("eval", ENV + ["--engine", "fast"] + flow,
+                         "--engine takes compiled or linear, not 'fast'")
+        self.usage_error("list", ENV + ["vms"], "list takes nics, subnets, nsgs, asgs or managers")
+        self.usage_error("eval", ENV + ["--at", "vm-web1-nic"] + flow, "--at and --direction go together")
+        p = run("nosuch")
+        self.assertEqual(p.stderr.splitlines(), ["nsgsim: unknown command 'nosuch'",
+                                                 "Try 'nsgsim --help'."])
+
+    def test_fixed_values_in_any_case(self):
+        flow = ["TCP", "10.0.3.4:50000", "10.1.1.4:22"]
+        ref = run("eval", *ENV, "--json", "--at", "vm-web1-nic", "--direction", "inbound",
+                  "--engine", "compiled", *[f.lower() for f in flow])
+        self.assertIn(ref.returncode, (0, 1), ref.stderr)
+        for direction, engine in [("Inbound", "COMPILED"), ("INBOUND", "Compiled")]:
+            p = run("eval", *ENV, "--json", "--at", "vm-web1-nic", "--direction", direction,
+                    "--engine", engine, *flow)
+            self.assertEqual((p.returncode, p.stdout), (ref.returncode, ref.stdout), p.stderr)
+        for fmt in ("TABLE", "Json"):
+            self.assertEqual(run("effective", *ENV, "--format", fmt, "vm-web1-nic").returncode, 0)
+        p = run("reach", *ENV, "--to", "vm-db1-nic", "--protocol", "TCP,Udp", "--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["query"]["protocols"], ["Tcp", "Udp"])
+
+    def test_option_equals_value(self):
+        a = run("effective", *ENV, "--format=table", "vm-web1-nic")
+        b = run("effective", *ENV, "--format", "table", "vm-web1-nic")
+        self.assertEqual((a.returncode, a.stdout), (b.returncode, b.stdout))
+        self.assertEqual(a.returncode, 0, a.stderr)
+
+
+class List(unittest.TestCase):
+    def test_lists_every_kind_with_ids(self):
+        counts = {}
+        for kind in ("nics", "subnets", "nsgs", "asgs", "managers"):
+            with self.subTest(kind=kind):
+                p = run("list", kind, *ENV, "--json")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                rows = json.loads(p.stdout)
+                counts[kind] = len(rows)
+                for r in rows:
+                    self.assertEqual(sorted(r), ["file", "id", "name", "pointer"])
+                    self.assertTrue(r["id"].lower().startswith("/subscriptions/"), r)
+                    self.assertTrue(r["id"].endswith("/" + r["name"]), r)
+                    self.assertTrue(r["file"].startswith("fixtures/example/env"), r)
+                table = run("list", kind.upper(), *ENV).stdout.splitlines()
+                self.assertEqual(table[0].split(), ["NAME", "ID"])
+                self.assertEqual([line.split()[-1] for line in table[1:]], [r["id"] for r in rows])
+        self.assertEqual(counts["nics"], 5)
+        self.assertGreater(counts["subnets"], 3)
+        self.assertGreater(counts["managers"], 0)
+        names = [r["name"] for r in json.loads(run("list", "nics", *ENV, "--json").stdout)]
+        self.assertIn("vm-web1-nic", names)
+        # every listed NIC is a name effective takes
+        for name in names:
+            self.assertEqual(run("effective", *ENV, "--format", "json", name).returncode, 0)
+
+
+class NotFound(unittest.TestCase):
+    def test_a_misspelt_nic_gets_the_closest_names(self):
+        p = run("effective", *ENV, "vm-web1-nci")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("(did you mean 'vm-web1-nic'?)", p.stderr)  # a swap is one edit
+        p = run("effective", *ENV, "vm-web-nic")
+        self.assertIn("(did you mean 'vm-web1-nic' or 'vm-web2-nic'?)", p.stderr)  # ties
+        self.assertIn("it has 5 NICs (`nsgsim list nics` lists them)", p.stderr)
+        self.assertIn("NSGSIM_E_NOT_FOUND", p.stderr)
+        p = run("eval", *ENV, "--at", "VM-DB1-NIK", "--direction", "inbound", "tcp",
+                "10.1.1.4:5", "10.1.2.4:1433")
+        self.assertIn("did you mean 'vm-db1-nic'?", p.stderr)  # case does not count
+        p = run("effective", *ENV, "completely-unrelated-name")
+        self.assertNotIn("did you mean", p.stderr)
+        self.assertIn("`nsgsim list nics`", p.stderr)
+
+
+class EmptyInput(unittest.TestCase):
+    def test_an_empty_directory_says_so(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            p = run("eval", "--env", tmp, "tcp", "1.2.3.4", "10.0.0.4:80")
+            self.assertEqual(p.returncode, 2)
+            self.assertIn("%s: the directory holds no .json file" % tmp, p.stderr)
+            self.assertIn("NSGSIM_E_IO", p.stderr)
+
+    def test_no_network_resource_says_so(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(tmp, "vm.json"), "w", encoding="utf-8") as f:
+                json.dump({"value": [{"type": "Microsoft.Compute/virtualMachines", "name": "x",
+                                      "id": "/subscriptions/1/resourceGroups/r/providers/"
+                                            "Microsoft.Compute/virtualMachines/x"}]}, f)
+            for cmd in (["eval", "tcp", "1.2.3.4", "10.0.0.4:80"], ["list", "nics"],
+                        ["reach", "--to", "10.0.0.4"]):
+                with self.subTest(cmd=cmd[0]):
+                    p = run(cmd[0], "--env", tmp, "-q", *cmd[1:])
+                    self.assertEqual(p.returncode, 2)
+                    self.assertEqual(p.stdout, "")
+                    self.assertIn("no file of %s holds a network resource" % tmp, p.stderr)
+                    self.assertIn("What to export", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
