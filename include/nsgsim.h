@@ -324,37 +324,43 @@ typedef enum nsgsim_endpoint {
 typedef enum nsgsim_direction { NSGSIM_INBOUND = 1, NSGSIM_OUTBOUND = 2 } nsgsim_direction;
 
 /* Where Azure documents nothing, nsgsim takes a documented default
- * (SEMANTICS.md §11).  A result lists each one that influenced it.
+ * (docs/SEMANTICS.md §11).  A result lists each one that influenced it.
  * X(NAME, bit, key, text) */
 #define NSGSIM_ASSUMPTION_MAP(X)                                                                   \
 	X(ANY_PROTOCOL, 1u << 0, "any-protocol-covers-esp-ah",                                     \
-	  "'*'/Any protocol is taken to cover ESP and AH too (SEMANTICS.md §11.4)")                \
+	  "'*'/Any protocol is taken to cover ESP and AH too (docs/SEMANTICS.md §11 decision 4)")  \
 	X(PORTLESS_PROTOCOL, 1u << 1, "portless-protocol-port-clauses",                            \
-	  "an ICMP/ESP/AH flow matches a rule's port clause only when it is any (§11.5)")          \
+	  "an ICMP/ESP/AH flow matches a rule's port clause only when it is any "                  \
+	  "(docs/SEMANTICS.md §11 decision 5)")                                                    \
 	X(MANAGER_LEVELS, 1u << 2, "network-manager-levels",                                       \
-	  "several network managers are evaluated one level each, highest scope first (§11.2)")    \
+	  "several network managers are evaluated one level each, highest scope first "            \
+	  "(docs/SEMANTICS.md §11 decision 2)")                                                    \
 	X(ADMIN_PRIORITY_TIE, 1u << 3, "admin-priority-tie",                                       \
 	  "equal admin priorities across rule collections are ordered Deny, AlwaysAllow, Allow, "  \
-	  "then by collection id and rule name (§11.3)")                                           \
+	  "then by collection id and rule name (docs/SEMANTICS.md §11 decision 3)")                \
 	X(ALWAYS_ALLOW_INTENT, 1u << 4, "always-allow-is-allow-rule",                              \
-	  "under AllowRulesOnly, AlwaysAllow counts as an allow rule (§11.6)")                     \
+	  "under AllowRulesOnly, AlwaysAllow counts as an allow rule (docs/SEMANTICS.md §11 "     \
+	  "decision 6)")                                                                           \
 	X(EMPTY_ADMIN_LIST, 1u << 5, "empty-admin-list-is-any",                                    \
-	  "an empty or absent admin sources/destinations/ports list means any (§11.7)")            \
+	  "an empty or absent admin sources/destinations/ports list means any (docs/SEMANTICS.md " \
+	  "§11 decision 7)")                                                                       \
 	X(INTERNET_TAG, 1u << 6, "internet-tag-prefixes",                                          \
-	  "the Internet tag is the public address space minus reserved ranges (§11.8)")            \
+	  "the Internet tag is the public address space minus reserved ranges (docs/SEMANTICS.md " \
+	  "§11 decision 8)")                                                                       \
 	X(VNET_TAG_ROUTES, 1u << 7, "virtualnetwork-tag-includes-routes",                          \
-	  "VirtualNetwork includes the prefixes of the subnet's routes (§11, computed tags)")      \
+	  "VirtualNetwork includes the prefixes of the subnet's routes (docs/SEMANTICS.md §11, "  \
+	  "computed tags)")                                                                        \
 	X(MGMT_GROUP_SCOPE, 1u << 8, "management-group-scope",                                     \
 	  "a network manager scoped to management groups is taken to reach every subscription")    \
 	X(ADMIN_DEPLOYED, 1u << 9, "admin-configuration-deployed",                                 \
 	  "every security admin configuration in the input is taken as deployed to the "           \
-	  "VNet's region (§6.3)")                                                                  \
+	  "VNet's region (docs/SEMANTICS.md §6.3)")                                                \
 	X(AMBIGUOUS_ENDPOINT, 1u << 10, "ambiguous-endpoint",                                      \
 	  "the address belongs to more than one NIC or subnet; the first in input order was "      \
 	  "used")                                                                                  \
 	X(APP_GATEWAY_NOT_ISOLATED, 1u << 11, "application-gateway-not-isolated",                  \
 	  "an Application Gateway subnet is taken as not network-isolated, so admin rules skip "   \
-	  "it (§6.4)")                                                                             \
+	  "it (docs/SEMANTICS.md §6.4)")                                                           \
 	X(SOURCE_PORTS_DIFFER, 1u << 12, "source-ports-differ",                                    \
 	  "no source port was given and the verdict differs between source ports; this result "    \
 	  "is for the first denied range")

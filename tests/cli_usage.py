@@ -192,5 +192,45 @@ class EmptyInput(unittest.TestCase):
                     self.assertIn("What to export", p.stderr)
 
 
+class Ipv6(unittest.TestCase):
+    def test_addresses_with_ports_are_bracketed(self):
+        p = run("eval", *ENV, "tcp", "[fd00:db8:0:3::4]:50000", "[2603:1020:200::10]:443")
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+        self.assertEqual(p.stdout.splitlines()[0],
+                         "Flow: Tcp [fd00:db8:0:3::4]:50000 -> [2603:1020:200::10]:443")
+        p = run("eval", *ENV, "tcp", "fd00:db8:0:3::4", "[2603:1020:200::10]:443")
+        self.assertEqual(p.stdout.splitlines()[0],
+                         "Flow: Tcp [fd00:db8:0:3::4]:any -> [2603:1020:200::10]:443")
+        p = run("eval", *ENV, "icmp", "fd00:db8:0:3::4", "2603:1020:200::10")
+        self.assertEqual(p.stdout.splitlines()[0], "Flow: Icmp fd00:db8:0:3::4 -> 2603:1020:200::10")
+
+
+class Citations(unittest.TestCase):
+    """What nsgsim prints cites docs/SEMANTICS.md, which ships with it: every section
+    and decision cited there exists."""
+
+    def test_cited_sections_exist(self):
+        import glob
+        import re
+        with open("docs/SEMANTICS.md", encoding="utf-8") as f:
+            doc = f.read()
+        sections = set(re.findall(r"^#+ (\d+(?:\.\d+)?)[. ]", doc, re.M))
+        decisions = set(re.findall(r"^\| (\d+)\. ", doc[doc.index("## 11."):], re.M))
+        cited = 0
+        for path in ["include/nsgsim.h"] + glob.glob("lib/*/*.c") + glob.glob("cli/*.c"):
+            with open(path, encoding="utf-8") as f:
+                text = re.sub(r'"\s*\\?\n\s*"', "", f.read())  # join split string literals
+            for sec, dec in re.findall(r'docs/SEMANTICS\.md §(\d+(?:\.\d+)?)(?: decision (\d+))?', text):
+                cited += 1
+                self.assertIn(sec, sections, path)
+                if dec:
+                    self.assertEqual(sec, "11", path)
+                    self.assertIn(dec, decisions, path)
+        self.assertGreaterEqual(cited, 9)
+        p = run("eval", *ENV, "tcp", "93.184.216.34", "10.1.1.4:443")
+        self.assertIn("(docs/SEMANTICS.md §11 decision 8)", p.stdout)
+        self.assertNotRegex(p.stdout, r"\(§")  # no bare section numbers
+
+
 if __name__ == "__main__":
     unittest.main()

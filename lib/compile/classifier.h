@@ -55,7 +55,7 @@
  *   when the sides of bits k are outside the set, ANDed with the rest.
  *
  * - ICMP, ESP and AH have no ports: a rule matches them only when both its
- *   port clauses are any (SEMANTICS.md §11.5).  Per protocol one bitset
+ *   port clauses are any (SEMANTICS.md §11 decision 5).  Per protocol one bitset
  *   holds "protocol matches and no port clause" (it replaces M & S), and a
  *   second "protocol matches and a port clause", which tells whether a rule
  *   that matched but for its ports came before the winner: the

@@ -198,7 +198,7 @@ static int build_fields(chain_build *b)
 }
 
 /* ICMP, ESP, AH: the rules of the protocol without a port clause, and
- * those with one (SEMANTICS.md §11.5). */
+ * those with one (SEMANTICS.md §11 decision 5). */
 static int build_portless(chain_build *b)
 {
 	for (int k = 0; k < 3; k++) {

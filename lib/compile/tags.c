@@ -79,7 +79,7 @@ int ns_compile_builtin_tags(nsgsim_policy *p, nsgsim_error *err)
 		              NS_TAG_VIRTUAL_NETWORK,
 		              "the service-tags input defines VirtualNetwork; it is ignored, "
 		              "because VirtualNetwork is computed per virtual network "
-		              "(SEMANTICS.md §4.2)");
+		              "(docs/SEMANTICS.md §4.2)");
 	return rc == 0 ? 0 : ns_nomem(err);
 }
 
@@ -114,7 +114,7 @@ static int resolve_tag(nsgsim_policy *p, const ns_addr *a, const char *resource,
 		out->tag = t;
 		return 0;
 	}
-	/* Classic names are rejected by ARM (SEMANTICS.md §1.3). */
+	/* Classic names are rejected by ARM (docs/SEMANTICS.md §1.3). */
 	const char *hint = "";
 	if (ns_ieq(a->text, "VIRTUAL_NETWORK") || ns_ieq(a->text, "AZURE_LOADBALANCER") ||
 	    ns_ieq(a->text, "Any"))
@@ -206,7 +206,7 @@ static int add_route_prefixes(nsgsim_policy *p, const ns_route_table *rt, ns_psb
 /* "VirtualNetwork (as seen from the evaluated endpoint): its VNet's address
  * space, the address spaces of VNets peered with it, the prefixes of the
  * routes in the route table associated with the endpoint's subnet, and
- * 168.63.129.16/32" (SEMANTICS.md §11, computed tags; service-tags-overview.md) */
+ * 168.63.129.16/32" (docs/SEMANTICS.md §11, computed tags; service-tags-overview.md) */
 int ns_compile_vnet_tags(nsgsim_policy *p, nsgsim_error *err)
 {
 	int rc = peered_spaces(p, err);
@@ -262,7 +262,7 @@ static int union_asgs(nsgsim_policy *p, const ns_rule *r, const ns_side *side, n
 		else if (ns_psb_add_set(&b, &ca->members) != 0)
 			rc = ns_nomem(err);
 	}
-	/* Several ASGs on a side mean any of them (SEMANTICS.md §5, [INFERRED]). */
+	/* Several ASGs on a side mean any of them (docs/SEMANTICS.md §5, [INFERRED]). */
 	if (rc == 0 && side->n_asgs > 1)
 		rc = finish_owned_set(p, &b, &out->set, err);
 	ns_psb_free(&b);
@@ -307,7 +307,7 @@ static int feature_note(nsgsim_policy *p, const ns_rule *r, const ns_addr *a, co
 static int compile_addrs(nsgsim_policy *p, const ns_rule *r, const ns_side *side, ns_cside *out,
                          nsgsim_error *err)
 {
-	if (side->n_addrs == 0) { /* admin: empty means any (SEMANTICS.md §11.7) */
+	if (side->n_addrs == 0) { /* admin: empty means any (docs/SEMANTICS.md §11 decision 7) */
 		out->any_addr = true;
 		return 0;
 	}

@@ -15,7 +15,7 @@ static bool ports_match(const ns_cside *s, int port)
 	if (s->n_ports == 0)
 		return true;
 	if (port < 0)
-		return false; /* SEMANTICS.md §11.5: only an any-port clause */
+		return false; /* SEMANTICS.md §11 decision 5: only an any-port clause */
 	for (size_t i = 0; i < s->n_ports; i++)
 		if (port >= s->ports[i].lo && port <= s->ports[i].hi)
 			return true;

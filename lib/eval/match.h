@@ -173,7 +173,7 @@ static inline uint32_t ns_cls_gfirst(const ns_cls *c, const ns_crule *rules, ns_
 		const uint64_t *s = c->has_sport ? bits + c->tx[NS_F_SPORT][f->gc[3]] : a;
 		win = ns_scan5(c, m, s, a, d, x);
 	} else {
-		/* ICMP, ESP, AH (SEMANTICS.md §11.5): the winner is the first
+		/* ICMP, ESP, AH (SEMANTICS.md §11 decision 5): the winner is the first
 		 * rule of the protocol without a port clause that matches; a
 		 * rule with a port clause that matches but for its ports before
 		 * it makes the PORTLESS_PROTOCOL assumption.  The two sets are

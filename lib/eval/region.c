@@ -84,7 +84,7 @@ static const int slot_proto[NS_PSLOTS] = {NS_PROTO_ICMP, NS_PROTO_TCP, NS_PROTO_
                                           NS_PROTO_AH};
 
 /* Whether rule r matches protocol slot s (portless protocols: only a rule
- * without port clauses, SEMANTICS.md §11.5). */
+ * without port clauses, SEMANTICS.md §11 decision 5). */
 static bool rule_proto(const ns_crule *r, int s)
 {
 	if (!ns_proto_matches(r->protocol, slot_proto[s]))

@@ -54,7 +54,7 @@ enum ns_side_form {
 	NS_FORM_PREFIX = 1,   /* sourceAddressPrefix */
 	NS_FORM_PREFIXES = 2, /* sourceAddressPrefixes */
 	NS_FORM_ASGS = 3,     /* sourceApplicationSecurityGroups */
-	NS_FORM_ITEMS = 4     /* admin rule sources[] (empty means any, SEMANTICS.md §11.7) */
+	NS_FORM_ITEMS = 4 /* admin rule sources[] (empty means any, SEMANTICS.md §11 decision 7) */
 };
 
 typedef struct ns_side {

@@ -295,13 +295,18 @@ static void render_text(ns_buf *b, const ns_report *rep)
 	char src[64], dst[64];
 	ip_text(&flow->src, src, sizeof src);
 	ip_text(&flow->dst, dst, sizeof dst);
-	ns_buf_printf(b, "Flow: %s %s", ns_protocol_text(flow->protocol), src);
+	/* An IPv6 address with a port is bracketed (RFC 3986), as flows are
+	 * written: [2001:db8::1]:443. */
+	bool ported = flow->dst_port >= 0;
+	bool src6 = ported && flow->src.family == 6, dst6 = ported && flow->dst.family == 6;
+	ns_buf_printf(b, "Flow: %s %s%s%s", ns_protocol_text(flow->protocol), src6 ? "[" : "", src,
+	              src6 ? "]" : "");
 	if (r->src_port >= 0)
 		ns_buf_printf(b, ":%d", r->src_port);
-	else if (flow->dst_port >= 0)
+	else if (ported)
 		ns_buf_puts(b, ":any");
-	ns_buf_printf(b, " -> %s", dst);
-	if (flow->dst_port >= 0)
+	ns_buf_printf(b, " -> %s%s%s", dst6 ? "[" : "", dst, dst6 ? "]" : "");
+	if (ported)
 		ns_buf_printf(b, ":%d", flow->dst_port);
 	ns_buf_puts(b, "\n");
 	if (r->one_sided)
