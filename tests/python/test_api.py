@@ -3,6 +3,7 @@ notes and stats."""
 
 import json
 import os
+import subprocess
 import unittest
 
 import nsgsim
@@ -18,6 +19,26 @@ class TestApi(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.policy.close()
+
+    def test_resources_match_the_cli_list(self):
+        nics = self.policy.resources("nics")
+        self.assertEqual(len(nics), self.policy.stats["nics"])
+        self.assertIn("vm-web1-nic", [n["name"] for n in nics])
+        for kind in ("nics", "subnets", "nsgs", "asgs", "managers"):
+            with self.subTest(kind=kind):
+                got = self.policy.resources(kind.upper())
+                for r in got:
+                    self.assertEqual(sorted(r), ["file", "id", "name", "pointer"])
+                    self.assertTrue(r["id"].endswith("/" + r["name"]))
+                cli = support.cli_path()
+                if cli:
+                    p = subprocess.run([cli, "list", kind, "--json", "-q", "--env",
+                                        os.path.join(support.EXAMPLE, "env"), "--service-tags",
+                                        support.tags_for(support.EXAMPLE)],
+                                       capture_output=True, text=True)
+                    self.assertEqual(json.loads(p.stdout), got, p.stderr)
+        with self.assertRaises(ValueError):
+            self.policy.resources("vms")
 
     def test_result(self):
         r = self.policy.evaluate("tcp 10.1.1.4:50000 10.2.1.4:22")

@@ -461,6 +461,26 @@ class Policy:
         network_managers, admin_rules, service_tags."""
         return dict(self._stats)
 
+    def resources(self, kind):
+        """The resources of one kind ("nics", "subnets", "nsgs", "asgs" or
+        "managers", as `nsgsim list`), in input order: dicts with name, id, file
+        and pointer."""
+        code = _lib.RESOURCE_KINDS.get(kind.lower()) if isinstance(kind, str) else None
+        if code is None:
+            raise ValueError("resources() takes one of %s, not %r"
+                             % (", ".join(_lib.RESOURCE_KINDS), kind))
+        self._enter()
+        try:
+            out = []
+            for i in range(lib.nsgsim_policy_resource_count(self._ptr, code)):
+                r = _lib.nsgsim_resource()
+                lib.nsgsim_policy_resource(self._ptr, code, i, r)
+                out.append({"name": text(r.name), "id": text(r.id), "file": text(r.file),
+                            "pointer": text(r.pointer)})
+            return out
+        finally:
+            self._leave()
+
     def effective(self, nic, format="json"):
         """The effective security rules of a NIC (name or id): the parsed
         `az network nic list-effective-nsg` JSON, or with format="table"

@@ -86,6 +86,19 @@ class nsgsim_note(ctypes.Structure):
     ]
 
 
+class nsgsim_resource(ctypes.Structure):
+    _fields_ = [
+        ("name", c_char_p),
+        ("id", c_char_p),
+        ("file", c_char_p),
+        ("pointer", c_char_p),
+    ]
+
+
+# nsgsim_resource_kind, by the names `nsgsim list` takes.
+RESOURCE_KINDS = {"nics": 1, "subnets": 2, "nsgs": 3, "asgs": 4, "managers": 5}
+
+
 class nsgsim_stats(ctypes.Structure):
     _fields_ = [
         (name, c_size_t)
@@ -354,6 +367,9 @@ _FUNCTIONS = {
     "nsgsim_policy_note_count": (c_size_t, [_PolicyPtr], None),
     "nsgsim_policy_note": (c_int, [_PolicyPtr, c_size_t, P(nsgsim_note)], _check_status),
     "nsgsim_policy_stats": (None, [_PolicyPtr, P(nsgsim_stats)], None),
+    "nsgsim_policy_resource_count": (c_size_t, [_PolicyPtr, c_int], None),
+    "nsgsim_policy_resource": (c_int, [_PolicyPtr, c_int, c_size_t, P(nsgsim_resource)],
+                               _check_status),
     # effective rules
     "nsgsim_effective": (c_int, [_PolicyPtr, ctypes.c_char_p, c_int, P(_CharPtr), _ERR],
                          _check_status),
@@ -491,7 +507,7 @@ if library_version.split(".")[:2] != BINDINGS_VERSION.split(".")[:2]:
 
 # The structs are mirrored by hand: check each against the library's sizeof
 # now, rather than let a mismatch corrupt memory later.
-for _struct in (nsgsim_error, nsgsim_note, nsgsim_stats, nsgsim_ip, nsgsim_flow, nsgsim_rule_ref,
+for _struct in (nsgsim_error, nsgsim_note, nsgsim_resource, nsgsim_stats, nsgsim_ip, nsgsim_flow, nsgsim_rule_ref,
                 nsgsim_layer_result,
                 nsgsim_side_result, nsgsim_result, nsgsim_port_outcome, nsgsim_rule_detail,
                 nsgsim_tags_info, nsgsim_query):
