@@ -232,5 +232,30 @@ class Citations(unittest.TestCase):
         self.assertNotRegex(p.stdout, r"\(§")  # no bare section numbers
 
 
+class InvalidUtf8(unittest.TestCase):
+    """An environment or service-tags file that is not UTF-8 is refused at the byte
+    (issue 16), the same way on both JSON paths."""
+
+    def test_refused_at_the_byte(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            env = os.path.join(tmp, "env.json")
+            with open(env, "wb") as f:
+                f.write(b'[{"id": "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/'
+                        b'networkSecurityGroups/n\xe9", "name": "n\xe9",\n'
+                        b'  "type": "Microsoft.Network/networkSecurityGroups"}]')
+            p = run("list", "nsgs", "--env", env)
+            self.assertEqual(p.returncode, 2)
+            self.assertEqual(p.stdout, "")
+            self.assertIn("%s:1:95: malformed UTF-8 (byte 0xE9" % env, p.stderr)
+            self.assertIn("[NSGSIM_E_JSON]", p.stderr)
+            tags = os.path.join(tmp, "tags.json")
+            with open(tags, "wb") as f:
+                f.write(b'{"changeNumber": 1, "cloud": "Public", "values": [\n'
+                        b' {"name": "T\xff", "id": "T", "properties": {"addressPrefixes": []}}]}')
+            p = run("snapshot-tags", tags, os.path.join(tmp, "t.nst"))
+            self.assertEqual(p.returncode, 2)
+            self.assertIn("%s:2:13: malformed UTF-8 (byte 0xFF" % tags, p.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

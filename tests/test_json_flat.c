@@ -393,6 +393,63 @@ static int cjson_path(ns_model *m, const char *doc, size_t len, cJSON **out)
 	return ns_parse_json_text(m, "doc.json", doc, len, out, &err);
 }
 
+/* Malformed UTF-8 (RFC 3629) anywhere is NSGSIM_E_JSON at its byte, with
+ * the same code, line, column and message on both JSON paths; well-formed
+ * multi-byte text (U+FFFF and U+10FFFF included) is read by both. */
+static void test_utf8(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *doc;
+		int line, col; /* 0: well-formed */
+	} utf8_cases[] = {
+	        {"[\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9D\x84\x9E\"]", 0, 0},
+	        {"[\"\xEF\xBF\xBF \xF4\x8F\xBF\xBF\"]", 0, 0},
+	        {"[\"\xFF\"]", 1, 3},             /* never in UTF-8 */
+	        {"[\"ab\xC3\x28\"]", 1, 5},       /* a lead byte without its tail */
+	        {"[\"\xC0\x80\"]", 1, 3},         /* overlong NUL */
+	        {"[\"\xE0\x80\xAF\"]", 1, 3},     /* overlong '/' */
+	        {"[\"\xED\xA0\x80\"]", 1, 3},     /* a UTF-16 surrogate */
+	        {"[\"\xF4\x90\x80\x80\"]", 1, 3}, /* above U+10FFFF */
+	        {"[\"\xF5\x80\x80\x80\"]", 1, 3},
+	        {"[\"\x80\"]", 1, 3},                /* a lone continuation byte */
+	        {"[1,\n \"x\",\n  \xE2\x82]", 3, 3}, /* outside a string, cut short */
+	        {"{\"k\xE9y\": 1}", 1, 4},           /* Latin-1 in a key */
+	        {"[\"\xE2\x82\xAC\"]\xF0", 1,
+	         8}, /* cut short at the very end (columns count bytes) */
+	};
+	ns_model m;
+	ns_model_init(&m);
+	for (size_t i = 0; i < sizeof utf8_cases / sizeof utf8_cases[0]; i++) {
+		const char *doc = utf8_cases[i].doc;
+		size_t len = strlen(doc);
+		ns_jdoc d;
+		nsgsim_error mine, theirs = {0};
+		cJSON *c = NULL;
+		int a = parse(doc, len, 64, &d, &mine);
+		int b = ns_parse_json_text(&m, "doc.json", doc, len, &c, &theirs);
+		if (utf8_cases[i].line == 0) {
+			if (a != 0 || b != 0)
+				fail_msg("case %zu: well-formed UTF-8 refused: %s / %s", i,
+				         mine.message, theirs.message);
+			assert_true(json_same_tree(&d, 0, c));
+			ns_jdoc_free(&d);
+			cJSON_Delete(c);
+			continue;
+		}
+		assert_int_equal(a, NSGSIM_E_JSON);
+		assert_int_equal(b, NSGSIM_E_JSON);
+		if (mine.line != utf8_cases[i].line || mine.column != utf8_cases[i].col)
+			fail_msg("case %zu: at %d:%d, not %d:%d (%s)", i, mine.line, mine.column,
+			         utf8_cases[i].line, utf8_cases[i].col, mine.message);
+		assert_int_equal(theirs.line, mine.line);
+		assert_int_equal(theirs.column, mine.column);
+		assert_string_equal(theirs.message, mine.message);
+		assert_non_null(strstr(mine.message, "malformed UTF-8"));
+	}
+	ns_model_free(&m);
+}
+
 static void mutate(text *t, uint64_t *st)
 {
 	static const char bytes[] = "{}[]\",:\\0123456789eE.+-tfnu \t\nax\x01";
@@ -616,6 +673,7 @@ int main(void)
 	        cmocka_unit_test(test_duplicate_keys),
 	        cmocka_unit_test(test_lookup_and_decode),
 	        cmocka_unit_test(test_cjson_oracle),
+	        cmocka_unit_test(test_utf8),
 	        cmocka_unit_test(test_long_number),
 	        cmocka_unit_test(test_tags_as_cjson_reads_them),
 	};

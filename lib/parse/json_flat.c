@@ -5,7 +5,8 @@
  * exactly, less NUL (raw or \u0000: nsgsim's strings are C strings, as on the
  * cJSON path); it is stricter than cJSON, which also takes leading zeros,
  * raw control characters in strings and any byte below 0x20 as whitespace.
- * Strings are not checked for valid UTF-8, as cJSON does not check them. */
+ * The text must be UTF-8 (RFC 8259 §8.1): a malformed sequence anywhere is
+ * an error at its line and column, on both JSON paths (ns_json_check_text). */
 #define _POSIX_C_SOURCE 200809L
 #include <locale.h>
 #include <stdio.h>
@@ -41,6 +42,56 @@ int ns_json_fail_at(const char *name, const char *text, const char *at, int code
 		err->column = col;
 	}
 	return rc;
+}
+
+/* The length of the UTF-8 sequence at p (RFC 3629: no overlong form, no
+ * surrogate, nothing above U+10FFFF), or 0 when it is malformed. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	size_t n;
+	unsigned lo = 0x80, hi = 0xBF; /* the range of the second byte */
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		n = 2;
+	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+		n = 3, lo = p[0] == 0xE0 ? 0xA0 : lo, hi = p[0] == 0xED ? 0x9F : hi;
+	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+		n = 4, lo = p[0] == 0xF0 ? 0x90 : lo, hi = p[0] == 0xF4 ? 0x8F : hi;
+	else
+		return 0;
+	if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	return n;
+}
+
+int ns_json_check_text(const char *name, const char *text, size_t len, nsgsim_error *err)
+{
+	const char *nul = memchr(text, '\0', len);
+	if (nul)
+		return ns_json_fail_at(name, text, nul, NSGSIM_E_JSON, err,
+		                       "a NUL byte in the input");
+	const unsigned char *p = (const unsigned char *)text, *end = p + len;
+	while (p < end) {
+		if (*p < 0x80) { /* ASCII, the usual case: no decoding */
+			p++;
+			continue;
+		}
+		size_t n = utf8_len(p, end);
+		if (n == 0) {
+			char what[96];
+			snprintf(what, sizeof what,
+			         "malformed UTF-8 (byte 0x%02X; JSON text is UTF-8, RFC 8259 §8.1)",
+			         *p);
+			return ns_json_fail_at(name, text, (const char *)p, NSGSIM_E_JSON, err,
+			                       what);
+		}
+		p += n;
+	}
+	return 0;
 }
 
 /* ---- the reader ------------------------------------------------------------ */
@@ -528,11 +579,11 @@ int ns_jdoc_parse(ns_jdoc *d, const char *name, const char *text, size_t len, ui
 	            .end = text + len,
 	            .err = err,
 	            .max_depth = max_depth};
-	/* A NUL anywhere is named first, as the cJSON path's prescan does. */
-	const char *nul = memchr(text, '\0', len);
-	if (nul)
-		return ns_json_fail_at(name, text, nul, NSGSIM_E_JSON, err,
-		                       "a NUL byte in the input");
+	/* A NUL or malformed UTF-8 anywhere is named first, as the cJSON path
+	 * names them (ns_json_check_text). */
+	int checked = ns_json_check_text(name, text, len, err);
+	if (checked != 0)
+		return checked;
 	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) /* a UTF-8 byte-order mark */
 		r.p += 3;
 	size_t cap = len / 24 + 16; /* the service-tags download: ~1 node per 30 bytes */

@@ -96,6 +96,11 @@ typedef struct ns_key_ref {
  * paths use it (lib/parse/load_env.c for cJSON's trees). */
 uint32_t ns_first_repeated_key(ns_key_ref *keys, size_t n);
 
+/* What both JSON paths (this reader and the cJSON one, lib/parse/load_env.c)
+ * check first, in this order: a NUL byte anywhere, then malformed UTF-8
+ * anywhere; NSGSIM_E_JSON at the byte's line and column. */
+int ns_json_check_text(const char *name, const char *text, size_t len, nsgsim_error *err);
+
 /* A JSON syntax error at a byte of text: "<what> at line L, column C", with
  * line and column in err too.  Shared with the cJSON path (lib/parse/load_env.c). */
 int ns_json_fail_at(const char *name, const char *text, const char *at, int code, nsgsim_error *err,

@@ -354,6 +354,9 @@ int ns_parse_json_text(ns_model *m, const char *name, const char *text, size_t l
 	int rc = ns_check_input_size(m, name, len, err);
 	if (rc != 0)
 		return rc;
+	rc = ns_json_check_text(name, text, len, err); /* as the service-tags reader */
+	if (rc != 0)
+		return rc;
 	rc = prescan_json(name, text, len, m->limits[NSGSIM_LIMIT_JSON_DEPTH], err);
 	if (rc != 0)
 		return rc;
