@@ -76,7 +76,12 @@ int ns_json_check_text(const char *name, const char *text, size_t len, nsgsim_er
 		                       "a NUL byte in the input");
 	const unsigned char *p = (const unsigned char *)text, *end = p + len;
 	while (p < end) {
-		if (*p < 0x80) { /* ASCII, the usual case: no decoding */
+		uint64_t word;
+		if (end - p >= 8 && (memcpy(&word, p, 8), (word & 0x8080808080808080ull) == 0)) {
+			p += 8; /* eight ASCII bytes, the usual case: no decoding */
+			continue;
+		}
+		if (*p < 0x80) {
 			p++;
 			continue;
 		}
