@@ -267,13 +267,19 @@ static int parse_by(cursor *c, const token *by, assertion *a)
 static int parse_clauses(cursor *c, assertion *a)
 {
 	for (const token *t; (t = next(c));) {
-		int rc;
+		int rc = 0;
 		if (strcasecmp(t->s, "by") == 0)
 			rc = parse_by(c, t, a);
+		else if (strcasecmp(t->s, "unassigned") == 0 && a->unassigned)
+			rc = syntax_error(c, t->col, "'unassigned' is given twice");
+		else if (strcasecmp(t->s, "unassigned") == 0)
+			a->unassigned = true;
 		else
-			rc = syntax_error(c, t->col,
-			                  "unexpected '%s' (expected 'by' or the end of the line)",
-			                  t->s);
+			rc = syntax_error(
+			        c, t->col,
+			        "unexpected '%s' (expected 'by', 'unassigned' or the end of "
+			        "the line)",
+			        t->s);
 		if (rc != 0)
 			return rc;
 	}
@@ -472,7 +478,40 @@ static void check_source_ports(const nsgsim_policy *p, assertion *a)
 	free(o);
 }
 
-static void evaluate(const nsgsim_policy *p, assertion *a)
+/* An address inside a subnet that no NIC holds is answered at the subnet
+ * alone -- right for a private endpoint, wrong for a typo such as
+ * 10.1.2.44: the assertion must say it means that ("unassigned"), or the
+ * run --allow-unassigned.  And "unassigned" with every address a NIC's is
+ * a stale assertion. */
+static void check_unassigned(const nsgsim_policy *p, assertion *a, bool allow_unassigned)
+{
+	const nsgsim_ip *ips[2] = {&a->flow.src, &a->flow.dst};
+	const char *lone = NULL, *subnet = NULL;
+	char text[64];
+	for (int i = 0; i < 2 && !lone; i++) {
+		nsgsim_location loc;
+		if (nsgsim_locate(p, ips[i], &loc) == 0 && loc.subnet && !loc.nic) {
+			format_ip(ips[i], text, sizeof text);
+			lone = text;
+			subnet = loc.subnet_name;
+		}
+	}
+	if (lone && !a->unassigned && !allow_unassigned) {
+		a->pass = false;
+		snprintf(a->unassigned_got, sizeof a->unassigned_got,
+		         "%s is held by no NIC, only by subnet %s (unassigned-address): end the "
+		         "assertion with 'unassigned' if the subnet is meant, or give "
+		         "--allow-unassigned",
+		         lone, subnet ? subnet : "?");
+	} else if (!lone && a->unassigned) {
+		a->pass = false;
+		snprintf(a->unassigned_got, sizeof a->unassigned_got,
+		         "says 'unassigned', but every address of the flow is a NIC's or outside "
+		         "the input");
+	}
+}
+
+static void evaluate(const nsgsim_policy *p, assertion *a, bool allow_unassigned)
 {
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -489,6 +528,8 @@ static void evaluate(const nsgsim_policy *p, assertion *a)
 	else
 		a->pass =
 		        a->rc == 0 && holds(a, r->verdict, r->decided_layer, r->decided_rule.name);
+	if (a->rc == 0 && a->pass)
+		check_unassigned(p, a, allow_unassigned);
 	a->seconds = seconds_since(&t0);
 }
 
@@ -502,6 +543,10 @@ void describe_got(const assertion *a, char *buf, size_t cap)
 	}
 	if (a->rc != 0) {
 		snprintf(buf, cap, "error: %s", a->err.message);
+		return;
+	}
+	if (a->unassigned_got[0]) {
+		snprintf(buf, cap, "%s", a->unassigned_got);
 		return;
 	}
 	const nsgsim_result *r = &a->res;
@@ -552,7 +597,7 @@ static size_t evaluate_all(const nsgsim_policy *p, suite *s)
 {
 	size_t failed = 0;
 	for (size_t i = 0; i < s->n; i++) {
-		evaluate(p, &s->a[i]);
+		evaluate(p, &s->a[i], s->allow_unassigned);
 		failed += !s->a[i].pass;
 	}
 	return failed;
@@ -595,7 +640,7 @@ int cmd_check(const options *o)
 {
 	if (o->n_args == 0)
 		return usage_error("give at least one assertion file");
-	suite s = {.files = o->args, .n_files = o->n_args};
+	suite s = {.allow_unassigned = o->allow_unassigned, .files = o->args, .n_files = o->n_args};
 	int errors = 0;
 	for (int i = 0; i < s.n_files; i++)
 		errors += parse_file(&s, i);

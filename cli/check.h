@@ -15,7 +15,8 @@ typedef struct assertion {
 	char *text; /* as written, without the comment, blanks squeezed */
 	int expect; /* nsgsim_verdict */
 	nsgsim_flow flow;
-	bool by;    /* a "by" clause was given */
+	bool by;         /* a "by" clause was given */
+	bool unassigned; /* an "unassigned" clause: an address no NIC holds is meant */
 	int layer;  /* nsgsim_layer */
 	char *rule; /* NULL for "-" */
 	/* The outcome.  With no source port and a failure, evaluated and res
@@ -27,12 +28,14 @@ typedef struct assertion {
 	nsgsim_result res;
 	bool pass;
 	double seconds;
-	set_check *set; /* an allow-only or deny-all line */
+	char unassigned_got[320]; /* why the unassigned-address rule failed it, or "" */
+	set_check *set;           /* an allow-only or deny-all line */
 	int set_kind;   /* SET_ALLOW_ONLY, SET_DENY_ALL */
 	char set_got[512];
 } assertion;
 
 typedef struct suite {
+	bool allow_unassigned; /* --allow-unassigned */
 	const char *const *files;
 	int n_files;
 	assertion *a;

@@ -41,6 +41,7 @@ enum {
 	OPT_QUIET,
 	OPT_ALLOWED_ONLY,
 	OPT_RULES,
+	OPT_ALLOW_UNASSIGNED,
 };
 #define OPT_BIT(id) (1u << (id))
 
@@ -52,7 +53,7 @@ typedef struct options {
 	const char *engine; /* eval: linear | compiled */
 	const char *flows;  /* eval --flows FILE ('-' for standard input) */
 	const char *to, *from, *protocols, *fail_on;
-	bool quiet, json, verbose, allowed_only, rules;
+	bool quiet, json, verbose, allowed_only, rules, allow_unassigned;
 	const char *args[MAX_ARGS];
 	int n_args;
 } options;

@@ -4,6 +4,7 @@
  * (blank and '#' comment lines are numbered but print nothing), so output
  * lines up with input however many lines a flow takes:
  *   tsv (default)  line<TAB>flow<TAB>verdict<TAB>layer<TAB>rule<TAB>endpoint<TAB>sourcePorts
+ *                  <TAB>assumptions (their keys, comma-separated, or '-')
  *   csv            the same columns, RFC 4180, with a header line
  *   json           the eval --json object with "line" and "input" first, one a line
  * A flow without a source port whose answer differs between source ports
@@ -155,6 +156,7 @@ typedef struct row {
 	const char *flow;
 	const char *verdict, *layer, *rule, *endpoint;
 	char ports[24];
+	char assumptions[512];
 } row;
 
 static void csv_field(const char *s, bool last)
@@ -176,16 +178,16 @@ static void csv_field(const char *s, bool last)
 static void print_row(const row *r, int format)
 {
 	if (format == FLOWS_TSV) {
-		printf("%lld\t%s\t%s\t%s\t%s\t%s\t%s\n", r->line, r->flow, r->verdict, r->layer,
-		       r->rule, r->endpoint, r->ports);
+		printf("%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r->line, r->flow, r->verdict, r->layer,
+		       r->rule, r->endpoint, r->ports, r->assumptions);
 		return;
 	}
 	char line[24];
 	snprintf(line, sizeof line, "%lld", r->line);
 	const char *fields[] = {line,    r->flow,     r->verdict, r->layer,
-	                        r->rule, r->endpoint, r->ports};
-	for (size_t i = 0; i < 7; i++)
-		csv_field(fields[i], i == 6);
+	                        r->rule, r->endpoint, r->ports,   r->assumptions};
+	for (size_t i = 0; i < 8; i++)
+		csv_field(fields[i], i == 7);
 }
 
 static const char *endpoint_text(int endpoint)
@@ -206,8 +208,21 @@ static void print_error_row(const batch *b, size_t i, int code, const char *mess
 		fputs("}}\n", stdout);
 		return;
 	}
-	row r = {b->line_no[i], flow, "error", nsgsim_error_name(code), message, "-", "-"};
+	row r = {b->line_no[i], flow, "error", nsgsim_error_name(code), message, "-", "-", "-"};
 	print_row(&r, format);
+}
+
+/* The keys of the assumption bits, comma-separated, or "-". */
+static void assumption_keys(unsigned bits, char *buf, size_t cap)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (unsigned bit = 1; bit; bit <<= 1)
+		if ((bits & bit) && nsgsim_assumption_key(bit) && used < cap)
+			used += (size_t)snprintf(buf + used, cap - used, "%s%s", used ? "," : "",
+			                         nsgsim_assumption_key(bit));
+	if (!used)
+		snprintf(buf, cap, "-");
 }
 
 /* The worst exit status of the answer d (0 allow, 1 deny). */
@@ -220,14 +235,18 @@ static int print_decision_row(const batch *b, size_t i, const nsgsim_decision *d
 	         nsgsim_layer_name(d->decided_layer),
 	         d->decided_rule.name ? d->decided_rule.name : "-",
 	         endpoint_text(d->decided_endpoint),
+	         "",
 	         ""};
 	snprintf(r.ports, sizeof r.ports, "%s", ports);
+	assumption_keys(d->assumptions & ~(unsigned)NSGSIM_ASSUME_SOURCE_PORTS_DIFFER,
+	                r.assumptions, sizeof r.assumptions);
 	print_row(&r, format);
 	return d->verdict == NSGSIM_ALLOW ? 0 : 1;
 }
 
 /* Every source-port range of a flow whose answer depends on it. */
-static int print_port_rows(const nsgsim_policy *p, const batch *b, size_t i, int format)
+static int print_port_rows(const nsgsim_policy *p, const batch *b, size_t i, unsigned assumptions,
+                           int format)
 {
 	size_t cap = RANGES_FIRST, n = 0;
 	nsgsim_port_outcome *o = malloc(cap * sizeof *o);
@@ -252,7 +271,7 @@ static int print_port_rows(const nsgsim_policy *p, const batch *b, size_t i, int
 		                     o[k].decided_endpoint,
 		                     o[k].decided_rule,
 		                     NULL,
-		                     0,
+		                     assumptions,
 		                     o[k].lo};
 		char ports[24];
 		snprintf(ports, sizeof ports, "%d-%d", o[k].lo, o[k].hi);
@@ -341,7 +360,7 @@ static int print_line(const nsgsim_policy *p, const flows_request *req, batch *b
 		return EXIT_USAGE;
 	}
 	if (d->assumptions & NSGSIM_ASSUME_SOURCE_PORTS_DIFFER)
-		return print_port_rows(p, b, i, req->format);
+		return print_port_rows(p, b, i, d->assumptions, req->format);
 	char ports[24];
 	ports_text(&b->flows[i], ports, sizeof ports);
 	return print_decision_row(b, i, d, ports, req->format);
@@ -399,7 +418,7 @@ int eval_flows_file(const nsgsim_policy *p, const flows_request *req)
 	int worst = 0;
 	long n = 0;
 	if (req->format == FLOWS_CSV)
-		puts("line,flow,verdict,layer,rule,endpoint,sourcePorts");
+		puts("line,flow,verdict,layer,rule,endpoint,sourcePorts,assumptions");
 	while (b && (n = read_chunk(&in, b, &buf, &cap)) > 0) {
 		int w = run_chunk(p, req, b);
 		worst = w > worst ? w : worst;

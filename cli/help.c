@@ -130,20 +130,24 @@ static const char diff_help[] =
 
 static const char check_help[] =
         "usage: nsgsim check --env PATH... [--service-tags FILE] [--junit FILE]\n"
-        "                    [--json] [-v] ASSERTIONS...\n"
+        "                    [--json] [-v] [--allow-unassigned] ASSERTIONS...\n"
         "\n"
         "Reachability assertions, one a line, in files:\n"
         "  allow tcp 10.1.1.4 10.1.2.4:1433\n"
         "  deny tcp 10.1.1.4 10.2.1.4:22 by AdminRule DenyProdToDev\n"
         "  allow-only tcp 10.1.0.0/16 -> vm-db1-nic:1433\n"
         "  deny-all * Internet -> snet-db\n"
-        "(the full grammar is in the README).  Exit status: 0 all pass, 1 one fails,\n"
-        "2 an error.\n"
+        "  allow tcp 10.1.1.4 10.1.2.9:443 unassigned    (a private endpoint's address)\n"
+        "(the full grammar is in the README).  An address inside a subnet that no NIC\n"
+        "holds fails its assertion unless the line ends with 'unassigned' or\n"
+        "--allow-unassigned is given: it is a typo until proven otherwise.\n"
+        "Exit status: 0 all pass, 1 one fails, 2 an error.\n"
         "\n"
         "options:\n" ENV_HELP
         "  --junit FILE           also write a JUnit XML report (a testsuite per file)\n"
         "  --json                 one JSON object per assertion and a summary\n"
         "  -v, --verbose          the trace of each failure\n"
+        "  --allow-unassigned     accept addresses no NIC holds (evaluated at the subnet)\n"
         "\n"
         "examples:\n"
         "  nsgsim check --env env/ --service-tags tags.json assertions.txt\n"
@@ -200,7 +204,9 @@ const command_spec commands[] = {
                  OPT_BIT(OPT_QUIET) | OPT_BIT(OPT_TO) | OPT_BIT(OPT_FROM) | OPT_BIT(OPT_PROTOCOL) |
                  OPT_BIT(OPT_RULES) | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_FAIL_ON),
          0, diff_help, cmd_diff},
-        {"check", ENV_OPTS | OPT_BIT(OPT_JUNIT) | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_VERBOSE),
+        {"check",
+         ENV_OPTS | OPT_BIT(OPT_JUNIT) | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_VERBOSE) |
+                 OPT_BIT(OPT_ALLOW_UNASSIGNED),
          MAX_ARGS, check_help, cmd_check},
         {"list", ENV_OPTS | OPT_BIT(OPT_JSON), 1, list_help, cmd_list},
         {"snapshot-tags", 0, 2, snapshot_help, cmd_snapshot_tags},

@@ -43,6 +43,7 @@ static const opt_def opt_defs[] = {
         {OPT_QUIET, "--quiet", "-q", FLAG, F(quiet)},
         {OPT_ALLOWED_ONLY, "--allowed-only", NULL, FLAG, F(allowed_only)},
         {OPT_RULES, "--rules", NULL, FLAG, F(rules)},
+        {OPT_ALLOW_UNASSIGNED, "--allow-unassigned", NULL, FLAG, F(allow_unassigned)},
 };
 
 static const char *g_command = NULL; /* for usage_error's "Try" line */

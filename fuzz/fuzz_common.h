@@ -329,21 +329,41 @@ static inline void fuzz_eval_flow(const nsgsim_policy *p, const nsgsim_flow *flo
 }
 
 /* One side at a NIC, both directions, when the flow has what that needs. */
-static inline void fuzz_eval_at_nic(const nsgsim_policy *p, const nsgsim_flow *flow,
-                                    const char *nic)
+static inline void fuzz_ip_of(nsgsim_ip *ip, int family, ns_u128 v);
+
+static inline void fuzz_eval_at_one(const nsgsim_policy *p, const nsgsim_flow *flow,
+                                    const char *nic, int dir)
 {
+	nsgsim_result r;
+	nsgsim_error err;
+	int rc = nsgsim_eval_at(p, flow, nic, dir, &r, &err);
+	if (rc != 0) {
+		fuzz_check_error(rc, &err);
+		return;
+	}
+	FUZZ_CHECK(r.n_sides == 1 && r.one_sided);
+	fuzz_check_result(&r);
+	fuzz_render_all(p, flow, &r);
+	fuzz_explain_all(p, flow, &r);
+}
+
+/* The flow at the NIC in both directions: as given (an address not the
+ * NIC's is a clean error), and with the NIC's side set to its first
+ * address of the flow's family, so that the evaluation itself is reached. */
+static inline void fuzz_eval_at_nic(const nsgsim_policy *p, const nsgsim_flow *flow,
+                                    const ns_cnic *cn)
+{
+	const ns_ipconfig *own = NULL;
+	for (size_t i = 0; i < cn->n->n_ipconfigs && !own; i++)
+		if (cn->n->ipconfigs[i].has_ip && cn->n->ipconfigs[i].family == flow->src.family)
+			own = &cn->n->ipconfigs[i];
 	for (int dir = NSGSIM_INBOUND; dir <= NSGSIM_OUTBOUND; dir++) {
-		nsgsim_result r;
-		nsgsim_error err;
-		int rc = nsgsim_eval_at(p, flow, nic, dir, &r, &err);
-		if (rc != 0) {
-			fuzz_check_error(rc, &err);
+		fuzz_eval_at_one(p, flow, cn->n->id, dir);
+		if (!own)
 			continue;
-		}
-		FUZZ_CHECK(r.n_sides == 1 && r.one_sided);
-		fuzz_check_result(&r);
-		fuzz_render_all(p, flow, &r);
-		fuzz_explain_all(p, flow, &r);
+		nsgsim_flow g = *flow;
+		fuzz_ip_of(dir == NSGSIM_INBOUND ? &g.dst : &g.src, own->family, own->ip);
+		fuzz_eval_at_one(p, &g, cn->n->name, dir);
 	}
 }
 
@@ -440,7 +460,7 @@ static inline void fuzz_exercise_policy(const nsgsim_policy *p)
 		g.dst_port = 22;
 		fuzz_eval_flow(p, &g, 40000);
 		if (a->nic)
-			fuzz_eval_at_nic(p, &f, a->nic->n->id);
+			fuzz_eval_at_nic(p, &f, a->nic);
 		for (size_t j = 0; j < ne; j++) {
 			const fuzz_addr *b = &addrs[j];
 			if (b->family != a->family)

@@ -118,6 +118,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_eval_flow(policy, &f, probe);
 	/* One side at one of the NICs, as IP flow verify does. */
 	if ((flags & 0x10) && policy->n_nics)
-		fuzz_eval_at_nic(policy, &f, policy->nics[(flags >> 5) % policy->n_nics].n->name);
+		fuzz_eval_at_nic(policy, &f, &policy->nics[(flags >> 5) % policy->n_nics]);
 	return 0;
 }

@@ -363,7 +363,10 @@ typedef enum nsgsim_direction { NSGSIM_INBOUND = 1, NSGSIM_OUTBOUND = 2 } nsgsim
 	  "it (docs/SEMANTICS.md §6.4)")                                                           \
 	X(SOURCE_PORTS_DIFFER, 1u << 12, "source-ports-differ",                                    \
 	  "no source port was given and the verdict differs between source ports; this result "    \
-	  "is for the first denied range")
+	  "is for the first denied range")                                                         \
+	X(UNASSIGNED_ADDRESS, 1u << 13, "unassigned-address",                                      \
+	  "an address inside a subnet that no NIC's ipConfiguration holds is evaluated at the "    \
+	  "subnet alone (a private endpoint or PaaS address -- or a typo)")
 
 typedef enum nsgsim_assumption {
 #define NSGSIM_X_ASSUME(name, bit, key, text) NSGSIM_ASSUME_##name = (bit),
@@ -485,6 +488,20 @@ NSGSIM_EXPORT int nsgsim_eval_at(const nsgsim_policy *policy, const nsgsim_flow 
 NSGSIM_EXPORT int nsgsim_eval_at_engine(const nsgsim_policy *policy, const nsgsim_flow *flow,
                                         const char *nic, int direction, int engine,
                                         nsgsim_result *out, nsgsim_error *err);
+
+/* Where nsgsim evaluates an address: the NIC whose ipConfiguration holds
+ * it (NULL when none does) in the subnet that holds it, or nothing (both
+ * NULL: external, evaluated nowhere).  A subnet without a NIC is the
+ * unassigned-address case.  Strings stay valid as long as the policy. */
+typedef struct nsgsim_location {
+	const char *nic, *nic_name;       /* id and name, or NULL */
+	const char *subnet, *subnet_name; /* id and name, or NULL */
+	int ambiguous;                    /* another NIC or subnet holds it too */
+} nsgsim_location;
+
+/* 0, or NSGSIM_E_INVALID_ARG for a missing argument or an unknown family. */
+NSGSIM_EXPORT int nsgsim_locate(const nsgsim_policy *policy, const nsgsim_ip *ip,
+                                nsgsim_location *out);
 
 /* Source-port ranges with the same outcome, for a flow without a source
  * port: fills up to cap entries, sets *n to the number of ranges. */

@@ -93,7 +93,8 @@ class Check(Golden):
             if tok[0] in ("allow-only", "deny-all"):
                 continue  # sets: tests/reach_golden.py checks reach against eval
             with self.subTest(line=n):
-                expect, flow, by = tok[0], tok[1:4], tok[4:]
+                expect, flow = tok[0], tok[1:4]
+                by = [t for t in tok[4:] if t.lower() != "unassigned"]
                 p = run("eval", "-q", *EXAMPLE_ENV, *flow)
                 self.assertIn(p.returncode, (0, 1), p.stderr)
                 verdict = [l for l in p.stdout.splitlines() if l.startswith("Verdict: ")][0]
@@ -293,6 +294,48 @@ class Json(unittest.TestCase):
                                           "failed": failed})
         self.assertEqual(failed, 7)
         self.assertTrue(any(a["error"] for a in doc["assertions"]))
+
+
+class Unassigned(unittest.TestCase):
+    """An address inside a subnet that no NIC holds (10.1.2.44 in snet-db) is a typo
+    until the assertion says 'unassigned' or the run --allow-unassigned (issue 16)."""
+
+    LINES = ["allow tcp 10.1.1.4 10.1.2.44:1433",             # fails: the typo case
+             "allow tcp 10.1.1.4 10.1.2.44:1433 unassigned",  # passes: meant
+             "allow tcp 10.1.1.4 10.1.2.4:1433 unassigned",   # fails: a NIC's address
+             "deny tcp 10.1.2.44:5000 10.2.1.4:22 by AdminRule DenyProdToDev"]  # fails
+
+    def check(self, *extra):
+        with tempfile.NamedTemporaryFile("w", suffix=".txt") as fh:
+            fh.write("\n".join(self.LINES) + "\n")
+            fh.flush()
+            p = run("check", *EXAMPLE_ENV, *extra, fh.name)
+            return p, p.stdout.splitlines()
+
+    def test_fails_unless_said(self):
+        p, out = self.check()
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertTrue(out[0].startswith("FAIL "), out[0])
+        self.assertIn(": 10.1.2.44 is held by no NIC, only by subnet snet-db (unassigned-address)",
+                      out[0])
+        self.assertIn("'unassigned'", out[0])
+        self.assertTrue(out[1].startswith("PASS "), out[1])
+        self.assertIn("says 'unassigned', but every address of the flow is a NIC's", out[2])
+        self.assertIn("10.1.2.44 is held by no NIC, only by subnet snet-db", out[3])
+        self.assertEqual(out[-1], "1 passed, 3 failed")
+
+    def test_allow_unassigned(self):
+        p, out = self.check("--allow-unassigned")
+        self.assertEqual(out[-1], "3 passed, 1 failed", p.stdout)
+        self.assertTrue(out[2].startswith("FAIL "))  # a stale 'unassigned' still fails
+
+    def test_twice_is_a_syntax_error(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".txt") as fh:
+            fh.write("allow tcp 10.1.1.4 10.1.2.44:1433 unassigned unassigned\n")
+            fh.flush()
+            p = run("check", *EXAMPLE_ENV, fh.name)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(":1:46: 'unassigned' is given twice", p.stderr)
 
 
 if __name__ == "__main__":

@@ -113,7 +113,7 @@ class FlowsFile(unittest.TestCase):
         tsv = [line.split("\t") for line in outs["tsv"].splitlines()]
         parsed = list(csv.reader(io.StringIO(outs["csv"])))
         self.assertEqual(parsed[0], ["line", "flow", "verdict", "layer", "rule", "endpoint",
-                                     "sourcePorts"])
+                                     "sourcePorts", "assumptions"])
         self.assertEqual(parsed[1:], tsv)
         self.assertEqual(len(tsv), len(rows))
 
@@ -261,9 +261,12 @@ class GoldenExplanations(unittest.TestCase):
                                   input="tcp 52.1.2.3 10.0.0.4:80\ntcp 52.1.2.3:2000 10.0.0.4:80\n")
             self.assertEqual(many.returncode, 1, many.stderr)
             self.assertEqual(many.stdout.splitlines(), [
-                "1\ttcp 52.1.2.3 10.0.0.4:80\tDeny\tSubnetNsg\tDeny-Low-Ports\tdestination\t0-1023",
-                "1\ttcp 52.1.2.3 10.0.0.4:80\tAllow\tSubnetNsg\tAllow-Web\tdestination\t1024-65535",
-                "2\ttcp 52.1.2.3:2000 10.0.0.4:80\tAllow\tSubnetNsg\tAllow-Web\tdestination\t2000"])
+                "1\ttcp 52.1.2.3 10.0.0.4:80\tDeny\tSubnetNsg\tDeny-Low-Ports\tdestination\t0-1023"
+                "\tunassigned-address",
+                "1\ttcp 52.1.2.3 10.0.0.4:80\tAllow\tSubnetNsg\tAllow-Web\tdestination\t1024-65535"
+                "\tunassigned-address",
+                "2\ttcp 52.1.2.3:2000 10.0.0.4:80\tAllow\tSubnetNsg\tAllow-Web\tdestination\t2000"
+                "\tunassigned-address"])
 
     def test_neither_endpoint_modelled_is_an_error(self):
         proc = subprocess.run([NSGSIM, "eval"] + fixture_args("fixtures/example") +

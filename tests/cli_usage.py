@@ -257,5 +257,39 @@ class InvalidUtf8(unittest.TestCase):
             self.assertIn("%s:2:13: malformed UTF-8 (byte 0xFF" % tags, p.stderr)
 
 
+class UnassignedAddresses(unittest.TestCase):
+    """An address no NIC holds is answered at its subnet, and says so (issue 16)."""
+
+    def test_every_output_says_so(self):
+        flow = ["tcp", "10.1.1.4:5000", "10.1.2.44:1433"]
+        text = run("eval", *ENV, *flow).stdout
+        self.assertIn("Assumption: an address inside a subnet that no NIC's ipConfiguration "
+                      "holds is evaluated at the subnet alone", text)
+        js = json.loads(run("eval", *ENV, "--json", *flow).stdout)
+        self.assertIn("unassigned-address", [a["id"] for a in js["assumptions"]])
+        self.assertIsNone(js["evaluations"][1]["nic"])
+        line = run("eval", *ENV, "--flows", "-", stdin=" ".join(flow) + "\n").stdout
+        self.assertEqual(line.rstrip("\n").split("\t")[-1], "unassigned-address")
+        # ... even when the source denies first and the subnet is never walked
+        line = run("eval", *ENV, "--flows", "-", stdin="tcp 10.1.2.44:5 10.2.1.4:22\n").stdout
+        self.assertIn("unassigned-address", line.split("\t")[-1])
+        # a NIC's own address carries no such assumption
+        line = run("eval", *ENV, "--flows", "-", stdin="tcp 10.1.1.4:5 10.1.2.4:1433\n").stdout
+        self.assertNotIn("unassigned-address", line)
+
+    def test_at_nic_takes_only_its_addresses(self):
+        p = run("eval", *ENV, "--at", "vm-web1-nic", "--direction", "inbound",
+                "tcp", "10.0.3.4:5", "10.1.1.9:443")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("the destination address is not one of NIC vm-web1-nic's (10.1.1.4)",
+                      p.stderr)
+        p = run("eval", *ENV, "--at", "vm-web1-nic", "--direction", "outbound",
+                "tcp", "10.1.1.9:5", "10.0.3.4:443")
+        self.assertIn("the source address is not one of NIC vm-web1-nic's", p.stderr)
+        p = run("eval", *ENV, "--at", "vm-web1-nic", "--direction", "inbound",
+                "tcp", "10.0.3.4:5", "10.1.1.4:443")
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

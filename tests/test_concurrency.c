@@ -51,6 +51,8 @@
 
 static const char *const nics[] = {"vm-web1-nic", "vm-web2-nic", "vm-db1-nic", "vm-dev1-nic",
                                    "vm-jump-nic"};
+/* Each NIC's address (--at evaluates a NIC's own traffic). */
+static const char *const nic_ips[] = {"10.1.1.4", "10.1.1.5", "10.1.2.4", "10.2.1.4", "10.0.3.4"};
 
 /* Environments the loader threads compile, with their service tags. */
 static const struct {
@@ -156,8 +158,10 @@ static void build_queries(void)
 	}
 	/* One side at each NIC, both directions. */
 	for (size_t n = 0; n < NS_LEN(nics); n++) {
-		add_query("tcp 93.184.216.34:50000 10.1.1.4:443", nics[n], NSGSIM_INBOUND);
-		add_query("tcp 10.1.1.4:50000 10.2.1.4:22", nics[n], NSGSIM_OUTBOUND);
+		snprintf(text, sizeof text, "tcp 93.184.216.34:50000 %s:443", nic_ips[n]);
+		add_query(text, nics[n], NSGSIM_INBOUND);
+		snprintf(text, sizeof text, "tcp %s:50000 10.2.1.4:22", nic_ips[n]);
+		add_query(text, nics[n], NSGSIM_OUTBOUND);
 	}
 }
 

@@ -946,6 +946,43 @@ static void test_edit_distance(void **state)
 	assert_true(ns_edit_distance(long_name, "a") == SIZE_MAX);
 }
 
+/* nsgsim_locate: the NIC and subnet an address is evaluated at; a subnet
+ * without a NIC for an address no ipConfiguration holds; nothing outside. */
+static void test_locate(void **state)
+{
+	(void)state;
+	const char *env =
+	        "[{\"id\": \"" VNET_ID "\", \"name\": \"vnet1\", \"type\": "
+	        "\"Microsoft.Network/virtualNetworks\", \"properties\": {\"addressSpace\": "
+	        "{\"addressPrefixes\": [\"10.0.0.0/16\"]}, \"subnets\": [{\"name\": \"s1\", "
+	        "\"properties\": {\"addressPrefix\": \"10.0.1.0/24\"}}]}}, {\"id\": \"" RG
+	        "/networkInterfaces/nic1\", \"name\": \"nic1\", \"type\": "
+	        "\"Microsoft.Network/networkInterfaces\", \"properties\": {\"ipConfigurations\": "
+	        "[{\"name\": \"c\", \"properties\": {\"privateIPAddress\": \"10.0.1.4\", "
+	        "\"subnet\": {\"id\": \"" VNET_ID "/subnets/s1\"}}}]}}]";
+	loaded r = load(env);
+	assert_int_equal(r.rc, 0);
+	nsgsim_location loc;
+	nsgsim_ip ip = {.family = 4, .bytes = {10, 0, 1, 4}};
+	assert_int_equal(nsgsim_locate(r.policy, &ip, &loc), 0);
+	assert_string_equal(loc.nic_name, "nic1");
+	assert_string_equal(loc.nic, RG "/networkInterfaces/nic1");
+	assert_string_equal(loc.subnet_name, "s1");
+	assert_int_equal(loc.ambiguous, 0);
+	ip.bytes[3] = 44; /* in s1, no NIC's */
+	assert_int_equal(nsgsim_locate(r.policy, &ip, &loc), 0);
+	assert_null(loc.nic);
+	assert_string_equal(loc.subnet, VNET_ID "/subnets/s1");
+	ip.bytes[2] = 9; /* in the VNet's space, in no subnet: external */
+	assert_int_equal(nsgsim_locate(r.policy, &ip, &loc), 0);
+	assert_null(loc.nic);
+	assert_null(loc.subnet);
+	ip.family = 5;
+	assert_int_equal(nsgsim_locate(r.policy, &ip, &loc), NSGSIM_E_INVALID_ARG);
+	assert_int_equal(nsgsim_locate(NULL, &ip, &loc), NSGSIM_E_INVALID_ARG);
+	nsgsim_policy_free(r.policy);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -981,6 +1018,7 @@ int main(void)
 	        cmocka_unit_test(test_odd_json),
 	        cmocka_unit_test(test_resources_by_kind),
 	        cmocka_unit_test(test_edit_distance),
+	        cmocka_unit_test(test_locate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,6 +80,7 @@ NSGSIM_EXPORT size_t nsgsim_struct_size(const char *name)
 	        {"nsgsim_decided", sizeof(nsgsim_decided)},
 	        {"nsgsim_region", sizeof(nsgsim_region)},
 	        {"nsgsim_resource", sizeof(nsgsim_resource)},
+	        {"nsgsim_location", sizeof(nsgsim_location)},
 	};
 	for (size_t i = 0; name && i < NS_ARRAY_LEN(sizes); i++)
 		if (strcmp(name, sizes[i].name) == 0)

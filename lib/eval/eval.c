@@ -11,6 +11,7 @@
  *
  * May touch: lib/base, the compiled policy and the walker (eval/walk.h). */
 #define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
 #include <string.h>
 
 #include "eval/eval.h"
@@ -262,6 +263,38 @@ NSGSIM_EXPORT int nsgsim_eval_source_ports(const nsgsim_policy *p, const nsgsim_
 
 /* ---- one side at a named NIC (IP flow verify) ---------------------------------------- */
 
+/* IP flow verify evaluates a NIC's own traffic: the address on the NIC's
+ * side (the destination inbound, the source outbound) must be one of its
+ * ipConfigurations' -- a typo would otherwise get the NIC's answer.  A NIC
+ * with no known address (a dynamic one not yet assigned) takes any. */
+static int check_nic_address(const ns_cnic *cn, const ns_flowv *f, int way, nsgsim_error *err)
+{
+	ns_u128 mine = way == NS_WAY_IN ? f->dst : f->src;
+	bool known = false;
+	char list[256] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < cn->n->n_ipconfigs; i++) {
+		const ns_ipconfig *ipc = &cn->n->ipconfigs[i];
+		if (!ipc->has_ip)
+			continue;
+		if (ipc->family == f->family && ipc->ip == mine)
+			return 0;
+		known = true;
+		if (used < sizeof list)
+			used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
+			                         used ? ", " : "",
+			                         ipc->ip_text ? ipc->ip_text : "?");
+	}
+	if (!known)
+		return 0;
+	return ns_fail(err, NSGSIM_E_BAD_FLOW, "", "", cn->n->id,
+	               "the %s address is not one of NIC %s's (%s): --at evaluates the NIC's "
+	               "own traffic, so the %s must be its address",
+	               way == NS_WAY_IN ? "destination" : "source", cn->n->name, list,
+	               way == NS_WAY_IN ? "destination of an inbound flow"
+	                                : "source of an outbound flow");
+}
+
 NSGSIM_EXPORT int nsgsim_eval_at_engine(const nsgsim_policy *p, const nsgsim_flow *flow,
                                         const char *nic, int direction, int engine,
                                         nsgsim_result *out, nsgsim_error *err)
@@ -285,6 +318,8 @@ NSGSIM_EXPORT int nsgsim_eval_at_engine(const nsgsim_policy *p, const nsgsim_flo
 	ns_flow_prepare(p, flow, flow->src_port, engine, &f);
 	const ns_endpoint *ep = &cn->eps[0]; /* the NIC in its primary subnet */
 	int way = direction == NSGSIM_INBOUND ? NS_WAY_IN : NS_WAY_OUT;
+	if ((rc = check_nic_address(cn, &f, way, err)) != 0)
+		return rc;
 	int endpoint = way == NS_WAY_IN ? NSGSIM_ENDPOINT_DESTINATION : NSGSIM_ENDPOINT_SOURCE;
 	memset(out, 0, sizeof *out);
 	out->src_port = flow->src_port;
@@ -314,4 +349,26 @@ NSGSIM_EXPORT int nsgsim_eval_at(const nsgsim_policy *p, const nsgsim_flow *flow
                                  int direction, nsgsim_result *out, nsgsim_error *err)
 {
 	return nsgsim_eval_at_engine(p, flow, nic, direction, NSGSIM_ENGINE_COMPILED, out, err);
+}
+
+/* ---- where an address is evaluated ------------------------------------------------- */
+
+NSGSIM_EXPORT int nsgsim_locate(const nsgsim_policy *p, const nsgsim_ip *ip, nsgsim_location *out)
+{
+	if (!p || !ip || !out || (ip->family != 4 && ip->family != 6))
+		return NSGSIM_E_INVALID_ARG;
+	memset(out, 0, sizeof *out);
+	const ns_eprec *rec = ns_endpoint_of(p, ip->family, ns_ip_value(ip));
+	out->ambiguous = rec->ambiguous;
+	if (!rec->ep)
+		return 0;
+	if (rec->ep->nic) {
+		out->nic = rec->ep->nic->n->id;
+		out->nic_name = rec->ep->nic->n->name;
+	}
+	if (rec->ep->subnet) {
+		out->subnet = rec->ep->subnet->s->id;
+		out->subnet_name = rec->ep->subnet->s->name;
+	}
+	return 0;
 }

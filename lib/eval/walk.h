@@ -144,6 +144,19 @@ static inline void ns_outcome_decide(ns_outcome *o, const ns_decision *d, int en
 	o->rule = d->rule;
 }
 
+/* An address another NIC or subnet holds too; an address inside a subnet
+ * that no ipConfiguration holds, evaluated at the subnet alone (a private
+ * endpoint, a PaaS address -- or a typo). */
+static inline unsigned ns_endpoint_assumptions(const ns_eprec *src, const ns_eprec *dst)
+{
+	unsigned a = 0;
+	if (src->ambiguous || dst->ambiguous)
+		a |= NSGSIM_ASSUME_AMBIGUOUS_ENDPOINT;
+	if ((src->ep && !src->ep->nic) || (dst->ep && !dst->ep->nic))
+		a |= NSGSIM_ASSUME_UNASSIGNED_ADDRESS;
+	return a;
+}
+
 /* A flow end to end at one source port: Outbound at the source's endpoint
  * when it has one, then Inbound at the destination's; both must allow.
  * With full, each side's trace goes to full->sides.  given: the winners of
@@ -158,7 +171,8 @@ static inline void ns_walk_flow(const nsgsim_policy *p, const ns_flowv *f, const
 	o->layer = o->endpoint = 0;
 	o->rule = NULL;
 	o->resource = NULL;
-	o->assumptions = 0;
+	/* What the endpoints rest on holds whether or not a side is walked. */
+	o->assumptions = ns_endpoint_assumptions(src, dst);
 	if (src->ep) {
 		if (full) {
 			log.trace = &full->sides[full->n_sides++];
@@ -181,8 +195,6 @@ static inline void ns_walk_flow(const nsgsim_policy *p, const ns_flowv *f, const
 		                          &o->assumptions, given ? given[1] : NULL);
 		ns_outcome_decide(o, &d, NSGSIM_ENDPOINT_DESTINATION);
 	}
-	if (src->ambiguous || dst->ambiguous)
-		o->assumptions |= NSGSIM_ASSUME_AMBIGUOUS_ENDPOINT;
 	if (o->layer == NSGSIM_LAYER_NONE)
 		o->endpoint = NSGSIM_ENDPOINT_NONE;
 }
