@@ -43,7 +43,7 @@ STATIC   := $(B)/libnsgsim.a
 CLI      := $(B)/nsgsim
 PC       := $(B)/nsgsim.pc
 
-.PHONY: fuzz-deps fuzz-ci bench
+.PHONY: fuzz-deps fuzz-ci bench FORCE
 .PHONY: all deps run test check-c check-cli check-python check-format check-symbols check-layers \
         asan ubsan tsan valgrind \
         install uninstall clean format
@@ -81,7 +81,15 @@ $(STATIC): $(LIB_OBJ)
 $(CLI): $(CLI_SRC) cli/cli.h $(STATIC) include/nsgsim.h
 	$(CC) $(ALL_CFLAGS) -Icli -o $@ $(CLI_SRC) $(STATIC) $(DEPS_LIBS) $(LDFLAGS)
 
-$(PC): Makefile
+# nsgsim.pc names the install directories, so it is rebuilt whenever one of
+# them changes (make, then make install PREFIX=/opt/x: the .pc says /opt/x).
+# DESTDIR is not among them: it stages files, the .pc describes where they run.
+PC_DIRS := $(PREFIX) $(LIBDIR) $(INCDIR)
+$(B)/pc-dirs: FORCE
+	@mkdir -p $(B)
+	@echo '$(PC_DIRS)' | cmp -s - $@ 2>/dev/null || echo '$(PC_DIRS)' > $@
+
+$(PC): Makefile $(B)/pc-dirs
 	@mkdir -p $(B)
 	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 		'Name: nsgsim' 'Description: Offline Azure NSG and AVNM flow evaluation' \
