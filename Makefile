@@ -5,7 +5,7 @@
 #   make test       build and pass every test
 #   make asan       the C tests and CLI golden tests under ASan+UBSan
 #   make valgrind   the C tests under valgrind memcheck
-#   make install    honours PREFIX and DESTDIR
+#   make install    honours PREFIX and DESTDIR (the Python package: pip install ./bindings/python)
 #
 # The user's CFLAGS come last, so they can override ours.
 
@@ -14,7 +14,9 @@ LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 BINDIR  ?= $(PREFIX)/bin
 PKGDIR  ?= $(LIBDIR)/pkgconfig
-PYDIR   ?= $(PREFIX)/lib/python3/dist-packages
+MANDIR  ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR  ?= $(PREFIX)/share/doc/nsgsim
 CC      ?= cc
 PYTHON  ?= python3
 
@@ -230,8 +232,13 @@ fuzz-ci: fuzz-deps
 	$(MAKE) B=build/fuzzci FUZZ_SECONDS=$(or $(FUZZ_CI_SECONDS),45) fuzz
 
 # ---- install ---------------------------------------------------------------
+# The Python package is not installed here: no directory under PREFIX is on
+# every interpreter's path, and a copy pip does not know of cannot be upgraded
+# or removed with pip.  pip install ./bindings/python builds the library and
+# ships it inside the package (bindings/python/README.md).
 install: all
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGDIR)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libnsgsim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnsgsim.so.$(SOMAJOR)
 	ln -sf libnsgsim.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libnsgsim.so
@@ -239,13 +246,20 @@ install: all
 	install -m 0644 include/nsgsim.h $(DESTDIR)$(INCDIR)/
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(PC) $(DESTDIR)$(PKGDIR)/
-	install -d $(DESTDIR)$(PYDIR)/nsgsim
-	install -m 0644 bindings/python/nsgsim/*.py $(DESTDIR)$(PYDIR)/nsgsim/
+	install -m 0644 docs/nsgsim.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 completion/nsgsim.bash $(DESTDIR)$(BASHCOMPDIR)/nsgsim
+	install -m 0644 LICENSE $(DESTDIR)$(DOCDIR)/
 
+# Also the Python copy that make install put in lib/python3/dist-packages
+# before it left Python to pip.
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libnsgsim.so* $(DESTDIR)$(LIBDIR)/libnsgsim.a \
-		$(DESTDIR)$(INCDIR)/nsgsim.h $(DESTDIR)$(BINDIR)/nsgsim $(DESTDIR)$(PKGDIR)/nsgsim.pc
-	rm -rf $(DESTDIR)$(PYDIR)/nsgsim
+	rm -f $(DESTDIR)$(LIBDIR)/libnsgsim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnsgsim.so.$(SOMAJOR) \
+		$(DESTDIR)$(LIBDIR)/libnsgsim.so $(DESTDIR)$(LIBDIR)/libnsgsim.a \
+		$(DESTDIR)$(INCDIR)/nsgsim.h $(DESTDIR)$(BINDIR)/nsgsim $(DESTDIR)$(PKGDIR)/nsgsim.pc \
+		$(DESTDIR)$(MANDIR)/man1/nsgsim.1 $(DESTDIR)$(BASHCOMPDIR)/nsgsim \
+		$(DESTDIR)$(DOCDIR)/LICENSE
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	rm -rf $(DESTDIR)$(PREFIX)/lib/python3/dist-packages/nsgsim
 
 clean:
-	rm -rf build
+	rm -rf build bindings/python/build bindings/python/nsgsim.egg-info
