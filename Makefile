@@ -2,7 +2,7 @@
 #
 #   make            the library (shared + static), the CLI and nsgsim.pc
 #   make run        build, then run the main job on the bundled example
-#   make test       build and pass every test
+#   make test       build and pass every test (check-install: make install and pip install)
 #   make asan       the C tests and CLI golden tests under ASan+UBSan
 #   make valgrind   the C tests under valgrind memcheck
 #   make install    honours PREFIX and DESTDIR (the Python package: pip install ./bindings/python)
@@ -47,6 +47,7 @@ PC       := $(B)/nsgsim.pc
 
 .PHONY: fuzz-deps fuzz-ci bench FORCE
 .PHONY: all deps run test check-c check-cli check-python check-format check-symbols check-layers \
+        check-install check-install-deps \
         asan ubsan tsan valgrind \
         install uninstall clean format
 
@@ -124,7 +125,8 @@ run: all
 	@./$(CLI) check -q $(EXAMPLE) fixtures/example/assertions.txt
 
 # ---- tests -----------------------------------------------------------------
-test: all $(TESTS) check-c check-cli check-python check-format check-symbols check-layers
+test: all $(TESTS) check-c check-cli check-python check-format check-symbols check-layers \
+      check-install
 	@echo "make test: all passed"
 
 check-c: $(TESTS)
@@ -148,6 +150,25 @@ check-symbols: $(SHARED)
 	@bad=$$(nm -D --defined-only $(SHARED) | awk '{print $$3}' | grep -v '^nsgsim_' || true); \
 	if [ -n "$$bad" ]; then echo "exported symbols without the nsgsim_ prefix: $$bad"; exit 1; fi; \
 	echo "exported symbols: $$(nm -D --defined-only $(SHARED) | grep -c ' nsgsim_'), all nsgsim_*"
+
+# What make install and pip install give a user (tests/install_test.sh): a
+# PREFIX and a DESTDIR install, pkg-config, the man page, the completion,
+# uninstall, and pip into venvs of Debian's python3 and the python3 on PATH,
+# offline.  What it cannot check here it prints as SKIP, with why.
+check-install: all check-install-deps
+	@bash tests/install_test.sh
+
+# What tests/install_test.sh uses, from Debian (an offline machine: the
+# checks that need what is missing skip).
+check-install-deps:
+	@if ! command -v pkg-config >/dev/null || ! command -v groff >/dev/null || \
+	    ! command -v man >/dev/null || \
+	    ! /usr/bin/python3 -c 'import ensurepip, venv, pip, setuptools, wheel' 2>/dev/null; then \
+		echo "installing python3-venv python3-setuptools python3-wheel python3-pip groff-base man-db pkg-config"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			python3-venv python3-setuptools python3-wheel python3-pip groff-base man-db \
+			pkg-config) || echo "check-install: could not install them; those checks skip"; \
+	fi
 
 # The stages include only the headers of the stages below them (DESIGN.md).
 check-layers:
