@@ -178,9 +178,11 @@ check "completion: 'nsgsim check --env fixtures/exa' -> a path" completes "fixtu
 
 # ---- make install DESTDIR=... PREFIX=/opt/nsgsim --------------------------------
 S=$T/stage
+opt_before=$(find /opt/nsgsim 2>/dev/null | sort)
 check "make install DESTDIR=$S PREFIX=/opt/nsgsim" make -s install DESTDIR="$S" PREFIX=/opt/nsgsim
 check "everything lands under DESTDIR, nothing in /opt/nsgsim" \
-	sh -c "$(declare -f has_files); has_files \"\$1\" && test ! -e /opt/nsgsim" - "$S/opt/nsgsim"
+	sh -c "$(declare -f has_files); has_files \"\$1\" && test \"\$2\" = \"\$(find /opt/nsgsim 2>/dev/null | sort)\"" \
+	- "$S/opt/nsgsim" "$opt_before"
 grep '^prefix=' "$S/opt/nsgsim/lib/pkgconfig/nsgsim.pc" >"$T/prefix-line" 2>/dev/null
 check "the staged nsgsim.pc says prefix=/opt/nsgsim (PREFIX, not DESTDIR+PREFIX)" same "$T/prefix-line" "prefix=/opt/nsgsim"
 if command -v pkg-config >/dev/null && command -v "$CC" >/dev/null; then
