@@ -26,21 +26,19 @@ _nsgsim_options()
 # COMPREPLY = the words of $1 that start with $2.
 _nsgsim_words()
 {
-	local IFS=$' \t\n'
-	COMPREPLY=($(compgen -W "$1" -- "$2"))
+	mapfile -t COMPREPLY < <(compgen -W "$1" -- "$2")
 }
 
 # COMPREPLY = the file (and directory) names that start with $1.
 _nsgsim_files()
 {
-	local IFS=$'\n'
 	compopt -o filenames 2>/dev/null
-	COMPREPLY=($(compgen -f -- "$1"))
+	mapfile -t COMPREPLY < <(compgen -f -- "$1")
 }
 
 _nsgsim()
 {
-	local cur=${COMP_WORDS[COMP_CWORD]} prev= cmd i
+	local cur=${COMP_WORDS[COMP_CWORD]} prev='' cmd i
 	((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 	COMPREPLY=()
 
@@ -69,10 +67,9 @@ _nsgsim()
 	--fail-on) _nsgsim_words "opened closed any" "$cur"; return 0 ;;
 	--protocol)
 		# A comma-separated list: complete the last element.
-		local done=
+		local done=''
 		[[ $cur == *,* ]] && done=${cur%,*},
-		local IFS=$' \t\n'
-		COMPREPLY=($(compgen -P "$done" -W "$_nsgsim_protocols" -- "${cur##*,}"))
+		mapfile -t COMPREPLY < <(compgen -P "$done" -W "$_nsgsim_protocols" -- "${cur##*,}")
 		return 0
 		;;
 	--to | --from | --at) return 0 ;; # a NIC, subnet, address or tag of the input

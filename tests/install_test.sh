@@ -14,7 +14,7 @@
 # Prints one line a check and one summary line; exit 1 if any check failed.
 # Run from make check-install (it builds first) or: bash tests/install_test.sh
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 ROOT=$PWD
 START=$(date +%s)
 # A make that runs us may have exported its jobserver; our makes are our own.
