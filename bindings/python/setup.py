@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 
 try:
@@ -71,10 +71,18 @@ class BuildPyWithLibrary(build_py):
         return out + [lib] if lib else out
 
 
+class PlatformDistribution(Distribution):
+    """A package with a shared library in it: platform-specific (platlib, a
+    platform wheel), though it has no extension module."""
+
+    def has_ext_modules(self):
+        return True
+
+
 cmdclass = {"build_py": BuildPyWithLibrary}
 
-# The wheel holds a Linux shared library but no extension module: it fits any
-# Python 3 on this platform (py3-none-linux_x86_64), not one CPython ABI.
+# No extension module, so no Python ABI: one wheel fits any Python 3 on this
+# platform (py3-none-linux_x86_64), not one CPython version.
 try:
     from setuptools.command.bdist_wheel import bdist_wheel  # setuptools >= 70.1
 except ImportError:
@@ -85,15 +93,11 @@ except ImportError:
 
 if bdist_wheel is not None:
 
-    class BdistWheelPlatform(bdist_wheel):
-        def finalize_options(self):
-            super().finalize_options()
-            self.root_is_pure = False
-
+    class BdistWheelAnyPython(bdist_wheel):
         def get_tag(self):
             _, _, plat = super().get_tag()
             return "py3", "none", plat
 
-    cmdclass["bdist_wheel"] = BdistWheelPlatform
+    cmdclass["bdist_wheel"] = BdistWheelAnyPython
 
-setup(cmdclass=cmdclass)
+setup(cmdclass=cmdclass, distclass=PlatformDistribution)
