@@ -47,6 +47,12 @@ _nsgsim()
 		return 0
 	fi
 	cmd=${COMP_WORDS[1]}
+	# --format=json: bash splits it at '=' (COMP_WORDBREAKS) into three words.
+	if [[ $cur == = ]]; then
+		cur=''
+	elif [[ $prev == = ]] && ((COMP_CWORD >= 3)); then
+		prev=${COMP_WORDS[COMP_CWORD - 2]}
+	fi
 
 	# The value of an option.
 	case $prev in
@@ -80,15 +86,23 @@ _nsgsim()
 		return 0
 	fi
 
-	# A positional argument: how many come before this one?
-	local npos=0
+	# A positional argument: how many come before this one, and which
+	# option came last?
+	local npos=0 last=''
 	for ((i = 2; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		-*) [[ $_nsgsim_valued == *" ${COMP_WORDS[i]} "* ]] && ((i++)) ;;
+		=) ((i++)) ;; # --opt=value: the value
+		-*)
+			last=${COMP_WORDS[i]}
+			[[ ${COMP_WORDS[i + 1]} != = && $_nsgsim_valued == *" $last "* ]] && ((i++))
+			;;
 		*) ((npos++)) ;;
 		esac
 	done
 	case $cmd in
+	# They take no positional argument: --env/--before/--after PATH... take
+	# every path up to the next option.
+	reach | diff) [[ $last == --env || $last == --before || $last == --after ]] && _nsgsim_files "$cur" ;;
 	list) ((npos == 0)) && _nsgsim_words "$_nsgsim_list_kinds" "$cur" ;;
 	eval) ((npos == 0)) && _nsgsim_words "$_nsgsim_protocols" "$cur" ;;
 	check) _nsgsim_files "$cur" ;;

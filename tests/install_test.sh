@@ -175,6 +175,9 @@ check "completion: 'nsgsim diff --fail-on ' -> opened closed any" completes "ope
 check "completion: 'nsgsim reach --protocol tcp,u' -> tcp,udp" completes "tcp,udp" nsgsim reach --protocol tcp,u
 check "completion: 'nsgsim list --env E ' -> the list kinds" completes "nics subnets nsgs asgs managers" nsgsim list --env E ""
 check "completion: 'nsgsim check --env fixtures/exa' -> a path" completes "fixtures/example" nsgsim check --env fixtures/exa
+check "completion: 'nsgsim diff --before A fixtures/exa' -> a path (PATH... of a command without arguments)" \
+	completes "fixtures/example" nsgsim diff --before A fixtures/exa
+check "completion: 'nsgsim eval --engine=l' -> linear" completes "linear" nsgsim eval --engine = l
 
 # ---- make install DESTDIR=... PREFIX=/opt/nsgsim --------------------------------
 S=$T/stage
