@@ -2,10 +2,10 @@
 #
 #   make            the library (shared + static), the CLI and nsgsim.pc
 #   make run        build, then run the main job on the bundled example
-#   make test       build and pass every test
+#   make test       build and pass every test (check-install: make install and pip install)
 #   make asan       the C tests and CLI golden tests under ASan+UBSan
 #   make valgrind   the C tests under valgrind memcheck
-#   make install    honours PREFIX and DESTDIR
+#   make install    honours PREFIX and DESTDIR (the Python package: pip install ./bindings/python)
 #
 # The user's CFLAGS come last, so they can override ours.
 
@@ -16,7 +16,9 @@ LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 BINDIR  ?= $(PREFIX)/bin
 PKGDIR  ?= $(LIBDIR)/pkgconfig
-PYDIR   ?= $(PREFIX)/lib/python3/dist-packages
+MANDIR  ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR  ?= $(PREFIX)/share/doc/nsgsim
 CC      ?= cc
 PYTHON  ?= python3
 
@@ -45,8 +47,9 @@ STATIC   := $(B)/libnsgsim.a
 CLI      := $(B)/nsgsim
 PC       := $(B)/nsgsim.pc
 
-.PHONY: fuzz-deps fuzz-ci bench
+.PHONY: fuzz-deps fuzz-ci bench FORCE
 .PHONY: all deps run test check-c check-cli check-python check-format check-symbols check-layers \
+        check-install check-install-deps \
         asan ubsan tsan valgrind \
         install uninstall clean format
 
@@ -83,7 +86,15 @@ $(STATIC): $(LIB_OBJ)
 $(CLI): $(CLI_SRC) $(wildcard cli/*.h) $(STATIC) include/nsgsim.h
 	$(CC) $(ALL_CFLAGS) -Icli -o $@ $(CLI_SRC) $(STATIC) $(DEPS_LIBS) $(LDFLAGS)
 
-$(PC): Makefile
+# nsgsim.pc names the install directories, so it is rebuilt whenever one of
+# them changes (make, then make install PREFIX=/opt/x: the .pc says /opt/x).
+# DESTDIR is not among them: it stages files, the .pc describes where they run.
+PC_DIRS := $(PREFIX) $(LIBDIR) $(INCDIR)
+$(B)/pc-dirs: FORCE
+	@mkdir -p $(B)
+	@echo '$(PC_DIRS)' | cmp -s - $@ 2>/dev/null || echo '$(PC_DIRS)' > $@
+
+$(PC): Makefile $(B)/pc-dirs
 	@mkdir -p $(B)
 	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 		'Name: nsgsim' 'Description: Offline Azure NSG and AVNM flow evaluation' \
@@ -120,7 +131,8 @@ run: all
 # what was skipped (tests/summary.py): a run without ../shared is not a
 # complete run, and says so.
 TEST_LOGS  := $(B)/test-logs
-TEST_STEPS := check-c check-cli check-python check-format check-symbols check-layers
+TEST_STEPS := check-c check-cli check-python check-format check-symbols check-layers \
+              check-install
 test: all $(TESTS)
 	@rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)
 	@for step in $(TEST_STEPS); do \
@@ -150,6 +162,25 @@ check-symbols: $(SHARED)
 	@bad=$$(nm -D --defined-only $(SHARED) | awk '{print $$3}' | grep -v '^nsgsim_' || true); \
 	if [ -n "$$bad" ]; then echo "exported symbols without the nsgsim_ prefix: $$bad"; exit 1; fi; \
 	echo "exported symbols: $$(nm -D --defined-only $(SHARED) | grep -c ' nsgsim_'), all nsgsim_*"
+
+# What make install and pip install give a user (tests/install_test.sh): a
+# PREFIX and a DESTDIR install, pkg-config, the man page, the completion,
+# uninstall, and pip into venvs of Debian's python3 and the python3 on PATH,
+# offline.  What it cannot check here it prints as SKIP, with why.
+check-install: all check-install-deps
+	@bash tests/install_test.sh
+
+# What tests/install_test.sh uses, from Debian (an offline machine: the
+# checks that need what is missing skip).
+check-install-deps:
+	@if ! command -v pkg-config >/dev/null || ! command -v groff >/dev/null || \
+	    ! command -v man >/dev/null || \
+	    ! /usr/bin/python3 -c 'import ensurepip, venv, pip, setuptools, wheel' 2>/dev/null; then \
+		echo "installing python3-venv python3-setuptools python3-wheel python3-pip groff-base man-db pkg-config"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			python3-venv python3-setuptools python3-wheel python3-pip groff-base man-db \
+			pkg-config) || echo "check-install: could not install them; those checks skip"; \
+	fi
 
 # The stages include only the headers of the stages below them (DESIGN.md).
 check-layers:
@@ -234,8 +265,13 @@ fuzz-ci: fuzz-deps
 	$(MAKE) B=build/fuzzci FUZZ_SECONDS=$(or $(FUZZ_CI_SECONDS),45) fuzz
 
 # ---- install ---------------------------------------------------------------
+# The Python package is not installed here: no directory under PREFIX is on
+# every interpreter's path, and a copy pip does not know of cannot be upgraded
+# or removed with pip.  pip install ./bindings/python builds the library and
+# ships it inside the package (bindings/python/README.md).
 install: all
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGDIR)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libnsgsim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnsgsim.so.$(SOMAJOR)
 	ln -sf libnsgsim.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libnsgsim.so
@@ -243,13 +279,20 @@ install: all
 	install -m 0644 include/nsgsim.h $(DESTDIR)$(INCDIR)/
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(PC) $(DESTDIR)$(PKGDIR)/
-	install -d $(DESTDIR)$(PYDIR)/nsgsim
-	install -m 0644 bindings/python/nsgsim/*.py $(DESTDIR)$(PYDIR)/nsgsim/
+	install -m 0644 docs/nsgsim.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 completion/nsgsim.bash $(DESTDIR)$(BASHCOMPDIR)/nsgsim
+	install -m 0644 LICENSE $(DESTDIR)$(DOCDIR)/
 
+# Also the Python copy that make install put in lib/python3/dist-packages
+# before it left Python to pip.
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libnsgsim.so* $(DESTDIR)$(LIBDIR)/libnsgsim.a \
-		$(DESTDIR)$(INCDIR)/nsgsim.h $(DESTDIR)$(BINDIR)/nsgsim $(DESTDIR)$(PKGDIR)/nsgsim.pc
-	rm -rf $(DESTDIR)$(PYDIR)/nsgsim
+	rm -f $(DESTDIR)$(LIBDIR)/libnsgsim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnsgsim.so.$(SOMAJOR) \
+		$(DESTDIR)$(LIBDIR)/libnsgsim.so $(DESTDIR)$(LIBDIR)/libnsgsim.a \
+		$(DESTDIR)$(INCDIR)/nsgsim.h $(DESTDIR)$(BINDIR)/nsgsim $(DESTDIR)$(PKGDIR)/nsgsim.pc \
+		$(DESTDIR)$(MANDIR)/man1/nsgsim.1 $(DESTDIR)$(BASHCOMPDIR)/nsgsim \
+		$(DESTDIR)$(DOCDIR)/LICENSE
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	rm -rf $(DESTDIR)$(PREFIX)/lib/python3/dist-packages/nsgsim
 
 clean:
-	rm -rf build
+	rm -rf build bindings/python/build bindings/python/nsgsim.egg-info

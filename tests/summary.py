@@ -5,6 +5,7 @@ Reads the logs of the test steps (build/test-logs/*.log) and counts
 - cmocka's skipped tests ("[  SKIPPED ] N test(s), listed below:"),
 - comparisons a C test could not make ("SKIPPED comparison: ..." lines),
 - skipped Python tests ("OK (skipped=N)"),
+- install checks tests/install_test.sh could not make ("SKIP  ..." lines),
 so that a run without ../shared says so instead of looking complete.
 """
 import glob
@@ -13,7 +14,7 @@ import sys
 
 
 def main(log_dir):
-    c_tests = comparisons = python = 0
+    c_tests = comparisons = python = install = 0
     reasons = []
     for path in sorted(glob.glob(log_dir + "/*.log")):
         with open(path, encoding="utf-8", errors="replace") as f:
@@ -27,15 +28,19 @@ def main(log_dir):
                 if line.startswith("SKIPPED comparison: "):
                     comparisons += 1
                     reasons.append(line[len("SKIPPED comparison: "):].split(":")[0].strip())
+                if line.startswith("SKIP  "):
+                    install += 1
+                    reasons.append(line[len("SKIP  "):].strip())
                 m = re.match(r"OK \(skipped=(\d+)\)", line)
                 if m:
                     python += int(m.group(1))
-    total = c_tests + comparisons + python
+    total = c_tests + comparisons + python + install
     if total == 0:
         print("make test: all passed, nothing skipped")
         return
-    print("make test: all passed; %d skipped: %d C tests, %d comparisons, %d Python tests "
-          "(see the SKIPPED lines above)" % (total, c_tests, comparisons, python))
+    print("make test: all passed; %d skipped: %d C tests, %d comparisons, %d Python tests, "
+          "%d install checks (see the SKIP lines above)"
+          % (total, c_tests, comparisons, python, install))
     for r in dict.fromkeys(reasons):
         print("  skipped: " + r)
 

@@ -17,9 +17,11 @@ for libnsgsim: Azure NSG and AVNM security admin rule evaluation, offline.
     # in a few (service_tags= takes either):
     nsgsim.snapshot_service_tags("ServiceTags_Public.json", "tags.nst")
 
-The shared library is NSGSIM_LIBRARY (a path) when set, else the
-repository's build/libnsgsim.so.0, else what ctypes.util.find_library
-("nsgsim") finds; ``nsgsim.library_path`` is the file actually loaded.
+The shared library is NSGSIM_LIBRARY (a path) when set, else the one
+shipped inside the package (nsgsim/libnsgsim.so.0, from pip install), else
+the repository's build/libnsgsim.so.0 when running from the source tree,
+else what ctypes.util.find_library("nsgsim") finds; ``nsgsim.library_path``
+is the file actually loaded.
 """
 
 from ._lib import BINDINGS_VERSION as __version__

@@ -415,9 +415,19 @@ _FUNCTIONS = {
 # ---- finding and loading the library ---------------------------------------------------
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-REPO_BUILD_LIBRARY = os.path.normpath(
-    os.path.join(_HERE, os.pardir, os.pardir, os.pardir, "build", "libnsgsim.so.0")
-)
+# pip install ./bindings/python builds the library and ships it here (setup.py).
+PACKAGE_LIBRARY = os.path.join(_HERE, "libnsgsim.so.0")
+# bindings/python/nsgsim -> the repository root, when the package runs from a checkout.
+_REPO_ROOT = os.path.normpath(os.path.join(_HERE, os.pardir, os.pardir, os.pardir))
+REPO_BUILD_LIBRARY = os.path.join(_REPO_ROOT, "build", "libnsgsim.so.0")
+
+
+def _in_source_tree():
+    """Whether this package is bindings/python/nsgsim of an nsgsim checkout (and
+    not, say, a copy in site-packages, where ../../../build means nothing)."""
+    return os.path.isfile(os.path.join(_REPO_ROOT, "include", "nsgsim.h")) and os.path.isfile(
+        os.path.join(_REPO_ROOT, "bindings", "python", "nsgsim", "_lib.py")
+    )
 
 
 def _mapped_file(cdll):
@@ -438,22 +448,27 @@ def _mapped_file(cdll):
 
 
 def _candidates():
-    """(how, what) pairs to try, in order."""
+    """(how, what, why) to try, in order; what is None when there is nothing to try,
+    and why then says so."""
     env = os.environ.get("NSGSIM_LIBRARY")
     if env:
         # An explicit choice is not silently replaced by another library.
-        return [("NSGSIM_LIBRARY", env)]
-    out = [("the repository build directory", REPO_BUILD_LIBRARY)]
+        return [("NSGSIM_LIBRARY", env, None)]
+    out = [("the library shipped in the package", PACKAGE_LIBRARY, None)]
+    if _in_source_tree():
+        out.append(("the repository build directory", REPO_BUILD_LIBRARY, None))
+    else:
+        out.append(("the repository build directory", None, "not running from a source tree"))
     found = ctypes.util.find_library("nsgsim")
-    out.append(("ctypes.util.find_library('nsgsim')", found))
+    out.append(("ctypes.util.find_library('nsgsim')", found, "not found"))
     return out
 
 
 def _load():
     tried = []
-    for how, what in _candidates():
+    for how, what, why in _candidates():
         if not what:
-            tried.append("%s: not found" % how)
+            tried.append("%s: %s" % (how, why))
             continue
         if os.sep in what and not os.path.exists(what):
             tried.append("%s: %s does not exist" % (how, what))
@@ -468,7 +483,9 @@ def _load():
     raise ImportError(
         "nsgsim: cannot load libnsgsim; tried:\n  "
         + "\n  ".join(tried)
-        + "\nbuild it with `make` or set NSGSIM_LIBRARY to the path of libnsgsim.so.0"
+        + "\ninstall the package with `pip install ./bindings/python` (it builds and ships"
+        " the library), build it with `make`, or set NSGSIM_LIBRARY to the path of"
+        " libnsgsim.so.0"
     )
 
 

@@ -1,0 +1,114 @@
+# bash completion for nsgsim(1).  make install puts it where bash-completion
+# loads it on demand: $(PREFIX)/share/bash-completion/completions/nsgsim.
+# Self-contained (no bash-completion helpers needed), so it also works when
+# sourced directly:  . completion/nsgsim.bash
+
+_nsgsim_commands="effective eval reach diff check list snapshot-tags version"
+_nsgsim_protocols="tcp udp icmp esp ah"
+_nsgsim_list_kinds="nics subnets nsgs asgs managers"
+# The options that take a value (the next word).
+_nsgsim_valued=" --env --service-tags --format --engine --at --direction --flows --to --from
+ --protocol --before --after --after-service-tags --fail-on --junit "
+
+_nsgsim_options()
+{
+	case $1 in
+	effective) echo "--env --service-tags --format -q --quiet --help" ;;
+	eval) echo "--env --service-tags --json --verbose --engine --at --direction --flows --format -q --quiet --help" ;;
+	reach) echo "--env --service-tags --to --from --protocol --allowed-only --json -q --quiet --help" ;;
+	diff) echo "--before --after --service-tags --after-service-tags --to --from --rules --json --fail-on -q --quiet --help" ;;
+	check) echo "--env --service-tags --junit --json -v --verbose -q --quiet --help" ;;
+	list) echo "--env --service-tags --json -q --quiet --help" ;;
+	snapshot-tags | version) echo "--help" ;;
+	esac
+}
+
+# COMPREPLY = the words of $1 that start with $2.
+_nsgsim_words()
+{
+	mapfile -t COMPREPLY < <(compgen -W "$1" -- "$2")
+}
+
+# COMPREPLY = the file (and directory) names that start with $1.
+_nsgsim_files()
+{
+	compopt -o filenames 2>/dev/null
+	mapfile -t COMPREPLY < <(compgen -f -- "$1")
+}
+
+_nsgsim()
+{
+	local cur=${COMP_WORDS[COMP_CWORD]} prev='' cmd i
+	((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+	COMPREPLY=()
+
+	if ((COMP_CWORD <= 1)); then
+		_nsgsim_words "$_nsgsim_commands --help --version" "$cur"
+		return 0
+	fi
+	cmd=${COMP_WORDS[1]}
+	# --format=json: bash splits it at '=' (COMP_WORDBREAKS) into three words.
+	if [[ $cur == = ]]; then
+		cur=''
+	elif [[ $prev == = ]] && ((COMP_CWORD >= 3)); then
+		prev=${COMP_WORDS[COMP_CWORD - 2]}
+	fi
+
+	# The value of an option.
+	case $prev in
+	--env | --before | --after | --service-tags | --after-service-tags | --flows | --junit)
+		_nsgsim_files "$cur"
+		return 0
+		;;
+	--format)
+		if [[ $cmd == eval ]]; then
+			_nsgsim_words "tsv csv json" "$cur"
+		else
+			_nsgsim_words "json table" "$cur"
+		fi
+		return 0
+		;;
+	--engine) _nsgsim_words "linear compiled" "$cur"; return 0 ;;
+	--direction) _nsgsim_words "inbound outbound" "$cur"; return 0 ;;
+	--fail-on) _nsgsim_words "opened closed any" "$cur"; return 0 ;;
+	--protocol)
+		# A comma-separated list: complete the last element.
+		local done=''
+		[[ $cur == *,* ]] && done=${cur%,*},
+		mapfile -t COMPREPLY < <(compgen -P "$done" -W "$_nsgsim_protocols" -- "${cur##*,}")
+		return 0
+		;;
+	--to | --from | --at) return 0 ;; # a NIC, subnet, address or tag of the input
+	esac
+
+	if [[ $cur == -* ]]; then
+		_nsgsim_words "$(_nsgsim_options "$cmd")" "$cur"
+		return 0
+	fi
+
+	# A positional argument: how many come before this one, and which
+	# option came last?
+	local npos=0 last=''
+	for ((i = 2; i < COMP_CWORD; i++)); do
+		case ${COMP_WORDS[i]} in
+		=) ((i++)) ;; # --opt=value: the value
+		-*)
+			last=${COMP_WORDS[i]}
+			[[ ${COMP_WORDS[i + 1]} != = && $_nsgsim_valued == *" $last "* ]] && ((i++))
+			;;
+		*) ((npos++)) ;;
+		esac
+	done
+	case $cmd in
+	# They take no positional argument: --env/--before/--after PATH... take
+	# every path up to the next option.
+	reach | diff) [[ $last == --env || $last == --before || $last == --after ]] && _nsgsim_files "$cur" ;;
+	list) ((npos == 0)) && _nsgsim_words "$_nsgsim_list_kinds" "$cur" ;;
+	eval) ((npos == 0)) && _nsgsim_words "$_nsgsim_protocols" "$cur" ;;
+	check) _nsgsim_files "$cur" ;;
+	snapshot-tags) ((npos < 2)) && _nsgsim_files "$cur" ;;
+	esac
+	return 0
+}
+
+complete -F _nsgsim nsgsim
