@@ -281,7 +281,7 @@ install: all
 	install -m 0644 $(PC) $(DESTDIR)$(PKGDIR)/
 	install -m 0644 docs/nsgsim.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 completion/nsgsim.bash $(DESTDIR)$(BASHCOMPDIR)/nsgsim
-	install -m 0644 LICENSE $(DESTDIR)$(DOCDIR)/
+	install -m 0644 LICENSE docs/SEMANTICS.md $(DESTDIR)$(DOCDIR)/
 
 # Also the Python copy that make install put in lib/python3/dist-packages
 # before it left Python to pip.
@@ -290,7 +290,7 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libnsgsim.so $(DESTDIR)$(LIBDIR)/libnsgsim.a \
 		$(DESTDIR)$(INCDIR)/nsgsim.h $(DESTDIR)$(BINDIR)/nsgsim $(DESTDIR)$(PKGDIR)/nsgsim.pc \
 		$(DESTDIR)$(MANDIR)/man1/nsgsim.1 $(DESTDIR)$(BASHCOMPDIR)/nsgsim \
-		$(DESTDIR)$(DOCDIR)/LICENSE
+		$(DESTDIR)$(DOCDIR)/LICENSE $(DESTDIR)$(DOCDIR)/SEMANTICS.md
 	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	rm -rf $(DESTDIR)$(PREFIX)/lib/python3/dist-packages/nsgsim
 

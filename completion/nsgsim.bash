@@ -14,10 +14,10 @@ _nsgsim_options()
 {
 	case $1 in
 	effective) echo "--env --service-tags --format -q --quiet --help" ;;
-	eval) echo "--env --service-tags --json --verbose --engine --at --direction --flows --format -q --quiet --help" ;;
+	eval) echo "--env --service-tags --json -v --verbose --engine --at --direction --flows --format -q --quiet --help" ;;
 	reach) echo "--env --service-tags --to --from --protocol --allowed-only --json -q --quiet --help" ;;
-	diff) echo "--before --after --service-tags --after-service-tags --to --from --rules --json --fail-on -q --quiet --help" ;;
-	check) echo "--env --service-tags --junit --json -v --verbose -q --quiet --help" ;;
+	diff) echo "--before --after --service-tags --after-service-tags --to --from --protocol --rules --json --fail-on -q --quiet --help" ;;
+	check) echo "--env --service-tags --junit --json -v --verbose --allow-unassigned -q --quiet --help" ;;
 	list) echo "--env --service-tags --json -q --quiet --help" ;;
 	snapshot-tags | version) echo "--help" ;;
 	esac

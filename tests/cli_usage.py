@@ -291,5 +291,36 @@ class UnassignedAddresses(unittest.TestCase):
         self.assertIn(p.returncode, (0, 1), p.stderr)
 
 
+class DocsFollowTheCli(unittest.TestCase):
+    """The man page and the bash completion know every option each command's --help
+    shows, and the completion offers nothing the command refuses."""
+
+    def test_every_option_is_documented_and_completed(self):
+        import re
+        with open("docs/nsgsim.1", encoding="utf-8") as f:
+            man = f.read().replace("\\-", "-")
+        script = ('. completion/nsgsim.bash; for c in %s; do echo "$c:$(_nsgsim_options $c)"; done'
+                  % " ".join(COMMANDS))
+        out = subprocess.run(["bash", "-c", script], capture_output=True, text=True).stdout
+        completed = {line.split(":", 1)[0]: set(line.split(":", 1)[1].split())
+                     for line in out.splitlines()}
+        for cmd in COMMANDS:
+            with self.subTest(cmd=cmd):
+                help_text = run(cmd, "--help").stdout
+                usage = help_text.split("\n\n", 1)[0]  # the usage lines
+                listed = "\n".join(l for l in help_text.splitlines() if l.startswith("  -"))
+                shown = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*|-[a-z])\b", usage + "\n" + listed))
+                shown.add("--help")
+                self.assertLessEqual(shown - {"--option"}, completed[cmd] | {"--help"}, cmd)
+                for opt in shown:
+                    self.assertIn(opt, man, "%s %s is not in docs/nsgsim.1" % (cmd, opt))
+                for opt in completed[cmd] - {"--help"}:
+                    if opt.startswith("--"):
+                        p = run(cmd, opt, "x") if opt not in ("--json", "--verbose", "--quiet",
+                                                             "--allowed-only", "--rules",
+                                                             "--allow-unassigned") else run(cmd, opt)
+                        self.assertNotIn("is not an option of", p.stderr, (cmd, opt))
+
+
 if __name__ == "__main__":
     unittest.main()

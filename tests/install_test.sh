@@ -53,12 +53,13 @@ has_files() {
 	local f missing=
 	for f in bin/nsgsim include/nsgsim.h lib/libnsgsim.so.0.1.0 lib/libnsgsim.so.0 lib/libnsgsim.so \
 		lib/libnsgsim.a lib/pkgconfig/nsgsim.pc share/man/man1/nsgsim.1 \
-		share/bash-completion/completions/nsgsim share/doc/nsgsim/LICENSE; do
+		share/bash-completion/completions/nsgsim share/doc/nsgsim/LICENSE \
+		share/doc/nsgsim/SEMANTICS.md; do
 		[ -e "$1/$f" ] || missing="$missing $f"
 	done
 	[ -z "$missing" ] || { echo "missing:$missing"; false; }
 }
-check "the tree has the CLI, library, header, .pc, man page, completion, LICENSE" has_files "$P"
+check "the tree has the CLI, library, header, .pc, man page, completion, LICENSE, SEMANTICS.md" has_files "$P"
 check "make install installs no Python package (that is pip's: bindings/python)" \
 	test ! -e "$P/lib/python3"
 
