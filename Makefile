@@ -49,7 +49,7 @@ PC       := $(B)/nsgsim.pc
 
 .PHONY: fuzz-deps fuzz-ci bench FORCE
 .PHONY: all deps run test check-c check-cli check-python check-format check-symbols check-layers \
-        check-install check-install-deps \
+        check-install check-install-deps first-hour \
         asan ubsan tsan valgrind \
         install uninstall clean format
 
@@ -167,6 +167,10 @@ check-symbols: $(SHARED)
 # PREFIX and a DESTDIR install, pkg-config, the man page, the completion,
 # uninstall, and pip into venvs of Debian's python3 and the python3 on PATH,
 # offline.  What it cannot check here it prints as SKIP, with why.
+# A new user's first hour on a fresh clone of HEAD (CI runs it after make test).
+first-hour: check-install-deps
+	@bash tests/first_hour.sh
+
 check-install: all check-install-deps
 	@bash tests/install_test.sh
 
