@@ -644,7 +644,7 @@ int cmd_check(const options *o)
 	int errors = 0;
 	for (int i = 0; i < s.n_files; i++)
 		errors += parse_file(&s, i);
-	nsgsim_policy *p = errors ? NULL : load_policy(o);
+	nsgsim_policy *p = errors ? NULL : load_policy(o, NSGSIM_BUILD_MINIMAL);
 	if (!p) {
 		free_suite(&s);
 		return EXIT_USAGE;

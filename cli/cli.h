@@ -85,11 +85,13 @@ void print_notes(const nsgsim_policy *p);
 /* One of names (any case): its index, or -1 after a usage error naming
  * the option and the choices. */
 int pick_choice(const char *option, const char *value, const char *const *names, int n);
-/* Loads --env and --service-tags and compiles; prints the error and returns
- * NULL on failure. */
-nsgsim_policy *load_policy(const options *o);
-/* The same for a list of environment paths with o's service tags. */
-nsgsim_policy *load_policy_from(const options *o, const path_list *env, const char *tags);
+/* Loads --env and --service-tags and compiles (build: NSGSIM_BUILD_FULL for
+ * many evaluations, NSGSIM_BUILD_MINIMAL, no classifiers, for a few: the same
+ * answers); prints the error and returns NULL on failure. */
+nsgsim_policy *load_policy(const options *o, int build);
+/* The same for a list of environment paths and service tags. */
+nsgsim_policy *load_policy_from(const options *o, const path_list *env, const char *tags,
+                                int build);
 
 /* nsgsim eval --flows (cli/flows.c); returns the exit status. */
 enum { FLOWS_TSV, FLOWS_CSV, FLOWS_JSON };

@@ -80,13 +80,13 @@ static int check_holds_network(const nsgsim_policy *p, const path_list *env)
 	return -1;
 }
 
-nsgsim_policy *load_policy(const options *o)
+nsgsim_policy *load_policy(const options *o, int build)
 {
-	return load_policy_from(o, &o->env, o->tags);
+	return load_policy_from(o, &o->env, o->tags, build);
 }
 
 /* Loads and compiles; on error prints it and returns NULL. */
-nsgsim_policy *load_policy_from(const options *o, const path_list *env, const char *tags)
+nsgsim_policy *load_policy_from(const options *o, const path_list *env, const char *tags, int build)
 {
 	if (env->n == 0) {
 		usage_error("give at least one --env PATH");
@@ -99,7 +99,7 @@ nsgsim_policy *load_policy_from(const options *o, const path_list *env, const ch
 		fprintf(stderr, "nsgsim: error: out of memory\n");
 		return NULL;
 	}
-	int rc = 0;
+	int rc = nsgsim_loader_set_build(l, build);
 	for (int i = 0; rc == 0 && i < env->n; i++)
 		rc = nsgsim_loader_add_env(l, env->v[i], &err);
 	if (rc == 0 && tags)

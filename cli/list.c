@@ -56,7 +56,7 @@ int cmd_list(const options *o)
 	int k = pick_choice("list", o->args[0], kind_names, 5);
 	if (k < 0)
 		return EXIT_USAGE;
-	nsgsim_policy *p = load_policy(o);
+	nsgsim_policy *p = load_policy(o, NSGSIM_BUILD_MINIMAL);
 	if (!p)
 		return EXIT_USAGE;
 	if (o->json)

@@ -59,7 +59,7 @@ int cmd_reach(const options *o)
 	int rc = parse_protocols(o->protocols, &q.protocols);
 	if (rc != 0)
 		return rc;
-	nsgsim_policy *p = load_policy(o);
+	nsgsim_policy *p = load_policy(o, NSGSIM_BUILD_MINIMAL);
 	if (!p)
 		return EXIT_USAGE;
 	nsgsim_regions *r = NULL;
@@ -105,8 +105,9 @@ int cmd_diff(const options *o)
 	if (rc != 0)
 		return rc;
 	const char *after_tags = o->after_tags ? o->after_tags : o->tags;
-	nsgsim_policy *pb = load_policy_from(o, &o->before, o->tags);
-	nsgsim_policy *pa = pb ? load_policy_from(o, &o->after, after_tags) : NULL;
+	nsgsim_policy *pb = load_policy_from(o, &o->before, o->tags, NSGSIM_BUILD_MINIMAL);
+	nsgsim_policy *pa =
+	        pb ? load_policy_from(o, &o->after, after_tags, NSGSIM_BUILD_MINIMAL) : NULL;
 	if (!pa) {
 		nsgsim_policy_free(pb);
 		return EXIT_USAGE;

@@ -196,6 +196,20 @@ NSGSIM_EXPORT uint64_t nsgsim_limit_default(int limit);
  * policy it compiles; 0 restores the default. */
 NSGSIM_EXPORT int nsgsim_loader_set_limit(nsgsim_loader *loader, int limit, uint64_t value);
 
+/* What nsgsim_compile builds.  NSGSIM_BUILD_FULL (the default) builds the
+ * classifiers of NSGSIM_ENGINE_COMPILED.  NSGSIM_BUILD_MINIMAL builds none:
+ * the policy answers every question identically (nsgsim_eval, reach, diff,
+ * effective), the compiled engine falling back to the reference scan --
+ * for a handful of evaluations, where building the classifiers costs more
+ * than it saves (a one-flow CLI call: about half of its time). */
+typedef enum nsgsim_build {
+	NSGSIM_BUILD_FULL = 0,
+	NSGSIM_BUILD_MINIMAL = 1,
+} nsgsim_build;
+
+/* 0, or NSGSIM_E_INVALID_ARG for an unknown build. */
+NSGSIM_EXPORT int nsgsim_loader_set_build(nsgsim_loader *loader, int build);
+
 /* Validates everything loaded and builds the immutable policy.  On success
  * the loaded content moves into the policy (no copy of the service tags is
  * made) and the loader is left empty; free it afterwards.  On failure the

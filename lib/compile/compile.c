@@ -574,9 +574,11 @@ static int compile_all(nsgsim_policy *p, nsgsim_error *err)
 	    (rc = compile_subnets(p, err)) != 0 || (rc = compile_nics(p, err)) != 0 ||
 	    (rc = compile_asgs(p, err)) != 0 || (rc = ns_compile_vnet_tags(p, err)) != 0 ||
 	    (rc = compile_nsg_rules(p, err)) != 0 || (rc = ns_compile_admin(p, err)) != 0 ||
-	    (rc = ns_compile_endpoints(p, err)) != 0 || (rc = ns_classify_build(p, err)) != 0)
+	    (rc = ns_compile_endpoints(p, err)) != 0)
 		return rc;
-	return 0;
+	/* Without classifiers every walk takes the reference scan (eval/walk.h):
+	 * the same answers, nothing built that a few evaluations would not repay. */
+	return p->m.build == NSGSIM_BUILD_MINIMAL ? 0 : ns_classify_build(p, err);
 }
 
 NSGSIM_EXPORT int nsgsim_compile(nsgsim_loader *loader, nsgsim_policy **out, nsgsim_error *err)

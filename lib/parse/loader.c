@@ -219,6 +219,14 @@ static int load_env_dir(ns_model *m, const char *dir, nsgsim_error *err)
 	return rc;
 }
 
+NSGSIM_EXPORT int nsgsim_loader_set_build(nsgsim_loader *l, int build)
+{
+	if (!l || (build != NSGSIM_BUILD_FULL && build != NSGSIM_BUILD_MINIMAL))
+		return NSGSIM_E_INVALID_ARG;
+	l->model.build = build;
+	return 0;
+}
+
 NSGSIM_EXPORT int nsgsim_loader_add_env(nsgsim_loader *l, const char *path, nsgsim_error *err)
 {
 	if (!l || !path)

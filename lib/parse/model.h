@@ -212,6 +212,7 @@ typedef struct ns_model {
 	uint64_t limits[NSGSIM_LIMIT_COUNT];
 	uint64_t n_prefixes; /* addresses read so far, for NSGSIM_LIMIT_TOTAL_PREFIXES */
 	bool notes_failed;   /* a note could not be stored (out of memory) */
+	int build;           /* nsgsim_build: what nsgsim_compile makes */
 	/* service tags */
 	bool has_tags;
 	bool tags_from_snapshot; /* read from a snapshot (lib/parse/tags_snapshot.c) */
