@@ -40,6 +40,19 @@ class TestApi(unittest.TestCase):
         with self.assertRaises(ValueError):
             self.policy.resources("vms")
 
+    def test_minimal_build_gives_the_same_answers(self):
+        minimal = nsgsim.load(env=[os.path.join(support.EXAMPLE, "env")],
+                              service_tags=support.tags_for(support.EXAMPLE), build="minimal")
+        try:
+            for flow in ("tcp 10.1.1.4:50000 10.2.1.4:22", "tcp 93.184.216.34 10.1.1.4:443",
+                         "icmp 10.0.3.4 10.2.1.4", "tcp 10.0.3.4:50000 10.1.1.5:5986"):
+                a, b = self.policy.evaluate(flow), minimal.evaluate(flow)
+                self.assertEqual(a.to_dict(verbose=True), b.to_dict(verbose=True), flow)
+        finally:
+            minimal.close()
+        with self.assertRaises(ValueError):
+            nsgsim.load(env_json="[]", build="lazy")
+
     def test_result(self):
         r = self.policy.evaluate("tcp 10.1.1.4:50000 10.2.1.4:22")
         self.assertFalse(r.allowed)

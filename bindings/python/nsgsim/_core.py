@@ -238,7 +238,10 @@ def _paths(value, what):
         raise TypeError("%s is a path or a list of paths" % what) from None
 
 
-def load(env=None, service_tags=None, *, env_json=None, service_tags_json=None):
+_BUILDS = {"full": 0, "minimal": 1}
+
+
+def load(env=None, service_tags=None, *, env_json=None, service_tags_json=None, build="full"):
     """Loads environment JSON and a service-tags file and compiles them.
 
     env: a path (file or directory, read recursively) or a list of them;
@@ -247,7 +250,11 @@ def load(env=None, service_tags=None, *, env_json=None, service_tags_json=None):
     env_json / service_tags_json: the same from memory (a JSON str/bytes, or
     for env_json a list of them or a dict name -> JSON; service_tags_json may
     also be a snapshot's bytes).
+    build: "full" (the classifiers, for many evaluations) or "minimal" (none:
+    the same answers from the reference scan, sooner for a few questions).
     Returns an immutable Policy; raises nsgsim.Error."""
+    if build not in _BUILDS:
+        raise ValueError("build is 'full' or 'minimal', not %r" % (build,))
     buffers = []
     if env_json is not None:
         if isinstance(env_json, (str, bytes)):
@@ -263,6 +270,7 @@ def load(env=None, service_tags=None, *, env_json=None, service_tags_json=None):
     with _LOAD_LOCK:
         loader = lib.nsgsim_loader_new()
         try:
+            lib.nsgsim_loader_set_build(loader, _BUILDS[build])
             for path in env_paths:
                 lib.nsgsim_loader_add_env(loader, _encode_path(path), err)
             for name, data in buffers:

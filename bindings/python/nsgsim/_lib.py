@@ -367,6 +367,7 @@ _FUNCTIONS = {
     "nsgsim_policy_note_count": (c_size_t, [_PolicyPtr], None),
     "nsgsim_policy_note": (c_int, [_PolicyPtr, c_size_t, P(nsgsim_note)], _check_status),
     "nsgsim_policy_stats": (None, [_PolicyPtr, P(nsgsim_stats)], None),
+    "nsgsim_loader_set_build": (c_int, [_LoaderPtr, c_int], None),
     "nsgsim_policy_resource_count": (c_size_t, [_PolicyPtr, c_int], None),
     "nsgsim_policy_resource": (c_int, [_PolicyPtr, c_int, c_size_t, P(nsgsim_resource)],
                                _check_status),
