@@ -179,7 +179,7 @@ check-install: all check-install-deps
 check-install-deps:
 	@if ! command -v pkg-config >/dev/null || ! command -v groff >/dev/null || \
 	    ! command -v man >/dev/null || \
-	    ! /usr/bin/python3 -c 'import ensurepip, venv, pip, setuptools, wheel' 2>/dev/null; then \
+	    ! /usr/bin/python3 -c 'import setuptools, wheel, ensurepip, venv, pip' 2>/dev/null; then \
 		echo "installing python3-venv python3-setuptools python3-wheel python3-pip groff-base man-db pkg-config"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			python3-venv python3-setuptools python3-wheel python3-pip groff-base man-db \
