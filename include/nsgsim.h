@@ -378,6 +378,10 @@ typedef enum nsgsim_direction { NSGSIM_INBOUND = 1, NSGSIM_OUTBOUND = 2 } nsgsim
 	X(SOURCE_PORTS_DIFFER, 1u << 12, "source-ports-differ",                                    \
 	  "no source port was given and the verdict differs between source ports; this result "    \
 	  "is for the first denied range")                                                         \
+	X(EMPTY_NETWORK_GROUP, 1u << 14, "empty-network-group",                                    \
+	  "a network group of a manager that reaches this VNet has no static members and no "      \
+	  "Azure Policy in the input; its members (dynamic, by policy) are unknown, so its admin " \
+	  "rules were applied to none")                                                            \
 	X(UNASSIGNED_ADDRESS, 1u << 13, "unassigned-address",                                      \
 	  "an address inside a subnet that no NIC's ipConfiguration holds is evaluated at the "    \
 	  "subnet alone (a private endpoint or PaaS address -- or a typo)")

@@ -322,5 +322,35 @@ class DocsFollowTheCli(unittest.TestCase):
                         self.assertNotIn("is not an option of", p.stderr, (cmd, opt))
 
 
+class UnknownNetworkGroup(unittest.TestCase):
+    """A network group used by admin rules with no static members (and no Azure Policy)
+    has unknown members: a warning at load, and the empty-network-group assumption in
+    every answer at a VNet its manager reaches (issue 16)."""
+
+    def test_warning_and_assumption(self):
+        import shutil
+        with tempfile.TemporaryDirectory() as tmp:
+            env = os.path.join(tmp, "env")
+            shutil.copytree("fixtures/example/env", env)
+            path = os.path.join(env, "avnm", "static-members.json")
+            with open(path, encoding="utf-8") as f:
+                doc = json.load(f)
+            doc = [m for m in doc if "/networkGroups/ng-prod/" not in m["id"]]  # a JSON array
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(doc, f)
+            args = ["--env", env, "--service-tags", ENV[3]]
+            p = run("eval", *args, "--json", "tcp", "10.1.1.4:50000", "10.2.1.4:22")
+            self.assertIn(p.returncode, (0, 1), p.stderr)
+            self.assertIn("network group 'ng-prod' has no static members", p.stderr)
+            out = json.loads(p.stdout)
+            self.assertIn("empty-network-group", [a["id"] for a in out["assumptions"]])
+            # DenyProdToDev (a collection applied to ng-prod) no longer decides
+            self.assertNotEqual(out["decidedBy"]["rule"], "DenyProdToDev")
+        p = run("eval", *ENV, "--json", "tcp", "10.1.1.4:50000", "10.2.1.4:22")
+        out = json.loads(p.stdout)
+        self.assertEqual(out["decidedBy"]["rule"], "DenyProdToDev")
+        self.assertNotIn("empty-network-group", [a["id"] for a in out["assumptions"]])
+
+
 if __name__ == "__main__":
     unittest.main()

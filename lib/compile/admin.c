@@ -106,6 +106,65 @@ static int check_admin_priorities(nsgsim_policy *p, nsgsim_error *err)
 	return 0;
 }
 
+/* ---- network groups whose members the input does not say ------------------------ */
+
+static bool group_has_members(const nsgsim_policy *p, const char *group_id)
+{
+	for (size_t i = 0; i < p->m.static_members.n; i++)
+		if (ns_ieq(NS_VEC_AT(&p->m.static_members, ns_static_member, i)->group_id,
+		           group_id))
+			return true;
+	return false;
+}
+
+/* Whether an admin rule uses the group: its collection applies to it, or a
+ * side names it as an address. */
+static bool group_used(const nsgsim_policy *p, const char *group_id)
+{
+	for (size_t i = 0; i < p->m.admin_rules.n; i++) {
+		const ns_rule *r = NS_VEC_AT(&p->m.admin_rules, ns_rule, i);
+		const ns_rule_collection *c = ns_map_get(&p->coll_by_id, r->parent_id);
+		for (size_t k = 0; c && k < c->n_groups; k++)
+			if (ns_ieq(c->group_ids[k], group_id))
+				return true;
+		const ns_side *sides[2] = {&r->src, &r->dst};
+		for (int s = 0; s < 2; s++)
+			for (size_t k = 0; k < sides[s]->n_addrs; k++)
+				if (sides[s]->addrs[k].kind == NS_ADDR_NET_GROUP &&
+				    ns_ieq(sides[s]->addrs[k].text, group_id))
+					return true;
+	}
+	return false;
+}
+
+/* Most estates fill network groups through Azure Policy
+ * (concept-network-groups.md: "dynamic membership ... using Azure Policy"),
+ * which nsgsim does not read yet: a group used by admin rules with no
+ * static member is a group whose members are unknown, not an empty one.
+ * Its rules are applied to nothing -- the only answer the input supports --
+ * with a warning, and every subnet in the reach of its manager carries the
+ * assumption, so that no answer there hides it. */
+static int mark_unknown_groups(nsgsim_policy *p)
+{
+	for (size_t i = 0; i < p->m.net_groups.n; i++) {
+		const ns_net_group *g = NS_VEC_AT(&p->m.net_groups, ns_net_group, i);
+		if (group_has_members(p, g->id) || !group_used(p, g->id))
+			continue;
+		if (ns_model_note(&p->m, NSGSIM_NOTE_WARNING, g->loc.file, g->loc.pointer, g->id,
+		                  "network group '%s' has no static members and no Azure Policy "
+		                  "in the input: its members are unknown, and its admin rules are "
+		                  "applied to none (results that could depend on it say "
+		                  "empty-network-group)",
+		                  g->name) != 0)
+			return -1;
+		const ns_manager *mg = ns_map_get(&p->mgr_by_id, g->manager_id);
+		for (size_t k = 0; mg && k < p->n_subnets; k++)
+			if (ns_azure_in_scope(mg, p->subnets[k].vnet->v->id))
+				p->subnets[k].unknown_group = true;
+	}
+	return 0;
+}
+
 /* ---- levels -------------------------------------------------------------------- */
 
 static bool group_has(const nsgsim_policy *p, const char *group_id, const ns_csubnet *cs)
@@ -260,6 +319,8 @@ int ns_compile_admin(nsgsim_policy *p, nsgsim_error *err)
 	int rc = check_references(p, err);
 	if (rc == 0)
 		rc = check_admin_priorities(p, err);
+	if (rc == 0 && mark_unknown_groups(p) != 0)
+		rc = ns_nomem(err);
 	if (rc != 0)
 		return rc;
 	ns_crule *all = ns_arena_alloc(&p->arena, (m->admin_rules.n + 1) * sizeof *all);

@@ -76,10 +76,11 @@ size_t ns_azure_layer_order(const ns_csubnet *cs, const ns_cnic *nic, int way, n
  * Application Gateway as the case where they apply). */
 unsigned ns_azure_endpoint_assumptions(const ns_csubnet *cs)
 {
+	unsigned a = cs->unknown_group ? NSGSIM_ASSUME_EMPTY_NETWORK_GROUP : 0;
 	if (cs->admin_exempt_service &&
 	    strcmp(cs->admin_exempt_service, "Application Gateway") == 0)
-		return NSGSIM_ASSUME_APP_GATEWAY_NOT_ISOLATED;
-	return 0;
+		a |= NSGSIM_ASSUME_APP_GATEWAY_NOT_ISOLATED;
+	return a;
 }
 
 static bool empty_admin_list(const ns_side *s)

@@ -94,6 +94,9 @@ typedef struct ns_csubnet {
 	 * classes (ns_cls_store.vsets_folded; lib/compile/cls_global.c). */
 	uint8_t vset;
 	const struct ns_endpoint *alone; /* the subnet as an endpoint of its own */
+	/* A manager that reaches this VNet has a network group whose members
+	 * the input does not say (NSGSIM_ASSUME_EMPTY_NETWORK_GROUP). */
+	bool unknown_group;
 } ns_csubnet;
 
 typedef struct ns_cnic {
