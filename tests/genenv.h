@@ -452,10 +452,34 @@ static void admin_items(genv *g, sbuf *b, const char *key, int mgr)
 	if (!chance(&g->r, 15)) {
 		int n = 1 + (int)below(&g->r, 3);
 		uint32_t k = below(&g->r, 100);
-		if (k < 20) { /* a single tag (VirtualNetwork cannot share a side) */
+		if (k < 20) { /* a single tag */
 			put(b, "{\"addressPrefixType\":\"ServiceTag\",\"addressPrefix\":\"%s\"}",
 			    tag_name(g));
-		} else if (k < 27) {
+		} else if (k < 34) { /* a mix: prefixes, tags (VirtualNetwork too), a group */
+			for (int i = 0; i < n + 1; i++) {
+				uint32_t kind = below(&g->r, 3);
+				if (kind == 0)
+					rand_prefix(g, t, sizeof t);
+				if (kind == 0)
+					put(b,
+					    "{\"addressPrefixType\":\"IPPrefix\",\"addressPrefix\":"
+					    "\"%s\"},",
+					    t);
+				else if (kind == 1 || i > 0)
+					put(b,
+					    "{\"addressPrefixType\":\"ServiceTag\","
+					    "\"addressPrefix\":"
+					    "\"%s\"},",
+					    chance(&g->r, 50) ? "VirtualNetwork" : tag_name(g));
+				else
+					put(b,
+					    "{\"addressPrefixType\":\"NetworkGroup\","
+					    "\"addressPrefix\":"
+					    "\"" RG
+					    "/networkManagers/nm%d/networkGroups/ng%d-%u\"},",
+					    mgr, mgr, below(&g->r, 2));
+			}
+		} else if (k < 41) {
 			put(b,
 			    "{\"addressPrefixType\":\"NetworkGroup\",\"addressPrefix\":\"" RG
 			    "/networkManagers/nm%d/networkGroups/ng%d-%u\"}",

@@ -187,6 +187,28 @@ static bool collection_applies(const nsgsim_policy *p, const char *coll_id, cons
 	return false;
 }
 
+/* A side that lists VirtualNetwork beside other items becomes, at this
+ * subnet, one set: the others and the subnet's VirtualNetwork. */
+static int join_vnet(nsgsim_policy *p, const ns_csubnet *cs, ns_cside *side, nsgsim_error *err)
+{
+	if (!side->vnet_mixed || !side->vnet_tag)
+		return 0;
+	ns_psb b;
+	ns_psb_init(&b);
+	ns_pset *set = ns_policy_new_set(p);
+	int rc = !set || ns_psb_add_set(&b, &cs->vnet_tag) != 0 ||
+	                         (side->set && ns_psb_add_set(&b, side->set) != 0) ||
+	                         ns_psb_finish(&b, set) != 0
+	                 ? ns_nomem(err)
+	                 : 0;
+	ns_psb_free(&b);
+	if (rc == 0) {
+		side->set = set;
+		side->vnet_tag = false;
+	}
+	return rc;
+}
+
 static int build_level(nsgsim_policy *p, const ns_crule *all, const ns_manager *mgr, ns_csubnet *cs,
                        int intent_setting, ns_admin_level *lvl, nsgsim_error *err)
 {
@@ -207,10 +229,14 @@ static int build_level(nsgsim_policy *p, const ns_crule *all, const ns_manager *
 		if (cs->vnet->intent_service &&
 		    !ns_azure_kept_by_intent(intent_setting, all[i].access))
 			continue;
-		if (all[i].direction == NS_DIR_INBOUND)
-			in[lvl->in.n++] = all[i];
-		else
-			out[lvl->out.n++] = all[i];
+		ns_crule *r =
+		        all[i].direction == NS_DIR_INBOUND ? &in[lvl->in.n++] : &out[lvl->out.n++];
+		*r = all[i];
+		int rc = join_vnet(p, cs, &r->src, err);
+		if (rc == 0)
+			rc = join_vnet(p, cs, &r->dst, err);
+		if (rc != 0)
+			return rc;
 	}
 	qsort(in, lvl->in.n, sizeof *in, ns_azure_cmp_admin_rule);
 	qsort(out, lvl->out.n, sizeof *out, ns_azure_cmp_admin_rule);

@@ -40,7 +40,8 @@ static int build_chain(const nsgsim_policy *p, ns_cls_store *st, ns_chain *ch)
 
 /* Admin levels are per subnet, but the subnets a rule collection reaches
  * mostly see the same rules: chains with the same rules in the same order
- * share one classifier (the compiled sides are copies of one compile). */
+ * share one classifier (the compiled sides are copies of one compile, but
+ * for the VirtualNetwork each subnet joins into a mixed side). */
 typedef struct admin_key {
 	uint64_t hash;
 	const ns_chain *ch;
@@ -54,12 +55,23 @@ static uint64_t chain_hash(const ns_chain *ch)
 	return h;
 }
 
+/* A side that joined VirtualNetwork with other items holds a set of its
+ * subnet's own (lib/compile/admin.c): the same rule is the same side only
+ * where those sets are equal. */
+static bool same_side(const ns_cside *a, const ns_cside *b)
+{
+	return !a->vnet_mixed || a->set == b->set ||
+	       (a->set && b->set && ns_pset_equal(a->set, b->set));
+}
+
 static bool same_rules(const ns_chain *a, const ns_chain *b)
 {
 	if (a->n != b->n)
 		return false;
 	for (size_t i = 0; i < a->n; i++)
-		if (a->rules[i].r != b->rules[i].r)
+		if (a->rules[i].r != b->rules[i].r ||
+		    !same_side(&a->rules[i].src, &b->rules[i].src) ||
+		    !same_side(&a->rules[i].dst, &b->rules[i].dst))
 			return false;
 	return true;
 }

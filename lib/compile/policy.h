@@ -17,8 +17,12 @@
 
 /* One side of a compiled rule. */
 typedef struct ns_cside {
-	bool any_addr;      /* '*', an empty admin list */
-	bool vnet_tag;      /* VirtualNetwork: the evaluating subnet's own set */
+	bool any_addr; /* '*', an empty admin list */
+	bool vnet_tag; /* VirtualNetwork: the evaluating subnet's own set */
+	/* An admin side listing VirtualNetwork beside other items: set holds the
+	 * others until each subnet's level joins them with its VirtualNetwork
+	 * (lib/compile/admin.c), after which vnet_tag is false. */
+	bool vnet_mixed;
 	const ns_pset *set; /* otherwise */
 	const char *tag;    /* canonical tag name when the side is a tag */
 	const ns_port_range *ports;

@@ -339,10 +339,13 @@ static int compile_addrs(nsgsim_policy *p, const ns_rule *r, const ns_side *side
 				out->set = t.set;
 				single_set = true;
 			} else if (t.vnet) {
-				rc = ns_fail(err, NSGSIM_E_UNSUPPORTED, a->loc.file, a->loc.pointer,
-				             r->id,
-				             "VirtualNetwork combined with other addresses in one "
-				             "rule side is not supported; use a rule of its own");
+				/* An admin side may list VirtualNetwork beside prefixes and
+				 * tags (only admin sides take several items with tags): the
+				 * side is their union, VirtualNetwork as seen from each
+				 * evaluated VNet (concept-security-admins.md, "service tags"
+				 * in the source and destination lists). */
+				out->vnet_tag = true;
+				out->vnet_mixed = true;
 			} else if (ns_psb_add_set(&b, t.set) != 0) {
 				rc = ns_nomem(err);
 			}
