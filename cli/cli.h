@@ -42,6 +42,8 @@ enum {
 	OPT_ALLOWED_ONLY,
 	OPT_RULES,
 	OPT_ALLOW_UNASSIGNED,
+	OPT_ONLY,
+	OPT_SKIP,
 };
 #define OPT_BIT(id) (1u << (id))
 
@@ -53,6 +55,7 @@ typedef struct options {
 	const char *engine; /* eval: linear | compiled */
 	const char *flows;  /* eval --flows FILE ('-' for standard input) */
 	const char *to, *from, *protocols, *fail_on;
+	const char *only, *skip; /* lint: check ids */
 	bool quiet, json, verbose, allowed_only, rules, allow_unassigned;
 	const char *args[MAX_ARGS];
 	int n_args;
@@ -128,6 +131,7 @@ int cmd_check(const options *o);
 int cmd_reach(const options *o);
 int cmd_diff(const options *o);
 int cmd_list(const options *o);
+int cmd_lint(const options *o);
 int cmd_snapshot_tags(const options *o);
 
 #endif

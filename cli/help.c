@@ -27,6 +27,7 @@ const char usage_text[] =
         "  diff           the flows whose verdict a change flips\n"
         "  check          reachability assertions from files (JUnit, JSON)\n"
         "  list           the NICs, subnets, NSGs, ASGs or network managers of the input\n"
+        "  lint           shadowed rules, unfiltered NICs, what affects nothing\n"
         "  snapshot-tags  compile a service-tags download into a fast snapshot\n"
         "  version        the version\n"
         "\n"
@@ -168,6 +169,32 @@ static const char list_help[] =
         "  nsgsim list nics --env env/\n"
         "  nsgsim list subnets --env env/ --json\n";
 
+static const char lint_help[] =
+        "usage: nsgsim lint --env PATH... [--service-tags FILE] [--json]\n"
+        "                   [--only ID,...] [--skip ID,...] [--fail-on error|warning|note]\n"
+        "\n"
+        "Findings about the policy, each computed from the whole chain of rules, not\n"
+        "read off one rule's text:\n"
+        "  shadowed-rule        an NSG rule never the first match at any subnet or NIC\n"
+        "                       its NSG is attached to (redundant, or conflicting: error)\n"
+        "  unattached-nsg       an NSG on no subnet and no NIC\n"
+        "  unused-asg           an ASG no rule names, or with no members\n"
+        "  empty-network-group  a network group with no static members (nor policy)\n"
+        "  no-filtering         a NIC or subnet with no NSG and no admin rule\n"
+        "  broad-always-allow   an AlwaysAllow admin rule from the Internet or anywhere\n"
+        "Exit status: 1 when a finding is at the --fail-on level or above (default\n"
+        "error), 0 otherwise, 2 an error.\n"
+        "\n"
+        "options:\n" ENV_HELP
+        "  --json                 {\"findings\": [...], \"summary\"} (the README's schema)\n"
+        "  --only ID,...          only these checks\n"
+        "  --skip ID,...          all checks but these\n"
+        "  --fail-on LEVEL        error (default), warning or note\n"
+        "\n"
+        "examples:\n"
+        "  nsgsim lint --env env/ --service-tags tags.json\n"
+        "  nsgsim lint --env env/ --json --skip unused-asg --fail-on warning\n";
+
 static const char snapshot_help[] =
         "usage: nsgsim snapshot-tags IN OUT\n"
         "\n"
@@ -209,6 +236,10 @@ const command_spec commands[] = {
                  OPT_BIT(OPT_ALLOW_UNASSIGNED),
          MAX_ARGS, check_help, cmd_check},
         {"list", ENV_OPTS | OPT_BIT(OPT_JSON), 1, list_help, cmd_list},
+        {"lint",
+         ENV_OPTS | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_ONLY) | OPT_BIT(OPT_SKIP) |
+                 OPT_BIT(OPT_FAIL_ON),
+         0, lint_help, cmd_lint},
         {"snapshot-tags", 0, 2, snapshot_help, cmd_snapshot_tags},
         {"version", 0, 0, version_help, cmd_version},
 };

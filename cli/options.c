@@ -38,6 +38,8 @@ static const opt_def opt_defs[] = {
         {OPT_FROM, "--from", NULL, VALUE, F(from)},
         {OPT_PROTOCOL, "--protocol", NULL, VALUE, F(protocols)},
         {OPT_FAIL_ON, "--fail-on", NULL, VALUE, F(fail_on)},
+        {OPT_ONLY, "--only", NULL, VALUE, F(only)},
+        {OPT_SKIP, "--skip", NULL, VALUE, F(skip)},
         {OPT_JSON, "--json", NULL, FLAG, F(json)},
         {OPT_VERBOSE, "--verbose", "-v", FLAG, F(verbose)},
         {OPT_QUIET, "--quiet", "-q", FLAG, F(quiet)},

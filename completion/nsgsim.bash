@@ -3,12 +3,13 @@
 # Self-contained (no bash-completion helpers needed), so it also works when
 # sourced directly:  . completion/nsgsim.bash
 
-_nsgsim_commands="effective eval reach diff check list snapshot-tags version"
+_nsgsim_commands="effective eval reach diff check list lint snapshot-tags version"
+_nsgsim_checks="shadowed-rule unattached-nsg unused-asg empty-network-group no-filtering broad-always-allow"
 _nsgsim_protocols="tcp udp icmp esp ah"
 _nsgsim_list_kinds="nics subnets nsgs asgs managers"
 # The options that take a value (the next word).
 _nsgsim_valued=" --env --service-tags --format --engine --at --direction --flows --to --from
- --protocol --before --after --after-service-tags --fail-on --junit "
+ --protocol --before --after --after-service-tags --fail-on --junit --only --skip "
 
 _nsgsim_options()
 {
@@ -19,6 +20,7 @@ _nsgsim_options()
 	diff) echo "--before --after --service-tags --after-service-tags --to --from --protocol --rules --json --fail-on -q --quiet --help" ;;
 	check) echo "--env --service-tags --junit --json -v --verbose --allow-unassigned -q --quiet --help" ;;
 	list) echo "--env --service-tags --json -q --quiet --help" ;;
+	lint) echo "--env --service-tags --json --only --skip --fail-on -q --quiet --help" ;;
 	snapshot-tags | version) echo "--help" ;;
 	esac
 }
@@ -70,7 +72,20 @@ _nsgsim()
 		;;
 	--engine) _nsgsim_words "linear compiled" "$cur"; return 0 ;;
 	--direction) _nsgsim_words "inbound outbound" "$cur"; return 0 ;;
-	--fail-on) _nsgsim_words "opened closed any" "$cur"; return 0 ;;
+	--fail-on)
+		if [[ $cmd == lint ]]; then
+			_nsgsim_words "error warning note" "$cur"
+		else
+			_nsgsim_words "opened closed any" "$cur"
+		fi
+		return 0
+		;;
+	--only | --skip)
+		local picked=''
+		[[ $cur == *,* ]] && picked=${cur%,*},
+		mapfile -t COMPREPLY < <(compgen -P "$picked" -W "$_nsgsim_checks" -- "${cur##*,}")
+		return 0
+		;;
 	--protocol)
 		# A comma-separated list: complete the last element.
 		local done=''
@@ -102,7 +117,7 @@ _nsgsim()
 	case $cmd in
 	# They take no positional argument: --env/--before/--after PATH... take
 	# every path up to the next option.
-	reach | diff) [[ $last == --env || $last == --before || $last == --after ]] && _nsgsim_files "$cur" ;;
+	reach | diff | lint) [[ $last == --env || $last == --before || $last == --after ]] && _nsgsim_files "$cur" ;;
 	list) ((npos == 0)) && _nsgsim_words "$_nsgsim_list_kinds" "$cur" ;;
 	eval) ((npos == 0)) && _nsgsim_words "$_nsgsim_protocols" "$cur" ;;
 	check) _nsgsim_files "$cur" ;;

@@ -61,6 +61,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nsgsim_loader_free(l);
 
 	fuzz_exercise_policy(p);
+	/* Every finding names a known check, a level and a resource. */
+	nsgsim_findings *fs = NULL;
+	rc = nsgsim_lint(p, &fs, &err);
+	if (rc != 0)
+		fuzz_check_error(rc, &err);
+	for (size_t i = 0; rc == 0 && i < nsgsim_findings_count(fs); i++) {
+		nsgsim_finding f;
+		FUZZ_CHECK(nsgsim_findings_get(fs, i, &f) == 0);
+		FUZZ_CHECK(f.id && f.resource && f.message && f.evidence && f.file && f.pointer);
+		FUZZ_CHECK(nsgsim_level_name(f.level) != NULL);
+	}
+	nsgsim_findings_free(fs);
 	nsgsim_policy_free(p);
 	return 0;
 }

@@ -270,6 +270,43 @@ NSGSIM_EXPORT size_t nsgsim_policy_resource_count(const nsgsim_policy *policy, i
 NSGSIM_EXPORT int nsgsim_policy_resource(const nsgsim_policy *policy, int kind, size_t index,
                                          nsgsim_resource *out);
 
+/* ---- lint: findings a security reviewer acts on ----------------------------
+ *
+ * Every finding is computed, not read off one rule's text: a shadowed rule
+ * is one the earlier rules of its NSG cover exactly, at every subnet and NIC
+ * the NSG is attached to (VirtualNetwork expanded per attachment). */
+
+typedef enum nsgsim_level {
+	NSGSIM_LEVEL_NOTE = 1,
+	NSGSIM_LEVEL_WARNING = 2,
+	NSGSIM_LEVEL_ERROR = 3,
+} nsgsim_level;
+
+typedef struct nsgsim_finding {
+	const char *id;       /* "shadowed-rule", "unattached-nsg", ... (stable) */
+	int level;            /* nsgsim_level */
+	const char *resource; /* the resource's id */
+	const char *rule;     /* the rule's id, or NULL for a finding about a resource */
+	const char *file;     /* where the rule or resource was read */
+	const char *pointer;
+	const char *message;  /* what is wrong and what to do */
+	const char *evidence; /* a JSON object: the rules and resources involved */
+} nsgsim_finding;
+
+typedef struct nsgsim_findings nsgsim_findings;
+
+/* Every check on the policy; *out for nsgsim_findings_free.  0,
+ * NSGSIM_E_NOMEM or NSGSIM_E_INVALID_ARG. */
+NSGSIM_EXPORT int nsgsim_lint(const nsgsim_policy *policy, nsgsim_findings **out,
+                              nsgsim_error *err);
+NSGSIM_EXPORT size_t nsgsim_findings_count(const nsgsim_findings *findings);
+/* The strings stay valid as long as the findings and the policy. */
+NSGSIM_EXPORT int nsgsim_findings_get(const nsgsim_findings *findings, size_t i,
+                                      nsgsim_finding *out);
+NSGSIM_EXPORT void nsgsim_findings_free(nsgsim_findings *findings);
+/* "note", "warning", "error" (SARIF's words), or NULL. */
+NSGSIM_EXPORT const char *nsgsim_level_name(int level);
+
 /* ---- effective security rules ----------------------------------------- */
 
 typedef enum nsgsim_format {

@@ -14,7 +14,8 @@ import unittest
 NSGSIM = os.environ.get("NSGSIM", "./build/nsgsim")
 ENV = ["--env", "fixtures/example/env", "--service-tags",
        "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json", "-q"]
-COMMANDS = ["eval", "effective", "reach", "diff", "check", "list", "snapshot-tags", "version"]
+COMMANDS = ["eval", "effective", "reach", "diff", "check", "list", "lint", "snapshot-tags",
+            "version"]
 
 
 def run(*args, stdin=None):
@@ -350,6 +351,44 @@ class UnknownNetworkGroup(unittest.TestCase):
         out = json.loads(p.stdout)
         self.assertEqual(out["decidedBy"]["rule"], "DenyProdToDev")
         self.assertNotIn("empty-network-group", [a["id"] for a in out["assumptions"]])
+
+
+class Lint(unittest.TestCase):
+    """nsgsim lint: findings as text and JSON, filtered, with an exit status for CI."""
+    T14 = ["--env", "fixtures/semantics/t14_admin_allow_not_terminal/env", "--service-tags",
+           ENV[3], "-q"]
+
+    def test_json_schema_and_exit_status(self):
+        p = run("lint", *self.T14, "--json")
+        self.assertEqual(p.returncode, 1, p.stderr)  # errors fail by default
+        doc = json.loads(p.stdout)
+        keys = ["id", "level", "resource", "rule", "file", "pointer", "line", "message", "evidence"]
+        for f in doc["findings"]:
+            self.assertEqual(list(f), keys)
+            self.assertIn(f["level"], ("note", "warning", "error"))
+        ids = [f["id"] for f in doc["findings"]]
+        self.assertEqual(ids.count("broad-always-allow"), 2)
+        self.assertEqual(doc["summary"], {"findings": len(ids), "error": 2, "warning": 0,
+                                          "note": len(ids) - 2})
+        p = run("lint", *self.T14, "--skip", "broad-always-allow")
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("0 errors", p.stdout)
+        p = run("lint", *self.T14, "--only", "unattached-nsg,no-filtering", "--json")
+        self.assertEqual(json.loads(p.stdout)["findings"], [])
+
+    def test_fail_on_and_bad_ids(self):
+        t12 = ["--env", "fixtures/semantics/t12_protocols_without_ports/env", "-q"]
+        self.assertEqual(run("lint", *t12).returncode, 0)  # a warning only
+        self.assertEqual(run("lint", *t12, "--fail-on", "warning").returncode, 1)
+        self.assertEqual(run("lint", *t12, "--fail-on", "ERROR").returncode, 0)
+        p = run("lint", *t12, "--only", "shadowed-rules")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--only: no check 'shadowed-rules'", p.stderr)
+        text = run("lint", *t12).stdout
+        self.assertIn("warning shadowed-rule  fixtures/semantics/t12_protocols_without_ports/env/"
+                      "networkSecurityGroups.json:/value/0/properties/securityRules/3", text)
+        self.assertIn("matches no flow: an ICMP, ESP or AH flow", text)
+        self.assertTrue(text.endswith("1 findings: 0 errors, 1 warnings, 0 notes\n"))
 
 
 if __name__ == "__main__":

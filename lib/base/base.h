@@ -20,6 +20,7 @@
 typedef struct ns_arena_block ns_arena_block;
 typedef struct ns_arena {
 	ns_arena_block *head;
+	ns_arena_block *spare; /* emptied by ns_arena_reset, used before malloc */
 } ns_arena;
 
 void *ns_arena_alloc(ns_arena *a, size_t size); /* zeroed; NULL when out of memory */
@@ -27,6 +28,9 @@ char *ns_arena_strdup(ns_arena *a, const char *s);
 char *ns_arena_strndup(ns_arena *a, const char *s, size_t n);
 char *ns_arena_printf(ns_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ns_arena_free(ns_arena *a);
+/* Empties the arena for reuse, keeping its blocks: scratch space for work
+ * done again and again (every earlier allocation is invalid after it). */
+void ns_arena_reset(ns_arena *a);
 
 /* A growable array of fixed-size elements (malloc'd). */
 typedef struct ns_vec {

@@ -81,6 +81,7 @@ NSGSIM_EXPORT size_t nsgsim_struct_size(const char *name)
 	        {"nsgsim_region", sizeof(nsgsim_region)},
 	        {"nsgsim_resource", sizeof(nsgsim_resource)},
 	        {"nsgsim_location", sizeof(nsgsim_location)},
+	        {"nsgsim_finding", sizeof(nsgsim_finding)},
 	};
 	for (size_t i = 0; name && i < NS_ARRAY_LEN(sizes); i++)
 		if (strcmp(name, sizes[i].name) == 0)
@@ -156,10 +157,17 @@ void *ns_arena_alloc(ns_arena *a, size_t size)
 	ns_arena_block *b = a->head;
 	if (!b || b->cap - b->used < size) {
 		size_t cap = size > NS_ARENA_BLOCK ? size : NS_ARENA_BLOCK;
-		b = malloc(sizeof *b + cap);
-		if (!b)
+		ns_arena_block **sp = &a->spare; /* a block a reset emptied, if one fits */
+		while (*sp && (*sp)->cap < size)
+			sp = &(*sp)->next;
+		if (*sp) {
+			b = *sp;
+			*sp = b->next;
+		} else if (!(b = malloc(sizeof *b + cap))) {
 			return NULL;
-		b->cap = cap;
+		} else {
+			b->cap = cap;
+		}
 		b->used = 0;
 		b->next = a->head;
 		a->head = b;
@@ -200,15 +208,30 @@ char *ns_arena_printf(ns_arena *a, const char *fmt, ...)
 	return p;
 }
 
-void ns_arena_free(ns_arena *a)
+static void free_blocks(ns_arena_block *b)
 {
-	ns_arena_block *b = a->head;
 	while (b) {
 		ns_arena_block *next = b->next;
 		free(b);
 		b = next;
 	}
-	a->head = NULL;
+}
+
+void ns_arena_free(ns_arena *a)
+{
+	free_blocks(a->head);
+	free_blocks(a->spare);
+	a->head = a->spare = NULL;
+}
+
+void ns_arena_reset(ns_arena *a)
+{
+	while (a->head) { /* every block to the spare list, emptied */
+		ns_arena_block *b = a->head;
+		a->head = b->next;
+		b->next = a->spare;
+		a->spare = b;
+	}
 }
 
 /* ---- vectors ---------------------------------------------------------------- */

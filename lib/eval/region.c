@@ -93,15 +93,18 @@ static bool rule_proto(const ns_crule *r, int s)
 	       (r->src.n_ports == 0 && r->dst.n_ports == 0);
 }
 
-static unsigned rule_protos(const ns_crule *r)
+unsigned ns_rule_protos(const ns_crule *r)
 {
-	if (!r) /* a marker */
-		return NS_PBITS_ALL;
 	unsigned m = 0;
 	for (int s = 0; s < NS_PSLOTS; s++)
 		if (rule_proto(r, s))
 			m |= NS_PBIT(s);
 	return m;
+}
+
+static unsigned rule_protos(const ns_crule *r)
+{
+	return r ? ns_rule_protos(r) : NS_PBITS_ALL; /* a marker: every protocol */
 }
 
 /* Whether the port ranges (any order, overlapping) cover every key of a. */

@@ -46,6 +46,10 @@ typedef struct ns_rout {
 
 bool ns_rout_same(const ns_rout *a, const ns_rout *b, bool rule_too);
 
+/* The protocol slots (NS_PBIT of NS_PSLOT_*) a rule can match: a portless
+ * protocol only by a rule without port clauses (SEMANTICS.md §11 decision 5). */
+unsigned ns_rule_protos(const ns_crule *r);
+
 /* Sources that walk alike: their addresses and, under each policy, the
  * endpoint that evaluates them Outbound (NULL: not modelled). */
 typedef struct ns_ralt {

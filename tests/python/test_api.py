@@ -53,6 +53,25 @@ class TestApi(unittest.TestCase):
         with self.assertRaises(ValueError):
             nsgsim.load(env_json="[]", build="lazy")
 
+    def test_lint_matches_the_cli(self):
+        fixture = "fixtures/semantics/t12_protocols_without_ports"
+        policy = nsgsim.load(env=[os.path.join(fixture, "env")], service_tags=support.tags_for(fixture))
+        try:
+            findings = policy.lint()
+        finally:
+            policy.close()
+        self.assertEqual([(f["id"], f["level"]) for f in findings], [("shadowed-rule", "warning")])
+        self.assertTrue(findings[0]["rule"].endswith("/Allow-Esp-Port-500"))
+        self.assertEqual(findings[0]["evidence"]["kind"], "matches-nothing")
+        cli = support.cli_path()
+        if cli:
+            p = subprocess.run([cli, "lint", "--json", "-q", "--env", os.path.join(fixture, "env"),
+                                "--service-tags", support.tags_for(fixture)],
+                               capture_output=True, text=True)
+            doc = json.loads(p.stdout)
+            self.assertEqual([{k: v for k, v in f.items() if k != "line"} for f in doc["findings"]],
+                             findings)
+
     def test_result(self):
         r = self.policy.evaluate("tcp 10.1.1.4:50000 10.2.1.4:22")
         self.assertFalse(r.allowed)

@@ -489,6 +489,31 @@ class Policy:
         finally:
             self._leave()
 
+    def lint(self):
+        """Findings about the policy, as `nsgsim lint --json` lists them: dicts with
+        id, level ("note", "warning", "error"), resource, rule (None for a finding
+        about a resource), file, pointer, message and evidence (a dict)."""
+        self._enter()
+        try:
+            err = _lib.nsgsim_error()
+            ptr = _lib._FindingsPtr()
+            lib.nsgsim_lint(self._ptr, ctypes.byref(ptr), err)
+            try:
+                out = []
+                for i in range(lib.nsgsim_findings_count(ptr)):
+                    f = _lib.nsgsim_finding()
+                    lib.nsgsim_findings_get(ptr, i, f)
+                    out.append({"id": text(f.id), "level": _lib.LEVELS.get(f.level),
+                                "resource": text(f.resource), "rule": text(f.rule),
+                                "file": text(f.file), "pointer": text(f.pointer),
+                                "message": text(f.message),
+                                "evidence": json.loads(text(f.evidence))})
+                return out
+            finally:
+                lib.nsgsim_findings_free(ptr)
+        finally:
+            self._leave()
+
     def effective(self, nic, format="json"):
         """The effective security rules of a NIC (name or id): the parsed
         `az network nic list-effective-nsg` JSON, or with format="table"

@@ -99,6 +99,26 @@ class nsgsim_resource(ctypes.Structure):
 RESOURCE_KINDS = {"nics": 1, "subnets": 2, "nsgs": 3, "asgs": 4, "managers": 5}
 
 
+class nsgsim_finding(ctypes.Structure):
+    _fields_ = [
+        ("id", c_char_p),
+        ("level", c_int),
+        ("resource", c_char_p),
+        ("rule", c_char_p),
+        ("file", c_char_p),
+        ("pointer", c_char_p),
+        ("message", c_char_p),
+        ("evidence", c_char_p),
+    ]
+
+
+class _FindingsPtr(ctypes.c_void_p):
+    pass
+
+
+LEVELS = {1: "note", 2: "warning", 3: "error"}
+
+
 class nsgsim_stats(ctypes.Structure):
     _fields_ = [
         (name, c_size_t)
@@ -368,6 +388,10 @@ _FUNCTIONS = {
     "nsgsim_policy_note": (c_int, [_PolicyPtr, c_size_t, P(nsgsim_note)], _check_status),
     "nsgsim_policy_stats": (None, [_PolicyPtr, P(nsgsim_stats)], None),
     "nsgsim_loader_set_build": (c_int, [_LoaderPtr, c_int], None),
+    "nsgsim_lint": (c_int, [_PolicyPtr, P(_FindingsPtr), _ERR], _check_status),
+    "nsgsim_findings_count": (c_size_t, [_FindingsPtr], None),
+    "nsgsim_findings_get": (c_int, [_FindingsPtr, c_size_t, P(nsgsim_finding)], _check_status),
+    "nsgsim_findings_free": (None, [_FindingsPtr], None),
     "nsgsim_policy_resource_count": (c_size_t, [_PolicyPtr, c_int], None),
     "nsgsim_policy_resource": (c_int, [_PolicyPtr, c_int, c_size_t, P(nsgsim_resource)],
                                _check_status),
@@ -525,7 +549,7 @@ if library_version.split(".")[:2] != BINDINGS_VERSION.split(".")[:2]:
 
 # The structs are mirrored by hand: check each against the library's sizeof
 # now, rather than let a mismatch corrupt memory later.
-for _struct in (nsgsim_error, nsgsim_note, nsgsim_resource, nsgsim_stats, nsgsim_ip, nsgsim_flow, nsgsim_rule_ref,
+for _struct in (nsgsim_error, nsgsim_note, nsgsim_resource, nsgsim_finding, nsgsim_stats, nsgsim_ip, nsgsim_flow, nsgsim_rule_ref,
                 nsgsim_layer_result,
                 nsgsim_side_result, nsgsim_result, nsgsim_port_outcome, nsgsim_rule_detail,
                 nsgsim_tags_info, nsgsim_query):
