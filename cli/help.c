@@ -182,6 +182,8 @@ static const char lint_help[] =
         "  empty-network-group  a network group with no static members (nor policy)\n"
         "  no-filtering         a NIC or subnet with no NSG and no admin rule\n"
         "  broad-always-allow   an AlwaysAllow admin rule from the Internet or anywhere\n"
+        "  exposed-port         a NIC the Internet reaches on a high-risk port (22, 3389...)\n"
+        "  open-to-any          ports of a NIC that every source address reaches\n"
         "Exit status: 1 when a finding is at the --fail-on level or above (default\n"
         "error), 0 otherwise, 2 an error.\n"
         "\n"

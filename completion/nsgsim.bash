@@ -4,7 +4,7 @@
 # sourced directly:  . completion/nsgsim.bash
 
 _nsgsim_commands="effective eval reach diff check list lint snapshot-tags version"
-_nsgsim_checks="shadowed-rule unattached-nsg unused-asg empty-network-group no-filtering broad-always-allow"
+_nsgsim_checks="shadowed-rule unattached-nsg unused-asg empty-network-group no-filtering broad-always-allow exposed-port open-to-any"
 _nsgsim_protocols="tcp udp icmp esp ah"
 _nsgsim_list_kinds="nics subnets nsgs asgs managers"
 # The options that take a value (the next word).

@@ -333,8 +333,19 @@ static void test_findings_of_a_known_environment(void **state)
 	assert_non_null(find(fs, "no-filtering", "/nic-open", &f));
 	assert_non_null(find(fs, "no-filtering", "/subnets/open", &f));
 	assert_null(find(fs, "no-filtering", "/subnets/guarded", &f));
-	assert_int_equal(nsgsim_findings_count(fs), 7);
-	assert_int_equal(nsgsim_findings_get(fs, 7, &f), NSGSIM_E_INVALID_ARG);
+	/* Reachability: nic-open takes everything; the guarded subnet (no NIC)
+	 * takes 443 from every address, through Allow-Https. */
+	assert_non_null(find(fs, "exposed-port", "/nic-open", &f));
+	assert_null(f.rule); /* nothing decides: no NSG on the way */
+	assert_non_null(strstr(f.message, "tcp 22, tcp 23"));
+	assert_non_null(strstr(f.evidence, "\"internetSources\": ["));
+	assert_non_null(find(fs, "open-to-any", "/subnets/guarded", &f));
+	assert_non_null(strstr(f.message, "tcp 443 on subnet 'guarded'"));
+	assert_non_null(find(fs, "open-to-any", "/nic-open", &f));
+	assert_non_null(strstr(f.message, "tcp 0-65535"));
+	assert_null(find(fs, "exposed-port", "/subnets/guarded", &f)); /* 22 is denied there */
+	assert_int_equal(nsgsim_findings_count(fs), 11);
+	assert_int_equal(nsgsim_findings_get(fs, 11, &f), NSGSIM_E_INVALID_ARG);
 	assert_string_equal(nsgsim_level_name(NSGSIM_LEVEL_ERROR), "error");
 	assert_null(nsgsim_level_name(9));
 	nsgsim_findings_free(fs);

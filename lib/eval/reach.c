@@ -126,9 +126,9 @@ static int move_pieces(ns_rquery *q, nsgsim_regions *r, nsgsim_error *err)
 				ps[m++] = ps[i];
 		q->pieces.n = m;
 	}
-	if (ns_region_merge(q) != 0)
+	if (!r->raw && ns_region_merge(q) != 0)
 		return nomem(err);
-	if (q->pieces.n > 1) /* an empty vector has no data: qsort wants one */
+	if (!r->raw && q->pieces.n > 1) /* an empty vector has no data: qsort wants one */
 		qsort(q->pieces.data, q->pieces.n, sizeof(ns_piece), cmp_piece);
 	r->pieces = q->pieces.data;
 	r->n = q->pieces.n;
@@ -239,8 +239,23 @@ static int resolve(const nsgsim_policy *p, const nsgsim_query *q, ns_arena *ar, 
 	return rc;
 }
 
+static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, nsgsim_regions **out,
+                 nsgsim_error *err);
+
 NSGSIM_EXPORT int nsgsim_reach(const nsgsim_policy *p, const nsgsim_query *query,
                                nsgsim_regions **out, nsgsim_error *err)
+{
+	return reach(p, query, false, out, err);
+}
+
+int ns_reach_raw(const nsgsim_policy *p, const nsgsim_query *query, nsgsim_regions **out,
+                 nsgsim_error *err)
+{
+	return reach(p, query, true, out, err);
+}
+
+static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, nsgsim_regions **out,
+                 nsgsim_error *err)
 {
 	int rc = check_query(query, out, err);
 	if (rc != 0)
@@ -251,6 +266,7 @@ NSGSIM_EXPORT int nsgsim_reach(const nsgsim_policy *p, const nsgsim_query *query
 	nsgsim_regions *r = regions_new(query);
 	if (!r)
 		return nomem(err);
+	r->raw = raw;
 	ns_addrs to, from;
 	ns_rquery q = {0, &r->arena, {0}, p->m.limits[NSGSIM_LIMIT_QUERY_REGIONS], 1, false, false};
 	ns_vec_init(&q.pieces, sizeof(ns_piece));

@@ -122,7 +122,13 @@ struct nsgsim_regions {
 	unsigned protocols;
 	bool allowed_only, rules;
 	size_t opened, closed;
+	bool raw; /* ns_reach_raw: the pieces as the partition left them */
 };
+
+/* nsgsim_reach without merging or sorting: the same flows and answers in
+ * more, smaller regions, sooner -- for callers that only read them (lint). */
+int ns_reach_raw(const nsgsim_policy *p, const nsgsim_query *query, nsgsim_regions **out,
+                 nsgsim_error *err);
 
 /* Whether a flow (family, addresses, ports; -1 for none) lies in a box. */
 bool ns_box_contains(const ns_box *b, int slot, ns_u128 src, int sport, ns_u128 dst, int dport);

@@ -42,6 +42,9 @@ int ns_parse_prefix(const char *text, int *family, ns_u128 *addr, int *plen, con
                     const char *resource, nsgsim_error *err);
 /* Parses a bare IP address (no prefix length).  Returns 0 or -1. */
 int ns_parse_ip(const char *text, int *family, ns_u128 *addr);
+/* An address as the public API holds it, and back (lib/parse/flow.c). */
+void ns_ip_from_u128(nsgsim_ip *ip, int family, ns_u128 v);
+ns_u128 ns_ip_to_u128(const nsgsim_ip *ip);
 /* "*", "80", "1000-2000"; 0 or a negative code. */
 int ns_parse_port_range(const char *text, ns_port_range *out, const ns_loc *loc,
                         const char *resource, nsgsim_error *err);

@@ -9,16 +9,11 @@
 #include "compile/policy.h"
 #include "eval/region.h"
 #include "eval/shadow.h"
+#include "report/lint.h"
 #include "report/report.h"
 
-struct nsgsim_findings {
-	ns_arena ar;
-	ns_vec v; /* nsgsim_finding */
-	bool failed;
-};
-
-static void add(nsgsim_findings *fs, const char *id, int level, const char *resource,
-                const ns_rule *rule, const ns_loc *loc, const char *message, ns_buf *evidence)
+void ns_lint_add(nsgsim_findings *fs, const char *id, int level, const char *resource,
+                 const ns_rule *rule, const ns_loc *loc, const char *message, ns_buf *evidence)
 {
 	nsgsim_finding *f = fs->failed ? NULL : ns_vec_push(&fs->v);
 	const char *ev = evidence && !evidence->failed && evidence->data
@@ -134,8 +129,8 @@ static void shadow_finding(nsgsim_findings *fs, const ns_cnsg *g, const ns_chain
 	for (size_t i = 0; i < ch->n; i++)
 		none &= !cover[i];
 	const char *msg = shadow_message(&fs->ar, g, r, none, conflict);
-	add(fs, "shadowed-rule", conflict ? NSGSIM_LEVEL_ERROR : NSGSIM_LEVEL_WARNING, g->g->id,
-	    r->r, &r->r->loc, msg, &ev);
+	ns_lint_add(fs, "shadowed-rule", conflict ? NSGSIM_LEVEL_ERROR : NSGSIM_LEVEL_WARNING,
+	            g->g->id, r->r, &r->r->loc, msg, &ev);
 	ns_buf_free(&ev);
 }
 
@@ -183,13 +178,15 @@ static int check_nsgs(const nsgsim_policy *p, nsgsim_findings *fs)
 		const ns_cnsg *g = &p->nsgs[i];
 		size_t n = attachments(p, g, at);
 		if (n == 0) {
-			add(fs, "unattached-nsg", NSGSIM_LEVEL_WARNING, g->g->id, NULL, &g->g->loc,
-			    ns_arena_printf(
-			            &fs->ar,
-			            "NSG '%s' is attached to no subnet and no network interface: "
-			            "its rules affect nothing; attach it or delete it",
-			            g->g->name),
-			    NULL);
+			ns_lint_add(
+			        fs, "unattached-nsg", NSGSIM_LEVEL_WARNING, g->g->id, NULL,
+			        &g->g->loc,
+			        ns_arena_printf(&fs->ar,
+			                        "NSG '%s' is attached to no subnet and no network "
+			                        "interface: "
+			                        "its rules affect nothing; attach it or delete it",
+			                        g->g->name),
+			        NULL);
 			continue;
 		}
 		rc = chain_shadows(fs, g, &g->in, at, n);
@@ -223,17 +220,19 @@ static void check_asgs(const nsgsim_policy *p, nsgsim_findings *fs)
 		bool named = asg_named(p, a->a->id), empty = ns_pset_is_empty(&a->members);
 		if (named && !empty)
 			continue;
-		add(fs, "unused-asg", NSGSIM_LEVEL_NOTE, a->a->id, NULL, &a->a->loc,
-		    !named ? ns_arena_printf(&fs->ar,
-		                             "application security group '%s' is named by no NSG "
-		                             "rule: it affects nothing; use it or delete it",
-		                             a->a->name)
-		           : ns_arena_printf(
-		                     &fs->ar,
-		                     "application security group '%s' has no member "
-		                     "ipConfiguration: the rules that name it match nothing",
-		                     a->a->name),
-		    NULL);
+		ns_lint_add(
+		        fs, "unused-asg", NSGSIM_LEVEL_NOTE, a->a->id, NULL, &a->a->loc,
+		        !named ? ns_arena_printf(
+		                         &fs->ar,
+		                         "application security group '%s' is named by no NSG "
+		                         "rule: it affects nothing; use it or delete it",
+		                         a->a->name)
+		               : ns_arena_printf(
+		                         &fs->ar,
+		                         "application security group '%s' has no member "
+		                         "ipConfiguration: the rules that name it match nothing",
+		                         a->a->name),
+		        NULL);
 	}
 }
 
@@ -247,14 +246,16 @@ static void check_groups(const nsgsim_policy *p, nsgsim_findings *fs)
 			        NS_VEC_AT(&p->m.static_members, ns_static_member, k)->group_id,
 			        g->id);
 		if (!members)
-			add(fs, "empty-network-group", NSGSIM_LEVEL_WARNING, g->id, NULL, &g->loc,
-			    ns_arena_printf(
-			            &fs->ar,
-			            "network group '%s' has no static members and no Azure "
-			            "Policy in the input: its admin rules apply to no VNet here "
-			            "(add its members, or export its policy definitions)",
-			            g->name),
-			    NULL);
+			ns_lint_add(fs, "empty-network-group", NSGSIM_LEVEL_WARNING, g->id, NULL,
+			            &g->loc,
+			            ns_arena_printf(
+			                    &fs->ar,
+			                    "network group '%s' has no static members and no Azure "
+			                    "Policy in the input: its admin rules apply to no VNet "
+			                    "here "
+			                    "(add its members, or export its policy definitions)",
+			                    g->name),
+			            NULL);
 	}
 }
 
@@ -289,12 +290,13 @@ static void check_endpoints(const nsgsim_policy *p, nsgsim_findings *fs)
 		const char *name = ep->nic ? ep->nic->n->name : ep->subnet->s->name;
 		const char *id = ep->nic ? ep->nic->n->id : ep->subnet->s->id;
 		const ns_loc *loc = ep->nic ? &ep->nic->n->loc : &ep->subnet->s->loc;
-		add(fs, "no-filtering", NSGSIM_LEVEL_WARNING, id, NULL, loc,
-		    ns_arena_printf(&fs->ar,
+		ns_lint_add(fs, "no-filtering", NSGSIM_LEVEL_WARNING, id, NULL, loc,
+		            ns_arena_printf(
+		                    &fs->ar,
 		                    "nothing filters the traffic of %s '%s': no NSG on it%s and no "
 		                    "admin rule applies, so Azure allows every flow; attach an NSG",
 		                    what, name, ep->nic ? " or its subnet" : ""),
-		    NULL);
+		            NULL);
 	}
 }
 
@@ -318,14 +320,15 @@ static void check_always_allow(const nsgsim_policy *p, nsgsim_findings *fs)
 		const ns_rule *r = NS_VEC_AT(&p->m.admin_rules, ns_rule, i);
 		if (r->access != NS_ACCESS_ALWAYS_ALLOW || !names_everything_or_internet(&r->src))
 			continue;
-		add(fs, "broad-always-allow", NSGSIM_LEVEL_ERROR, r->id, r, &r->loc,
-		    ns_arena_printf(
-		            &fs->ar,
-		            "AlwaysAllow admin rule '%s' (priority %d) allows from the Internet "
-		            "or every address: no NSG can deny what it opens; narrow its "
-		            "sources or make it Allow",
-		            r->name, r->priority),
-		    NULL);
+		ns_lint_add(fs, "broad-always-allow", NSGSIM_LEVEL_ERROR, r->id, r, &r->loc,
+		            ns_arena_printf(
+		                    &fs->ar,
+		                    "AlwaysAllow admin rule '%s' (priority %d) allows from the "
+		                    "Internet "
+		                    "or every address: no NSG can deny what it opens; narrow its "
+		                    "sources or make it Allow",
+		                    r->name, r->priority),
+		            NULL);
 	}
 }
 
@@ -346,6 +349,8 @@ NSGSIM_EXPORT int nsgsim_lint(const nsgsim_policy *p, nsgsim_findings **out, nsg
 	check_groups(p, fs);
 	check_endpoints(p, fs);
 	check_always_allow(p, fs);
+	if (rc == 0)
+		rc = ns_lint_reach(p, fs);
 	if (rc != 0 || fs->failed) {
 		nsgsim_findings_free(fs);
 		return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");

@@ -60,7 +60,9 @@ class TestApi(unittest.TestCase):
             findings = policy.lint()
         finally:
             policy.close()
-        self.assertEqual([(f["id"], f["level"]) for f in findings], [("shadowed-rule", "warning")])
+        self.assertEqual([(f["id"], f["level"]) for f in findings],
+                         [("shadowed-rule", "warning"), ("exposed-port", "warning"),
+                          ("exposed-port", "warning")])
         self.assertTrue(findings[0]["rule"].endswith("/Allow-Esp-Port-500"))
         self.assertEqual(findings[0]["evidence"]["kind"], "matches-nothing")
         cli = support.cli_path()

@@ -1,0 +1,27 @@
+/* What the lint checks share (lib/report/lint.c, lint_reach.c): the
+ * findings being built and how one is added.
+ *
+ * May touch: lib/base, the compiled policy. */
+#ifndef NSGSIM_REPORT_LINT_H
+#define NSGSIM_REPORT_LINT_H
+
+#include <stdbool.h>
+
+#include "compile/policy.h"
+
+struct nsgsim_findings {
+	ns_arena ar; /* messages and evidence */
+	ns_vec v;    /* nsgsim_finding */
+	bool failed; /* out of memory on the way: the call fails */
+};
+
+/* Adds a finding; message is in fs->ar (NULL: out of memory), evidence a
+ * JSON object (NULL: {}).  rule and loc may be NULL. */
+void ns_lint_add(nsgsim_findings *fs, const char *id, int level, const char *resource,
+                 const ns_rule *rule, const ns_loc *loc, const char *message, ns_buf *evidence);
+
+/* exposed-port and open-to-any, answered by nsgsim_reach (lint_reach.c);
+ * 0 or -1 when out of memory. */
+int ns_lint_reach(const nsgsim_policy *p, nsgsim_findings *fs);
+
+#endif
