@@ -37,16 +37,12 @@ static int port_list(ns_arena *ar, const ns_cside *s, ns_ilist *out)
 {
 	if (s->n_ports == 0)
 		return ns_il_one(ar, 0, 65535, out);
-	ns_ivl v[64];
-	ns_ivl *iv = s->n_ports <= 64 ? v : malloc(s->n_ports * sizeof *iv);
+	ns_ivl *iv = ns_arena_alloc(ar, s->n_ports * sizeof *iv);
 	if (!iv)
 		return -1;
 	for (size_t i = 0; i < s->n_ports; i++)
 		iv[i] = (ns_ivl){s->ports[i].lo, s->ports[i].hi};
-	int rc = ns_il_from(ar, iv, s->n_ports, out);
-	if (iv != v)
-		free(iv);
-	return rc;
+	return ns_il_from(ar, iv, s->n_ports, out);
 }
 
 static int addr_list(ns_arena *ar, const ns_cside *s, const ns_csubnet *ctx, int family,
