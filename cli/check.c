@@ -485,6 +485,10 @@ static void check_source_ports(const nsgsim_policy *p, assertion *a)
  * a stale assertion. */
 static void check_unassigned(const nsgsim_policy *p, assertion *a, bool allow_unassigned)
 {
+	/* The result carries the assumption whenever an address of the flow is
+	 * one (set before either side is walked); only then is there one to name. */
+	if (!(a->res.assumptions & NSGSIM_ASSUME_UNASSIGNED_ADDRESS) && !a->unassigned)
+		return;
 	const nsgsim_ip *ips[2] = {&a->flow.src, &a->flow.dst};
 	const char *lone = NULL, *subnet = NULL;
 	char text[64];

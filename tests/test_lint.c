@@ -339,8 +339,27 @@ static void test_findings_of_a_known_environment(void **state)
 	assert_null(f.rule); /* nothing decides: no NSG on the way */
 	assert_non_null(strstr(f.message, "tcp 22, tcp 23"));
 	assert_non_null(strstr(f.evidence, "\"internetSources\": ["));
+	assert_non_null(strstr(f.evidence, "\"path\": [")); /* every layer's rule */
 	assert_non_null(find(fs, "open-to-any", "/subnets/guarded", &f));
 	assert_non_null(strstr(f.message, "tcp 443 on subnet 'guarded'"));
+	/* What open-to-any says, eval says on random sources and source ports. */
+	rng r = {0x1717};
+	for (int i = 0; i < 200; i++) {
+		nsgsim_flow fl;
+		char text[96];
+		snprintf(text, sizeof text, "tcp %u.%u.%u.%u:%u 10.0.1.9:443", below(&r, 256),
+		         below(&r, 256), below(&r, 256), below(&r, 256), below(&r, 65536));
+		assert_int_equal(nsgsim_flow_parse(text, &fl, NULL), 0);
+		nsgsim_result res;
+		int rc = nsgsim_eval(p, &fl, &res, NULL);
+		if (rc ==
+		    NSGSIM_E_NOT_MODELLED) /* the source inside another modelled subnet: none */
+			continue;
+		assert_int_equal(rc, 0);
+		if (res.verdict != NSGSIM_ALLOW)
+			fail_msg("open-to-any said 443 is open from every source, but %s is denied",
+			         text);
+	}
 	assert_non_null(find(fs, "open-to-any", "/nic-open", &f));
 	assert_non_null(strstr(f.message, "tcp 0-65535"));
 	assert_null(find(fs, "exposed-port", "/subnets/guarded", &f)); /* 22 is denied there */

@@ -108,15 +108,6 @@ static int check_admin_priorities(nsgsim_policy *p, nsgsim_error *err)
 
 /* ---- network groups whose members the input does not say ------------------------ */
 
-static bool group_has_members(const nsgsim_policy *p, const char *group_id)
-{
-	for (size_t i = 0; i < p->m.static_members.n; i++)
-		if (ns_ieq(NS_VEC_AT(&p->m.static_members, ns_static_member, i)->group_id,
-		           group_id))
-			return true;
-	return false;
-}
-
 /* Whether an admin rule uses the group: its collection applies to it, or a
  * side names it as an address. */
 static bool group_used(const nsgsim_policy *p, const char *group_id)
@@ -148,7 +139,7 @@ static int mark_unknown_groups(nsgsim_policy *p)
 {
 	for (size_t i = 0; i < p->m.net_groups.n; i++) {
 		const ns_net_group *g = NS_VEC_AT(&p->m.net_groups, ns_net_group, i);
-		if (group_has_members(p, g->id) || !group_used(p, g->id))
+		if (ns_group_has_members(p, g->id) || !group_used(p, g->id))
 			continue;
 		if (ns_model_note(&p->m, NSGSIM_NOTE_WARNING, g->loc.file, g->loc.pointer, g->id,
 		                  "network group '%s' has no static members and no Azure Policy "

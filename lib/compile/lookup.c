@@ -85,3 +85,12 @@ const ns_endpoint *ns_find_endpoint(const nsgsim_policy *p, const char *nic_id,
 			return &cn->eps[i];
 	return NULL;
 }
+
+bool ns_group_has_members(const nsgsim_policy *p, const char *group_id)
+{
+	for (size_t i = 0; i < p->m.static_members.n; i++)
+		if (ns_ieq(NS_VEC_AT(&p->m.static_members, ns_static_member, i)->group_id,
+		           group_id))
+			return true;
+	return false;
+}

@@ -190,6 +190,8 @@ struct nsgsim_policy {
 
 /* A NIC by id (case-insensitive) or by a unique name; NULL with err set. */
 const ns_cnic *ns_find_nic(const nsgsim_policy *p, const char *nic, nsgsim_error *err);
+/* Whether a network group has a static member in the input. */
+bool ns_group_has_members(const nsgsim_policy *p, const char *group_id);
 /* The endpoint of a NIC in a subnet (nic_id NULL: the subnet alone), by the
  * ids a result names; NULL when the policy has none (or no subnet_id). */
 const ns_endpoint *ns_find_endpoint(const nsgsim_policy *p, const char *nic_id,

@@ -240,12 +240,7 @@ static void check_groups(const nsgsim_policy *p, nsgsim_findings *fs)
 {
 	for (size_t i = 0; i < p->m.net_groups.n; i++) {
 		const ns_net_group *g = NS_VEC_AT(&p->m.net_groups, ns_net_group, i);
-		bool members = false;
-		for (size_t k = 0; k < p->m.static_members.n && !members; k++)
-			members = ns_ieq(
-			        NS_VEC_AT(&p->m.static_members, ns_static_member, k)->group_id,
-			        g->id);
-		if (!members)
+		if (!ns_group_has_members(p, g->id))
 			ns_lint_add(fs, "empty-network-group", NSGSIM_LEVEL_WARNING, g->id, NULL,
 			            &g->loc,
 			            ns_arena_printf(
