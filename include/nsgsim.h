@@ -210,6 +210,17 @@ typedef enum nsgsim_build {
 /* 0, or NSGSIM_E_INVALID_ARG for an unknown build. */
 NSGSIM_EXPORT int nsgsim_loader_set_build(nsgsim_loader *loader, int build);
 
+/* The deployment that infrastructure-as-code input (ARM templates, Bicep
+ * output, Terraform plans) is read for: subscription(), resourceGroup() and
+ * the ids nsgsim builds for resources that have none yet.  NULL keeps the
+ * current value; the defaults are the all-zero subscription GUID, the
+ * resource group "nsgsim-rg" and the location "westeurope", and every
+ * resource id built from a default is reported as a note.  Affects files
+ * loaded after the call.  0, or NSGSIM_E_INVALID_ARG (a subscription that is
+ * not a GUID, an empty name). */
+NSGSIM_EXPORT int nsgsim_loader_set_deployment(nsgsim_loader *loader, const char *subscription_id,
+                                               const char *resource_group, const char *location);
+
 /* Validates everything loaded and builds the immutable policy.  On success
  * the loaded content moves into the policy (no copy of the service tags is
  * made) and the loader is left empty; free it afterwards.  On failure the

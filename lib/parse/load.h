@@ -83,6 +83,11 @@ int ns_parse_admin_config(ns_pctx *c, const cJSON *res, const char *type);
 int ns_parse_rule_collection(ns_pctx *c, const cJSON *res, const char *type);
 int ns_parse_admin_rule(ns_pctx *c, const cJSON *res, const char *type);
 
+/* One REST/ARM-shaped resource object (its "type" decides the reader), at
+ * c's current pointer (lib/parse/load_env.c): for the readers of other
+ * formats that translate into resources. */
+int ns_parse_resource(ns_pctx *c, const cJSON *res);
+
 /* NSGSIM_E_LIMIT when len is over NSGSIM_LIMIT_FILE_BYTES. */
 int ns_check_input_size(const ns_model *m, const char *name, size_t len, nsgsim_error *err);
 /* An unevaluated ARM template expression: "[...]" ("[[" escapes a literal). */

@@ -55,6 +55,14 @@ static const struct {
 static int parse_resource(ns_pctx *c, const cJSON *res, const char *parent_type,
                           const char *parent_name);
 
+/* One REST/ARM-shaped resource, read at the context's current pointer: the
+ * entry for readers that translate another format (a template's evaluated
+ * resources, a Terraform plan's) into resources. */
+int ns_parse_resource(ns_pctx *c, const cJSON *res)
+{
+	return parse_resource(c, res, NULL, NULL);
+}
+
 /* Each resource of an array; a template's nested children carry the
  * parent's type and name (their own are relative to it). */
 static int parse_resource_array(ns_pctx *c, const cJSON *arr, const char *parent_type,

@@ -1,6 +1,7 @@
 /* The public loader: reads files and directories into the model.  A file
  * that fails leaves the loader as it was before that file. */
 #define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -225,6 +226,48 @@ NSGSIM_EXPORT int nsgsim_loader_set_build(nsgsim_loader *l, int build)
 		return NSGSIM_E_INVALID_ARG;
 	l->model.build = build;
 	return 0;
+}
+
+/* A subscription id as Azure writes one: 8-4-4-4-12 hex digits. */
+static bool is_guid(const char *s)
+{
+	static const int groups[] = {8, 4, 4, 4, 12};
+	for (size_t g = 0; g < NS_ARRAY_LEN(groups); g++) {
+		for (int i = 0; i < groups[g]; i++, s++)
+			if (!isxdigit((unsigned char)*s))
+				return false;
+		if (*s != (g + 1 < NS_ARRAY_LEN(groups) ? '-' : '\0'))
+			return false;
+		s++;
+	}
+	return true;
+}
+
+static int set_deployment_field(ns_model *m, const char *value, const char **field, bool *set)
+{
+	if (!value)
+		return 0;
+	if (!(*field = ns_arena_strdup(&m->arena, value)))
+		return NSGSIM_E_NOMEM;
+	*set = true;
+	return 0;
+}
+
+NSGSIM_EXPORT int nsgsim_loader_set_deployment(nsgsim_loader *l, const char *subscription_id,
+                                               const char *resource_group, const char *location)
+{
+	if (!l || (subscription_id && !is_guid(subscription_id)) ||
+	    (resource_group && !*resource_group) || (location && !*location))
+		return NSGSIM_E_INVALID_ARG;
+	ns_model *m = &l->model;
+	int rc =
+	        set_deployment_field(m, subscription_id, &m->subscription_id, &m->subscription_set);
+	if (rc == 0)
+		rc = set_deployment_field(m, resource_group, &m->resource_group,
+		                          &m->resource_group_set);
+	if (rc == 0)
+		rc = set_deployment_field(m, location, &m->location, &m->location_set);
+	return rc;
 }
 
 NSGSIM_EXPORT int nsgsim_loader_add_env(nsgsim_loader *l, const char *path, nsgsim_error *err)

@@ -32,6 +32,11 @@ void ns_model_init(ns_model *m)
 	ns_map_init(&m->tag_index);
 	for (int i = 0; i < NSGSIM_LIMIT_COUNT; i++)
 		m->limits[i] = nsgsim_limit_default(i);
+	/* String literals: the arena is reset only on free, and these are never
+	 * written through. */
+	m->subscription_id = NS_DEFAULT_SUBSCRIPTION;
+	m->resource_group = NS_DEFAULT_RESOURCE_GROUP;
+	m->location = NS_DEFAULT_LOCATION;
 }
 
 NSGSIM_EXPORT uint64_t nsgsim_limit_default(int limit)

@@ -9,6 +9,11 @@
 
 #include "base/base.h"
 
+/* nsgsim_loader_set_deployment's defaults (include/nsgsim.h). */
+#define NS_DEFAULT_SUBSCRIPTION   "00000000-0000-0000-0000-000000000000"
+#define NS_DEFAULT_RESOURCE_GROUP "nsgsim-rg"
+#define NS_DEFAULT_LOCATION       "westeurope"
+
 /* ---- the model: what the parse stage produces -------------------------- */
 
 enum ns_access { NS_ACCESS_ALLOW = 1, NS_ACCESS_DENY = 2, NS_ACCESS_ALWAYS_ALLOW = 3 };
@@ -213,6 +218,10 @@ typedef struct ns_model {
 	uint64_t n_prefixes; /* addresses read so far, for NSGSIM_LIMIT_TOTAL_PREFIXES */
 	bool notes_failed;   /* a note could not be stored (out of memory) */
 	int build;           /* nsgsim_build: what nsgsim_compile makes */
+	/* nsgsim_loader_set_deployment: arena strings, never NULL after init;
+	 * the *_set flags say the user gave them (else a default, reported). */
+	const char *subscription_id, *resource_group, *location;
+	bool subscription_set, resource_group_set, location_set;
 	/* service tags */
 	bool has_tags;
 	bool tags_from_snapshot; /* read from a snapshot (lib/parse/tags_snapshot.c) */
