@@ -8,7 +8,7 @@
  * evaluated, so a reference() in the other branch does no harm; with an
  * unknown condition the result is unknown.  and()/or() stop at the first
  * argument that decides them; an unknown argument leaves the result
- * unknown unless a later known one decides it.  Integers are 64-bit; an
+ * unknown unless a later known one decides it.  Integers are 64-bit (exact to 2^53: values are cJSON doubles); an
  * overflow, a division or modulo by zero is an error. */
 #define _POSIX_C_SOURCE 200809L
 #include "parse/arm_expr_int.h"
@@ -83,20 +83,21 @@ ARITH(f_mod, '%')
 static int extreme(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, bool max,
                    cJSON **out)
 {
-	const cJSON *list = argc == 1 && cJSON_IsArray(argv[0]) ? argv[0]->child : NULL;
-	size_t n = list ? (size_t)cJSON_GetArraySize(argv[0]) : argc;
+	bool is_list = argc == 1 && cJSON_IsArray(argv[0]);
+	const cJSON *list = is_list ? argv[0]->child : NULL;
+	size_t n = is_list ? (size_t)cJSON_GetArraySize(argv[0]) : argc;
 	if (n == 0)
 		return ns_arm_fail(c, call->off, NSGSIM_E_SHAPE, "%s: the array is empty", call->s);
 	int64_t best = 0;
 	for (size_t i = 0; i < n; i++) {
-		const cJSON *v = list ? list : argv[i];
+		const cJSON *v = is_list ? list : argv[i];
 		int64_t x;
 		if (!ns_arm_get_int(v, &x))
-			return ns_arm_type_error(c, call, list ? 0 : i, v,
+			return ns_arm_type_error(c, call, is_list ? 0 : i, v,
 			                         "integers or an array of integers");
 		if (i == 0 || (max ? x > best : x < best))
 			best = x;
-		if (list)
+		if (is_list)
 			list = list->next;
 	}
 	return ns_arm_mk_int(c, call, best, out);
