@@ -47,8 +47,7 @@ typedef struct fake {
 	uint64_t budget;
 } fake;
 
-static int lookup(cJSON *from, const char *what, const char *name, cJSON **out,
-                  ns_arm_error *err)
+static int lookup(cJSON *from, const char *what, const char *name, cJSON **out, ns_arm_error *err)
 {
 	cJSON *v = cJSON_GetObjectItem(from, name);
 	if (!v) {
@@ -122,8 +121,14 @@ typedef struct row {
 	const char *msg;  /* part of the error message */
 } row;
 
-#define OK(e, w)         {e, w, 0, NULL}
-#define ERR(e, code, m)  {e, NULL, NSGSIM_E_##code, m}
+#define OK(e, w)                                                                                   \
+	{                                                                                          \
+		e, w, 0, NULL                                                                      \
+	}
+#define ERR(e, code, m)                                                                            \
+	{                                                                                          \
+		e, NULL, NSGSIM_E_##code, m                                                        \
+	}
 
 static void check_row(const row *r)
 {
@@ -257,12 +262,10 @@ static void test_string_functions(void **state)
 	        ERR("[base64ToString('abc')]", SHAPE, "not valid base64"),
 	        OK("[base64ToJson('eyJhIjoxfQ==')]", "{\"a\":1}"),
 	        OK("[dataUri('Hello')]", "\"data:text/plain;charset=utf8;base64,SGVsbG8=\""),
-	        OK("[dataUriToString('data:;base64,SGVsbG8sIFdvcmxkIQ==')]",
-	           "\"Hello, World!\""),
+	        OK("[dataUriToString('data:;base64,SGVsbG8sIFdvcmxkIQ==')]", "\"Hello, World!\""),
 	        OK("[uriComponent('http://contoso.com/resources/nested/azuredeploy.json')]",
 	           "\"http%3A%2F%2Fcontoso.com%2Fresources%2Fnested%2Fazuredeploy.json\""),
-	        OK("[uriComponentToString('http%3A%2F%2Fcontoso.com')]",
-	           "\"http://contoso.com\""),
+	        OK("[uriComponentToString('http%3A%2F%2Fcontoso.com')]", "\"http://contoso.com\""),
 	        OK("[uri('http://contoso.org/firstpath', 'myscript.sh')]",
 	           "\"http://contoso.org/myscript.sh\""),
 	        OK("[uri('http://contoso.org/firstpath/', '/myscript.sh')]",
@@ -425,7 +428,8 @@ static void test_deployment_functions(void **state)
 	        ERR("[copyIndex('other')]", SHAPE, "no copy loop 'other'"),
 	        ERR("[copyIndex(1, 2)]", SHAPE, "loop name"),
 	        OK("[subscription().subscriptionId]", "\"11111111-2222-3333-4444-555555555555\""),
-	        OK("[subscription().id]", "\"/subscriptions/11111111-2222-3333-4444-555555555555\""),
+	        OK("[subscription().id]",
+	           "\"/subscriptions/11111111-2222-3333-4444-555555555555\""),
 	        OK("[resourceGroup().id]", "\"/subscriptions/11111111-2222-3333-4444-555555555555"
 	                                   "/resourceGroups/rg1\""),
 	        OK("[resourceGroup().name]", "\"rg1\""),
@@ -450,10 +454,13 @@ static void test_deployment_functions(void **state)
 	        OK("[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet1/sn1')]",
 	           "\"/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg1/"
 	           "providers/Microsoft.Network/virtualNetworks/vnet1/subnets/sn1\""),
+	        OK("[resourceId('Microsoft.Network/virtualNetworks/', 'vnet1')]",
+	           "\"/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg1/"
+	           "providers/Microsoft.Network/virtualNetworks/vnet1\""),
+	        ERR("[resourceId('Microsoft.Network/', 'vnet1')]", SHAPE, "needs 0 name segments"),
 	        ERR("[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet1')]", SHAPE,
 	            "needs 2 name segments, got 1"),
-	        ERR("[resourceId('a', 'b', 'c', 'Microsoft.Network/x', 'n')]", SHAPE,
-	            "at most 2"),
+	        ERR("[resourceId('a', 'b', 'c', 'Microsoft.Network/x', 'n')]", SHAPE, "at most 2"),
 	        ERR("[resourceId('vnet1', 'x')]", SHAPE, "expected a resource type"),
 	        ERR("[resourceId(1, 'Microsoft.Network/x')]", SHAPE, "argument 1 is an integer"),
 	        OK("[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'r1')]",
@@ -465,7 +472,8 @@ static void test_deployment_functions(void **state)
 	           "\"/providers/Microsoft.Billing/billingAccounts/b\""),
 	        OK("[extensionResourceId('/subscriptions/s/resourceGroups/g', "
 	           "'Microsoft.Authorization/locks', 'l')]",
-	           "\"/subscriptions/s/resourceGroups/g/providers/Microsoft.Authorization/locks/l\""),
+	           "\"/subscriptions/s/resourceGroups/g/providers/Microsoft.Authorization/locks/"
+	           "l\""),
 	        OK("[managementGroupResourceId('mg1', 'Microsoft.Authorization/policyDefinitions',"
 	           " 'p')]",
 	           "\"/providers/Microsoft.Management/managementGroups/mg1/providers/"
@@ -520,7 +528,8 @@ static void test_lambda_functions(void **state)
 	           "{\"r1\":100,\"r2\":200}"),
 	        OK("[mapValues(createObject('a', 1), lambda('v', add(lambdaVariables('v'), 1)))]",
 	           "{\"a\":2}"),
-	        OK("[groupBy(createArray('ab', 'ac', 'b'), lambda('s', first(lambdaVariables('s'))))]",
+	        OK("[groupBy(createArray('ab', 'ac', 'b'), lambda('s', "
+	           "first(lambdaVariables('s'))))]",
 	           "{\"a\":[\"ab\",\"ac\"],\"b\":[\"b\"]}"),
 	        OK("[map(createArray(1), lambda('x', map(createArray(2), lambda('y', "
 	           "add(lambdaVariables('x'), lambdaVariables('y'))))))]",

@@ -97,7 +97,9 @@ static const ns_arm_func *lookup(const char *name)
 		for (const ns_arm_func *f = tables[t]; f->name; f++)
 			if (strcasecmp(f->name, name) == 0)
 				return f;
-	/* listKeys, listSecrets, ...: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-resource#list */
+	/* listKeys, listSecrets, ...:
+	 * https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-resource#list
+	 */
 	return strncasecmp(name, "list", 4) == 0 ? &ns_arm_func_list : NULL;
 }
 
@@ -160,7 +162,8 @@ static int eval_call(ns_arm_ctx *c, const ns_arm_node *n, cJSON **out)
 	if (rc == 0 && unknown && !(f && (f->flags & NS_ARM_TAKES_UNKNOWN)))
 		rc = ns_arm_unknown_of(c, n, out);
 	else if (rc == 0)
-		rc = f ? f->fn(c, n, argv, n->nargs, out) : ns_arm_call_user(c, n, argv, n->nargs, out);
+		rc = f ? f->fn(c, n, argv, n->nargs, out)
+		       : ns_arm_call_user(c, n, argv, n->nargs, out);
 	free_args(argv, n->nargs);
 	return rc;
 }
@@ -171,8 +174,7 @@ cJSON *ns_arm_get_member(const cJSON *obj, const char *name)
 	return v ? v : cJSON_GetObjectItem(obj, name);
 }
 
-static int take_child(ns_arm_ctx *c, const ns_arm_node *n, cJSON *from, cJSON *child,
-                      cJSON **out)
+static int take_child(ns_arm_ctx *c, const ns_arm_node *n, cJSON *from, cJSON *child, cJSON **out)
 {
 	/* Detach rather than copy: the container is ours and about to go. */
 	if (cJSON_IsArray(from) || cJSON_IsObject(from))

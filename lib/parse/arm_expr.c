@@ -129,8 +129,9 @@ static int parse_int(ns_arm_parser *p, ns_arm_node **out)
 		p->pos++;
 	}
 	if (p->pos < p->n && (p->s[p->pos] == '.' || isalpha((unsigned char)p->s[p->pos])))
-		return perr(p, NSGSIM_E_SHAPE,
-		            "expected an integer (ARM expressions have no decimals; use json('1.5'))");
+		return perr(
+		        p, NSGSIM_E_SHAPE,
+		        "expected an integer (ARM expressions have no decimals; use json('1.5'))");
 	size_t save = p->pos;
 	p->pos = start;
 	ns_arm_node *n = new_node(p, NS_ARM_INT);
@@ -348,8 +349,7 @@ static int parse_expr(ns_arm_parser *p, ns_arm_node **out)
 	return 0;
 }
 
-int ns_arm_parse(const char *text, size_t len, size_t base, ns_arm_node **out,
-                 ns_arm_error *err)
+int ns_arm_parse(const char *text, size_t len, size_t base, ns_arm_node **out, ns_arm_error *err)
 {
 	ns_arm_parser p = {.s = text, .n = len, .base = base, .err = err};
 	*out = NULL;
@@ -409,7 +409,8 @@ int ns_arm_eval(const ns_arm_env *env, const char *text, cJSON **out, ns_arm_err
 	ns_arm_ctx c = {.env = env,
 	                .text = text,
 	                .err = err,
-	                .max_string = env->max_string ? env->max_string : NS_ARM_DEFAULT_MAX_STRING};
+	                .max_string =
+	                        env->max_string ? env->max_string : NS_ARM_DEFAULT_MAX_STRING};
 	rc = ns_arm_eval_node(&c, root, out);
 	ns_arm_node_free(root);
 	if (rc) {

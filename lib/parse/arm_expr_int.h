@@ -43,8 +43,8 @@ typedef struct ns_arm_ctx {
 	const char *text; /* the whole template string, for origins */
 	size_t base;      /* offset of text[0] in what the caller reports */
 	ns_arm_error *err;
-	int depth;   /* current evaluation nesting */
-	int fdepth;  /* user-defined functions inside each other */
+	int depth;  /* current evaluation nesting */
+	int fdepth; /* user-defined functions inside each other */
 	const ns_arm_scope *scope;
 	size_t max_string;
 } ns_arm_ctx;
@@ -55,7 +55,7 @@ typedef int (*ns_arm_fn)(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, s
                          cJSON **out);
 
 enum {
-	NS_ARM_LAZY = 1,       /* short-circuits or takes lambdas */
+	NS_ARM_LAZY = 1,          /* short-circuits or takes lambdas */
 	NS_ARM_TAKES_UNKNOWN = 2, /* sees unknown arguments instead of propagating them */
 };
 
@@ -74,8 +74,7 @@ extern const ns_arm_func ns_arm_funcs_deploy[];
 extern const ns_arm_func ns_arm_func_list; /* list*() */
 
 /* Parsing (arm_expr.c). */
-int ns_arm_parse(const char *text, size_t len, size_t base, ns_arm_node **out,
-                 ns_arm_error *err);
+int ns_arm_parse(const char *text, size_t len, size_t base, ns_arm_node **out, ns_arm_error *err);
 void ns_arm_node_free(ns_arm_node *n);
 
 /* Evaluation (arm_eval.c). */
@@ -101,8 +100,7 @@ const char *ns_arm_type_name(const cJSON *v);
 int ns_arm_nomem(ns_arm_ctx *c, size_t off);
 
 /* Values (arm_value.c). */
-int ns_arm_mk_string(ns_arm_ctx *c, const ns_arm_node *call, const char *s, size_t n,
-                     cJSON **out);
+int ns_arm_mk_string(ns_arm_ctx *c, const ns_arm_node *call, const char *s, size_t n, cJSON **out);
 int ns_arm_mk_int(ns_arm_ctx *c, const ns_arm_node *call, int64_t v, cJSON **out);
 int ns_arm_mk_bool(ns_arm_ctx *c, const ns_arm_node *call, bool v, cJSON **out);
 /* An array or object about to hold n items: within max_string. */
@@ -115,8 +113,7 @@ bool ns_arm_equal(const cJSON *a, const cJSON *b);
 cJSON *ns_arm_get_member(const cJSON *obj, const char *name);
 /* The value as text for concat/format/string(): strings as they are,
  * numbers in decimal, booleans True/False (string()) or true/false. */
-int ns_arm_to_text(ns_arm_ctx *c, const ns_arm_node *call, const cJSON *v, bool dotnet,
-                   char **out);
+int ns_arm_to_text(ns_arm_ctx *c, const ns_arm_node *call, const cJSON *v, bool dotnet, char **out);
 /* An unknown whose origin is the call's source text. */
 int ns_arm_unknown_of(ns_arm_ctx *c, const ns_arm_node *n, cJSON **out);
 
@@ -125,8 +122,7 @@ typedef struct ns_arm_buf {
 	char *p;
 	size_t n, cap;
 } ns_arm_buf;
-int ns_arm_buf_put(ns_arm_ctx *c, const ns_arm_node *call, ns_arm_buf *b, const char *s,
-                   size_t n);
+int ns_arm_buf_put(ns_arm_ctx *c, const ns_arm_node *call, ns_arm_buf *b, const char *s, size_t n);
 /* Hands b over as a string value (frees b). */
 int ns_arm_buf_done(ns_arm_ctx *c, const ns_arm_node *call, ns_arm_buf *b, cJSON **out);
 

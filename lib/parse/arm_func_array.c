@@ -32,8 +32,7 @@ static int push(ns_arm_ctx *c, const ns_arm_node *call, cJSON *arr, const cJSON 
 	return rc;
 }
 
-static int f_array(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                   cJSON **out)
+static int f_array(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	if (cJSON_IsArray(argv[0]))
@@ -89,8 +88,7 @@ static int concat_arrays(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, s
 
 /* concat(arg1, ...): all arrays, or strings (integers and booleans print
  * as text); a null argument adds nothing. */
-static int f_concat(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                    cJSON **out)
+static int f_concat(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	size_t first = 0;
 	while (first < argc && cJSON_IsNull(argv[first]))
@@ -144,8 +142,7 @@ static int f_contains(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size
 	return ns_arm_mk_bool(c, call, r, out);
 }
 
-static int f_empty(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                   cJSON **out)
+static int f_empty(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	const cJSON *v = argv[0];
@@ -166,8 +163,7 @@ static size_t utf8_len(const char *s)
 	return n;
 }
 
-static int f_length(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                    cJSON **out)
+static int f_length(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	const cJSON *v = argv[0];
@@ -180,8 +176,7 @@ static int f_length(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t
 	return ns_arm_type_error(c, call, 0, v, "an array, object or string");
 }
 
-static int first_last(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, bool last,
-                      cJSON **out)
+static int first_last(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, bool last, cJSON **out)
 {
 	const cJSON *v = argv[0];
 	if (cJSON_IsString(v)) {
@@ -199,23 +194,20 @@ static int first_last(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, bool
 	return ns_arm_dup(c, call, cJSON_GetArrayItem(v, last ? n - 1 : 0), out);
 }
 
-static int f_first(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                   cJSON **out)
+static int f_first(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	return first_last(c, call, argv, false, out);
 }
 
-static int f_last(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                  cJSON **out)
+static int f_last(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	return first_last(c, call, argv, true, out);
 }
 
 /* skip/take: a count below zero counts as zero, past the end as the end. */
-static int skip_take(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, bool take,
-                     cJSON **out)
+static int skip_take(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, bool take, cJSON **out)
 {
 	int64_t k;
 	if (!ns_arm_get_int(argv[1], &k))
@@ -236,23 +228,20 @@ static int skip_take(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, bool 
 	return rc;
 }
 
-static int f_skip(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                  cJSON **out)
+static int f_skip(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	return skip_take(c, call, argv, false, out);
 }
 
-static int f_take(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                  cJSON **out)
+static int f_take(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	return skip_take(c, call, argv, true, out);
 }
 
 /* range(startIndex, count): count at most 10000, as documented. */
-static int f_range(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                   cJSON **out)
+static int f_range(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	int64_t start, count;
@@ -318,8 +307,7 @@ static int merge_into(ns_arm_ctx *c, const ns_arm_node *call, cJSON *dst, const 
 	return 0;
 }
 
-static int f_union(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                   cJSON **out)
+static int f_union(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	int rc = same_kind(c, call, argv, argc);
 	if (rc)
@@ -375,8 +363,7 @@ static int f_intersection(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, 
 	return rc;
 }
 
-static int f_join(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                  cJSON **out)
+static int f_join(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	if (!cJSON_IsArray(argv[0]))
@@ -413,8 +400,7 @@ static int by_key(const void *a, const void *b)
 }
 
 /* items(object): [{key, value}], sorted by key as the page says. */
-static int f_items(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                   cJSON **out)
+static int f_items(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	if (!cJSON_IsObject(argv[0]))
@@ -459,8 +445,7 @@ static int f_objectkeys(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, si
 
 /* tryGet(object, key) / tryGet(array, index): null when absent (Bicep's
  * ?. and ?[] compile to it). */
-static int f_tryget(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                    cJSON **out)
+static int f_tryget(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	const cJSON *v = argv[0];
 	for (size_t i = 1; i < argc && v; i++) {
@@ -483,8 +468,7 @@ static int f_tryget(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t
 	return ns_arm_dup(c, call, v, out);
 }
 
-static int f_flatten(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                     cJSON **out)
+static int f_flatten(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	if (!cJSON_IsArray(argv[0]))

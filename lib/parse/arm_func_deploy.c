@@ -30,14 +30,12 @@ static const char *or_default(const char *v, const char *d)
 }
 
 static int from_callback(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv,
-                         int (*cb)(void *, const char *, cJSON **, ns_arm_error *),
-                         cJSON **out)
+                         int (*cb)(void *, const char *, cJSON **, ns_arm_error *), cJSON **out)
 {
 	if (!cJSON_IsString(argv[0]))
 		return ns_arm_type_error(c, call, 0, argv[0], "a string (a name)");
 	if (!cb)
-		return ns_arm_fail(c, call->off, NSGSIM_E_SHAPE, "%s: not available here",
-		                   call->s);
+		return ns_arm_fail(c, call->off, NSGSIM_E_SHAPE, "%s: not available here", call->s);
 	int rc = cb(c->env->user, argv[0]->valuestring, out, c->err);
 	if (rc) {
 		c->err->code = rc;
@@ -90,8 +88,7 @@ static int f_copyindex(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, siz
 	return ns_arm_mk_int(c, call, ix, out);
 }
 
-static int add_str(ns_arm_ctx *c, const ns_arm_node *call, cJSON *o, const char *k,
-                   const char *v)
+static int add_str(ns_arm_ctx *c, const ns_arm_node *call, cJSON *o, const char *k, const char *v)
 {
 	return cJSON_AddStringToObject(o, k, v) ? 0 : ns_arm_nomem(c, call->off);
 }
@@ -157,8 +154,7 @@ static int f_deployment(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, si
 	return rc;
 }
 
-static int f_tenant(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                    cJSON **out)
+static int f_tenant(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argv;
 	(void)argc;
@@ -203,19 +199,21 @@ static int f_environment(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, s
 
 /* Appends /providers/{ns}/{t1}/{n1}/... for argv[ti] = type and the names
  * after it. */
-static int put_typed(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                     size_t ti, ns_arm_buf *b)
+static int put_typed(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, size_t ti,
+                     ns_arm_buf *b)
 {
 	const char *type = argv[ti]->valuestring, *slash = strchr(type, '/');
-	size_t want = 0, have = 0;
-	for (const char *p = slash; p && *p; p++)
+	size_t want = 0, have = 0, tlen = strlen(type);
+	while (tlen && type[tlen - 1] == '/')
+		tlen--; /* 'Microsoft.Network/virtualNetworks/' is common, and accepted */
+	for (const char *p = slash; p && p < type + tlen; p++)
 		want += *p == '/';
 	for (size_t i = ti + 1; i < argc; i++) {
 		have++;
 		for (const char *p = argv[i]->valuestring; *p; p++)
 			have += *p == '/';
 	}
-	if (!slash || slash == type || want != have || !slash[1])
+	if (!slash || slash == type || want != have || slash >= type + tlen)
 		return ns_arm_fail(c, call->off, NSGSIM_E_SHAPE,
 		                   "%s: type '%s' needs %zu name segment%s, got %zu", call->s, type,
 		                   want, want == 1 ? "" : "s", have);
@@ -261,14 +259,15 @@ static int all_strings(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, siz
 
 typedef enum { ID_GROUP, ID_SUB, ID_TENANT, ID_EXT, ID_MG } id_scope;
 
-static int scope_prefix(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t ti,
-                        id_scope s, ns_arm_buf *b)
+static int scope_prefix(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t ti, id_scope s,
+                        ns_arm_buf *b)
 {
 	size_t max_lead[] = {2, 1, 0, 1, 1};
 	if (ti > max_lead[s] || (s == ID_EXT && ti != 1))
-		return ns_arm_fail(c, call->off, NSGSIM_E_SHAPE,
-		                   "%s: %zu argument%s before the resource type; expected at most %zu",
-		                   call->s, ti, ti == 1 ? "" : "s", max_lead[s]);
+		return ns_arm_fail(
+		        c, call->off, NSGSIM_E_SHAPE,
+		        "%s: %zu argument%s before the resource type; expected at most %zu",
+		        call->s, ti, ti == 1 ? "" : "s", max_lead[s]);
 	const char *sub = or_default(c->env->subscription_id, ZERO_GUID);
 	const char *rg = or_default(c->env->resource_group, "resource-group");
 	if (s == ID_GROUP && ti == 2)
@@ -284,7 +283,8 @@ static int scope_prefix(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, si
 	else if (s == ID_SUB)
 		n = snprintf(head, sizeof head, "/subscriptions/%s", sub);
 	else if (s == ID_MG)
-		n = snprintf(head, sizeof head, "/providers/Microsoft.Management/managementGroups/%s",
+		n = snprintf(head, sizeof head,
+		             "/providers/Microsoft.Management/managementGroups/%s",
 		             argv[0]->valuestring);
 	if (s == ID_EXT)
 		return ns_arm_buf_put(c, call, b, argv[0]->valuestring,
@@ -328,8 +328,7 @@ RESOURCE_ID(f_extensionresourceid, ID_EXT)
 RESOURCE_ID(f_managementgroupresourceid, ID_MG)
 
 /* What only a deployment knows: reference(), list*(), pickZones(), ... */
-static int f_runtime(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                     cJSON **out)
+static int f_runtime(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argv;
 	(void)argc;

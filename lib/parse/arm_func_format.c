@@ -163,10 +163,8 @@ static int format_into(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, siz
 	return rc;
 }
 
-int ns_arm_f_format(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                    cJSON **out);
-int ns_arm_f_format(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                    cJSON **out)
+int ns_arm_f_format(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out);
+int ns_arm_f_format(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	if (!cJSON_IsString(argv[0]))
 		return ns_arm_type_error(c, call, 0, argv[0], "a string");
@@ -193,8 +191,8 @@ static int encode64(ns_arm_ctx *c, const ns_arm_node *call, const unsigned char 
 			v |= (uint32_t)s[i + 1] << 8;
 		if (i + 2 < n)
 			v |= s[i + 2];
-		char q[4] = {b64[v >> 18], b64[(v >> 12) & 63], i + 1 < n ? b64[(v >> 6) & 63] : '=',
-		             i + 2 < n ? b64[v & 63] : '='};
+		char q[4] = {b64[v >> 18], b64[(v >> 12) & 63],
+		             i + 1 < n ? b64[(v >> 6) & 63] : '=', i + 2 < n ? b64[v & 63] : '='};
 		rc = ns_arm_buf_put(c, call, b, q, 4);
 	}
 	return rc;
@@ -226,10 +224,8 @@ static long decode64(const char *s, unsigned char *d)
 	return (long)k;
 }
 
-int ns_arm_f_base64(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                    cJSON **out);
-int ns_arm_f_base64(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                    cJSON **out)
+int ns_arm_f_base64(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out);
+int ns_arm_f_base64(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	if (!cJSON_IsString(argv[0]))
@@ -297,8 +293,7 @@ int ns_arm_f_base64tojson(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, 
 /* dataUri: "data:text/plain;charset=utf8;base64,..." as the page shows. */
 int ns_arm_f_datauri(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
                      cJSON **out);
-int ns_arm_f_datauri(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                     cJSON **out)
+int ns_arm_f_datauri(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	if (!cJSON_IsString(argv[0]))

@@ -43,8 +43,7 @@ int ns_arm_call_lambda(ns_arm_ctx *c, const ns_arm_node *lambda, const cJSON *co
 	return rc;
 }
 
-static int f_lambda(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                    cJSON **out)
+static int f_lambda(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argv;
 	(void)argc;
@@ -54,8 +53,8 @@ static int f_lambda(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t
 	                   "mapValues or groupBy");
 }
 
-static int f_lambdavariables(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv,
-                             size_t argc, cJSON **out)
+static int f_lambdavariables(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
+                             cJSON **out)
 {
 	(void)argc;
 	if (!cJSON_IsString(argv[0]))
@@ -121,24 +120,21 @@ static int map_filter(ns_arm_ctx *c, const ns_arm_node *call, bool filter, cJSON
 	return rc;
 }
 
-static int f_map(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                 cJSON **out)
+static int f_map(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argv;
 	(void)argc;
 	return map_filter(c, call, false, out);
 }
 
-static int f_filter(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                    cJSON **out)
+static int f_filter(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argv;
 	(void)argc;
 	return map_filter(c, call, true, out);
 }
 
-static int f_reduce(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                    cJSON **out)
+static int f_reduce(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argv;
 	(void)argc;
@@ -164,8 +160,7 @@ static int f_reduce(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t
 }
 
 /* Whether a sorts before b by the lambda; *u set if it said unknown. */
-static int before(ns_arm_ctx *c, const ns_arm_node *call, const cJSON *a, const cJSON *b,
-                  bool *r)
+static int before(ns_arm_ctx *c, const ns_arm_node *call, const cJSON *a, const cJSON *b, bool *r)
 {
 	const cJSON *vals[2] = {a, b};
 	cJSON *v = NULL;
@@ -180,8 +175,7 @@ static int before(ns_arm_ctx *c, const ns_arm_node *call, const cJSON *a, const 
 }
 
 /* A stable merge sort of items[0..n) through tmp. */
-static int merge_sort(ns_arm_ctx *c, const ns_arm_node *call, cJSON **items, cJSON **tmp,
-                      size_t n)
+static int merge_sort(ns_arm_ctx *c, const ns_arm_node *call, cJSON **items, cJSON **tmp, size_t n)
 {
 	if (n < 2)
 		return 0;
@@ -203,8 +197,7 @@ static int merge_sort(ns_arm_ctx *c, const ns_arm_node *call, cJSON **items, cJS
 	return rc;
 }
 
-static int f_sort(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                  cJSON **out)
+static int f_sort(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argv;
 	(void)argc;
@@ -282,8 +275,7 @@ static int f_toobject(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size
 	return keyed(c, call, false, out);
 }
 
-static int f_groupby(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                     cJSON **out)
+static int f_groupby(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argv;
 	(void)argc;

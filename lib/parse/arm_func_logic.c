@@ -8,8 +8,8 @@
  * evaluated, so a reference() in the other branch does no harm; with an
  * unknown condition the result is unknown.  and()/or() stop at the first
  * argument that decides them; an unknown argument leaves the result
- * unknown unless a later known one decides it.  Integers are 64-bit (exact to 2^53: values are cJSON doubles); an
- * overflow, a division or modulo by zero is an error. */
+ * unknown unless a later known one decides it.  Integers are 64-bit (exact to 2^53: values are
+ * cJSON doubles); an overflow, a division or modulo by zero is an error. */
 #define _POSIX_C_SOURCE 200809L
 #include "parse/arm_expr_int.h"
 
@@ -103,20 +103,17 @@ static int extreme(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t 
 	return ns_arm_mk_int(c, call, best, out);
 }
 
-static int f_max(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                 cJSON **out)
+static int f_max(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	return extreme(c, call, argv, argc, true, out);
 }
 
-static int f_min(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                 cJSON **out)
+static int f_min(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	return extreme(c, call, argv, argc, false, out);
 }
 
-static int f_equals(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                    cJSON **out)
+static int f_equals(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	return ns_arm_mk_bool(c, call, ns_arm_equal(argv[0], argv[1]), out);
@@ -177,8 +174,7 @@ static int junction(ns_arm_ctx *c, const ns_arm_node *call, bool decided, cJSON 
 	return unknown ? ns_arm_unknown_of(c, call, out) : ns_arm_mk_bool(c, call, !decided, out);
 }
 
-static int f_and(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                 cJSON **out)
+static int f_and(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argv;
 	(void)argc;
@@ -192,8 +188,7 @@ static int f_or(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t arg
 	return junction(c, call, true, out);
 }
 
-static int f_not(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                 cJSON **out)
+static int f_not(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	if (!cJSON_IsBool(argv[0]))
@@ -237,8 +232,7 @@ static int f_coalesce(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size
 	return *out ? 0 : ns_arm_nomem(c, call->off);
 }
 
-static int f_bool(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                  cJSON **out)
+static int f_bool(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	const cJSON *v = argv[0];
@@ -247,14 +241,13 @@ static int f_bool(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t a
 		return ns_arm_mk_bool(c, call, cJSON_IsTrue(v), out);
 	if (ns_arm_get_int(v, &i))
 		return ns_arm_mk_bool(c, call, i != 0, out);
-	if (cJSON_IsString(v) && (strcasecmp(v->valuestring, "true") == 0 ||
-	                          strcasecmp(v->valuestring, "false") == 0))
+	if (cJSON_IsString(v) &&
+	    (strcasecmp(v->valuestring, "true") == 0 || strcasecmp(v->valuestring, "false") == 0))
 		return ns_arm_mk_bool(c, call, strcasecmp(v->valuestring, "true") == 0, out);
 	return ns_arm_type_error(c, call, 0, v, "a boolean, an integer or 'true'/'false'");
 }
 
-static int f_int(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                 cJSON **out)
+static int f_int(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	const cJSON *v = argv[0];
@@ -281,8 +274,7 @@ static int f_int(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t ar
 	return ns_arm_type_error(c, call, 0, v, "an integer or a string of one");
 }
 
-static int f_string(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                    cJSON **out)
+static int f_string(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	char *t = NULL;
@@ -294,8 +286,7 @@ static int f_string(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t
 	return rc;
 }
 
-static int f_json(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                  cJSON **out)
+static int f_json(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	if (!cJSON_IsString(argv[0]))
@@ -310,24 +301,21 @@ static int f_json(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t a
 	return 0;
 }
 
-static int f_true(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                  cJSON **out)
+static int f_true(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argv;
 	(void)argc;
 	return ns_arm_mk_bool(c, call, true, out);
 }
 
-static int f_false(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                   cJSON **out)
+static int f_false(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argv;
 	(void)argc;
 	return ns_arm_mk_bool(c, call, false, out);
 }
 
-static int f_null(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                  cJSON **out)
+static int f_null(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argv;
 	(void)argc;

@@ -33,22 +33,19 @@ static int f_lower_upper(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, b
 	return ns_arm_mk_string(c, call, s, strlen(s), out);
 }
 
-static int f_tolower(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                     cJSON **out)
+static int f_tolower(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	return f_lower_upper(c, call, argv, false, out);
 }
 
-static int f_toupper(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                     cJSON **out)
+static int f_toupper(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	return f_lower_upper(c, call, argv, true, out);
 }
 
-static int f_trim(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                  cJSON **out)
+static int f_trim(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	if (!cJSON_IsString(argv[0]))
@@ -94,8 +91,7 @@ static int f_endswith(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size
 	return f_starts_ends(c, call, argv, true, out);
 }
 
-static int index_of(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, bool last,
-                    cJSON **out)
+static int index_of(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, bool last, cJSON **out)
 {
 	if (cJSON_IsArray(argv[0])) {
 		int64_t found = -1, i = 0;
@@ -116,8 +112,7 @@ static int index_of(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, bool l
 	return ns_arm_mk_int(c, call, found, out);
 }
 
-static int f_indexof(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                     cJSON **out)
+static int f_indexof(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	return index_of(c, call, argv, false, out);
@@ -145,15 +140,15 @@ static int f_substring(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, siz
 	if (argc > 2 && !ns_arm_get_int(argv[2], &len))
 		return ns_arm_type_error(c, call, 2, argv[2], "an integer");
 	if (start < 0 || start > n || len < 0 || len > n - start)
-		return ns_arm_fail(c, call->off, NSGSIM_E_SHAPE,
-		                   "substring: start %lld, length %lld is outside the string of %lld "
-		                   "characters",
-		                   (long long)start, (long long)len, (long long)n);
+		return ns_arm_fail(
+		        c, call->off, NSGSIM_E_SHAPE,
+		        "substring: start %lld, length %lld is outside the string of %lld "
+		        "characters",
+		        (long long)start, (long long)len, (long long)n);
 	return ns_arm_mk_string(c, call, argv[0]->valuestring + start, (size_t)len, out);
 }
 
-static int f_padleft(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                     cJSON **out)
+static int f_padleft(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	int64_t total;
 	if (!cJSON_IsString(argv[0]) && !cJSON_IsNumber(argv[0]))
@@ -186,8 +181,7 @@ static int f_padleft(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_
 	return ns_arm_buf_done(c, call, &b, out);
 }
 
-static int f_replace(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                     cJSON **out)
+static int f_replace(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	int rc = want_strings(c, call, argv, 0, 3);
@@ -251,8 +245,7 @@ static int split_into(ns_arm_ctx *c, const ns_arm_node *call, const char *s, cJS
 }
 
 /* split(inputString, delimiter): delimiter a string or an array of them. */
-static int f_split(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                   cJSON **out)
+static int f_split(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	if (!cJSON_IsString(argv[0]))
@@ -309,8 +302,7 @@ static int f_uniquestring(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, 
 	return ns_arm_mk_string(c, call, h, 13, out);
 }
 
-static int f_guid(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                  cJSON **out)
+static int f_guid(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	const char **strs = NULL;
 	int rc = hash_args(c, call, argv, argc, &strs);
@@ -323,8 +315,7 @@ static int f_guid(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t a
 }
 
 /* uri(baseUri, relativeUri), by the rules the function's page lists. */
-static int f_uri(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                 cJSON **out)
+static int f_uri(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	(void)argc;
 	int rc = want_strings(c, call, argv, 0, 2);
@@ -359,8 +350,7 @@ static int f_uricomponent(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, 
 	static const char hex[] = "0123456789ABCDEF";
 	ns_arm_buf b = {0};
 	int rc = 0;
-	for (const unsigned char *p = (const unsigned char *)argv[0]->valuestring; *p && !rc;
-	     p++) {
+	for (const unsigned char *p = (const unsigned char *)argv[0]->valuestring; *p && !rc; p++) {
 		char enc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
 		bool keep = isalnum(*p) || strchr("-_.~", *p);
 		rc = ns_arm_buf_put(c, call, &b, keep ? (const char *)p : enc, keep ? 1 : 3);
@@ -380,8 +370,8 @@ static int hexval(char ch)
 	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
 }
 
-static int f_uricomponenttostring(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv,
-                                  size_t argc, cJSON **out)
+static int f_uricomponenttostring(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
+                                  cJSON **out)
 {
 	(void)argc;
 	if (!cJSON_IsString(argv[0]))
@@ -415,10 +405,8 @@ static int f_volatile(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size
 	return ns_arm_unknown_of(c, call, out);
 }
 
-int ns_arm_f_format(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                    cJSON **out);
-int ns_arm_f_base64(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                    cJSON **out);
+int ns_arm_f_format(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out);
+int ns_arm_f_base64(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out);
 int ns_arm_f_base64tostring(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
                             cJSON **out);
 int ns_arm_f_base64tojson(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,

@@ -32,8 +32,8 @@ static int ufn_parameter(void *user, const char *name, cJSON **out, ns_arm_error
 			return *out ? 0 : NSGSIM_E_NOMEM;
 		}
 	}
-	snprintf(err->msg, sizeof err->msg, "%s: no parameter '%s' in this user function",
-	         f->name, name);
+	snprintf(err->msg, sizeof err->msg, "%s: no parameter '%s' in this user function", f->name,
+	         name);
 	return NSGSIM_E_SHAPE;
 }
 
@@ -129,8 +129,9 @@ static int run_function(ns_arm_ctx *c, const ns_arm_node *call, const cJSON *fn,
 	size_t want = cJSON_IsArray(params) ? (size_t)cJSON_GetArraySize(params) : 0;
 	const cJSON *value = cJSON_GetObjectItem(cJSON_GetObjectItem(fn, "output"), "value");
 	if (argc != want)
-		return ns_arm_fail(c, call->off, NSGSIM_E_SHAPE, "%s: takes %zu argument%s, got %zu",
-		                   call->s, want, want == 1 ? "" : "s", argc);
+		return ns_arm_fail(c, call->off, NSGSIM_E_SHAPE,
+		                   "%s: takes %zu argument%s, got %zu", call->s, want,
+		                   want == 1 ? "" : "s", argc);
 	if (!value)
 		return ns_arm_fail(c, call->off, NSGSIM_E_SHAPE, "%s: the function has no output",
 		                   call->s);
@@ -149,15 +150,15 @@ static int run_function(ns_arm_ctx *c, const ns_arm_node *call, const cJSON *fn,
 	return rc;
 }
 
-int ns_arm_call_user(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
-                     cJSON **out)
+int ns_arm_call_user(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc, cJSON **out)
 {
 	const char *dot = strchr(call->s, '.');
-	const cJSON *fn = find_function(c->env->functions, call->s, (size_t)(dot - call->s),
-	                                dot + 1);
+	const cJSON *fn =
+	        find_function(c->env->functions, call->s, (size_t)(dot - call->s), dot + 1);
 	if (!fn)
 		return ns_arm_fail(c, call->off, NSGSIM_E_SHAPE,
-		                   "unknown function '%s' (not in the template's functions)", call->s);
+		                   "unknown function '%s' (not in the template's functions)",
+		                   call->s);
 	if (c->fdepth >= NS_ARM_MAX_DEPTH)
 		return ns_arm_fail(c, call->off, NSGSIM_E_LIMIT,
 		                   "%s: user-defined functions nested too deeply (at most %d)",

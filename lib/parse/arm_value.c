@@ -20,8 +20,7 @@ static int too_long(ns_arm_ctx *c, const ns_arm_node *call, size_t n, const char
 	                   strcmp(what, "string") == 0 ? "bytes" : "items", c->max_string);
 }
 
-int ns_arm_mk_string(ns_arm_ctx *c, const ns_arm_node *call, const char *s, size_t n,
-                     cJSON **out)
+int ns_arm_mk_string(ns_arm_ctx *c, const ns_arm_node *call, const char *s, size_t n, cJSON **out)
 {
 	if (n > c->max_string)
 		return too_long(c, call, n, "string");
@@ -95,7 +94,8 @@ static bool equal_objects(const cJSON *a, const cJSON *b)
 	return true;
 }
 
-/* https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-comparison#equals */
+/* https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-comparison#equals
+ */
 bool ns_arm_equal(const cJSON *a, const cJSON *b)
 {
 	if (cJSON_IsBool(a) && cJSON_IsBool(b))
@@ -118,8 +118,7 @@ bool ns_arm_equal(const cJSON *a, const cJSON *b)
 	return true; /* null */
 }
 
-int ns_arm_to_text(ns_arm_ctx *c, const ns_arm_node *call, const cJSON *v, bool dotnet,
-                   char **out)
+int ns_arm_to_text(ns_arm_ctx *c, const ns_arm_node *call, const cJSON *v, bool dotnet, char **out)
 {
 	char num[32];
 	const char *s = NULL;
@@ -150,8 +149,7 @@ int ns_arm_to_text(ns_arm_ctx *c, const ns_arm_node *call, const cJSON *v, bool 
 	return ns_arm_charge(c, call->off, n / 64);
 }
 
-int ns_arm_buf_put(ns_arm_ctx *c, const ns_arm_node *call, ns_arm_buf *b, const char *s,
-                   size_t n)
+int ns_arm_buf_put(ns_arm_ctx *c, const ns_arm_node *call, ns_arm_buf *b, const char *s, size_t n)
 {
 	if (n > c->max_string || b->n + n > c->max_string)
 		return too_long(c, call, b->n + n, "string");
