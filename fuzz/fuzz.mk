@@ -1,7 +1,7 @@
 # libFuzzer targets (fuzz/README.md).  Included by the Makefile; also usable
 # alone: make -f Makefile -f fuzz/fuzz.mk fuzz.
 #
-#   fuzz-build     the eight targets in $(B)/fuzz/ (clang, ASan+UBSan+libFuzzer)
+#   fuzz-build     the targets in $(B)/fuzz/ (clang, ASan+UBSan+libFuzzer)
 #   fuzz-seeds     seed corpora in $(B)/fuzz/seeds/ from fixtures/ and the shared data
 #                  (snapshot: `nsgsim snapshot-tags` of each tags seed)
 #   fuzz           each target for FUZZ_SECONDS (default 60); new inputs go to
@@ -14,13 +14,13 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS    ?= 1
 FUZZ_SHARED  ?= $(or $(NSGSIM_SHARED_DATA),../shared/data)
-FUZZ_TARGETS := env tags flow eval snapshot json query reach
+FUZZ_TARGETS := env tags flow eval snapshot json query reach arm_expr
 FUZZ_DIR      = $(B)/fuzz
 
 # -max_len per target: a JSON environment, a trimmed service-tags file, a flow
 # line, a binary flow (fuzz/fuzz_eval.c reads at most 44 bytes), a snapshot of
 # a cut-down tags file, JSON read by both JSON paths, a set query (two bytes and
-# the texts), an environment for the reach contract.
+# the texts), an environment for the reach contract, one ARM template string.
 FUZZ_MAXLEN_env      := 65536
 FUZZ_MAXLEN_tags     := 32768
 FUZZ_MAXLEN_flow     := 256
@@ -29,6 +29,7 @@ FUZZ_MAXLEN_snapshot := 32768
 FUZZ_MAXLEN_json     := 32768
 FUZZ_MAXLEN_query    := 512
 FUZZ_MAXLEN_reach    := 65536
+FUZZ_MAXLEN_arm_expr := 4096
 
 # These are the Makefile's; the defaults make the file usable on its own.
 B           ?= build

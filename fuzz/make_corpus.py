@@ -3,7 +3,7 @@
 
 usage: make_corpus.py OUTDIR [SHARED_DATA_DIR]
 
-Writes OUTDIR/{env,tags,flow,eval,json,query,reach}/ from the repository's fixtures/ and,
+Writes OUTDIR/{env,tags,flow,eval,json,query,reach,arm_expr}/ from the repository's fixtures/ and,
 when SHARED_DATA_DIR exists, from small files of the shared test data.
 Run from the repository root.  The output is rebuilt from scratch.
 """
@@ -125,11 +125,53 @@ QUERIES = [
 ]
 
 
+# fuzz_arm_expr: template string values (fuzz/fuzz_arm_expr.c's environment).
+ARM_EXPRS = [
+    "[concat(parameters('s'), '-', string(copyIndex(1)))]", "[[literal]", "plain",
+    "[format('{0}-{1:D3}', parameters('s'), parameters('n'))]",
+    "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'v', 's')]",
+    "[if(equals(parameters('b'), true()), parameters('o').k.v, reference('x').y)]",
+    "[map(range(0, 3), lambda('i', mul(lambdaVariables('i'), 2)))]",
+    "[reduce(parameters('a'), '', lambda('c', 'n', concat(lambdaVariables('c'), "
+    "string(lambdaVariables('n')))))]",
+    "[union(createObject('a', 1), parameters('o'))]", "[f.obj('a', 'b')]", "[f.rec()]",
+    "[uniqueString(resourceGroup().id, deployment().name)]", "[guid(subscription().id)]",
+    "[split(parameters('cidr'), '/')[0]]", "[tryGet(parameters('o'), 'k', 'v')]",
+    "[sort(createArray(3, 1, 2), lambda('a', 'b', less(lambdaVariables('a'), "
+    "lambdaVariables('b'))))]",
+]
+ARM_MAX_SEEDS = 600
+
+
+def template_expressions(root):
+    seen = []
+    def walk(v):
+        if isinstance(v, dict):
+            for k, x in v.items():
+                walk(k)
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+        elif isinstance(v, str) and v.startswith("[") and not v.startswith("[[") \
+                and v.endswith("]") and v not in seen and len(v) <= 4096:
+            seen.append(v)
+    for p in files_under(root, (".json",)):
+        try:
+            with open(p, "rb") as f:
+                walk(json.load(f))
+        except ValueError:
+            pass
+        if len(seen) >= ARM_MAX_SEEDS:
+            break
+    return seen[:ARM_MAX_SEEDS]
+
+
 def main():
     out = sys.argv[1]
     shared = sys.argv[2] if len(sys.argv) > 2 else ""
     dirs = {t: os.path.join(out, t) for t in ("env", "tags", "flow", "eval", "json",
-                                                       "query", "reach")}
+                                                       "query", "reach", "arm_expr")}
     shutil.rmtree(out, ignore_errors=True)
     for d in dirs.values():
         os.makedirs(d)
@@ -198,6 +240,14 @@ def main():
         shutil.copyfile(os.path.join(dirs["env"], n), os.path.join(dirs["reach"], n))
     for i, (protos, flags, text) in enumerate(QUERIES):
         write(dirs["query"], "query.%02d" % i, bytes([protos, flags]) + text.encode())
+
+    # arm_expr: a few expressions of every kind, and the distinct expressions
+    # of the quickstart templates when the shared data is there
+    exprs = list(ARM_EXPRS)
+    if shared and os.path.isdir(shared):
+        exprs += template_expressions(sd("nsg", "arm_quickstart_templates", "templates"))
+    for i, e in enumerate(exprs):
+        write(dirs["arm_expr"], "expr.%04d" % i, e.encode())
 
     for t, d in sorted(dirs.items()):
         print("seeds %-4s %4d files in %s" % (t, len(os.listdir(d)), d))
