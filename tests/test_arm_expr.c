@@ -493,7 +493,10 @@ static void test_deployment_functions(void **state)
 	        OK("[CONTOSO.UNIQUENAME('Q')]", "\"qx\""),
 	        OK("[contoso.pair(2, 3)]", "{\"sum\":5,\"lit\":\"[x]\"}"),
 	        ERR("[contoso.pair(2)]", SHAPE, "takes 2 arguments, got 1"),
-	        ERR("[contoso.usesVar()]", SHAPE, "cannot read variables"),
+	        ERR("[contoso.usesVar()]", SHAPE,
+	            "in contoso.usesVar: a user-defined function cannot read variables"),
+	        ERR("[concat('abc', contoso.pair(1, 'x'))]", SHAPE,
+	            "in contoso.pair: add: argument 2 is a string"),
 	        ERR("[contoso.nothere()]", SHAPE, "not in the template's functions"),
 	        ERR("[contoso.loop()]", LIMIT, "nested too deeply"),
 	};

@@ -20,15 +20,18 @@ static int new_array(ns_arm_ctx *c, const ns_arm_node *call, cJSON **out)
 	return *out ? 0 : ns_arm_nomem(c, call->off);
 }
 
-/* Appends a copy of v to arr. */
-static int push(ns_arm_ctx *c, const ns_arm_node *call, cJSON *arr, const cJSON *v)
+/* Appends a copy of v to arr, which has *n items (counted here: cJSON's
+ * own count walks the list). */
+static int push(ns_arm_ctx *c, const ns_arm_node *call, cJSON *arr, const cJSON *v, size_t *n)
 {
 	cJSON *d = NULL;
-	int rc = ns_arm_check_items(c, call, (size_t)cJSON_GetArraySize(arr) + 1);
+	int rc = ns_arm_check_items(c, call, *n + 1);
 	if (rc == 0)
 		rc = ns_arm_dup(c, call, v, &d);
-	if (rc == 0)
+	if (rc == 0) {
 		cJSON_AddItemToArray(arr, d);
+		++*n;
+	}
 	return rc;
 }
 
@@ -37,16 +40,18 @@ static int f_array(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t 
 	(void)argc;
 	if (cJSON_IsArray(argv[0]))
 		return ns_arm_dup(c, call, argv[0], out);
+	size_t cnt = 0;
 	int rc = new_array(c, call, out);
-	return rc ? rc : push(c, call, *out, argv[0]);
+	return rc ? rc : push(c, call, *out, argv[0], &cnt);
 }
 
 static int f_createarray(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
                          cJSON **out)
 {
+	size_t cnt = 0;
 	int rc = new_array(c, call, out);
 	for (size_t i = 0; i < argc && rc == 0; i++)
-		rc = push(c, call, *out, argv[i]);
+		rc = push(c, call, *out, argv[i], &cnt);
 	return rc;
 }
 
@@ -74,6 +79,7 @@ static int f_createobject(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, 
 static int concat_arrays(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
                          cJSON **out)
 {
+	size_t cnt = 0;
 	int rc = new_array(c, call, out);
 	for (size_t i = 0; i < argc && rc == 0; i++) {
 		if (cJSON_IsNull(argv[i]))
@@ -81,7 +87,7 @@ static int concat_arrays(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, s
 		if (!cJSON_IsArray(argv[i]))
 			return ns_arm_type_error(c, call, i, argv[i], "arrays like argument 1");
 		for (const cJSON *v = argv[i]->child; v && rc == 0; v = v->next)
-			rc = push(c, call, *out, v);
+			rc = push(c, call, *out, v, &cnt);
 	}
 	return rc;
 }
@@ -220,11 +226,12 @@ static int skip_take(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, bool 
 		return ns_arm_mk_string(c, call, v->valuestring + from, (size_t)(to - from), out);
 	if (!cJSON_IsArray(v))
 		return ns_arm_type_error(c, call, 0, v, "an array or a string");
+	size_t cnt = 0;
 	int rc = new_array(c, call, out);
 	int64_t i = 0;
 	for (const cJSON *e = v->child; e && rc == 0; e = e->next, i++)
 		if (i >= from && i < to)
-			rc = push(c, call, *out, e);
+			rc = push(c, call, *out, e, &cnt);
 	return rc;
 }
 
@@ -312,6 +319,7 @@ static int f_union(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t 
 	int rc = same_kind(c, call, argv, argc);
 	if (rc)
 		return rc;
+	size_t cnt = 0;
 	bool arr = cJSON_IsArray(argv[0]);
 	*out = arr ? cJSON_CreateArray() : cJSON_CreateObject();
 	if (!*out)
@@ -321,9 +329,11 @@ static int f_union(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t 
 			rc = merge_into(c, call, *out, argv[i]);
 			continue;
 		}
-		for (const cJSON *v = argv[i]->child; v && rc == 0; v = v->next)
-			if (!in_array(*out, v))
-				rc = push(c, call, *out, v);
+		for (const cJSON *v = argv[i]->child; v && rc == 0; v = v->next) {
+			rc = ns_arm_charge(c, call->off, cnt / 64); /* in_array walks cnt */
+			if (rc == 0 && !in_array(*out, v))
+				rc = push(c, call, *out, v, &cnt);
+		}
 	}
 	return rc;
 }
@@ -344,15 +354,20 @@ static int f_intersection(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, 
 	int rc = same_kind(c, call, argv, argc);
 	if (rc)
 		return rc;
+	size_t others = 0;
+	for (size_t i = 1; i < argc; i++)
+		others += (size_t)cJSON_GetArraySize(argv[i]);
+	size_t cnt = 0;
 	bool arr = cJSON_IsArray(argv[0]);
 	*out = arr ? cJSON_CreateArray() : cJSON_CreateObject();
 	if (!*out)
 		return ns_arm_nomem(c, call->off);
 	for (const cJSON *v = argv[0]->child; v && rc == 0; v = v->next) {
-		if (!in_all(argv, argc, v, arr ? NULL : v->string))
+		rc = ns_arm_charge(c, call->off, others / 64 + 1); /* in_all walks them */
+		if (rc || !in_all(argv, argc, v, arr ? NULL : v->string))
 			continue;
 		if (arr && !in_array(*out, v))
-			rc = push(c, call, *out, v);
+			rc = push(c, call, *out, v, &cnt);
 		else if (!arr && !ns_arm_get_member(*out, v->string)) {
 			cJSON *d = NULL;
 			rc = ns_arm_dup(c, call, v, &d);
@@ -473,12 +488,13 @@ static int f_flatten(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_
 	(void)argc;
 	if (!cJSON_IsArray(argv[0]))
 		return ns_arm_type_error(c, call, 0, argv[0], "an array of arrays");
+	size_t cnt = 0;
 	int rc = new_array(c, call, out);
 	for (const cJSON *a = argv[0]->child; a && rc == 0; a = a->next) {
 		if (!cJSON_IsArray(a))
 			return ns_arm_type_error(c, call, 0, a, "an array of arrays");
 		for (const cJSON *v = a->child; v && rc == 0; v = v->next)
-			rc = push(c, call, *out, v);
+			rc = push(c, call, *out, v, &cnt);
 	}
 	return rc;
 }

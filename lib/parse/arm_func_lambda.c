@@ -106,7 +106,7 @@ static int map_filter(ns_arm_ctx *c, const ns_arm_node *call, bool filter, cJSON
 			                 "filter: the lambda gave %s; expected a boolean",
 			                 ns_arm_type_name(r));
 		if (rc == 0)
-			rc = ns_arm_check_items(c, call, (size_t)cJSON_GetArraySize(*out) + 1);
+			rc = ns_arm_check_items(c, call, (size_t)i + 1);
 		cJSON *keep = NULL;
 		if (rc == 0 && filter && cJSON_IsTrue(r))
 			rc = ns_arm_dup(c, call, v, &keep);

@@ -227,12 +227,15 @@ static const char *next_delim(const char *s, cJSON *const *delims, size_t nd, si
 static int split_into(ns_arm_ctx *c, const ns_arm_node *call, const char *s, cJSON *const *d,
                       size_t nd, cJSON *arr)
 {
-	for (;;) {
+	for (size_t n = 1;; n++) {
 		size_t dn = 0;
-		const char *h = next_delim(s, d, nd, &dn);
+		/* next_delim searches the rest once per delimiter */
+		int rc = ns_arm_charge(c, call->off, nd * (strlen(s) / 256 + 1));
+		const char *h = rc ? NULL : next_delim(s, d, nd, &dn);
 		size_t len = h ? (size_t)(h - s) : strlen(s);
 		cJSON *item = NULL;
-		int rc = ns_arm_check_items(c, call, (size_t)cJSON_GetArraySize(arr) + 1);
+		if (rc == 0)
+			rc = ns_arm_check_items(c, call, n);
 		if (rc == 0)
 			rc = ns_arm_mk_string(c, call, s, len, &item);
 		if (rc)

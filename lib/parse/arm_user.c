@@ -18,7 +18,6 @@ typedef struct ufn_frame {
 	const cJSON *params; /* the function's "parameters" array */
 	cJSON **argv;
 	size_t argc;
-	const char *name;
 } ufn_frame;
 
 static int ufn_parameter(void *user, const char *name, cJSON **out, ns_arm_error *err)
@@ -32,27 +31,25 @@ static int ufn_parameter(void *user, const char *name, cJSON **out, ns_arm_error
 			return *out ? 0 : NSGSIM_E_NOMEM;
 		}
 	}
-	snprintf(err->msg, sizeof err->msg, "%s: no parameter '%s' in this user function", f->name,
-	         name);
+	snprintf(err->msg, sizeof err->msg, "no parameter '%s' in this user function", name);
 	return NSGSIM_E_SHAPE;
 }
 
 static int ufn_variable(void *user, const char *name, cJSON **out, ns_arm_error *err)
 {
-	const ufn_frame *f = user;
+	(void)user;
 	*out = NULL;
-	snprintf(err->msg, sizeof err->msg,
-	         "%s: a user-defined function cannot read variables ('%s')", f->name, name);
+	snprintf(err->msg, sizeof err->msg, "a user-defined function cannot read variables ('%s')",
+	         name);
 	return NSGSIM_E_SHAPE;
 }
 
 static int ufn_copy_index(void *user, const char *loop, int64_t *out, ns_arm_error *err)
 {
-	const ufn_frame *f = user;
+	(void)user;
 	(void)loop;
 	*out = 0;
-	snprintf(err->msg, sizeof err->msg, "%s: a user-defined function cannot use copyIndex",
-	         f->name);
+	snprintf(err->msg, sizeof err->msg, "a user-defined function cannot use copyIndex");
 	return NSGSIM_E_SHAPE;
 }
 
@@ -135,7 +132,7 @@ static int run_function(ns_arm_ctx *c, const ns_arm_node *call, const cJSON *fn,
 	if (!value)
 		return ns_arm_fail(c, call->off, NSGSIM_E_SHAPE, "%s: the function has no output",
 		                   call->s);
-	ufn_frame f = {cJSON_IsArray(params) ? params : NULL, argv, argc, call->s};
+	ufn_frame f = {cJSON_IsArray(params) ? params : NULL, argv, argc};
 	ns_arm_env env = *c->env;
 	env.user = &f;
 	env.parameter = ufn_parameter;
@@ -145,7 +142,14 @@ static int run_function(ns_arm_ctx *c, const ns_arm_node *call, const cJSON *fn,
 	sub.env = &env;
 	sub.fdepth++;
 	int rc = ns_arm_eval_value(&sub, value, out);
-	if (rc && c->err->offset == 0)
+	if (rc && strncmp(c->err->msg, "in ", 3) != 0) {
+		/* where it went wrong is in the function's text: name the
+		 * innermost function, report the outermost call */
+		char inner[sizeof c->err->msg];
+		memcpy(inner, c->err->msg, sizeof inner);
+		snprintf(c->err->msg, sizeof c->err->msg, "in %.60s: %.180s", call->s, inner);
+	}
+	if (rc)
 		c->err->offset = call->off;
 	return rc;
 }
