@@ -39,8 +39,9 @@ const char *ns_arm_type_name(const cJSON *v)
 		return "null";
 	if (cJSON_IsBool(v))
 		return "a boolean";
+	int64_t i;
 	if (cJSON_IsNumber(v))
-		return "an integer";
+		return ns_arm_get_int(v, &i) ? "an integer" : "a decimal number";
 	if (cJSON_IsString(v))
 		return "a string";
 	if (cJSON_IsArray(v))

@@ -6,7 +6,6 @@
 
 #include "nsgsim.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,10 +75,10 @@ bool ns_arm_get_int(const cJSON *v, int64_t *out)
 	if (!cJSON_IsNumber(v))
 		return false;
 	double d = v->valuedouble;
-	if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != floor(d))
+	if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
 		return false;
-	*out = (int64_t)d;
-	return true;
+	*out = (int64_t)d; /* in range: no undefined conversion; libm not needed */
+	return (double)*out == d;
 }
 
 static bool equal_objects(const cJSON *a, const cJSON *b)
