@@ -127,8 +127,19 @@ static void free_args(cJSON **argv, size_t n)
 	free(argv);
 }
 
-/* Evaluates every argument; *unknown says whether one is unknown. */
-static int eval_args(ns_arm_ctx *c, const ns_arm_node *n, cJSON ***argv, bool *unknown)
+static bool has_unknown(const cJSON *v)
+{
+	if (ns_arm_is_unknown(v))
+		return true;
+	for (const cJSON *k = v->child; k; k = k->next)
+		if (has_unknown(k))
+			return true;
+	return false;
+}
+
+/* Evaluates every argument; *unknown says whether one is unknown (deep:
+ * anywhere inside one). */
+static int eval_args(ns_arm_ctx *c, const ns_arm_node *n, bool deep, cJSON ***argv, bool *unknown)
 {
 	*argv = calloc(n->nargs ? n->nargs : 1, sizeof **argv);
 	if (!*argv)
@@ -138,7 +149,7 @@ static int eval_args(ns_arm_ctx *c, const ns_arm_node *n, cJSON ***argv, bool *u
 		int rc = ns_arm_eval_node(c, n->args[i], &(*argv)[i]);
 		if (rc)
 			return rc;
-		*unknown |= ns_arm_is_unknown((*argv)[i]);
+		*unknown |= deep ? has_unknown((*argv)[i]) : ns_arm_is_unknown((*argv)[i]);
 	}
 	return 0;
 }
@@ -159,7 +170,7 @@ static int eval_call(ns_arm_ctx *c, const ns_arm_node *n, cJSON **out)
 	}
 	cJSON **argv = NULL;
 	bool unknown = false;
-	int rc = eval_args(c, n, &argv, &unknown);
+	int rc = eval_args(c, n, f && (f->flags & NS_ARM_DEEP_UNKNOWN), &argv, &unknown);
 	if (rc == 0 && unknown && !(f && (f->flags & NS_ARM_TAKES_UNKNOWN)))
 		rc = ns_arm_unknown_of(c, n, out);
 	else if (rc == 0)

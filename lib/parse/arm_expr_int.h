@@ -57,6 +57,8 @@ typedef int (*ns_arm_fn)(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, s
 enum {
 	NS_ARM_LAZY = 1,          /* short-circuits or takes lambdas */
 	NS_ARM_TAKES_UNKNOWN = 2, /* sees unknown arguments instead of propagating them */
+	NS_ARM_DEEP_UNKNOWN = 4,  /* unknown if an unknown is anywhere inside an argument
+	                           * (it compares or prints whole values) */
 };
 
 typedef struct ns_arm_func {

@@ -45,6 +45,8 @@ static int f_array(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t 
 	return rc ? rc : push(c, call, *out, argv[0], &cnt);
 }
 
+/* createArray and createObject hold unknown values as they are: the walker
+ * sees which item is unknown. */
 static int f_createarray(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_t argc,
                          cJSON **out)
 {
@@ -64,6 +66,10 @@ static int f_createobject(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, 
 	*out = cJSON_CreateObject();
 	int rc = *out ? ns_arm_check_items(c, call, argc / 2) : ns_arm_nomem(c, call->off);
 	for (size_t i = 0; i < argc && rc == 0; i += 2) {
+		if (ns_arm_is_unknown(argv[i])) {
+			cJSON_Delete(*out);
+			return ns_arm_unknown_of(c, call, out); /* which key is not known */
+		}
 		if (!cJSON_IsString(argv[i]))
 			return ns_arm_type_error(c, call, i, argv[i], "a string (a key)");
 		cJSON *d = NULL;
@@ -501,10 +507,10 @@ static int f_flatten(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, size_
 
 const ns_arm_func ns_arm_funcs_array[] = {
         {"array", 1, 1, 0, f_array},
-        {"createArray", 0, -1, 0, f_createarray},
-        {"createObject", 0, -1, 0, f_createobject},
+        {"createArray", 0, -1, NS_ARM_TAKES_UNKNOWN, f_createarray},
+        {"createObject", 0, -1, NS_ARM_TAKES_UNKNOWN, f_createobject},
         {"concat", 1, -1, 0, f_concat},
-        {"contains", 2, 2, 0, f_contains},
+        {"contains", 2, 2, NS_ARM_DEEP_UNKNOWN, f_contains},
         {"empty", 1, 1, 0, f_empty},
         {"length", 1, 1, 0, f_length},
         {"first", 1, 1, 0, f_first},
@@ -512,9 +518,9 @@ const ns_arm_func ns_arm_funcs_array[] = {
         {"skip", 2, 2, 0, f_skip},
         {"take", 2, 2, 0, f_take},
         {"range", 2, 2, 0, f_range},
-        {"union", 1, -1, 0, f_union},
-        {"intersection", 1, -1, 0, f_intersection},
-        {"join", 2, 2, 0, f_join},
+        {"union", 1, -1, NS_ARM_DEEP_UNKNOWN, f_union},
+        {"intersection", 1, -1, NS_ARM_DEEP_UNKNOWN, f_intersection},
+        {"join", 2, 2, NS_ARM_DEEP_UNKNOWN, f_join},
         {"items", 1, 1, 0, f_items},
         {"objectKeys", 1, 1, 0, f_objectkeys},
         {"tryGet", 2, -1, 0, f_tryget},

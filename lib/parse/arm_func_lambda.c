@@ -241,6 +241,12 @@ static int keyed(ns_arm_ctx *c, const ns_arm_node *call, bool group, cJSON **out
 		const cJSON *vals[1] = {v};
 		cJSON *k = NULL, *val = NULL;
 		rc = ns_arm_call_lambda(c, call->args[1], vals, 1, &k);
+		if (rc == 0 && ns_arm_is_unknown(k)) {
+			cJSON_Delete(k);
+			cJSON_Delete(*out);
+			rc = ns_arm_unknown_of(c, call, out);
+			break;
+		}
 		if (rc == 0 && !cJSON_IsString(k))
 			rc = ns_arm_fail(c, call->args[1]->off, NSGSIM_E_SHAPE,
 			                 "%s: the key lambda gave %s; expected a string", call->s,
