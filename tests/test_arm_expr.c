@@ -3,9 +3,7 @@
  * must give (or "?origin" for an unknown), or the error code and a part of
  * the message.  A fake environment supplies parameters and variables from
  * JSON, copyIndex() and two user-defined functions.
- *
- * uniqueString and guid are checked against outputs of real Azure
- * deployments that were published (the source is named at each pair). */
+ * uniqueString and guid: tests/test_arm_hash.c. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdarg.h>
@@ -21,7 +19,7 @@
 #include <strings.h>
 
 #include "nsgsim.h"
-#include "parse/arm_expr_int.h"
+#include "parse/arm_expr.h"
 
 static const char params_json[] =
         "{\"name\":\"Web01\",\"count\":3,\"flag\":true,\"list\":[1,2,3],"
@@ -575,116 +573,6 @@ static void test_lambda_functions(void **state)
 	cJSON_Delete(out);
 }
 
-/* ---- uniqueString and guid against Azure's outputs ---- */
-
-typedef struct hash_case {
-	const char *args[4];
-	const char *want;
-	const char *source;
-} hash_case;
-
-static void test_unique_string(void **state)
-{
-	(void)state;
-	static const hash_case cases[] = {
-	        /* deployed, as quoted in Kingsland.ArmLinter's
-	         * src/Kingsland.ArmLinter/Functions/ArmFunctions_UniqueString.cs */
-	        {{"aaa"}, "zavj67f3en4hc", "Kingsland.ArmLinter"},
-	        {{"bbb"}, "w5eragfxe33cy", "Kingsland.ArmLinter"},
-	        {{"zzz"}, "cryksdzzzawae", "Kingsland.ArmLinter"},
-	        {{"xxx", "yyy", "zzz"}, "lghi7k5js7itq", "Kingsland.ArmLinter"},
-	        /* Azure's own reimplementation, Azure/terraform-provider-azapi
-	         * internal/services/functions/unique_string_function_test.go: 63
-	         * bytes, so several blocks and a 7-byte tail */
-	        {{"/subscriptions/00000000-0000-0000-0000-000000000000", "resource-id"},
-	         "cwvxuqg24sifi",
-	         "terraform-provider-azapi"},
-	        /* Azure joins the arguments with '-' before hashing */
-	        {{"xxx-yyy-zzz"}, "lghi7k5js7itq", "Kingsland.ArmLinter (join)"},
-	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		size_t n = 0;
-		while (n < 4 && cases[i].args[n])
-			n++;
-		char out[14];
-		ns_arm_unique_string(cases[i].args, n, out);
-		if (strcmp(out, cases[i].want) != 0)
-			fail_msg("uniqueString #%zu (%s): got %s, want %s", i, cases[i].source, out,
-			         cases[i].want);
-	}
-	static const row rows[] = {
-	        OK("[uniqueString('aaa')]", "\"zavj67f3en4hc\""),
-	        OK("[uniqueString('xxx', 'yyy', 'zzz')]", "\"lghi7k5js7itq\""),
-	        OK("[length(uniqueString(resourceGroup().id))]", "13"),
-	        ERR("[uniqueString(1)]", SHAPE, "uniqueString: argument 1 is an integer"),
-	        ERR("[uniqueString()]", SHAPE, "at least 1 argument"),
-	};
-	RUN(rows);
-}
-
-/* No published outputs of Azure's guid() were found: the oracle is Python's
- * uuid.uuid5 in the ARM namespace 11fb06fb-712d-4ddd-98c7-e71bbd588830 over
- * the '-'-joined UTF-8 arguments -- the construction Azure's Terraform
- * verified modules use to give role assignments the names Bicep's guid()
- * gives (e.g. uuidv5("11fb06fb-...", join("-", [...])) in
- * Azure/terraform-azurerm-avm-* role assignment code). */
-static void test_guid(void **state)
-{
-	(void)state;
-	static const struct {
-		const char *args[3];
-		const char *want;
-	} cases[] = {
-	        {{"a"}, "3703365d-5a9f-59b4-bca7-b9681389e4c1"},
-	        {{"hello", "world"}, "a5b868f8-11fe-567a-ace0-e77cc87f104e"},
-	        {{"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1",
-	          "Contributor"},
-	         "a0e610cb-cb5d-541c-82d2-14bc551ba533"},
-	        {{"\xc3\xa9"}, "00e3d13f-31a7-5e5b-ac3b-5598870502dd"},
-	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		size_t n = 0;
-		while (n < 3 && cases[i].args[n])
-			n++;
-		char out[37];
-		ns_arm_guid(cases[i].args, n, out);
-		assert_string_equal(out, cases[i].want);
-	}
-	char hundred[101];
-	memset(hundred, 'x', 100);
-	hundred[100] = '\0';
-	const char *h[] = {hundred};
-	char out[37];
-	ns_arm_guid(h, 1, out);
-	assert_string_equal(out, "c9f4a406-c04e-5138-8137-5a71684983e7");
-
-	/* SHA-1 itself: the FIPS 180 examples */
-	static const struct {
-		const char *in, *hex;
-	} sha[] = {
-	        {"abc", "a9993e364706816aba3e25717850c26c9cd0d89d"},
-	        {"", "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
-	        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-	         "84983e441c3bd26ebaae4aa1f95129e5e54670f1"},
-	};
-	for (size_t i = 0; i < sizeof sha / sizeof sha[0]; i++) {
-		unsigned char d[20];
-		char hex[41];
-		ns_arm_sha1((const unsigned char *)sha[i].in, strlen(sha[i].in), d);
-		for (int k = 0; k < 20; k++)
-			snprintf(hex + 2 * k, 3, "%02x", d[k]);
-		assert_string_equal(hex, sha[i].hex);
-	}
-	static const row rows[] = {
-	        OK("[guid('hello', 'world')]", "\"a5b868f8-11fe-567a-ace0-e77cc87f104e\""),
-	        OK("[length(guid('a'))]", "36"),
-	        OK("[equals(guid('a', 'b'), guid('a-b'))]", "true"),
-	        OK("[equals(guid('a', 'b'), guid('b', 'a'))]", "false"),
-	        ERR("[guid(createArray())]", SHAPE, "guid: argument 1 is an array"),
-	};
-	RUN(rows);
-}
-
 /* ---- limits ---- */
 
 static void test_limits(void **state)
@@ -771,8 +659,6 @@ int main(void)
 	        cmocka_unit_test(test_logic_functions),
 	        cmocka_unit_test(test_deployment_functions),
 	        cmocka_unit_test(test_lambda_functions),
-	        cmocka_unit_test(test_unique_string),
-	        cmocka_unit_test(test_guid),
 	        cmocka_unit_test(test_limits),
 	        cmocka_unit_test(test_is_expression),
 	};
