@@ -44,11 +44,17 @@ enum {
 	OPT_ALLOW_UNASSIGNED,
 	OPT_ONLY,
 	OPT_SKIP,
+	OPT_PARAMETERS,
+	OPT_SUBSCRIPTION,
+	OPT_RESOURCE_GROUP,
+	OPT_LOCATION,
 };
 #define OPT_BIT(id) (1u << (id))
 
 typedef struct options {
 	path_list env, before, after;
+	path_list parameters; /* --parameters FILE | NAME=VALUE, in order */
+	const char *subscription, *resource_group, *location;
 	const char *tags, *after_tags;
 	const char *format, *junit;
 	const char *at, *direction;

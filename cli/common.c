@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 
@@ -85,6 +86,42 @@ nsgsim_policy *load_policy(const options *o, int build)
 	return load_policy_from(o, &o->env, o->tags, build);
 }
 
+/* NAME=VALUE, or a parameters file (FILE or @FILE, as az takes it): a value
+ * with '=' before any '/' that is not an existing file is a pair. */
+static int add_parameters(nsgsim_loader *l, const char *arg, nsgsim_error *err)
+{
+	if (arg[0] == '@')
+		return nsgsim_loader_add_parameters(l, arg + 1, err);
+	const char *eq = strchr(arg, '=');
+	const char *slash = strchr(arg, '/');
+	if (!eq || (slash && slash < eq) || access(arg, F_OK) == 0)
+		return nsgsim_loader_add_parameters(l, arg, err);
+	char name[256];
+	if ((size_t)(eq - arg) >= sizeof name)
+		return nsgsim_loader_set_parameter(l, "", eq + 1, err);
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = '\0';
+	return nsgsim_loader_set_parameter(l, name, eq + 1, err);
+}
+
+/* --subscription, --resource-group, --location and --parameters. */
+static int set_iac_inputs(const options *o, nsgsim_loader *l, nsgsim_error *err)
+{
+	if (nsgsim_loader_set_deployment(l, o->subscription, o->resource_group, o->location) != 0) {
+		err->code = NSGSIM_E_INVALID_ARG;
+		snprintf(err->message, sizeof err->message,
+		         "--subscription takes a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), "
+		         "--resource-group and --location a non-empty name");
+		return err->code;
+	}
+	for (int i = 0; i < o->parameters.n; i++) {
+		int rc = add_parameters(l, o->parameters.v[i], err);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Loads and compiles; on error prints it and returns NULL. */
 nsgsim_policy *load_policy_from(const options *o, const path_list *env, const char *tags, int build)
 {
@@ -100,6 +137,8 @@ nsgsim_policy *load_policy_from(const options *o, const path_list *env, const ch
 		return NULL;
 	}
 	int rc = nsgsim_loader_set_build(l, build);
+	if (rc == 0)
+		rc = set_iac_inputs(o, l, &err);
 	for (int i = 0; rc == 0 && i < env->n; i++)
 		rc = nsgsim_loader_add_env(l, env->v[i], &err);
 	if (rc == 0 && tags)

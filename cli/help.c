@@ -5,13 +5,26 @@
 
 #include "cli.h"
 
-#define ENV_OPTS (OPT_BIT(OPT_ENV) | OPT_BIT(OPT_TAGS) | OPT_BIT(OPT_QUIET))
+/* What infrastructure-as-code input is read for (ARM templates, Bicep
+ * output, Terraform plans). */
+#define IAC_OPTS                                                                                   \
+	(OPT_BIT(OPT_PARAMETERS) | OPT_BIT(OPT_SUBSCRIPTION) | OPT_BIT(OPT_RESOURCE_GROUP) |       \
+	 OPT_BIT(OPT_LOCATION))
+#define ENV_OPTS (OPT_BIT(OPT_ENV) | OPT_BIT(OPT_TAGS) | OPT_BIT(OPT_QUIET) | IAC_OPTS)
+#define IAC_HELP                                                                                   \
+	"  --parameters FILE|NAME=VALUE\n"                                                         \
+	"                         template parameter values: a deployment parameters\n"            \
+	"                         file (@FILE too), or one value (repeatable)\n"                   \
+	"  --subscription GUID    subscription(), and the ids of template resources\n"             \
+	"  --resource-group NAME  resourceGroup().name, and the ids of template resources\n"       \
+	"  --location NAME        resourceGroup().location\n"
 #define ENV_HELP                                                                                   \
 	"  --env PATH...          environment JSON: files, or directories read\n"                  \
 	"                         recursively (repeatable)\n"                                      \
 	"  --service-tags FILE    Microsoft's service-tags download, the REST list\n"              \
 	"                         response, or a snapshot of either (snapshot-tags)\n"             \
-	"  -q, --quiet            do not print notes (skipped resources, limits, warnings)\n"
+	"  -q, --quiet            do not print notes (skipped resources, limits, "                 \
+	"warnings)\n" IAC_HELP
 
 const char usage_text[] =
         "usage: nsgsim COMMAND [OPTIONS]\n"
@@ -117,7 +130,7 @@ static const char diff_help[] =
         "  --after PATH...        the environment after it\n"
         "  --service-tags FILE    service tags for both (or before only, with\n"
         "                         --after-service-tags)\n"
-        "  --after-service-tags FILE  the service tags after the change\n"
+        "  --after-service-tags FILE  the service tags after the change\n" IAC_HELP
         "  --to, --from, --protocol   limit the flow space, as reach does\n"
         "  --rules                also list regions where only the deciding rule changed\n"
         "  --json                 {\"changes\": [...], \"summary\"} (the README's schema)\n"
@@ -230,8 +243,9 @@ const command_spec commands[] = {
          0, reach_help, cmd_reach},
         {"diff",
          OPT_BIT(OPT_BEFORE) | OPT_BIT(OPT_AFTER) | OPT_BIT(OPT_TAGS) | OPT_BIT(OPT_AFTER_TAGS) |
-                 OPT_BIT(OPT_QUIET) | OPT_BIT(OPT_TO) | OPT_BIT(OPT_FROM) | OPT_BIT(OPT_PROTOCOL) |
-                 OPT_BIT(OPT_RULES) | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_FAIL_ON),
+                 OPT_BIT(OPT_QUIET) | IAC_OPTS | OPT_BIT(OPT_TO) | OPT_BIT(OPT_FROM) |
+                 OPT_BIT(OPT_PROTOCOL) | OPT_BIT(OPT_RULES) | OPT_BIT(OPT_JSON) |
+                 OPT_BIT(OPT_FAIL_ON),
          0, diff_help, cmd_diff},
         {"check",
          ENV_OPTS | OPT_BIT(OPT_JUNIT) | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_VERBOSE) |

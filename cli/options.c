@@ -11,7 +11,8 @@
 
 #include "cli.h"
 
-typedef enum opt_kind { FLAG, VALUE, PATHS } opt_kind;
+/* LIST: a value option that may repeat, each value kept in order. */
+typedef enum opt_kind { FLAG, VALUE, PATHS, LIST } opt_kind;
 
 typedef struct opt_def {
 	int id;
@@ -40,6 +41,10 @@ static const opt_def opt_defs[] = {
         {OPT_FAIL_ON, "--fail-on", NULL, VALUE, F(fail_on)},
         {OPT_ONLY, "--only", NULL, VALUE, F(only)},
         {OPT_SKIP, "--skip", NULL, VALUE, F(skip)},
+        {OPT_PARAMETERS, "--parameters", NULL, LIST, F(parameters)},
+        {OPT_SUBSCRIPTION, "--subscription", NULL, VALUE, F(subscription)},
+        {OPT_RESOURCE_GROUP, "--resource-group", NULL, VALUE, F(resource_group)},
+        {OPT_LOCATION, "--location", NULL, VALUE, F(location)},
         {OPT_JSON, "--json", NULL, FLAG, F(json)},
         {OPT_VERBOSE, "--verbose", "-v", FLAG, F(verbose)},
         {OPT_QUIET, "--quiet", "-q", FLAG, F(quiet)},
@@ -113,6 +118,15 @@ static int take_option(const command_spec *cmd, const opt_def *d, int argc, char
 		return usage_error("%s is not an option of %s", d->name, cmd->name);
 	if (d->kind == PATHS)
 		return take_paths(cmd, d, argc, argv, i, inline_value, (path_list *)(void *)field);
+	if (d->kind == LIST) {
+		path_list *list = (path_list *)(void *)field;
+		if (!inline_value && *i + 1 >= argc)
+			return usage_error("%s needs a value", d->name);
+		if (list->n == MAX_PATHS)
+			return usage_error("%s was given more than %d times", d->name, MAX_PATHS);
+		list->v[list->n++] = inline_value ? inline_value : argv[++*i];
+		return 0;
+	}
 	if (d->kind == FLAG) {
 		if (inline_value)
 			return usage_error("%s takes no value", d->name);

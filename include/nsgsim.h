@@ -221,6 +221,25 @@ NSGSIM_EXPORT int nsgsim_loader_set_build(nsgsim_loader *loader, int build);
 NSGSIM_EXPORT int nsgsim_loader_set_deployment(nsgsim_loader *loader, const char *subscription_id,
                                                const char *resource_group, const char *location);
 
+/* Parameter values for the ARM templates and Bicep output (languageVersion
+ * 2.0 included) loaded after the call, as `az deployment group create
+ * --parameters` takes them.  A parameters file is the deployment parameters
+ * JSON ({"parameters": {"name": {"value": ...}}}, or the bare {"name":
+ * {"value": ...}}; `//` and block comments allowed); a Key Vault
+ * {"reference": ...} is a value that cannot be known offline.  A NAME=VALUE
+ * pair (nsgsim_loader_set_parameter) is read for the parameter's declared
+ * type: text for a string, JSON for int, bool, array and object.  A later
+ * value of the same name (case-insensitive) wins.  A template parameter with
+ * no value and no default is NSGSIM_E_MISSING_FIELD when the template loads;
+ * a value of the wrong type or outside allowedValues is NSGSIM_E_SHAPE. */
+NSGSIM_EXPORT int nsgsim_loader_add_parameters(nsgsim_loader *loader, const char *path,
+                                               nsgsim_error *err);
+NSGSIM_EXPORT int nsgsim_loader_add_parameters_buffer(nsgsim_loader *loader, const char *name,
+                                                      const char *json, size_t len,
+                                                      nsgsim_error *err);
+NSGSIM_EXPORT int nsgsim_loader_set_parameter(nsgsim_loader *loader, const char *name,
+                                              const char *value, nsgsim_error *err);
+
 /* Validates everything loaded and builds the immutable policy.  On success
  * the loaded content moves into the policy (no copy of the service tags is
  * made) and the loader is left empty; free it afterwards.  On failure the

@@ -14,6 +14,8 @@ typedef struct ns_pctx {
 	const char *file;
 	nsgsim_error *err;
 	const char *resource; /* id of the resource being read, for errors */
+	bool evaluated;       /* a template's evaluated values: strings are literal */
+	size_t text_len;      /* bytes in the document being read */
 	size_t len;
 	char ptr[1024]; /* the JSON pointer of the value being read */
 } ns_pctx;
@@ -24,6 +26,11 @@ size_t ns_ptr_index(ns_pctx *c, size_t i);
 void ns_ptr_pop(ns_pctx *c, size_t mark);
 ns_loc ns_loc_here(ns_pctx *c);
 int ns_pfail(ns_pctx *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* NSGSIM_E_UNEVALUATED for an unknown value (ns_arm_is_unknown) read where
+ * it matters: what it depends on, or why it could not be evaluated. */
+int ns_fail_unknown(ns_pctx *c, const cJSON *v);
+/* NSGSIM_E_SHAPE "expected <what>", or ns_fail_unknown for an unknown. */
+int ns_expected(ns_pctx *c, const cJSON *v, const char *what);
 
 size_t ns_ptr_prop(ns_pctx *c, const cJSON *res, const char *key);
 const cJSON *ns_prop(ns_pctx *c, const cJSON *res, const char *key, size_t *mark);
@@ -92,7 +99,12 @@ int ns_parse_resource(ns_pctx *c, const cJSON *res);
 int ns_check_input_size(const ns_model *m, const char *name, size_t len, nsgsim_error *err);
 /* An unevaluated ARM template expression: "[...]" ("[[" escapes a literal). */
 bool ns_is_expression(const char *s);
-/* Parses JSON text; a syntax error names line and column. */
+/* A copy of text with line and block comments blanked (*out NULL when it has
+ * none); NSGSIM_E_NOMEM (lib/parse/json_comments.c). */
+int ns_json_strip_comments(const char *text, size_t len, char **out);
+/* Whether a resource type has a reader (lib/parse/load_env.c). */
+bool ns_resource_type_known(const char *type);
+/* Parses JSON text (comments allowed); a syntax error names line and column. */
 int ns_parse_json_text(ns_model *m, const char *name, const char *text, size_t len, cJSON **out,
                        nsgsim_error *err);
 int ns_count_addresses(ns_pctx *c, const cJSON *res, const char *key, size_t n);

@@ -100,8 +100,7 @@ int ns_parse_rule_collection(ns_pctx *c, const cJSON *res, const char *type)
 		return rc;
 	}
 	if (!cJSON_IsArray(groups))
-		return ns_pfail(c, NSGSIM_E_SHAPE,
-		                "expected an array of {\"networkGroupId\": ...}");
+		return ns_expected(c, groups, "an array of {\"networkGroupId\": ...}");
 	size_t n = (size_t)cJSON_GetArraySize(groups);
 	rc_.group_ids = ns_arena_alloc(&c->m->arena, (n + 1) * sizeof *rc_.group_ids);
 	rc_.group_locs = ns_arena_alloc(&c->m->arena, (n + 1) * sizeof *rc_.group_locs);
@@ -112,7 +111,7 @@ int ns_parse_rule_collection(ns_pctx *c, const cJSON *res, const char *type)
 	{
 		size_t m2 = ns_ptr_index(c, rc_.n_groups);
 		if (!cJSON_IsObject(item))
-			return ns_pfail(c, NSGSIM_E_SHAPE, "expected {\"networkGroupId\": ...}");
+			return ns_expected(c, item, "{\"networkGroupId\": ...}");
 		if ((rc = ns_req_string(c, item, "networkGroupId", &rc_.group_ids[rc_.n_groups])) !=
 		    0)
 			return rc;
@@ -136,8 +135,7 @@ static bool platform_tag(const char *tag)
 static int parse_admin_item(ns_pctx *c, const cJSON *item, ns_addr *a)
 {
 	if (!cJSON_IsObject(item))
-		return ns_pfail(c, NSGSIM_E_SHAPE,
-		                "expected {\"addressPrefix\": ..., \"addressPrefixType\": ...}");
+		return ns_expected(c, item, "{\"addressPrefix\": ..., \"addressPrefixType\": ...}");
 	const char *prefix, *ptype;
 	int rc = ns_req_string(c, item, "addressPrefix", &prefix);
 	if (rc == 0)
@@ -187,7 +185,7 @@ static int parse_admin_addrs(ns_pctx *c, const cJSON *res, const char *key, ns_s
 	if (!arr)
 		return 0;
 	if (!cJSON_IsArray(arr))
-		return ns_pfail(c, NSGSIM_E_SHAPE, "expected an array of address prefix items");
+		return ns_expected(c, arr, "an array of address prefix items");
 	size_t n = (size_t)cJSON_GetArraySize(arr);
 	ns_ptr_pop(c, mark);
 	int rc0 = ns_count_addresses(c, res, key, n);

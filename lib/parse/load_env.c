@@ -21,6 +21,7 @@
 
 #include "parse/parse.h"
 #include "parse/json_flat.h"
+#include "parse/arm_template.h"
 #include "parse/load.h"
 
 /* ---- dispatch by resource type ------------------------------------------------- */
@@ -52,28 +53,32 @@ static const struct {
          ns_parse_admin_rule},
 };
 
-static int parse_resource(ns_pctx *c, const cJSON *res, const char *parent_type,
-                          const char *parent_name);
+static int parse_resource(ns_pctx *c, const cJSON *res);
+
+bool ns_resource_type_known(const char *type)
+{
+	for (size_t i = 0; i < NS_ARRAY_LEN(resource_types); i++)
+		if (ns_ieq(type, resource_types[i].type))
+			return true;
+	return false;
+}
 
 /* One REST/ARM-shaped resource, read at the context's current pointer: the
  * entry for readers that translate another format (a template's evaluated
  * resources, a Terraform plan's) into resources. */
 int ns_parse_resource(ns_pctx *c, const cJSON *res)
 {
-	return parse_resource(c, res, NULL, NULL);
+	return parse_resource(c, res);
 }
 
-/* Each resource of an array; a template's nested children carry the
- * parent's type and name (their own are relative to it). */
-static int parse_resource_array(ns_pctx *c, const cJSON *arr, const char *parent_type,
-                                const char *parent_name)
+static int parse_resource_array(ns_pctx *c, const cJSON *arr)
 {
 	size_t i = 0;
 	const cJSON *item;
 	cJSON_ArrayForEach(item, arr)
 	{
 		size_t mark = ns_ptr_index(c, i++);
-		int rc = parse_resource(c, item, parent_type, parent_name);
+		int rc = parse_resource(c, item);
 		if (rc != 0)
 			return rc;
 		ns_ptr_pop(c, mark);
@@ -81,92 +86,7 @@ static int parse_resource_array(ns_pctx *c, const cJSON *arr, const char *parent
 	return 0;
 }
 
-/* ARM templates nest child resources in "resources" with a type and name
- * relative to the parent. */
-static int parse_template_children(ns_pctx *c, const cJSON *res, const char *type, const char *name)
-{
-	const cJSON *kids = cJSON_GetObjectItem(res, "resources");
-	if (!kids)
-		return 0;
-	size_t mark = ns_ptr_key(c, "resources");
-	if (!cJSON_IsArray(kids))
-		return ns_pfail(c, NSGSIM_E_SHAPE, "expected 'resources' to be an array");
-	int rc = parse_resource_array(c, kids, type, name);
-	if (rc == 0)
-		ns_ptr_pop(c, mark);
-	return rc;
-}
-
-/* Template logic nsgsim does not evaluate: copy loops and conditions.  A
- * resource with "condition": false is not deployed, so it is skipped. */
-static int template_logic(ns_pctx *c, const cJSON *res, bool *skip)
-{
-	*skip = false;
-	const cJSON *copy = cJSON_GetObjectItem(res, "copy");
-	if (copy) {
-		size_t mark = ns_ptr_key(c, "copy");
-		const cJSON *count = cJSON_GetObjectItem(copy, "count");
-		if (count)
-			ns_ptr_key(c, "count");
-		char count_text[64] = "?";
-		if (cJSON_IsString(count))
-			snprintf(count_text, sizeof count_text, "'%.50s'", count->valuestring);
-		else if (cJSON_IsNumber(count))
-			snprintf(count_text, sizeof count_text, "%.0f", count->valuedouble);
-		const char *name = ns_raw_string(res, "name");
-		int rc = ns_pfail(
-		        c, NSGSIM_E_UNEVALUATED,
-		        "a template copy loop (count %s, name '%s'); evaluate the template "
-		        "first (e.g. export the deployed resources)",
-		        count_text, name ? name : "?");
-		ns_ptr_pop(c, mark);
-		return rc;
-	}
-	const cJSON *cond = cJSON_GetObjectItem(res, "condition");
-	if (!cond)
-		return 0;
-	size_t mark = ns_ptr_key(c, "condition");
-	const char *s;
-	int rc = cJSON_IsString(cond) ? ns_json_string(c, cond, &s) : 0;
-	if (rc == 0 && cJSON_IsFalse(cond)) {
-		*skip = true;
-		rc = ns_model_note(c->m, NSGSIM_NOTE_SKIPPED, c->file, c->ptr,
-		                   ns_raw_string(res, "name"),
-		                   "resource with condition false skipped");
-	}
-	if (rc == 0)
-		ns_ptr_pop(c, mark);
-	return rc;
-}
-
-/* ARM template children have a type and name relative to their parent. */
-static int parse_template_child(ns_pctx *c, const cJSON *res, const char *parent_type,
-                                const char *parent_name, const char *type)
-{
-	const char *name;
-	int rc = ns_req_string(c, res, "name", &name);
-	if (rc != 0)
-		return rc;
-	const char *full_type = ns_arena_printf(&c->m->arena, "%s/%s", parent_type, type);
-	const char *full_name = ns_arena_printf(&c->m->arena, "%s/%s", parent_name, name);
-	cJSON *dup = cJSON_Duplicate(res, 1);
-	cJSON *n = full_name ? cJSON_CreateString(full_name) : NULL;
-	cJSON *t = full_type ? cJSON_CreateString(full_type) : NULL;
-	if (!dup || !n || !t) {
-		cJSON_Delete(dup);
-		cJSON_Delete(n);
-		cJSON_Delete(t);
-		return ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
-	}
-	cJSON_ReplaceItemInObject(dup, "name", n);
-	cJSON_ReplaceItemInObject(dup, "type", t);
-	rc = parse_resource(c, dup, NULL, NULL);
-	cJSON_Delete(dup);
-	return rc;
-}
-
-static int parse_resource(ns_pctx *c, const cJSON *res, const char *parent_type,
-                          const char *parent_name)
+static int parse_resource(ns_pctx *c, const cJSON *res)
 {
 	c->resource = NULL;
 	if (!cJSON_IsObject(res))
@@ -175,54 +95,93 @@ static int parse_resource(ns_pctx *c, const cJSON *res, const char *parent_type,
 	int rc = ns_req_string(c, res, "type", &type);
 	if (rc != 0)
 		return rc;
-	if (parent_type)
-		return parse_template_child(c, res, parent_type, parent_name, type);
 	if (ns_model_resource_count(c->m) >= c->m->limits[NSGSIM_LIMIT_RESOURCES])
 		return ns_pfail(c, NSGSIM_E_LIMIT,
 		                "more than %llu resources (NSGSIM_LIMIT_RESOURCES)",
 		                (unsigned long long)c->m->limits[NSGSIM_LIMIT_RESOURCES]);
-	for (size_t i = 0; i < NS_ARRAY_LEN(resource_types); i++) {
-		if (!ns_ieq(type, resource_types[i].type))
-			continue;
-		bool skip;
-		if ((rc = template_logic(c, res, &skip)) != 0 || skip)
-			return rc;
-		rc = resource_types[i].fn(c, res, resource_types[i].type);
-		if (rc == 0 && cJSON_GetObjectItem(res, "resources")) {
-			const char *name;
-			if ((rc = ns_req_string(c, res, "name", &name)) != 0)
-				return rc;
-			rc = parse_template_children(c, res, resource_types[i].type, name);
-		}
-		return rc;
-	}
+	for (size_t i = 0; i < NS_ARRAY_LEN(resource_types); i++)
+		if (ns_ieq(type, resource_types[i].type))
+			return resource_types[i].fn(c, res, resource_types[i].type);
 	const char *id = ns_raw_string(res, "id");
 	return ns_model_note(c->m, NSGSIM_NOTE_SKIPPED, c->file, c->ptr,
 	                     id ? id : ns_raw_string(res, "name"),
 	                     "resource type '%s' is not modelled; skipped", type);
 }
 
+/* ---- documents that are JSON but not an environment ------------------------- */
+
+static bool contains(const char *s, const char *part)
+{
+	return s && strstr(s, part);
+}
+
+static const cJSON *first_item(const cJSON *root, const char *key)
+{
+	const cJSON *arr = cJSON_GetObjectItem(root, key);
+	return cJSON_IsArray(arr) ? arr->child : NULL;
+}
+
+/* What a document that is not an environment looks like, and what to do. */
+static const char *not_an_environment(const cJSON *root)
+{
+	const char *schema = ns_raw_string(root, "$schema");
+	if (contains(schema, "deploymentParameters") ||
+	    (!cJSON_GetObjectItem(root, "resources") &&
+	     cJSON_GetObjectItem(root, "contentVersion") &&
+	     cJSON_IsObject(cJSON_GetObjectItem(root, "parameters"))))
+		return "this is a deployment parameters file, not an environment: give it with "
+		       "--parameters, and the template with --env";
+	const cJSON *item = first_item(root, "value");
+	if (cJSON_GetObjectItem(item, "effectiveSecurityRules"))
+		return "this is `az network nic list-effective-nsg` output (the effective rules "
+		       "Azure computed), not an environment: give the NSGs, subnets and NICs as "
+		       "--env; `nsgsim effective` prints the same table from them";
+	item = first_item(root, "records");
+	if (item && (cJSON_GetObjectItem(item, "flowRecords") ||
+	             cJSON_GetObjectItem(cJSON_GetObjectItem(item, "properties"), "flows")))
+		return "this is an NSG or VNet flow log (records[]), not an environment";
+	item = first_item(root, "values");
+	if (cJSON_GetObjectItem(root, "changeNumber") ||
+	    (item &&
+	     cJSON_GetObjectItem(cJSON_GetObjectItem(item, "properties"), "addressPrefixes")))
+		return "this is a service-tags download, not an environment: give it with "
+		       "--service-tags";
+	return NULL;
+}
+
+/* An ARM template, an export or Bicep output: an object with "resources"
+ * (an array, or with languageVersion 2.0 an object of symbolic names). */
+static bool is_template(const cJSON *root)
+{
+	const cJSON *res = cJSON_GetObjectItem(root, "resources");
+	return res && !cJSON_GetObjectItem(root, "type") &&
+	       (cJSON_IsArray(res) || cJSON_IsObject(res) ||
+	        contains(ns_raw_string(root, "$schema"), "deploymentTemplate"));
+}
+
 static int parse_document(ns_pctx *c, const cJSON *root)
 {
 	if (cJSON_IsArray(root))
-		return parse_resource_array(c, root, NULL, NULL);
+		return parse_resource_array(c, root);
 	if (!cJSON_IsObject(root))
 		return ns_pfail(c, NSGSIM_E_SHAPE,
 		                "expected a resource, an array, {\"value\": [...]} or "
 		                "{\"resources\": [...]}");
-	const char *const lists[] = {"value", "resources"};
-	for (size_t i = 0; i < NS_ARRAY_LEN(lists); i++) {
-		const cJSON *arr = cJSON_GetObjectItem(root, lists[i]);
-		if (arr && !cJSON_GetObjectItem(root, "type")) {
-			size_t mark = ns_ptr_key(c, lists[i]);
-			if (!cJSON_IsArray(arr))
-				return ns_pfail(c, NSGSIM_E_SHAPE, "expected an array");
-			int rc = parse_resource_array(c, arr, NULL, NULL);
-			ns_ptr_pop(c, mark);
-			return rc;
-		}
+	const char *what = not_an_environment(root);
+	if (what)
+		return ns_pfail(c, NSGSIM_E_SHAPE, "%s", what);
+	if (is_template(root))
+		return ns_tpl_walk(c, root);
+	const cJSON *arr = cJSON_GetObjectItem(root, "value");
+	if (arr && !cJSON_GetObjectItem(root, "type")) {
+		size_t mark = ns_ptr_key(c, "value");
+		if (!cJSON_IsArray(arr))
+			return ns_pfail(c, NSGSIM_E_SHAPE, "expected an array");
+		int rc = parse_resource_array(c, arr);
+		ns_ptr_pop(c, mark);
+		return rc;
 	}
-	return parse_resource(c, root, NULL, NULL);
+	return parse_resource(c, root);
 }
 
 /* ---- files ------------------------------------------------------------------- */
@@ -355,6 +314,28 @@ int ns_check_input_size(const ns_model *m, const char *name, size_t len, nsgsim_
 	               (unsigned long long)m->limits[NSGSIM_LIMIT_FILE_BYTES]);
 }
 
+static int parse_json_clean(ns_model *m, const char *name, const char *text, size_t len,
+                            cJSON **out, nsgsim_error *err);
+
+/* Bicep source is not JSON: say what to do instead of "malformed JSON". */
+static bool looks_like_bicep(const char *name, const char *text, size_t len)
+{
+	size_t n = strlen(name);
+	if (n > 6 && ns_ieq(name + n - 6, ".bicep"))
+		return true;
+	static const char *const words[] = {"param ",       "resource ", "targetScope", "var ",
+	                                    "module ",      "metadata ", "output ",     "import ",
+	                                    "@description", "@secure",   "extension "};
+	size_t i = 0;
+	while (i < len && isspace((unsigned char)text[i]))
+		i++;
+	for (size_t k = 0; k < NS_ARRAY_LEN(words); k++)
+		if (len - i >= strlen(words[k]) &&
+		    strncmp(text + i, words[k], strlen(words[k])) == 0)
+			return true;
+	return false;
+}
+
 int ns_parse_json_text(ns_model *m, const char *name, const char *text, size_t len, cJSON **out,
                        nsgsim_error *err)
 {
@@ -362,6 +343,23 @@ int ns_parse_json_text(ns_model *m, const char *name, const char *text, size_t l
 	int rc = ns_check_input_size(m, name, len, err);
 	if (rc != 0)
 		return rc;
+	char *clean;
+	if (ns_json_strip_comments(text, len, &clean) != 0)
+		return ns_fail(err, NSGSIM_E_NOMEM, name, "", "", "out of memory");
+	rc = parse_json_clean(m, name, clean ? clean : text, len, out, err);
+	free(clean);
+	if (rc == NSGSIM_E_JSON && looks_like_bicep(name, text, len))
+		return ns_fail(err, NSGSIM_E_SHAPE, name, "", "",
+		               "this looks like Bicep source, not JSON: compile it with `az bicep "
+		               "build --file %s` and give the .json it writes",
+		               name);
+	return rc;
+}
+
+static int parse_json_clean(ns_model *m, const char *name, const char *text, size_t len,
+                            cJSON **out, nsgsim_error *err)
+{
+	int rc;
 	rc = ns_json_check_text(name, text, len, err); /* as the service-tags reader */
 	if (rc != 0)
 		return rc;
@@ -413,6 +411,7 @@ int ns_parse_with(ns_model *m, const char *name, const char *text, size_t len, n
 		return rc;
 	ns_pctx c;
 	ns_pctx_init(&c, m, file, err);
+	c.text_len = len;
 	rc = fn(&c, root);
 	cJSON_Delete(root);
 	return rc;

@@ -119,7 +119,7 @@ static int parse_peering(ns_pctx *c, const cJSON *res, const char *vnet_id, cons
 	p.allow_vnet_access = true; /* the API default */
 	if (allow) {
 		if (!cJSON_IsBool(allow))
-			return ns_pfail(c, NSGSIM_E_SHAPE, "expected true or false");
+			return ns_expected(c, allow, "true or false");
 		p.allow_vnet_access = cJSON_IsTrue(allow);
 		ns_ptr_pop(c, mark);
 	}
@@ -214,7 +214,7 @@ int ns_parse_nic(ns_pctx *c, const cJSON *res, const char *type)
 	const cJSON *arr = ns_prop(c, res, "ipConfigurations", &mark);
 	if (arr) {
 		if (!cJSON_IsArray(arr))
-			return ns_pfail(c, NSGSIM_E_SHAPE, "expected an array");
+			return ns_expected(c, arr, "an array");
 		size_t cnt = (size_t)cJSON_GetArraySize(arr);
 		n.ipconfigs = ns_arena_alloc(&c->m->arena, (cnt + 1) * sizeof *n.ipconfigs);
 		if (!n.ipconfigs)
@@ -224,7 +224,7 @@ int ns_parse_nic(ns_pctx *c, const cJSON *res, const char *type)
 		{
 			size_t m2 = ns_ptr_index(c, n.n_ipconfigs);
 			if (!cJSON_IsObject(item))
-				return ns_pfail(c, NSGSIM_E_SHAPE, "expected an object");
+				return ns_expected(c, item, "an object");
 			if ((rc = parse_ipconfig(c, item, &n.ipconfigs[n.n_ipconfigs])) != 0)
 				return rc;
 			n.n_ipconfigs++;

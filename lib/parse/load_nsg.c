@@ -72,11 +72,13 @@ int ns_parse_priority(ns_pctx *c, const cJSON *res, int lo, int hi, bool check, 
 		ns_ptr_pop(c, mark);
 		return rc;
 	}
-	if (cJSON_IsString(v) && ns_is_expression(v->valuestring))
+	if (cJSON_IsRaw(v))
+		return ns_fail_unknown(c, v);
+	if (cJSON_IsString(v) && !c->evaluated && ns_is_expression(v->valuestring))
 		return ns_pfail(c, NSGSIM_E_UNEVALUATED,
 		                "'%s' is an unevaluated ARM template expression", v->valuestring);
 	if (!cJSON_IsNumber(v))
-		return ns_pfail(c, NSGSIM_E_SHAPE, "priority must be an integer");
+		return ns_expected(c, v, "an integer priority");
 	/* Range first: casting an out-of-range double is undefined behaviour. */
 	if (v->valuedouble < (check ? lo : 0) || v->valuedouble > (check ? hi : 65535))
 		return ns_pfail(c, NSGSIM_E_PRIORITY_RANGE, "priority %g is outside %d-%d",

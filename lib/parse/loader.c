@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "parse/arm_template.h"
 #include "parse/load.h"
 
 struct nsgsim_loader {
@@ -51,11 +52,11 @@ ns_model *ns_loader_model(nsgsim_loader *l)
 		&(m)->nsgs, &(m)->rules, &(m)->vnets, &(m)->subnets, &(m)->peerings, &(m)->nics,   \
 		        &(m)->asgs, &(m)->route_tables, &(m)->routes, &(m)->managers,              \
 		        &(m)->net_groups, &(m)->static_members, &(m)->admin_configs,               \
-		        &(m)->rule_collections, &(m)->admin_rules, &(m)->notes                     \
+		        &(m)->rule_collections, &(m)->admin_rules, &(m)->notes, &(m)->params       \
 	}
 
 typedef struct model_mark {
-	size_t n[16];
+	size_t n[17];
 	uint64_t prefixes;
 } model_mark;
 
@@ -268,6 +269,52 @@ NSGSIM_EXPORT int nsgsim_loader_set_deployment(nsgsim_loader *l, const char *sub
 	if (rc == 0)
 		rc = set_deployment_field(m, location, &m->location, &m->location_set);
 	return rc;
+}
+
+/* A parameters file: all of it or nothing, like an environment file. */
+static int load_params_buffer(ns_model *m, const char *name, const char *json, size_t len,
+                              nsgsim_error *err)
+{
+	model_mark k = mark_model(m);
+	int rc = ns_load_params_text(m, name, json, len, err);
+	if (rc != 0)
+		rollback_model(m, &k);
+	return rc;
+}
+
+NSGSIM_EXPORT int nsgsim_loader_add_parameters(nsgsim_loader *l, const char *path,
+                                               nsgsim_error *err)
+{
+	if (!l || !path)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		               "loader and path are required");
+	char *text;
+	size_t len;
+	int rc = read_file(path, l->model.limits[NSGSIM_LIMIT_FILE_BYTES], &text, &len, err);
+	if (rc != 0)
+		return rc;
+	rc = load_params_buffer(&l->model, path, text, len, err);
+	free(text);
+	return rc;
+}
+
+NSGSIM_EXPORT int nsgsim_loader_add_parameters_buffer(nsgsim_loader *l, const char *name,
+                                                      const char *json, size_t len,
+                                                      nsgsim_error *err)
+{
+	if (!l || !json)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
+		               "loader and json are required");
+	return load_params_buffer(&l->model, name ? name : "<buffer>", json, len, err);
+}
+
+NSGSIM_EXPORT int nsgsim_loader_set_parameter(nsgsim_loader *l, const char *name, const char *value,
+                                              nsgsim_error *err)
+{
+	if (!l || !name || !value)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		               "loader, name and value are required");
+	return ns_set_param(&l->model, name, value, err);
 }
 
 NSGSIM_EXPORT int nsgsim_loader_add_env(nsgsim_loader *l, const char *path, nsgsim_error *err)

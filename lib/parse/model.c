@@ -28,6 +28,7 @@ void ns_model_init(ns_model *m)
 	ns_vec_init(&m->rule_collections, sizeof(ns_rule_collection));
 	ns_vec_init(&m->admin_rules, sizeof(ns_rule));
 	ns_vec_init(&m->notes, sizeof(ns_note_rec));
+	ns_vec_init(&m->params, sizeof(ns_param_rec));
 	ns_vec_init(&m->tags, sizeof(ns_tag));
 	ns_map_init(&m->tag_index);
 	for (int i = 0; i < NSGSIM_LIMIT_COUNT; i++)
@@ -74,7 +75,8 @@ void ns_model_free(ns_model *m)
 	                  &m->routes,        &m->managers,
 	                  &m->net_groups,    &m->static_members,
 	                  &m->admin_configs, &m->rule_collections,
-	                  &m->admin_rules,   &m->notes};
+	                  &m->admin_rules,   &m->notes,
+	                  &m->params};
 	for (size_t i = 0; i < NS_ARRAY_LEN(vecs); i++)
 		ns_vec_free(vecs[i]);
 	ns_model_drop_tags(m);

@@ -202,6 +202,21 @@ typedef struct ns_tag {
 	size_t n_prefixes; /* as listed in the file */
 } ns_tag;
 
+/* A template parameter value the user gave (nsgsim_loader_add_parameters*,
+ * nsgsim_loader_set_parameter), kept as text: the template walker reads it
+ * for the parameter's declared type (lib/parse/arm_params.c). */
+enum ns_param_kind {
+	NS_PARAM_JSON = 1,   /* JSON text: a parameters file's "value" */
+	NS_PARAM_TEXT = 2,   /* NAME=VALUE: typed by the template's declaration */
+	NS_PARAM_UNKNOWN = 3 /* a Key Vault reference: not known offline */
+};
+
+typedef struct ns_param_rec {
+	const char *name, *text;
+	int kind;
+	const char *origin; /* the parameters file, or "--parameters" */
+} ns_param_rec;
+
 typedef struct ns_note_rec {
 	int kind;
 	const char *message, *file, *pointer, *resource;
@@ -213,7 +228,8 @@ typedef struct ns_model {
 	ns_arena arena;
 	ns_vec nsgs, rules, vnets, subnets, peerings, nics, asgs, route_tables, routes;
 	ns_vec managers, net_groups, static_members, admin_configs, rule_collections, admin_rules;
-	ns_vec notes; /* ns_note_rec */
+	ns_vec notes;  /* ns_note_rec */
+	ns_vec params; /* ns_param_rec: the last one of a name wins */
 	uint64_t limits[NSGSIM_LIMIT_COUNT];
 	uint64_t n_prefixes; /* addresses read so far, for NSGSIM_LIMIT_TOTAL_PREFIXES */
 	bool notes_failed;   /* a note could not be stored (out of memory) */

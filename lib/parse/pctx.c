@@ -22,6 +22,8 @@ void ns_pctx_init(ns_pctx *c, ns_model *m, const char *file, nsgsim_error *err)
 	c->len = 0;
 	c->ptr[0] = '\0';
 	c->resource = NULL;
+	c->evaluated = false;
+	c->text_len = 0;
 }
 
 size_t ns_ptr_key(ns_pctx *c, const char *key)
@@ -72,6 +74,23 @@ int ns_pfail(ns_pctx *c, int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	return ns_fail(c->err, code, c->file, c->ptr, c->resource, "%s", msg);
+}
+
+int ns_fail_unknown(ns_pctx *c, const cJSON *v)
+{
+	const char *origin = v->valuestring ? v->valuestring : "";
+	if (strncmp(origin, "error: ", 7) == 0)
+		return ns_pfail(c, NSGSIM_E_UNEVALUATED, "this value could not be evaluated: %s",
+		                origin + 7);
+	return ns_pfail(c, NSGSIM_E_UNEVALUATED,
+	                "this value cannot be known before deployment (it depends on %s)", origin);
+}
+
+int ns_expected(ns_pctx *c, const cJSON *v, const char *what)
+{
+	if (cJSON_IsRaw(v))
+		return ns_fail_unknown(c, v);
+	return ns_pfail(c, NSGSIM_E_SHAPE, "expected %s", what);
 }
 
 /* A raw string member, expressions and all (for notes about skipped input). */
@@ -125,9 +144,11 @@ size_t ns_ptr_prop(ns_pctx *c, const cJSON *res, const char *key)
  * Returns 0 with *out set (arena copy), or a negative code. */
 int ns_json_string(ns_pctx *c, const cJSON *v, const char **out)
 {
+	if (cJSON_IsRaw(v))
+		return ns_fail_unknown(c, v);
 	if (!cJSON_IsString(v))
 		return ns_pfail(c, NSGSIM_E_SHAPE, "expected a string");
-	if (ns_is_expression(v->valuestring))
+	if (!c->evaluated && ns_is_expression(v->valuestring))
 		return ns_pfail(c, NSGSIM_E_UNEVALUATED,
 		                "'%s' is an unevaluated ARM template expression; evaluate the "
 		                "template first (e.g. export the deployed resources)",
@@ -172,6 +193,8 @@ int ns_opt_ref(ns_pctx *c, const cJSON *res, const char *key, const char **out, 
 	int rc;
 	if (cJSON_IsString(v)) { /* already an id (seen in some exports) */
 		rc = ns_json_string(c, v, out);
+	} else if (cJSON_IsRaw(v)) {
+		rc = ns_fail_unknown(c, v);
 	} else if (cJSON_IsObject(v)) {
 		const cJSON *id = cJSON_GetObjectItem(v, "id");
 		size_t m2 = ns_ptr_key(c, "id");
@@ -203,6 +226,8 @@ int ns_opt_ref_array(ns_pctx *c, const cJSON *res, const char *key, const char *
 	const cJSON *arr = ns_prop(c, res, key, &mark);
 	if (!arr)
 		return 0;
+	if (cJSON_IsRaw(arr))
+		return ns_fail_unknown(c, arr);
 	if (!cJSON_IsArray(arr))
 		return ns_pfail(c, NSGSIM_E_SHAPE, "expected an array of {\"id\": ...}");
 	size_t count = (size_t)cJSON_GetArraySize(arr);
@@ -215,6 +240,8 @@ int ns_opt_ref_array(ns_pctx *c, const cJSON *res, const char *key, const char *
 	cJSON_ArrayForEach(item, arr)
 	{
 		size_t m2 = ns_ptr_index(c, i);
+		if (cJSON_IsRaw(item))
+			return ns_fail_unknown(c, item);
 		const cJSON *id = cJSON_IsObject(item) ? cJSON_GetObjectItem(item, "id") : item;
 		size_t m3 = cJSON_IsObject(item) ? ns_ptr_key(c, "id") : c->len;
 		int rc = id ? ns_json_string(c, id, &(*ids)[i])
@@ -245,6 +272,8 @@ int ns_opt_string_array(ns_pctx *c, const cJSON *res, const char *key, const cha
 	const cJSON *arr = ns_prop(c, res, key, &mark);
 	if (!arr)
 		return 0;
+	if (cJSON_IsRaw(arr))
+		return ns_fail_unknown(c, arr);
 	if (!cJSON_IsArray(arr))
 		return ns_pfail(c, NSGSIM_E_SHAPE, "expected an array of strings");
 	if (present)
@@ -426,6 +455,8 @@ int ns_each_child(ns_pctx *c, const cJSON *res, const char *key, const char *par
 	const cJSON *arr = ns_prop(c, res, key, &mark);
 	if (!arr)
 		return 0;
+	if (cJSON_IsRaw(arr))
+		return ns_fail_unknown(c, arr);
 	if (!cJSON_IsArray(arr))
 		return ns_pfail(c, NSGSIM_E_SHAPE, "expected '%s' to be an array", key);
 	size_t i = 0;
@@ -434,6 +465,8 @@ int ns_each_child(ns_pctx *c, const cJSON *res, const char *key, const char *par
 	cJSON_ArrayForEach(item, arr)
 	{
 		size_t m2 = ns_ptr_index(c, i++);
+		if (cJSON_IsRaw(item))
+			return ns_fail_unknown(c, item);
 		if (!cJSON_IsObject(item))
 			return ns_pfail(c, NSGSIM_E_SHAPE, "expected an object");
 		int rc = fn(c, item, parent_id);
