@@ -130,7 +130,7 @@ int set_check_parse(int kind, const char *protos, const char *source, const char
 int set_check_run(const nsgsim_policy *p, const set_check *c, bool *pass, char *got, size_t cap);
 void set_check_free(set_check *c);
 
-/* The commands (cli/main.c, check.c, reach.c, list.c, snapshot.c). */
+/* The commands (cli/main.c, check.c, reach.c, list.c, lint.c, show.c, snapshot.c). */
 int cmd_effective(const options *o);
 int cmd_eval(const options *o);
 int cmd_check(const options *o);
@@ -138,6 +138,7 @@ int cmd_reach(const options *o);
 int cmd_diff(const options *o);
 int cmd_list(const options *o);
 int cmd_lint(const options *o);
+int cmd_show(const options *o);
 int cmd_snapshot_tags(const options *o);
 
 #endif

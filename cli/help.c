@@ -41,6 +41,7 @@ const char usage_text[] =
         "  check          reachability assertions from files (JUnit, JSON)\n"
         "  list           the NICs, subnets, NSGs, ASGs or network managers of the input\n"
         "  lint           shadowed rules, unfiltered NICs, what affects nothing\n"
+        "  show           the resolved input: a summary, or REST JSON (--json)\n"
         "  snapshot-tags  compile a service-tags download into a fast snapshot\n"
         "  version        the version\n"
         "\n"
@@ -182,6 +183,26 @@ static const char list_help[] =
         "  nsgsim list nics --env env/\n"
         "  nsgsim list subnets --env env/ --json\n";
 
+static const char show_help[] =
+        "usage: nsgsim show --env PATH... [--service-tags FILE] [--json]\n"
+        "\n"
+        "What nsgsim read.  By default a summary: the subscription, resource group\n"
+        "and location the ids were made in, how many resources of each kind, the\n"
+        "notes (assumptions and warnings, with the file and JSON pointer) and every\n"
+        "skipped resource with the reason.  With --json, the whole model as one\n"
+        "REST-shaped {\"value\": [...]} document with Azure's property names: NSGs\n"
+        "with their rules as written (without Azure's six defaults), ASGs, route\n"
+        "tables, VNets with subnets and peerings, NICs, network manager resources.\n"
+        "Given back as --env (with the same --service-tags) it gives the same\n"
+        "answers.\n"
+        "\n"
+        "options:\n" ENV_HELP
+        "  --json                 the model as REST JSON instead of the summary\n"
+        "\n"
+        "examples:\n"
+        "  nsgsim show --env env/\n"
+        "  nsgsim show --env template.json --json > resolved.json\n";
+
 static const char lint_help[] =
         "usage: nsgsim lint --env PATH... [--service-tags FILE] [--json]\n"
         "                   [--only ID,...] [--skip ID,...] [--fail-on error|warning|note]\n"
@@ -256,6 +277,7 @@ const command_spec commands[] = {
          ENV_OPTS | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_ONLY) | OPT_BIT(OPT_SKIP) |
                  OPT_BIT(OPT_FAIL_ON),
          0, lint_help, cmd_lint},
+        {"show", ENV_OPTS | OPT_BIT(OPT_JSON), 0, show_help, cmd_show},
         {"snapshot-tags", 0, 2, snapshot_help, cmd_snapshot_tags},
         {"version", 0, 0, version_help, cmd_version},
 };

@@ -3,7 +3,7 @@
 # Self-contained (no bash-completion helpers needed), so it also works when
 # sourced directly:  . completion/nsgsim.bash
 
-_nsgsim_commands="effective eval reach diff check list lint snapshot-tags version"
+_nsgsim_commands="effective eval reach diff check list lint show snapshot-tags version"
 _nsgsim_checks="shadowed-rule unattached-nsg unused-asg empty-network-group no-filtering broad-always-allow exposed-port open-to-any"
 _nsgsim_protocols="tcp udp icmp esp ah"
 _nsgsim_list_kinds="nics subnets nsgs asgs managers"
@@ -21,6 +21,7 @@ _nsgsim_options()
 	check) echo "--env --service-tags --junit --json -v --verbose --allow-unassigned -q --quiet --help" ;;
 	list) echo "--env --service-tags --json -q --quiet --help" ;;
 	lint) echo "--env --service-tags --json --only --skip --fail-on -q --quiet --help" ;;
+	show) echo "--env --service-tags --json -q --quiet --help" ;;
 	snapshot-tags | version) echo "--help" ;;
 	esac
 }
@@ -117,7 +118,7 @@ _nsgsim()
 	case $cmd in
 	# They take no positional argument: --env/--before/--after PATH... take
 	# every path up to the next option.
-	reach | diff | lint) [[ $last == --env || $last == --before || $last == --after ]] && _nsgsim_files "$cur" ;;
+	reach | diff | lint | show) [[ $last == --env || $last == --before || $last == --after ]] && _nsgsim_files "$cur" ;;
 	list) ((npos == 0)) && _nsgsim_words "$_nsgsim_list_kinds" "$cur" ;;
 	eval) ((npos == 0)) && _nsgsim_words "$_nsgsim_protocols" "$cur" ;;
 	check) _nsgsim_files "$cur" ;;

@@ -352,6 +352,25 @@ NSGSIM_EXPORT int nsgsim_effective(const nsgsim_policy *policy, const char *nic,
 
 NSGSIM_EXPORT void nsgsim_free(void *ptr);
 
+/* ---- the resolved model ------------------------------------------------ */
+
+typedef enum nsgsim_show_format {
+	NSGSIM_SHOW_TEXT = 0, /* a summary: deployment, counts, notes, skipped resources */
+	NSGSIM_SHOW_JSON = 1, /* one REST-shaped {"value": [...]} document */
+} nsgsim_show_format;
+
+/* The model the policy was compiled from.  NSGSIM_SHOW_JSON writes every
+ * resource nsgsim read -- NSGs with their rules as written (singular or
+ * plural fields, ASGs), VNets with subnets and peerings, NICs, ASGs, route
+ * tables with routes, network managers with their groups, static members,
+ * security admin configurations, rule collections and rules -- with Azure's
+ * property names, in input order by kind; loading it back (with the same
+ * service tags) gives the same answers, and showing that gives the same
+ * bytes.  Azure's six default rules are not written (every NSG has them).
+ * *out is a NUL-terminated string for nsgsim_free(). */
+NSGSIM_EXPORT int nsgsim_policy_show(const nsgsim_policy *policy, int format, char **out,
+                                     nsgsim_error *err);
+
 /* ---- flows -------------------------------------------------------------- */
 
 /* IANA protocol numbers. */

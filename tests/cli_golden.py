@@ -303,6 +303,35 @@ def _add_example_tests():
 _add_example_tests()
 
 
+class ShowGolden(unittest.TestCase, GoldenFiles):
+    """nsgsim show on the bundled example: the summary and the REST JSON vs
+    tests/golden/show/, and the JSON given back as --env shows the same."""
+
+    golden_dir = "show"
+
+    def show(self, *extra, env=EXAMPLE_ENV):
+        p = run("show", "--env", env, "--service-tags", EXAMPLE_TAGS, *extra)
+        self.assertEqual(p.returncode, 0, "exit %d, stderr:\n%s" % (p.returncode, p.stderr))
+        return p.stdout
+
+    def test_text(self):
+        self.golden("example.txt", self.show())
+
+    def test_json(self):
+        text = self.show("--json")
+        doc = json.loads(text)
+        self.assertEqual(sorted(doc), ["value"])
+        self.golden("example.json", text)
+
+    def test_json_shows_itself(self):
+        text = self.show("--json")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "shown.json")
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            self.assertEqual(self.show("--json", env=path), text)
+
+
 # ---- service-tags snapshots ---------------------------------------------------
 
 

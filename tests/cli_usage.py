@@ -14,8 +14,8 @@ import unittest
 NSGSIM = os.environ.get("NSGSIM", "./build/nsgsim")
 ENV = ["--env", "fixtures/example/env", "--service-tags",
        "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json", "-q"]
-COMMANDS = ["eval", "effective", "reach", "diff", "check", "list", "lint", "snapshot-tags",
-            "version"]
+COMMANDS = ["eval", "effective", "reach", "diff", "check", "list", "lint", "show",
+            "snapshot-tags", "version"]
 
 
 def run(*args, stdin=None):

@@ -203,6 +203,7 @@ static int parse_nsg_ports(ns_pctx *c, const cJSON *res, const char *which, ns_s
 	if (!side->ports)
 		return ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
 	side->n_ports = n;
+	side->ports_plural = !has_single;
 	for (size_t i = 0; i < n; i++) {
 		size_t mark;
 		ns_prop(c, res, has_single ? k_one : k_many, &mark);

@@ -71,6 +71,7 @@ typedef struct ns_side {
 	size_t n_asgs;
 	ns_port_range *ports; /* n_ports == 0 means any (admin rules only) */
 	size_t n_ports;
+	bool ports_plural; /* NSG rules: written as ...PortRanges, for `show` */
 } ns_side;
 
 typedef struct ns_rule {

@@ -11,67 +11,8 @@
 #include <string.h>
 
 #include "compile/azure.h"
+#include "report/jw.h"
 #include "report/report.h"
-
-/* ---- a small pretty-printing JSON writer ------------------------------------- */
-
-typedef struct jw {
-	ns_buf *b;
-	int depth;
-	bool first; /* no comma needed before the next member */
-} jw;
-
-static void jw_newline(jw *w)
-{
-	ns_buf_puts(w->b, "\n");
-	for (int i = 0; i < w->depth; i++)
-		ns_buf_puts(w->b, "  ");
-}
-
-static void jw_sep(jw *w)
-{
-	if (!w->first)
-		ns_buf_puts(w->b, ",");
-	w->first = false;
-	if (w->depth > 0)
-		jw_newline(w);
-}
-
-static void jw_key(jw *w, const char *key)
-{
-	jw_sep(w);
-	ns_buf_json_string(w->b, key);
-	ns_buf_puts(w->b, ": ");
-}
-
-static void jw_open(jw *w, const char *bracket)
-{
-	ns_buf_puts(w->b, bracket);
-	w->depth++;
-	w->first = true;
-}
-
-static void jw_close(jw *w, const char *bracket)
-{
-	bool empty = w->first;
-	w->depth--;
-	if (!empty)
-		jw_newline(w);
-	ns_buf_puts(w->b, bracket);
-	w->first = false;
-}
-
-static void jw_str(jw *w, const char *s)
-{
-	jw_sep(w);
-	ns_buf_json_string(w->b, s);
-}
-
-static void jw_kstr(jw *w, const char *key, const char *s)
-{
-	jw_key(w, key);
-	ns_buf_json_string(w->b, s);
-}
 
 /* ---- rendering rule fields ------------------------------------------------------ */
 

@@ -3,6 +3,7 @@
 import ctypes
 import ipaddress
 import json
+import json as _json  # show(json=...) shadows the module name
 import os
 import secrets
 import threading
@@ -533,6 +534,25 @@ class Policy:
             finally:
                 self._leave()
         return json.loads(body) if format == "json" else body
+
+    def show(self, json=True):
+        """The model nsgsim read: with json=True the REST-shaped
+        {"value": [...]} document (parsed) that loads back to the same
+        answers; with json=False the text summary (a str: the deployment,
+        counts per kind, notes and skipped resources)."""
+        if not isinstance(json, bool):
+            raise TypeError("json is True or False, not %s" % type(json).__name__)
+        out = _lib._CharPtr()
+        ptr = self._enter()
+        try:
+            lib.nsgsim_policy_show(ptr, 1 if json else 0, ctypes.byref(out),
+                                   _lib.nsgsim_error())
+        finally:
+            try:
+                body = _lib.take_string(out)
+            finally:
+                self._leave()
+        return _json.loads(body) if json else body
 
     # -- evaluation ----------------------------------------------------------------
 

@@ -399,6 +399,8 @@ _FUNCTIONS = {
     "nsgsim_effective": (c_int, [_PolicyPtr, ctypes.c_char_p, c_int, P(_CharPtr), _ERR],
                          _check_status),
     "nsgsim_free": (None, [ctypes.c_void_p], None),
+    # the resolved model
+    "nsgsim_policy_show": (c_int, [_PolicyPtr, c_int, P(_CharPtr), _ERR], _check_status),
     # flows and evaluation
     "nsgsim_flow_parse": (c_int, [ctypes.c_char_p, P(nsgsim_flow), _ERR], _check_status),
     "nsgsim_eval": (c_int, [_PolicyPtr, P(nsgsim_flow), P(nsgsim_result), _ERR],
