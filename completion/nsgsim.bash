@@ -9,19 +9,20 @@ _nsgsim_protocols="tcp udp icmp esp ah"
 _nsgsim_list_kinds="nics subnets nsgs asgs managers"
 # The options that take a value (the next word).
 _nsgsim_valued=" --env --service-tags --format --engine --at --direction --flows --to --from
- --protocol --before --after --after-service-tags --fail-on --junit --only --skip "
+ --protocol --before --after --after-service-tags --fail-on --junit --only --skip
+ --parameters --subscription --resource-group --location "
 
 _nsgsim_options()
 {
 	case $1 in
-	effective) echo "--env --service-tags --format -q --quiet --help" ;;
-	eval) echo "--env --service-tags --json -v --verbose --engine --at --direction --flows --format -q --quiet --help" ;;
-	reach) echo "--env --service-tags --to --from --protocol --allowed-only --json -q --quiet --help" ;;
-	diff) echo "--before --after --service-tags --after-service-tags --to --from --protocol --rules --json --fail-on -q --quiet --help" ;;
-	check) echo "--env --service-tags --junit --json -v --verbose --allow-unassigned -q --quiet --help" ;;
-	list) echo "--env --service-tags --json -q --quiet --help" ;;
-	lint) echo "--env --service-tags --json --only --skip --fail-on -q --quiet --help" ;;
-	show) echo "--env --service-tags --json -q --quiet --help" ;;
+	effective) echo "--env --service-tags --format --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	eval) echo "--env --service-tags --json -v --verbose --engine --at --direction --flows --format --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	reach) echo "--env --service-tags --to --from --protocol --allowed-only --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	diff) echo "--before --after --service-tags --after-service-tags --to --from --protocol --rules --json --fail-on --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	check) echo "--env --service-tags --junit --json -v --verbose --allow-unassigned --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	list) echo "--env --service-tags --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	lint) echo "--env --service-tags --json --only --skip --fail-on --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	show) echo "--env --service-tags --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	snapshot-tags | version) echo "--help" ;;
 	esac
 }
@@ -59,7 +60,7 @@ _nsgsim()
 
 	# The value of an option.
 	case $prev in
-	--env | --before | --after | --service-tags | --after-service-tags | --flows | --junit)
+	--env | --before | --after | --service-tags | --after-service-tags | --flows | --junit | --parameters)
 		_nsgsim_files "$cur"
 		return 0
 		;;
