@@ -25,7 +25,7 @@ import sys
 NSGSIM = os.environ.get("NSGSIM", "./build/nsgsim")
 ROOT = "fixtures/arm_quickstart"
 TAGS = os.path.join(ROOT, "service_tags_used.json")
-FLOOR = 276
+FLOOR = 284
 IGNORED = {"description", "provisioningState"}
 NOCASE = {"protocol", "access", "direction"}
 

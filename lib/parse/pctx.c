@@ -146,6 +146,14 @@ int ns_json_string(ns_pctx *c, const cJSON *v, const char **out)
 {
 	if (cJSON_IsRaw(v))
 		return ns_fail_unknown(c, v);
+	if (c->evaluated && cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1e15 &&
+	    v->valuedouble == (double)(long long)v->valuedouble) {
+		/* A template's integer where the API takes a string
+		 * ("destinationPortRange": 3389, or an int parameter): Resource
+		 * Manager deploys it as its decimal text (README, "ARM templates"). */
+		*out = ns_arena_printf(&c->m->arena, "%lld", (long long)v->valuedouble);
+		return *out ? 0 : ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
+	}
 	if (!cJSON_IsString(v))
 		return ns_pfail(c, NSGSIM_E_SHAPE, "expected a string");
 	if (!c->evaluated && ns_is_expression(v->valuestring))

@@ -90,6 +90,22 @@ class Walker(unittest.TestCase):
         self.assertEqual(json.loads(p.stdout)["decidedBy"]["rule"], "DenyAllInBound")
 
 
+    def test_integer_where_a_string_is_taken(self):
+        with open(WALKER) as f:
+            text = f.read()
+        text = text.replace('"destinationPortRange": "[string(parameters(\'ports\')[copyIndex(\'securityRules\')])]"',
+                            '"destinationPortRange": "[parameters(\'ports\')[copyIndex(\'securityRules\')]]"')
+        self.assertNotIn("[string(", text)
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            f.write(text)
+        try:
+            rules = show(f.name, "--parameters", "prefix=app")["app-nsg"]["properties"]["securityRules"]
+            self.assertEqual([r["properties"]["destinationPortRange"] for r in rules],
+                             ["22", "443", "8080"])
+        finally:
+            os.unlink(f.name)
+
+
 class Errors(unittest.TestCase):
     def test_missing_parameter_is_named(self):
         p = run("show", "--env", WALKER)
