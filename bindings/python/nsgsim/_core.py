@@ -2,7 +2,6 @@
 
 import ctypes
 import ipaddress
-import json
 import json as _json  # show(json=...) shadows the module name
 import os
 import secrets
@@ -242,7 +241,35 @@ def _paths(value, what):
 _BUILDS = {"full": 0, "minimal": 1}
 
 
-def load(env=None, service_tags=None, *, env_json=None, service_tags_json=None, build="full"):
+def _add_parameters(loader, parameters, err):
+    """parameters: a parameters file's path, a dict NAME -> value (a str is
+    typed by the template's declaration, as NAME=VALUE on the command line;
+    anything else is JSON), or a list of those, applied in order."""
+    items = parameters if isinstance(parameters, (list, tuple)) else [parameters]
+    for item in items:
+        if isinstance(item, dict):
+            for name, value in item.items():
+                if isinstance(value, str):
+                    lib.nsgsim_loader_set_parameter(loader, _encode_text(name),
+                                                    _encode_text(value), err)
+                else:
+                    raw = _json.dumps({name: {"value": value}}).encode()
+                    lib.nsgsim_loader_add_parameters_buffer(loader, b"<parameters>", raw,
+                                                            len(raw), err)
+        else:
+            lib.nsgsim_loader_add_parameters(loader, _encode_path(item), err)
+
+
+def _set_deployment(loader, subscription, resource_group, location):
+    def enc(v):
+        return None if v is None else _encode_text(v)
+    if lib.nsgsim_loader_set_deployment(loader, enc(subscription), enc(resource_group),
+                                        enc(location)) != 0:
+        raise ValueError("subscription is a GUID; resource_group and location non-empty names")
+
+
+def load(env=None, service_tags=None, *, env_json=None, service_tags_json=None, build="full",
+         parameters=None, subscription=None, resource_group=None, location=None):
     """Loads environment JSON and a service-tags file and compiles them.
 
     env: a path (file or directory, read recursively) or a list of them;
@@ -253,6 +280,10 @@ def load(env=None, service_tags=None, *, env_json=None, service_tags_json=None, 
     also be a snapshot's bytes).
     build: "full" (the classifiers, for many evaluations) or "minimal" (none:
     the same answers from the reference scan, sooner for a few questions).
+    parameters: values for ARM templates and Bicep output in env: a
+    parameters file's path, a dict NAME -> value, or a list of those;
+    subscription, resource_group, location: the deployment templates are
+    evaluated for (nsgsim_loader_set_deployment).
     Returns an immutable Policy; raises nsgsim.Error."""
     if build not in _BUILDS:
         raise ValueError("build is 'full' or 'minimal', not %r" % (build,))
@@ -272,6 +303,9 @@ def load(env=None, service_tags=None, *, env_json=None, service_tags_json=None, 
         loader = lib.nsgsim_loader_new()
         try:
             lib.nsgsim_loader_set_build(loader, _BUILDS[build])
+            _set_deployment(loader, subscription, resource_group, location)
+            if parameters is not None:
+                _add_parameters(loader, parameters, err)
             for path in env_paths:
                 lib.nsgsim_loader_add_env(loader, _encode_path(path), err)
             for name, data in buffers:

@@ -381,6 +381,22 @@ _FUNCTIONS = {
         _check_status,
     ),
     "nsgsim_loader_service_tags_info": (c_int, [_LoaderPtr, P(nsgsim_tags_info)], _check_status),
+    "nsgsim_loader_add_parameters": (c_int, [_LoaderPtr, ctypes.c_char_p, _ERR], _check_status),
+    "nsgsim_loader_add_parameters_buffer": (
+        c_int,
+        [_LoaderPtr, ctypes.c_char_p, ctypes.c_char_p, c_size_t, _ERR],
+        _check_status,
+    ),
+    "nsgsim_loader_set_parameter": (
+        c_int,
+        [_LoaderPtr, ctypes.c_char_p, ctypes.c_char_p, _ERR],
+        _check_status,
+    ),
+    "nsgsim_loader_set_deployment": (
+        c_int,
+        [_LoaderPtr, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p],
+        None,
+    ),
     "nsgsim_compile": (c_int, [_LoaderPtr, P(_PolicyPtr), _ERR], _check_status),
     "nsgsim_policy_free": (None, [_PolicyPtr], None),
     # notes and stats
