@@ -2,6 +2,7 @@
 
 import ctypes
 import ipaddress
+import json
 import json as _json  # show(json=...) shadows the module name
 import os
 import secrets
