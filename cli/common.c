@@ -110,7 +110,7 @@ static int set_iac_inputs(const options *o, nsgsim_loader *l, nsgsim_error *err)
 	if (nsgsim_loader_set_deployment(l, o->subscription, o->resource_group, o->location) != 0) {
 		err->code = NSGSIM_E_INVALID_ARG;
 		snprintf(err->message, sizeof err->message,
-		         "--subscription takes a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), "
+		         "--subscription takes a subscription GUID (8-4-4-4-12 hex digits), "
 		         "--resource-group and --location a non-empty name");
 		return err->code;
 	}

@@ -209,12 +209,15 @@ static int walk_copies(ns_tpl_scope *s, const cJSON *res, const cJSON *copy,
 	if (rc == 0)
 		rc = ns_tpl_member(s, copy, "name", cJSON_String, &loop_name);
 	if (rc == 0 && (count->valuedouble < 0 || count->valuedouble > NS_TPL_MAX_COPY ||
-	                count->valuedouble != (double)(int)count->valuedouble))
+	                count->valuedouble != (double)(int)count->valuedouble)) {
+		size_t m2 = ns_ptr_key(s->c, "count");
 		rc = ns_pfail(s->c,
 		              count->valuedouble > NS_TPL_MAX_COPY ? NSGSIM_E_LIMIT
 		                                                   : NSGSIM_E_SHAPE,
-		              "a copy count of %g (an integer 0-%d)", count->valuedouble,
-		              NS_TPL_MAX_COPY);
+		              "a copy count of %g: an integer 0-%d (Azure's limit)",
+		              count->valuedouble, NS_TPL_MAX_COPY);
+		ns_ptr_pop(s->c, m2);
+	}
 	if (rc == 0 && s->n_loops >= NS_TPL_MAX_LOOPS)
 		rc = ns_pfail(s->c, NSGSIM_E_LIMIT, "copy loops nested deeper than %d",
 		              NS_TPL_MAX_LOOPS);

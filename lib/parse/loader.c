@@ -131,16 +131,25 @@ static int load_env_buffer(ns_model *m, const char *name, const char *json, size
 	return rc;
 }
 
-static int load_env_file(ns_model *m, const char *path, nsgsim_error *err)
+/* Reads a whole file and hands it to one of the buffer readers. */
+typedef int (*buffer_fn)(ns_model *m, const char *name, const char *data, size_t len,
+                         nsgsim_error *err);
+
+static int load_file_with(ns_model *m, const char *path, buffer_fn fn, nsgsim_error *err)
 {
 	char *text;
 	size_t len;
 	int rc = read_file(path, m->limits[NSGSIM_LIMIT_FILE_BYTES], &text, &len, err);
 	if (rc != 0)
 		return rc;
-	rc = load_env_buffer(m, path, text, len, err);
+	rc = fn(m, path, text, len, err);
 	free(text);
 	return rc;
+}
+
+static int load_env_file(ns_model *m, const char *path, nsgsim_error *err)
+{
+	return load_file_with(m, path, load_env_buffer, err);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -288,14 +297,7 @@ NSGSIM_EXPORT int nsgsim_loader_add_parameters(nsgsim_loader *l, const char *pat
 	if (!l || !path)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		               "loader and path are required");
-	char *text;
-	size_t len;
-	int rc = read_file(path, l->model.limits[NSGSIM_LIMIT_FILE_BYTES], &text, &len, err);
-	if (rc != 0)
-		return rc;
-	rc = load_params_buffer(&l->model, path, text, len, err);
-	free(text);
-	return rc;
+	return load_file_with(&l->model, path, load_params_buffer, err);
 }
 
 NSGSIM_EXPORT int nsgsim_loader_add_parameters_buffer(nsgsim_loader *l, const char *name,
@@ -385,14 +387,7 @@ NSGSIM_EXPORT int nsgsim_loader_add_service_tags(nsgsim_loader *l, const char *p
 	if (!l || !path)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		               "loader and path are required");
-	char *text;
-	size_t len;
-	int rc = read_file(path, l->model.limits[NSGSIM_LIMIT_FILE_BYTES], &text, &len, err);
-	if (rc != 0)
-		return rc;
-	rc = load_tags_buffer(&l->model, path, text, len, err);
-	free(text);
-	return rc;
+	return load_file_with(&l->model, path, load_tags_buffer, err);
 }
 
 NSGSIM_EXPORT int nsgsim_loader_service_tags_snapshot(const nsgsim_loader *l, void **buf,

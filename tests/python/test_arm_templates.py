@@ -131,6 +131,29 @@ class Errors(unittest.TestCase):
         finally:
             os.unlink(f.name)
 
+    def write(self, doc):
+        f = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+        json.dump(doc, f)
+        f.close()
+        self.addCleanup(os.unlink, f.name)
+        return f.name
+
+    def test_limits_and_cycles(self):
+        nsg = {"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-09-01",
+               "name": "[concat('n', copyIndex())]", "properties": {}}
+        p = run("show", "--env", self.write({"resources": [dict(nsg, copy={"name": "c", "count": 801})]}))
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("/resources/0/copy/count", p.stderr)
+        self.assertIn("NSGSIM_E_LIMIT", p.stderr)
+        self.assertEqual(run("show", "-q", "--env", self.write(
+            {"resources": [dict(nsg, copy={"name": "c", "count": 800})]})).returncode, 0)
+        cyc = {"variables": {"a": "[variables('b')]", "b": "[variables('a')]"},
+               "resources": [dict(nsg, name="[variables('a')]")]}
+        p = run("show", "--env", self.write(cyc))
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("/resources/0/name", p.stderr)
+        self.assertIn("refers to itself", p.stderr)
+
     def test_bicep_source_and_other_documents(self):
         with tempfile.TemporaryDirectory() as d:
             bicep = os.path.join(d, "main.bicep")
