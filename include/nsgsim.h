@@ -470,7 +470,11 @@ typedef enum nsgsim_direction { NSGSIM_INBOUND = 1, NSGSIM_OUTBOUND = 2 } nsgsim
 	  "rules were applied to none")                                                            \
 	X(UNASSIGNED_ADDRESS, 1u << 13, "unassigned-address",                                      \
 	  "an address inside a subnet that no NIC's ipConfiguration holds is evaluated at the "    \
-	  "subnet alone (a private endpoint or PaaS address -- or a typo)")
+	  "subnet alone (a private endpoint or PaaS address -- or a typo)")                        \
+	X(UNKNOWN_NIC_ADDRESS, 1u << 15, "unknown-nic-address",                                    \
+	  "a NIC's private IP address is known only after deployment (a plan's dynamic "           \
+	  "address): the NIC was evaluated for the flow's address, and an address flow finds it "  \
+	  "only by --at")
 
 typedef enum nsgsim_assumption {
 #define NSGSIM_X_ASSUME(name, bit, key, text) NSGSIM_ASSUME_##name = (bit),

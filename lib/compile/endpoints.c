@@ -37,6 +37,10 @@ static int make_steps(nsgsim_policy *p, ns_endpoint *ep)
 		ep->n_steps[way] = (uint8_t)n;
 	}
 	ep->assume = ep->subnet ? ns_azure_endpoint_assumptions(ep->subnet) : 0;
+	if (ep->nic)
+		for (size_t i = 0; i < ep->nic->n->n_ipconfigs; i++)
+			if (ep->nic->n->ipconfigs[i].ip_unknown)
+				ep->assume |= NSGSIM_ASSUME_UNKNOWN_NIC_ADDRESS;
 	return 0;
 }
 

@@ -18,9 +18,24 @@ typedef struct ns_pctx {
 	size_t text_len;      /* bytes in the document being read */
 	size_t len;
 	char ptr[1024]; /* the JSON pointer of the value being read */
+	/* A reader that translates another format (a Terraform plan) into
+	 * REST-shaped resources names its own input in errors and locations:
+	 * remap turns the pointer into the translated resource into the
+	 * pointer into the file, and label replaces the resource id. */
+	const char *(*remap)(void *ctx, const char *ptr, char *buf, size_t cap);
+	void *remap_ctx;
+	const char *label;
 } ns_pctx;
 
 void ns_pctx_init(ns_pctx *c, ns_model *m, const char *file, nsgsim_error *err);
+/* The resource errors name: the label of a translated one, else its id. */
+static inline const char *ns_pctx_resource(const ns_pctx *c)
+{
+	return c->label ? c->label : c->resource;
+}
+/* The current pointer as the file names it (through remap); buf holds it
+ * when remapped. */
+const char *ns_ptr_file(ns_pctx *c, char *buf, size_t cap);
 size_t ns_ptr_key(ns_pctx *c, const char *key);
 size_t ns_ptr_index(ns_pctx *c, size_t i);
 void ns_ptr_pop(ns_pctx *c, size_t mark);

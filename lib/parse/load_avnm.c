@@ -74,7 +74,8 @@ int ns_parse_admin_config(ns_pctx *c, const cJSON *res, const char *type)
 				cfg.apply_on_intent = NS_INTENT_ALLOW_RULES_ONLY;
 		} else if (!ns_ieq(vals[i], "None")) {
 			return ns_fail(
-			        c->err, NSGSIM_E_SHAPE, locs[i].file, locs[i].pointer, c->resource,
+			        c->err, NSGSIM_E_SHAPE, locs[i].file, locs[i].pointer,
+			        ns_pctx_resource(c),
 			        "'%s' is not a valid applyOnNetworkIntentPolicyBasedServices "
 			        "value (expected None, All or AllowRulesOnly)",
 			        vals[i]);
@@ -151,7 +152,7 @@ static int parse_admin_item(ns_pctx *c, const cJSON *item, ns_addr *a)
 		} else {
 			a->kind = NS_ADDR_CIDR;
 			rc = ns_parse_prefix(prefix, &a->family, &a->addr, &a->plen, &a->loc,
-			                     c->resource, c->err);
+			                     ns_pctx_resource(c), c->err);
 		}
 	} else if (ns_ieq(ptype, "ServiceTag")) {
 		a->kind = NS_ADDR_TAG;
@@ -221,7 +222,8 @@ static int parse_admin_ports(ns_pctx *c, const cJSON *res, const char *key, ns_s
 	if (!side->ports)
 		return ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
-		rc = ns_parse_port_range(texts[i], &side->ports[i], &locs[i], c->resource, c->err);
+		rc = ns_parse_port_range(texts[i], &side->ports[i], &locs[i], ns_pctx_resource(c),
+		                         c->err);
 		if (rc != 0)
 			return rc;
 	}

@@ -180,13 +180,22 @@ static int parse_ipconfig(ns_pctx *c, const cJSON *res, ns_ipconfig *ip)
 {
 	ip->loc = ns_loc_here(c);
 	int rc = ns_opt_string(c, res, "name", &ip->name);
-	const char *addr;
-	if (rc == 0)
-		rc = ns_opt_string(c, res, "privateIPAddress", &addr);
+	const char *addr = NULL;
+	size_t mark;
+	const cJSON *v = ns_prop(c, res, "privateIPAddress", &mark);
+	if (v && cJSON_IsRaw(v)) {
+		/* A dynamic address in a plan: kept as an assumption of every
+		 * answer at the NIC (NSGSIM_ASSUME_UNKNOWN_NIC_ADDRESS). */
+		ip->ip_unknown = true;
+		ns_ptr_pop(c, mark);
+	} else if (v) {
+		ns_ptr_pop(c, mark);
+		if (rc == 0)
+			rc = ns_opt_string(c, res, "privateIPAddress", &addr);
+	}
 	if (rc != 0)
 		return rc;
 	if (addr) {
-		size_t mark;
 		ns_prop(c, res, "privateIPAddress", &mark);
 		if (ns_parse_ip(addr, &ip->family, &ip->ip) != 0)
 			return ns_pfail(c, NSGSIM_E_BAD_PREFIX,
@@ -265,7 +274,7 @@ static int parse_route(ns_pctx *c, const cJSON *res, const char *rt_id, const ch
 	} else {
 		r.prefix.kind = NS_ADDR_CIDR;
 		rc = ns_parse_prefix(prefix, &r.prefix.family, &r.prefix.addr, &r.prefix.plen,
-		                     &r.prefix.loc, c->resource, c->err);
+		                     &r.prefix.loc, ns_pctx_resource(c), c->err);
 		if (rc != 0)
 			return rc;
 	}

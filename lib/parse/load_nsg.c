@@ -110,7 +110,8 @@ static int parse_nsg_addr(ns_pctx *c, const char *text, bool plural, ns_addr *a)
 		return 0;
 	}
 	a->kind = NS_ADDR_CIDR;
-	return ns_parse_prefix(text, &a->family, &a->addr, &a->plen, &a->loc, c->resource, c->err);
+	return ns_parse_prefix(text, &a->family, &a->addr, &a->plen, &a->loc, ns_pctx_resource(c),
+	                       c->err);
 }
 
 /* sourceAddressPrefix / sourceAddressPrefixes / sourceApplicationSecurityGroups:
@@ -209,9 +210,10 @@ static int parse_nsg_ports(ns_pctx *c, const cJSON *res, const char *which, ns_s
 		ns_prop(c, res, has_single ? k_one : k_many, &mark);
 		if (!has_single)
 			ns_ptr_index(c, i);
-		ns_loc loc = {c->file, c->ptr};
+		char buf[sizeof c->ptr];
+		ns_loc loc = {c->file, ns_ptr_file(c, buf, sizeof buf)};
 		rc = ns_parse_port_range(has_single ? single : plural[i], &side->ports[i], &loc,
-		                         c->resource, c->err);
+		                         ns_pctx_resource(c), c->err);
 		if (rc != 0)
 			return rc;
 		ns_ptr_pop(c, mark);
@@ -278,9 +280,11 @@ static int check_default_rules(ns_pctx *c, const cJSON *res)
 		standard = standard && known;
 	}
 	int rc = 0;
+	char buf[sizeof c->ptr];
 	if (!standard || cJSON_GetArraySize(defaults) != (int)NS_ARRAY_LEN(names))
 		rc = ns_model_note(
-		        c->m, NSGSIM_NOTE_WARNING, c->file, c->ptr, c->resource,
+		        c->m, NSGSIM_NOTE_WARNING, c->file, ns_ptr_file(c, buf, sizeof buf),
+		        ns_pctx_resource(c),
 		        "the input lists defaultSecurityRules other than Azure's six; they "
 		        "are read-only in Azure, so Azure's own six defaults are used");
 	ns_ptr_pop(c, mark);

@@ -122,6 +122,7 @@ typedef struct ns_ipconfig {
 	const char *name;
 	ns_loc loc;
 	bool has_ip;
+	bool ip_unknown; /* the input says it is known only after deployment */
 	int family;
 	ns_u128 ip;
 	const char *ip_text;

@@ -24,6 +24,15 @@ void ns_pctx_init(ns_pctx *c, ns_model *m, const char *file, nsgsim_error *err)
 	c->resource = NULL;
 	c->evaluated = false;
 	c->text_len = 0;
+	c->remap = NULL;
+	c->remap_ctx = NULL;
+	c->label = NULL;
+}
+
+/* The pointer errors and locations name: the file's, through remap. */
+const char *ns_ptr_file(ns_pctx *c, char *buf, size_t cap)
+{
+	return c->remap ? c->remap(c->remap_ctx, c->ptr, buf, cap) : c->ptr;
 }
 
 size_t ns_ptr_key(ns_pctx *c, const char *key)
@@ -62,7 +71,8 @@ void ns_ptr_pop(ns_pctx *c, size_t mark)
 
 ns_loc ns_loc_here(ns_pctx *c)
 {
-	ns_loc l = {c->file, ns_arena_strdup(&c->m->arena, c->ptr)};
+	char buf[sizeof c->ptr];
+	ns_loc l = {c->file, ns_arena_strdup(&c->m->arena, ns_ptr_file(c, buf, sizeof buf))};
 	return l;
 }
 
@@ -73,7 +83,9 @@ int ns_pfail(ns_pctx *c, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	return ns_fail(c->err, code, c->file, c->ptr, c->resource, "%s", msg);
+	char buf[sizeof c->ptr];
+	return ns_fail(c->err, code, c->file, ns_ptr_file(c, buf, sizeof buf), ns_pctx_resource(c),
+	               "%s", msg);
 }
 
 int ns_fail_unknown(ns_pctx *c, const cJSON *v)
@@ -447,7 +459,7 @@ int ns_parse_prefix_list(ns_pctx *c, const char **texts, const ns_loc *locs, siz
 		a->text = texts[i];
 		a->loc = locs[i];
 		int rc = ns_parse_prefix(texts[i], &a->family, &a->addr, &a->plen, &locs[i],
-		                         c->resource, c->err);
+		                         ns_pctx_resource(c), c->err);
 		if (rc != 0)
 			return rc;
 	}
