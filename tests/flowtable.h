@@ -10,6 +10,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+
+#include "nsgsim.h"
 
 typedef struct flow_row {
 	int line;
@@ -59,6 +62,44 @@ static inline int flow_row_parse(const char *line, int lineno, flow_row *r)
 	snprintf(r->rule, sizeof r->rule, "%s", tok[5]);
 	snprintf(r->endpoint, sizeof r->endpoint, "%s", tok[6]);
 	return 1;
+}
+
+static inline const char *flow_endpoint_name(int e)
+{
+	return e == NSGSIM_ENDPOINT_SOURCE        ? "source"
+	       : e == NSGSIM_ENDPOINT_DESTINATION ? "destination"
+	                                          : "-";
+}
+
+/* Evaluates one row; returns 1 when it matches its expectation. */
+static inline int flow_row_check(const nsgsim_policy *p, const char *file, const flow_row *row)
+{
+	nsgsim_flow flow;
+	nsgsim_error err = {0};
+	nsgsim_result res;
+	int rc = nsgsim_flow_parse(row->flow, &flow, &err);
+	if (rc == 0 && row->at[0]) {
+		int dir = strcmp(row->direction, "inbound") == 0 ? NSGSIM_INBOUND : NSGSIM_OUTBOUND;
+		rc = nsgsim_eval_at(p, &flow, row->at, dir, &res, &err);
+	} else if (rc == 0) {
+		rc = nsgsim_eval(p, &flow, &res, &err);
+	}
+	if (rc != 0) {
+		fprintf(stderr, "%s:%d: %s: error %s: %s\n", file, row->line, row->flow,
+		        nsgsim_error_name(rc), err.message);
+		return 0;
+	}
+	const char *verdict = res.verdict == NSGSIM_ALLOW ? "Allow" : "Deny";
+	const char *rule = res.decided_rule.name ? res.decided_rule.name : "-";
+	const char *endpoint = flow_endpoint_name(res.decided_endpoint);
+	if (strcmp(verdict, row->verdict) == 0 &&
+	    strcmp(nsgsim_layer_name(res.decided_layer), row->layer) == 0 &&
+	    strcasecmp(rule, row->rule) == 0 && strcmp(endpoint, row->endpoint) == 0)
+		return 1;
+	fprintf(stderr, "%s:%d: %s: expected %s %s %s %s, got %s %s %s %s\n", file, row->line,
+	        row->flow, row->verdict, row->layer, row->rule, row->endpoint, verdict,
+	        nsgsim_layer_name(res.decided_layer), rule, endpoint);
+	return 0;
 }
 
 #endif

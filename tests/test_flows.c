@@ -20,13 +20,6 @@
 
 #define DEFAULT_TAGS "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json"
 
-static const char *endpoint_name(int e)
-{
-	return e == NSGSIM_ENDPOINT_SOURCE        ? "source"
-	       : e == NSGSIM_ENDPOINT_DESTINATION ? "destination"
-	                                          : "-";
-}
-
 /* build: NSGSIM_BUILD_FULL or NSGSIM_BUILD_MINIMAL (no classifiers: the
  * same answers are expected from the reference scan). */
 static nsgsim_policy *load_fixture(const char *dir, int build)
@@ -56,37 +49,6 @@ static nsgsim_policy *load_fixture(const char *dir, int build)
 	return p;
 }
 
-/* Evaluates one row; returns 1 when it matches its expectation. */
-static int check_row(const nsgsim_policy *p, const char *file, const flow_row *row)
-{
-	nsgsim_flow flow;
-	nsgsim_error err = {0};
-	nsgsim_result res;
-	int rc = nsgsim_flow_parse(row->flow, &flow, &err);
-	if (rc == 0 && row->at[0]) {
-		int dir = strcmp(row->direction, "inbound") == 0 ? NSGSIM_INBOUND : NSGSIM_OUTBOUND;
-		rc = nsgsim_eval_at(p, &flow, row->at, dir, &res, &err);
-	} else if (rc == 0) {
-		rc = nsgsim_eval(p, &flow, &res, &err);
-	}
-	if (rc != 0) {
-		print_error("%s:%d: %s: error %s: %s\n", file, row->line, row->flow,
-		            nsgsim_error_name(rc), err.message);
-		return 0;
-	}
-	const char *verdict = res.verdict == NSGSIM_ALLOW ? "Allow" : "Deny";
-	const char *rule = res.decided_rule.name ? res.decided_rule.name : "-";
-	const char *endpoint = endpoint_name(res.decided_endpoint);
-	if (strcmp(verdict, row->verdict) == 0 &&
-	    strcmp(nsgsim_layer_name(res.decided_layer), row->layer) == 0 &&
-	    strcasecmp(rule, row->rule) == 0 && strcmp(endpoint, row->endpoint) == 0)
-		return 1;
-	print_error("%s:%d: %s: expected %s %s %s %s, got %s %s %s %s\n", file, row->line,
-	            row->flow, row->verdict, row->layer, row->rule, row->endpoint, verdict,
-	            nsgsim_layer_name(res.decided_layer), rule, endpoint);
-	return 0;
-}
-
 static void run_table_built(const char *dir, int build, int *rows, int *failures)
 {
 	char file[512];
@@ -110,7 +72,7 @@ static void run_table_built(const char *dir, int build, int *rows, int *failures
 			(*failures)++;
 		} else if (k > 0) {
 			(*rows)++;
-			*failures += !check_row(p, file, &row);
+			*failures += !flow_row_check(p, file, &row);
 		}
 	}
 	fclose(f);

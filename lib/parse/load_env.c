@@ -22,6 +22,7 @@
 #include "parse/parse.h"
 #include "parse/json_flat.h"
 #include "parse/arm_template.h"
+#include "parse/tf.h"
 #include "parse/load.h"
 
 /* ---- dispatch by resource type ------------------------------------------------- */
@@ -167,6 +168,8 @@ static int parse_document(ns_pctx *c, const cJSON *root)
 		return ns_pfail(c, NSGSIM_E_SHAPE,
 		                "expected a resource, an array, {\"value\": [...]} or "
 		                "{\"resources\": [...]}");
+	if (ns_tf_is_document(root))
+		return ns_tf_walk(c, root);
 	const char *what = not_an_environment(root);
 	if (what)
 		return ns_pfail(c, NSGSIM_E_SHAPE, "%s", what);
