@@ -14,7 +14,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS    ?= 1
 FUZZ_SHARED  ?= $(or $(NSGSIM_SHARED_DATA),../shared/data)
-FUZZ_TARGETS := env tags flow eval snapshot json query reach arm_expr
+FUZZ_TARGETS := env tags flow eval snapshot json query reach arm_expr terraform
 FUZZ_DIR      = $(B)/fuzz
 
 # -max_len per target: a JSON environment, a trimmed service-tags file, a flow
@@ -30,6 +30,7 @@ FUZZ_MAXLEN_json     := 32768
 FUZZ_MAXLEN_query    := 512
 FUZZ_MAXLEN_reach    := 65536
 FUZZ_MAXLEN_arm_expr := 4096
+FUZZ_MAXLEN_terraform := 131072
 
 # These are the Makefile's; the defaults make the file usable on its own.
 B           ?= build

@@ -3,7 +3,7 @@
 
 usage: make_corpus.py OUTDIR [SHARED_DATA_DIR]
 
-Writes OUTDIR/{env,tags,flow,eval,json,query,reach,arm_expr}/ from the repository's fixtures/ and,
+Writes OUTDIR/{env,tags,flow,eval,json,query,reach,arm_expr,terraform}/ from the repository's fixtures/ and,
 when SHARED_DATA_DIR exists, from small files of the shared test data.
 Run from the repository root.  The output is rebuilt from scratch.
 """
@@ -171,7 +171,8 @@ def main():
     out = sys.argv[1]
     shared = sys.argv[2] if len(sys.argv) > 2 else ""
     dirs = {t: os.path.join(out, t) for t in ("env", "tags", "flow", "eval", "json",
-                                                       "query", "reach", "arm_expr")}
+                                                       "query", "reach", "arm_expr",
+                                                       "terraform")}
     shutil.rmtree(out, ignore_errors=True)
     for d in dirs.values():
         os.makedirs(d)
@@ -234,6 +235,14 @@ def main():
     for t in ("env", "tags"):
         for n in sorted(os.listdir(dirs[t])):
             shutil.copyfile(os.path.join(dirs[t], n), os.path.join(dirs["json"], t + "." + n))
+
+    # terraform: the plan and state fixtures, whole and minified
+    for p in files_under(os.path.join("fixtures", "terraform"), (".json",)):
+        copy(dirs["terraform"], p)
+        with open(p, "rb") as f:
+            doc = json.load(f)
+        write(dirs["terraform"], seed_name(p) + ".min.json",
+              json.dumps(doc, separators=(",", ":")).encode())
 
     # reach: the contract on every env seed (fuzz_reach reads them as fuzz_env does)
     for n in sorted(os.listdir(dirs["env"])):

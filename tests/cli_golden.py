@@ -332,6 +332,50 @@ class ShowGolden(unittest.TestCase, GoldenFiles):
             self.assertEqual(self.show("--json", env=path), text)
 
 
+class TerraformGolden(unittest.TestCase, GoldenFiles):
+    """Terraform plans and state (fixtures/terraform/): show's summary of a
+    plan, the pull-request diff from state to plan, the error of an unknown
+    that matters, and show --json of a plan read back as REST."""
+
+    golden_dir = "terraform"
+    HUB = "fixtures/terraform/hub_spoke/plan.json"
+
+    def test_show_plan(self):
+        p = run("show", "--env", self.HUB)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.golden("show_plan.txt", p.stdout)
+
+    def test_diff_state_to_plan(self):
+        p = run("diff", "--before", "fixtures/terraform/small/state.json",
+                "--after", "fixtures/terraform/small/plan.json")
+        self.golden("diff_small.txt", p.stdout)
+
+    def test_unknown_prefix_error(self):
+        p = run("eval", "--env", "fixtures/terraform/errors/unknown_prefix.json",
+                "tcp", "1.2.3.4", "10.0.0.4:443")
+        self.assertEqual(p.returncode, 2)
+        self.golden("unknown_prefix.err", p.stderr)
+
+    def test_plan_shown_as_rest_answers_the_same(self):
+        p = run("show", "--json", "--env", self.HUB)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open("fixtures/terraform/hub_spoke/flows.txt", encoding="utf-8") as fh:
+            rows = [" ".join(line.split()[:3]) for line in fh
+                    if line.strip() and not line.startswith("#") and "|" not in line]
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "shown.json")
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(p.stdout)
+            flows = os.path.join(d, "flows.txt")
+            with open(flows, "w", encoding="utf-8") as fh:
+                fh.write("\n".join(rows) + "\n")
+            a = run("eval", "-q", "--env", self.HUB, "--flows", flows)
+            b = run("eval", "-q", "--env", path, "--flows", flows)
+        self.assertEqual(a.returncode, b.returncode)
+        self.assertGreaterEqual(len(a.stdout.splitlines()), 10)
+        self.assertEqual(a.stdout, b.stdout)
+
+
 # ---- service-tags snapshots ---------------------------------------------------
 
 

@@ -53,6 +53,18 @@ static int add_nic(ns_arena *ar, const ns_cnic *cn, ns_addrs *out)
 	return rc;
 }
 
+/* A NIC whose only addresses are known after deployment (unknown-nic-address). */
+static bool address_unknown(const ns_cnic *cn)
+{
+	bool unknown = false;
+	for (size_t k = 0; k < cn->n->n_ipconfigs; k++) {
+		if (cn->n->ipconfigs[k].has_ip)
+			return false;
+		unknown |= cn->n->ipconfigs[k].ip_unknown;
+	}
+	return unknown;
+}
+
 /* A resource by id, else by a name only one of them has; *dup when two do. */
 static const ns_cnic *nic_named(const nsgsim_policy *p, const char *text, bool *dup)
 {
@@ -94,6 +106,12 @@ static int by_name(const nsgsim_policy *p, const char *text, const char *what, n
 	bool dup = false;
 	*found = true;
 	const ns_cnic *cn = nic_named(p, text, &dup);
+	if (cn && !dup && address_unknown(cn))
+		return ns_fail(
+		        err, NSGSIM_E_UNEVALUATED, "", "", cn->n->id,
+		        "%s: NIC '%s' has no address before deployment (a plan's dynamic "
+		        "private IP): give its subnet, or evaluate flows at it with eval --at",
+		        what, cn->n->name);
 	if (cn && !dup)
 		return add_nic(ar, cn, out) == 0 ? 0 : NSGSIM_E_NOMEM;
 	const ns_csubnet *cs = cn ? NULL : subnet_named(p, text, &dup);
