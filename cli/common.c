@@ -58,8 +58,8 @@ void print_notes(const nsgsim_policy *p)
 	}
 	if (skipped)
 		fprintf(stderr,
-		        "nsgsim: note: %zu resources of types nsgsim does not model were "
-		        "skipped\n",
+		        "nsgsim: note: %zu resources were skipped (of types nsgsim does not "
+		        "model, or left out for a reason: `nsgsim show` lists each)\n",
 		        skipped);
 }
 

@@ -25,7 +25,7 @@ import sys
 NSGSIM = os.environ.get("NSGSIM", "./build/nsgsim")
 ROOT = "fixtures/arm_quickstart"
 TAGS = os.path.join(ROOT, "service_tags_used.json")
-FLOOR = 284
+FLOOR = 350
 IGNORED = {"description", "provisioningState"}
 NOCASE = {"protocol", "access", "direction"}
 
@@ -109,12 +109,12 @@ def shown_rules(doc):
 
 def main():
     rows = list(csv.DictReader(open(os.path.join(ROOT, "index.csv"))))
-    loaded, failures, rule_errors, checked = 0, [], [], 0
+    loaded, failures, rule_errors, checked, into_existing = 0, [], [], 0, 0
     for row in rows:
         path = os.path.join(ROOT, row["template_path"])
         params = os.path.join(ROOT, "params",
                               row["template_path"][len("templates/"):-5] + ".parameters.json")
-        cmd = [NSGSIM, "show", "--json", "-q", "--env", path, "--service-tags", TAGS]
+        cmd = [NSGSIM, "show", "--json", "--env", path, "--service-tags", TAGS]
         if os.path.exists(params):
             cmd += ["--parameters", params]
         p = subprocess.run(cmd, capture_output=True, text=True)
@@ -122,6 +122,8 @@ def main():
             failures.append((row["template_path"], (p.stderr.strip().splitlines() or ["?"])[0]))
             continue
         loaded += 1
+        text = subprocess.run(cmd[:2] + cmd[3:], capture_output=True, text=True).stdout
+        into_existing += "which the input does not create" in text
         shown = shown_rules(json.loads(p.stdout))
         with open(path, encoding="utf-8-sig") as f:
             tpl = json.load(f)
@@ -133,14 +135,16 @@ def main():
                 rule_errors.append((row["template_path"], rule.get("name"), why))
     os.makedirs("build", exist_ok=True)
     with open("build/arm_corpus_report.txt", "w") as f:
-        f.write("%d of %d templates load; %d literal rules checked\n" % (loaded, len(rows), checked))
+        f.write("%d of %d templates load (%d with NICs left out: deployed into an existing "
+                "network); %d literal rules checked\n" % (loaded, len(rows), into_existing, checked))
         for t, why in failures:
             f.write("does not load: %s: %s\n" % (t, why))
         for t, name, why in rule_errors:
             f.write("rule changed: %s: %s: %s\n" % (t, name, "; ".join(why)))
-    print("arm corpus: %d of %d templates load (floor %d, target 340); %d literal rules "
-          "checked, %d changed; report in build/arm_corpus_report.txt"
-          % (loaded, len(rows), FLOOR, checked, len(rule_errors)))
+    print("arm corpus: %d of %d templates load (floor %d, target 340; %d with NICs deployed "
+          "into an existing network, left out); %d literal rules checked, %d changed; report in "
+          "build/arm_corpus_report.txt"
+          % (loaded, len(rows), FLOOR, into_existing, checked, len(rule_errors)))
     for t, name, why in rule_errors[:20]:
         print("  rule changed: %s: %s: %s" % (t, name, "; ".join(why)))
     return 0 if loaded >= FLOOR and not rule_errors else 1

@@ -47,7 +47,7 @@ class Cidrs:
 
 
 def is_cidr_name(lname):
-	return bool(re.search(r"(addressprefix|addressrange|addressspace|cidr|subnetprefix)", lname)) and not re.search(
+	return bool(re.search(r"(addressprefix|addressrange|addressspace|cidr|subnetprefix|subnet\d*prefix)", lname)) and not re.search(
 		r"(dns|name|storage)", lname)
 
 
@@ -62,6 +62,9 @@ def string_value(name, spec, ctx):
 	if re.search(r"(ipaddress|staticip|^ip$|gatewayip)", lname) and not re.search(r"(name|dns|sku|type)", lname):
 		ctx["ip"] += 1
 		return "10.0.1.%d" % (3 + ctx["ip"])
+	if re.search(r"(ingress|allowed?from|sourceip|from)(location)?$", lname):
+		ctx["cidrs"].other += 1  # who may connect: a client range, not a region
+		return "192.168.%d.0/24" % ctx["cidrs"].other
 	if re.search(r"(location|region)$", lname):
 		return "westeurope"
 	if re.search(r"(user|login)", lname) and "password" not in lname:
@@ -71,7 +74,7 @@ def string_value(name, spec, ctx):
 	if re.search(r"(guid|tenantid|clientid|applicationid|subscriptionid|principalid|ownerid|appid)", lname):
 		ctx["guid"] += 1
 		return GUIDS[ctx["guid"] - 1]
-	if re.search(r"(url|uri|endpoint)", lname) or lname == "artifactslocation":
+	if re.search(r"(url|uri|endpoint)$", lname) or lname == "artifactslocation":
 		return "https://example.com/nsgsim/"
 	if re.search(r"(port)", lname):
 		return "8080"
@@ -108,6 +111,48 @@ def int_value(name, spec):
 	return v
 
 
+def member_uses(text, name):
+	"""The member paths a template reads of parameters('name'): .a.b and ['a']."""
+	paths = {}
+	pat = re.compile(r"parameters\(\s*'%s'\s*\)((?:\.[A-Za-z_][A-Za-z0-9_]*|\['[^']*'\])+)(\[)?" % re.escape(name),
+	                 re.IGNORECASE)
+	for m in pat.finditer(text):
+		parts = re.findall(r"\.([A-Za-z_][A-Za-z0-9_]*)|\['([^']*)'\]", m.group(1))
+		path = tuple(a or b for a, b in parts)
+		# ARM compares member names without case: one spelling per member
+		paths.setdefault(tuple(k.lower() for k in path), (path, bool(m.group(2))))
+	return sorted(paths.values())
+
+
+def leaf_value(path, ctx, indexed):
+	name = path[-1]
+	lname = name.lower()
+	if lname == "prefix" and re.search(r"(subnet|vnet|network|address)", " ".join(path).lower()):
+		return ctx["cidrs"].value("subnet")  # networkSettings.subnet.prefix
+	if indexed:  # read as x[copyIndex()]: an array, one item per copy
+		return [string_value(name, {}, ctx) + str(i) for i in range(2)]
+	if re.search(r"(count$|^num|number)", lname):
+		return 2
+	if re.search(r"(switch|enabled|flag)$|^(is|enable|use|has)[a-z]", lname):
+		return False
+	return string_value(name, {}, ctx)
+
+
+def object_value(name, ctx):
+	"""An object with every member the template reads, each a plausible value
+	for its name (a count is an integer)."""
+	obj = {}
+	for path, indexed in member_uses(ctx["text"], name):
+		node = obj
+		for k in path[:-1]:
+			if not isinstance(node.get(k), dict):
+				node[k] = {}
+			node = node[k]
+		if path[-1] not in node:
+			node[path[-1]] = leaf_value(path, ctx, indexed)
+	return obj
+
+
 def value_for(name, spec, ctx):
 	if "allowedValues" in spec and spec["allowedValues"]:
 		return spec["allowedValues"][0]
@@ -123,16 +168,31 @@ def value_for(name, spec, ctx):
 		if re.search(r"(ips|prefixes|cidrs|addresses)$", lname):
 			return ["10.0.0.0/16"]
 		return []
-	return {}  # object, secureobject
+	return object_value(name, ctx)  # object, secureobject
+
+
+def default_fits(name, spec):
+	"""A default of the declared type (or an expression): a user need not
+	give a value.  Some nested templates default an object to "" or an int to
+	"4"; their parent always passes one, and so would a user."""
+	v, t = spec["defaultValue"], str(spec.get("type", "string")).lower()
+	if isinstance(v, str) and v.startswith("[") and not v.startswith("[["):
+		return True
+	if v == "" and "port" in name.lower():
+		return False  # a port left empty for the parent template to give
+	return {"int": isinstance(v, int) and not isinstance(v, bool), "bool": isinstance(v, bool),
+	        "object": isinstance(v, dict), "secureobject": isinstance(v, dict),
+	        "array": isinstance(v, list)}.get(t, isinstance(v, str))
 
 
 def generate(template_path, index):
 	with open(os.path.join(ROOT, template_path), encoding="utf-8-sig") as f:
-		t = json.load(f)
-	ctx = {"cidrs": Cidrs(), "ip": 0, "guid": 0, "tag": "%03d" % index}
+		text = f.read()
+	t = json.loads(text)
+	ctx = {"cidrs": Cidrs(), "ip": 0, "guid": 0, "tag": "%03d" % index, "text": text}
 	out = {}
 	for name, spec in (t.get("parameters") or {}).items():
-		if not isinstance(spec, dict) or "defaultValue" in spec:
+		if not isinstance(spec, dict) or ("defaultValue" in spec and default_fits(name, spec)):
 			continue
 		out[name] = {"value": value_for(name, spec, ctx)}
 	return out

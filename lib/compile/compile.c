@@ -395,6 +395,27 @@ static int compile_subnets(nsgsim_policy *p, nsgsim_error *err)
 	return rc;
 }
 
+/* A template or plan that deploys a NIC into a network it does not create
+ * (an existing VNet, given by id or parameter) cannot say what that subnet's
+ * NSG and routes are: the NIC is left out with a note, as a REST export
+ * that misses the subnet is an error. */
+static bool deploys_into_existing(nsgsim_policy *p, const ns_nic *n, int *rc)
+{
+	for (size_t k = 0; k < n->n_ipconfigs; k++) {
+		const ns_ipconfig *ipc = &n->ipconfigs[k];
+		if (ipc->subnet_id && !ns_map_get(&p->subnet_by_id, ipc->subnet_id)) {
+			*rc = ns_model_note(&p->m, NSGSIM_NOTE_SKIPPED, ipc->subnet_loc.file,
+			                    ipc->subnet_loc.pointer, n->id,
+			                    "the NIC is deployed into subnet '%s', which the input "
+			                    "does not create (an existing network): it is not "
+			                    "evaluated; give that network with another --env",
+			                    ipc->subnet_id);
+			return true;
+		}
+	}
+	return false;
+}
+
 static int compile_nics(nsgsim_policy *p, nsgsim_error *err)
 {
 	ns_model *m = &p->m;
@@ -413,6 +434,10 @@ static int compile_nics(nsgsim_policy *p, nsgsim_error *err)
 			rc = ns_dangling(err, &n->nsg_loc, n->id, "network security group",
 			                 n->nsg_id);
 			break;
+		}
+		if (n->from_code && deploys_into_existing(p, n, &rc)) {
+			p->n_nics--;
+			continue;
 		}
 		for (size_t k = 0; k < n->n_ipconfigs && rc == 0; k++) {
 			const ns_ipconfig *ipc = &n->ipconfigs[k];

@@ -213,7 +213,7 @@ static int parse_ipconfig(ns_pctx *c, const cJSON *res, ns_ipconfig *ip)
 
 int ns_parse_nic(ns_pctx *c, const cJSON *res, const char *type)
 {
-	ns_nic n = {0};
+	ns_nic n = {.from_code = c->evaluated};
 	int rc = ns_identify(c, res, type, NULL, NULL, &n.loc, &n.id, &n.name, NULL);
 	if (rc == 0)
 		rc = ns_opt_ref(c, res, "networkSecurityGroup", &n.nsg_id, &n.nsg_loc);

@@ -140,6 +140,8 @@ typedef struct ns_nic {
 	ns_loc nsg_loc;
 	ns_ipconfig *ipconfigs;
 	size_t n_ipconfigs;
+	bool from_code; /* read from a template or Terraform (what deploys into existing networks)
+	                 */
 } ns_nic;
 
 typedef struct ns_asg {

@@ -154,6 +154,30 @@ class Errors(unittest.TestCase):
         self.assertIn("/resources/0/name", p.stderr)
         self.assertIn("refers to itself", p.stderr)
 
+    def test_nic_into_an_existing_network_is_left_out(self):
+        nic = {"type": "Microsoft.Network/networkInterfaces", "apiVersion": "2023-09-01",
+               "name": "nic1", "properties": {"ipConfigurations": [{"name": "ip", "properties": {
+                   "subnet": {"id": "[resourceId('Microsoft.Network/virtualNetworks/subnets', "
+                                    "'existing-vnet', 'default')]"}}}]}}
+        nsg = {"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-09-01",
+               "name": "nsg1", "properties": {}}
+        tpl = self.write({"$schema": "https://schema.management.azure.com/schemas/2019-04-01/"
+                                     "deploymentTemplate.json#", "resources": [nsg, nic]})
+        p = run("show", "--env", tpl)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("which the input does not create", p.stdout)
+        self.assertIn("existing-vnet/subnets/default", p.stdout)
+        self.assertIn("1  network security groups", p.stdout)
+        # the same NIC in a REST export: a missing subnet is an error
+        rest = self.write({"value": [{"type": "Microsoft.Network/networkInterfaces",
+                                      "id": "/subscriptions/s/resourceGroups/g/providers/"
+                                            "Microsoft.Network/networkInterfaces/nic1",
+                                      "properties": {"ipConfigurations": [{"name": "ip",
+                                                     "properties": {"subnet": {"id": "/x/subnets/y"}}}]}}]})
+        p = run("show", "--env", rest)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("NSGSIM_E_DANGLING_REF", p.stderr)
+
     def test_bicep_source_and_other_documents(self):
         with tempfile.TemporaryDirectory() as d:
             bicep = os.path.join(d, "main.bicep")
