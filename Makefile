@@ -27,7 +27,7 @@ SOMAJOR := 0
 B       := build
 
 DEPS_CFLAGS := $(shell pkg-config --cflags libcjson 2>/dev/null)
-DEPS_LIBS   := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lcidr
+DEPS_LIBS   := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lcidr -lz
 
 BASE_CFLAGS := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla \
                -fvisibility=hidden -Iinclude -Ilib $(DEPS_CFLAGS)
@@ -58,11 +58,11 @@ all: deps $(SHARED) $(STATIC) $(CLI) $(PC)
 # On a fresh Debian machine, install what is missing (we are root there).
 deps:
 	@if [ ! -f /usr/include/cjson/cJSON.h ] || [ ! -f /usr/include/libcidr.h ] || \
-	    [ ! -f /usr/include/cmocka.h ]; then \
-		echo "installing libcjson-dev libcidr-dev libcmocka-dev"; \
+	    [ ! -f /usr/include/cmocka.h ] || [ ! -f /usr/include/zlib.h ]; then \
+		echo "installing libcjson-dev libcidr-dev libcmocka-dev zlib1g-dev"; \
 		apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			libcjson-dev libcidr-dev libcmocka-dev pkg-config valgrind; \
+			libcjson-dev libcidr-dev libcmocka-dev zlib1g-dev pkg-config valgrind; \
 	fi
 
 $(B)/obj/%.o: lib/%.c $(LIB_HDR) include/nsgsim.h | deps
@@ -99,7 +99,7 @@ $(PC): Makefile $(B)/pc-dirs
 	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 		'Name: nsgsim' 'Description: Offline Azure NSG and AVNM flow evaluation' \
 		'Version: $(VERSION)' 'Requires.private: libcjson' \
-		'Libs: -L$${libdir} -lnsgsim' 'Libs.private: -lcidr' \
+		'Libs: -L$${libdir} -lnsgsim' 'Libs.private: -lcidr -lz' \
 		'Cflags: -I$${includedir}' > $@
 
 # Unit tests see the library's internals: they link its objects directly.

@@ -36,7 +36,7 @@ B           ?= build
 LIB_SRC     ?= $(sort $(wildcard lib/*/*.c))
 LIB_HDR     ?= $(sort $(wildcard lib/*/*.h))
 DEPS_CFLAGS ?= $(shell pkg-config --cflags libcjson 2>/dev/null)
-DEPS_LIBS   ?= $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lcidr
+DEPS_LIBS   ?= $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lcidr -lz
 PYTHON      ?= python3
 
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
