@@ -47,7 +47,7 @@ STATIC   := $(B)/libnsgsim.a
 CLI      := $(B)/nsgsim
 PC       := $(B)/nsgsim.pc
 
-.PHONY: fuzz-deps fuzz-ci bench FORCE
+.PHONY: fuzz-deps fuzz-ci bench bench-replay FORCE
 .PHONY: all deps run test check-c check-cli check-python check-format check-symbols check-layers \
         check-install check-install-deps first-hour \
         asan ubsan tsan valgrind \
@@ -254,6 +254,13 @@ bench: all $(B)/nsgsim-bench $(BENCH_DATA)/hub-changed/nsgs.json
 	./$(B)/nsgsim-bench $(BENCH_DATA) --cli ./$(CLI) --full-tags $(BENCH_FULL_TAGS) \
 		--full-snapshot $(BENCH_DATA)/full-tags.nst
 	@sh bench/callgrind.sh ./$(B)/nsgsim-bench $(BENCH_DATA)
+
+# A generated day of VNet flow logs through nsgsim replay, beside the plain parse.
+$(B)/nsgsim-bench-replay: bench/replay.c $(STATIC)
+	$(CC) $(ALL_CFLAGS) -o $@ bench/replay.c $(STATIC) $(DEPS_LIBS) $(LDFLAGS)
+
+bench-replay: all $(B)/nsgsim-bench-replay
+	./$(B)/nsgsim-bench-replay $(BENCH_DATA)/replay --cli ./$(CLI)
 
 # ---- fuzzing (fuzz/README.md) -------------------------------------------------
 include fuzz/fuzz.mk

@@ -171,10 +171,19 @@ typedef struct groups {
 	size_t last;
 } groups;
 
+/* A rule's label by the policy's own name pointer: no formatting per tuple. */
+#define LABEL_CACHE 64
+typedef struct label_slot {
+	const char *name;
+	int kind;
+	const char *label;
+} label_slot;
+
 typedef struct policy_side {
 	const nsgsim_policy *p;
 	hmap endpoints; /* (target, MAC, local address) -> NIC id, or "" */
 	strset labels;
+	label_slot cache[LABEL_CACHE];
 } policy_side;
 
 typedef struct replay {
@@ -279,6 +288,10 @@ static group *find_group(groups *g, int cls, const char *rec_rule, int rec_dec,
 /* A rule as flow logs name it. */
 static const char *rule_label(policy_side *s, int layer, const nsgsim_rule_ref *r)
 {
+	int kind = layer == NSGSIM_LAYER_ADMIN ? 2 : r->is_default ? 1 : 0;
+	label_slot *slot = &s->cache[((uintptr_t)r->name >> 4) % LABEL_CACHE];
+	if (slot->label && slot->name == r->name && slot->kind == kind)
+		return slot->label;
 	char buf[600];
 	if (!r->name)
 		snprintf(buf, sizeof buf, "(no rule)");
@@ -287,7 +300,10 @@ static const char *rule_label(policy_side *s, int layer, const nsgsim_rule_ref *
 	else
 		snprintf(buf, sizeof buf, "%s_%s", r->is_default ? "DefaultRule" : "UserRule",
 		         r->name);
-	return intern(&s->labels, buf);
+	const char *label = intern(&s->labels, buf);
+	if (label)
+		*slot = (label_slot){r->name, kind, label};
+	return label;
 }
 
 typedef struct answer {

@@ -108,7 +108,7 @@ static void line_col(const char *text, size_t at, int *line, int *col)
 	*col = c;
 }
 
-/* An error at node `node` (0: no position) with pointer text ptr. */
+/* An error at node `node` (its line and column) with pointer text ptr. */
 static int fail_node(walk *w, uint32_t node, int code, const char *ptr, const char *fmt, ...)
         __attribute__((format(printf, 5, 6)));
 static int fail_node(walk *w, uint32_t node, int code, const char *ptr, const char *fmt, ...)
@@ -119,7 +119,7 @@ static int fail_node(walk *w, uint32_t node, int code, const char *ptr, const ch
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	int rc = ns_fail(w->err, code, w->name, ptr, "", "%s", msg);
-	if (w->err && node) {
+	if (w->err) {
 		uint32_t at = ns_jat(&w->r->doc, node)->at;
 		line_col(w->text, at, &w->err->line, &w->err->column);
 	}
