@@ -151,6 +151,7 @@ check-cli: $(CLI)
 	@NSGSIM=./$(CLI) $(PYTHON) tests/reach_tables.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/cli_usage.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/arm_corpus.py
+	@NSGSIM=./$(CLI) $(PYTHON) tests/replay_golden.py
 
 # The Python tests load the library just built, never an installed one.
 check-python: $(SHARED) $(CLI)
