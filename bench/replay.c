@@ -139,18 +139,21 @@ static size_t generate(const nsgsim_policy *p, const char *out, size_t total)
 		long long t0 = 1796256000000ll + (long long)h * 3600000ll;
 		for (int minute = 0; minute < 60; minute++) {
 			fprintf(f,
-			        "%s{\"time\":\"2026-12-03T%02d:%02d:00.0000000Z\",\"flowLogVersion\":4,"
+			        "%s{\"time\":\"2026-12-03T%02d:%02d:00.0000000Z\","
+			        "\"flowLogVersion\":4,"
 			        "\"macAddress\":\"0022486DBA37\",\"category\":\"FlowLogFlowEvent\","
-			        "\"targetResourceID\":\"/subscriptions/x/resourceGroups/rg/providers/"
-			        "Microsoft.Network/virtualNetworks/v\",\"flowRecords\":{\"flows\":[",
+			        "\"targetResourceID\":\"/subscriptions/x/resourceGroups/rg/"
+			        "providers/"
+			        "Microsoft.Network/virtualNetworks/"
+			        "v\",\"flowRecords\":{\"flows\":[",
 			        minute ? "," : "", h, minute);
 			size_t want = per_hour / 60;
 			int groups = 0;
 			while (want > 0) {
 				/* A scenario: one NIC, direction, remote, destination port; a
 				 * run of sessions with varying source ports. */
-				int li = (int)(next() % 5), dir = next() % 2 ? NSGSIM_INBOUND
-				                                                  : NSGSIM_OUTBOUND;
+				int li = (int)(next() % 5),
+				    dir = next() % 2 ? NSGSIM_INBOUND : NSGSIM_OUTBOUND;
 				nsgsim_flow fl;
 				memset(&fl, 0, sizeof fl);
 				fl.protocol = next() % 8 ? NSGSIM_PROTO_TCP : NSGSIM_PROTO_UDP;
@@ -159,18 +162,21 @@ static size_t generate(const nsgsim_policy *p, const char *out, size_t total)
 				if (next() % 3 == 0)
 					parse_ip4(peers[next() % 5], &remote);
 				else
-					parse_ip4("52.0.0.0", &remote), remote.bytes[1] = (uint8_t)next(),
+					parse_ip4("52.0.0.0", &remote),
+					        remote.bytes[1] = (uint8_t)next(),
 					        remote.bytes[2] = (uint8_t)next(),
 					        remote.bytes[3] = (uint8_t)next();
 				fl.src = dir == NSGSIM_INBOUND ? remote : local;
 				fl.dst = dir == NSGSIM_INBOUND ? local : remote;
-				fl.dst_port = next() % 4 ? ports[next() % 10] : (int)(next() % 65536);
+				fl.dst_port =
+				        next() % 4 ? ports[next() % 10] : (int)(next() % 65536);
 				fl.src_port = 1024 + (int)(next() % 60000);
 				char rule[300];
 				const char *acl = NULL;
 				int platform = next() % 50 == 0;
 				int v = platform ? NSGSIM_ALLOW
-				                 : label(p, &fl, nics[li], dir, rule, sizeof rule, &acl);
+				                 : label(p, &fl, nics[li], dir, rule, sizeof rule,
+				                         &acl);
 				if (v < 0)
 					continue;
 				if (platform) {
@@ -180,20 +186,24 @@ static size_t generate(const nsgsim_policy *p, const char *out, size_t total)
 				size_t run = 20 + next() % 200;
 				if (run > want)
 					run = want;
-				fprintf(f, "%s{\"aclID\":\"%s\",\"flowGroups\":[{\"rule\":\"%s\",\"flowTuples\":[",
+				fprintf(f,
+				        "%s{\"aclID\":\"%s\",\"flowGroups\":[{\"rule\":\"%s\","
+				        "\"flowTuples\":[",
 				        groups++ ? "," : "", acl, rule);
 				char s[16], d[16];
 				ip_text(&fl.src, s);
 				ip_text(&fl.dst, d);
 				for (size_t k = 0; k < run; k++) {
-					long long ts = t0 + minute * 60000ll + (long long)(next() % 60000);
+					long long ts =
+					        t0 + minute * 60000ll + (long long)(next() % 60000);
 					int sport = 1024 + (int)((fl.src_port + k / 2) % 64000);
 					char state = v == NSGSIM_DENY ? 'D' : k % 2 ? 'E' : 'B';
-					fprintf(f, "%s\"%lld,%s,%s,%d,%d,%d,%c,%c,NX,%d,%d,%d,%d\"", k ? "," : "", ts,
-					        s, d, sport, fl.dst_port, fl.protocol,
-					        dir == NSGSIM_INBOUND ? 'I' : 'O', state,
-					        state == 'E' ? 12 : 0, state == 'E' ? 3400 : 0,
-					        state == 'E' ? 10 : 0, state == 'E' ? 9100 : 0);
+					fprintf(f, "%s\"%lld,%s,%s,%d,%d,%d,%c,%c,NX,%d,%d,%d,%d\"",
+					        k ? "," : "", ts, s, d, sport, fl.dst_port,
+					        fl.protocol, dir == NSGSIM_INBOUND ? 'I' : 'O',
+					        state, state == 'E' ? 12 : 0,
+					        state == 'E' ? 3400 : 0, state == 'E' ? 10 : 0,
+					        state == 'E' ? 9100 : 0);
 				}
 				fputs("]}]}", f);
 				want -= run;
@@ -217,8 +227,8 @@ static int count_tuple(void *ctx, const nsgsim_flowlog_tuple *t)
 
 static double run_cli(const char *cli, const char *logs)
 {
-	char *argv[] = {(char *)cli, "replay", "--env", ENV, "--service-tags", TAGS, "-q",
-	                (char *)logs, NULL};
+	char *argv[] = {(char *)cli, "replay", "--env",      ENV, "--service-tags",
+	                TAGS,        "-q",     (char *)logs, NULL};
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
@@ -260,8 +270,8 @@ int main(int argc, char **argv)
 		nsgsim_loader *l = nsgsim_loader_new();
 		nsgsim_policy *p = NULL;
 		nsgsim_error err;
-		if (nsgsim_loader_add_env(l, ENV, &err) || nsgsim_loader_add_service_tags(l, TAGS, &err) ||
-		    nsgsim_compile(l, &p, &err)) {
+		if (nsgsim_loader_add_env(l, ENV, &err) ||
+		    nsgsim_loader_add_service_tags(l, TAGS, &err) || nsgsim_compile(l, &p, &err)) {
 			fprintf(stderr, "load: %s\n", err.message);
 			return 2;
 		}

@@ -715,8 +715,10 @@ int cmd_replay(const options *o)
 	if (rp.progress)
 		fputs("\r\033[K", stderr);
 	if (status == 0) {
-		qsort(rp.g.v, rp.g.n, sizeof *rp.g.v, cmp_groups);
-		qsort(rp.flips.v, rp.flips.n, sizeof *rp.flips.v, cmp_groups);
+		if (rp.g.n)
+			qsort(rp.g.v, rp.g.n, sizeof *rp.g.v, cmp_groups);
+		if (rp.flips.n)
+			qsort(rp.flips.v, rp.flips.n, sizeof *rp.flips.v, cmp_groups);
 		if (o->json)
 			print_json(&rp);
 		else
