@@ -155,7 +155,19 @@ typedef struct example {
 	char where[600]; /* file:pointer */
 	char tuple[200];
 	const char *nic;
+	/* What decides the flow at this endpoint, all layers together (the NSG
+	 * or network manager, and its rule): which of the NSGs that logged the
+	 * tuple decided it. */
+	const char *decided_by, *decided_rule;
 } example;
+
+typedef struct answer {
+	int status; /* 0, or the class C_NM_ENDPOINT */
+	int decision;
+	const char *rule; /* interned label */
+	const char *nic;
+	const char *decided_by, *decided_rule; /* the whole endpoint's deciding resource, rule */
+} answer;
 
 typedef struct group {
 	int cls;
@@ -221,7 +233,7 @@ static const char *proto_name(int p)
 	}
 }
 
-static void describe(const nsgsim_flowlog_tuple *t, const char *nic, example *ex)
+static void describe(const nsgsim_flowlog_tuple *t, const answer *a, example *ex)
 {
 	char ptr[200], src[64], dst[64];
 	nsgsim_flowlog_pointer(t, ptr, sizeof ptr);
@@ -241,7 +253,9 @@ static void describe(const nsgsim_flowlog_tuple *t, const char *nic, example *ex
 	         proto_name(t->flow.protocol), s, d,
 	         t->direction == NSGSIM_INBOUND ? "inbound" : "outbound",
 	         t->decision == NSGSIM_ALLOW ? "Allow" : "Deny", t->state, t->time_ms);
-	ex->nic = nic;
+	ex->nic = a->nic;
+	ex->decided_by = a->decided_by;
+	ex->decided_rule = a->decided_rule;
 }
 
 static group *find_group(groups *g, int cls, const char *rec_rule, int rec_dec,
@@ -306,13 +320,6 @@ static const char *rule_label(policy_side *s, int layer, const nsgsim_rule_ref *
 	return label;
 }
 
-typedef struct answer {
-	int status; /* 0, or the class C_NM_ENDPOINT */
-	int decision;
-	const char *rule; /* interned label */
-	const char *nic;
-} answer;
-
 static const char *locate_nic(replay *rp, policy_side *s, const nsgsim_flowlog_tuple *t)
 {
 	const nsgsim_ip *local = t->direction == NSGSIM_INBOUND ? &t->flow.dst : &t->flow.src;
@@ -351,6 +358,8 @@ static void evaluate(replay *rp, policy_side *s, const nsgsim_flowlog_tuple *t, 
 		rp->eval_errors++;
 		return;
 	}
+	a->decided_by = res.decided_resource;
+	a->decided_rule = rule_label(s, res.decided_layer, &res.decided_rule);
 	/* The layer of the NSG that logged the tuple, when it is on this path. */
 	if (rp->acl_is_id) {
 		const nsgsim_side_result *side = &res.sides[0];
@@ -396,17 +405,17 @@ static void new_group_of_tuple(replay *rp, const nsgsim_flowlog_tuple *t)
 		rp->failed = 1;
 }
 
-static void count(replay *rp, groups *g, int cls, const nsgsim_flowlog_tuple *t, const char *our,
-                  int our_dec, const char *nic)
+static void count(replay *rp, groups *g, int cls, const nsgsim_flowlog_tuple *t, const answer *a)
 {
 	bool fresh;
-	group *x = find_group(g, cls, rp->rec_rule, t->decision, our, our_dec, rp->acl, &fresh);
+	group *x = find_group(g, cls, rp->rec_rule, t->decision, a->rule, a->decision, rp->acl,
+	                      &fresh);
 	if (!x) {
 		rp->failed = 1;
 		return;
 	}
 	if (fresh)
-		describe(t, nic, &x->ex);
+		describe(t, a, &x->ex);
 	x->count++;
 }
 
@@ -455,13 +464,13 @@ static int on_tuple(void *ctx, const nsgsim_flowlog_tuple *t)
 		}
 	}
 	rp->count[cls]++;
-	count(rp, &rp->g, cls, t, a.rule, a.decision, a.nic);
+	count(rp, &rp->g, cls, t, &a);
 	if (rp->has_after && (cls == C_AGREE || cls == C_DIS_DECISION || cls == C_DIS_RULE)) {
 		answer b;
 		evaluate(rp, &rp->after, t, &b);
 		if (b.status == 0 && b.decision != a.decision) {
 			rp->flipped++;
-			count(rp, &rp->flips, C_AGREE, t, b.rule, b.decision, b.nic);
+			count(rp, &rp->flips, C_AGREE, t, &b);
 		}
 	}
 	return rp->failed ? NSGSIM_E_NOMEM : 0;
@@ -520,6 +529,9 @@ static void print_text(const replay *rp)
 		       x->count, short_name(x->acl));
 		printf("    e.g. %s, at NIC %s\n         %s\n", x->ex.tuple, short_name(x->ex.nic),
 		       x->ex.where);
+		if (x->ex.decided_by && strcasecmp(x->ex.decided_by, x->acl) != 0)
+			printf("    (at that NIC nsgsim's verdict is decided by %s, %s)\n",
+			       short_name(x->ex.decided_by), x->ex.decided_rule);
 	}
 	if (rp->has_after) {
 		printf("\n--after flips %zu observed tuples\n", rp->flipped);
@@ -542,6 +554,10 @@ static void json_example(const example *ex)
 	json_string(stdout, ex->nic);
 	printf(", \"where\": ");
 	json_string(stdout, ex->where);
+	printf(", \"decided_by\": ");
+	json_string(stdout, ex->decided_by);
+	printf(", \"decided_rule\": ");
+	json_string(stdout, ex->decided_rule);
 	printf("}");
 }
 

@@ -75,6 +75,21 @@ class Replay(GoldenFiles, unittest.TestCase):
         self.golden("chshin9_rule.txt", p.stdout)
         self.assertIn("disagree      2 (decision 0, rule 2)", p.stdout)
 
+    def test_a_tuple_under_two_nsgs(self):
+        """Each NSG's record is compared with that NSG's layer; the example says which NSG
+        decides at the NIC (generated/two_nsgs: the subnet NSG allows SSH, the NIC's denies)."""
+        args = ["replay", "--env", "%s/generated/two_nsgs_env" % LOGS, "-q",
+                "%s/generated/two_nsgs_PT1H.json" % LOGS]
+        p = run(*args)
+        self.check_run(p, 0)
+        self.golden("two_nsgs.txt", p.stdout)
+        groups = json.loads(run(*args, "--json").stdout)["groups"]
+        ssh = [g for g in groups if g["logged_rule"] == "UserRule_AllowSsh"]
+        self.assertEqual(len(ssh), 1)
+        self.assertTrue(ssh[0]["logged_by"].endswith("/NSG-SUBNET"))
+        self.assertTrue(ssh[0]["example"]["decided_by"].endswith("/nsg-nic"))
+        self.assertEqual(ssh[0]["example"]["decided_rule"], "UserRule_DenySsh")
+
     def test_after_flips(self):
         p = run("replay", *env("chshin9"), "--after", "%s/env/chshin9_no_supplier" % LOGS,
                 "%s/vnet_v4_chshin9_PT1H.json" % LOGS)
