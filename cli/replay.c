@@ -15,6 +15,7 @@
  *
  * Exit status: 1 when a tuple disagrees, 0 otherwise, 2 an error. */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -198,6 +200,66 @@ typedef struct policy_side {
 	label_slot cache[LABEL_CACHE];
 } policy_side;
 
+/* The progress bar (a terminal only): bytes of the files done, and of the
+ * one being read, against the total. */
+typedef struct progress_bar {
+	unsigned long long total, done, current_size;
+	char current[1024];
+	int shown; /* permille last drawn */
+} progress_bar;
+
+static unsigned long long file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (unsigned long long)st.st_size : 0;
+}
+
+/* Bytes of the files a LOG argument names (the reader's *.json, *.gz). */
+static unsigned long long tree_size(const char *path, int depth)
+{
+	struct stat st;
+	if (depth > 32 || stat(path, &st) != 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return (unsigned long long)st.st_size;
+	DIR *d = opendir(path);
+	if (!d)
+		return 0;
+	unsigned long long sum = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		size_t n = strlen(e->d_name);
+		char full[4096];
+		if (snprintf(full, sizeof full, "%s/%s", path, e->d_name) >= (int)sizeof full)
+			continue;
+		if (stat(full, &st) == 0 && S_ISDIR(st.st_mode))
+			sum += tree_size(full, depth + 1);
+		else if ((n > 5 && strcmp(e->d_name + n - 5, ".json") == 0) ||
+		         (n > 3 && strcmp(e->d_name + n - 3, ".gz") == 0))
+			sum += (unsigned long long)st.st_size;
+	}
+	closedir(d);
+	return sum;
+}
+
+static void draw_bar(progress_bar *b, size_t offset, size_t tuples, size_t disagree)
+{
+	unsigned long long at = b->done + (offset < b->current_size ? offset : b->current_size);
+	int permille = b->total ? (int)(at * 1000 / b->total) : 0;
+	if (permille > 1000)
+		permille = 1000;
+	char bar[41];
+	int full = permille * 40 / 1000;
+	for (int i = 0; i < 40; i++)
+		bar[i] = i < full ? '#' : ' ';
+	bar[40] = '\0';
+	fprintf(stderr, "\r[%s] %3d%%  %zu tuples, %zu disagree", bar, permille / 10, tuples,
+	        disagree);
+	b->shown = permille;
+}
+
 typedef struct replay {
 	policy_side before, after;
 	bool has_after;
@@ -205,13 +267,12 @@ typedef struct replay {
 	hmap sessions;
 	groups g, flips;
 	size_t tuples, count[C_COUNT], flipped, eval_errors;
-	/* What changes only between records and rule groups. */
-	const char *cur_file;
-	int cur_record, cur_flow, cur_group;
+	/* What changes only between rule groups (a group starts at tuple 0). */
 	uint64_t where_hash; /* target / acl and MAC */
 	const char *rec_rule, *acl;
 	bool platform, acl_is_id;
 	bool progress;
+	progress_bar bar;
 	int failed; /* out of memory */
 } replay;
 
@@ -389,10 +450,11 @@ static uint64_t session_key(const replay *rp, const nsgsim_flowlog_tuple *t)
 
 static void new_group_of_tuple(replay *rp, const nsgsim_flowlog_tuple *t)
 {
-	rp->cur_file = t->file;
-	rp->cur_record = t->record;
-	rp->cur_flow = t->flow_index;
-	rp->cur_group = t->group;
+	if (rp->progress && strcmp(rp->bar.current, t->file) != 0) {
+		rp->bar.done += rp->bar.current_size;
+		snprintf(rp->bar.current, sizeof rp->bar.current, "%s", t->file);
+		rp->bar.current_size = file_size(t->file);
+	}
 	const char *where = t->version == 4 && t->target[0] ? t->target : t->acl;
 	rp->where_hash = mix(hash_str(where) ^ mix(hash_str(t->mac)));
 	rp->rec_rule = intern(&rp->strings, t->rule);
@@ -422,15 +484,14 @@ static void count(replay *rp, groups *g, int cls, const nsgsim_flowlog_tuple *t,
 static int on_tuple(void *ctx, const nsgsim_flowlog_tuple *t)
 {
 	replay *rp = ctx;
-	if (t->file != rp->cur_file || t->record != rp->cur_record ||
-	    t->flow_index != rp->cur_flow || t->group != rp->cur_group || !rp->rec_rule)
+	if (t->index == 0 || !rp->rec_rule)
 		new_group_of_tuple(rp, t);
 	if (rp->failed)
 		return NSGSIM_E_NOMEM;
 	rp->tuples++;
 	if (rp->progress && (rp->tuples & 0xFFFF) == 0)
-		fprintf(stderr, "\rnsgsim replay: %zu tuples, %zu disagree ... ", rp->tuples,
-		        rp->count[C_DIS_DECISION] + rp->count[C_DIS_RULE]);
+		draw_bar(&rp->bar, t->offset, rp->tuples,
+		         rp->count[C_DIS_DECISION] + rp->count[C_DIS_RULE]);
 	int cls;
 	answer a = {0};
 	if (rp->platform) {
@@ -695,7 +756,6 @@ int cmd_replay(const options *o)
 		return usage_error("--env is required");
 	replay rp;
 	memset(&rp, 0, sizeof rp);
-	rp.cur_record = -1;
 	rp.before.p = load_policy(o, NSGSIM_BUILD_FULL);
 	if (!rp.before.p)
 		return EXIT_USAGE;
@@ -709,6 +769,8 @@ int cmd_replay(const options *o)
 		rp.has_after = true;
 	}
 	rp.progress = isatty(STDERR_FILENO);
+	for (int i = 0; rp.progress && i < o->n_args; i++)
+		rp.bar.total += tree_size(o->args[i], 0);
 	nsgsim_flowlog *reader = nsgsim_flowlog_new();
 	if (!reader) {
 		fprintf(stderr, "nsgsim: error: out of memory\n");

@@ -126,6 +126,33 @@ class Replay(GoldenFiles, unittest.TestCase):
         finally:
             shutil.rmtree(tmp)
 
+    def test_one_group_files_keep_their_own_rule(self):
+        """Hourly blobs of one record and one rule group each: every file's tuples carry
+        that file's rule, never the previous file's."""
+        nsg = ("/subscriptions/71d310bf-1718-4d11-87d1-99a7d4e2053f/resourceGroups/"
+               "Student-RG-2236587/providers/Microsoft.Network/networkSecurityGroups/"
+               "shopstream-supplier-vm-nsg")
+        tmp = tempfile.mkdtemp()
+        try:
+            for h, rule, tup in (
+                    ("h=00", "DefaultRule_DenyAllInBound",
+                     "1786653103883,147.185.132.143,10.0.5.4,50648,9881,6,I,D,NX,0,0,0,0"),
+                    ("h=01", "UserRule_Supplier-API",
+                     "1786653162636,173.34.158.146,10.0.5.4,59350,8001,6,I,B,NX,0,0,0,0")):
+                d = os.path.join(tmp, h)
+                os.makedirs(d)
+                doc = {"records": [{"flowLogVersion": 4, "targetResourceID": "/vnet",
+                                    "macAddress": "0022486DBA37", "flowRecords": {"flows": [
+                                        {"aclID": nsg, "flowGroups": [
+                                            {"rule": rule, "flowTuples": [tup]}]}]}}]}
+                with open(os.path.join(d, "PT1H.json"), "w", encoding="utf-8") as fh:
+                    json.dump(doc, fh)
+            p = run("replay", *env("chshin9"), "--json", tmp)
+            self.check_run(p, 0)
+            self.assertEqual(json.loads(p.stdout)["summary"]["agree"], 2)
+        finally:
+            shutil.rmtree(tmp)
+
     def test_endpoint_not_in_the_environment(self):
         p = run("replay", *env("chshin9"), "--json", "%s/elastic_vnet_v4_testdata.json" % LOGS)
         self.check_run(p, 0)
