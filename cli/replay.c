@@ -778,8 +778,13 @@ int cmd_replay(const options *o)
 	}
 	for (int i = 0; status == 0 && i < o->n_args; i++) {
 		nsgsim_error err = {0};
-		rp.rec_rule = NULL; /* file names may repeat an address */
+		size_t before = rp.tuples;
 		int rc = nsgsim_flowlog_read(reader, o->args[i], on_tuple, &rp, &err);
+		if (rc == 0 && rp.tuples == before && !o->quiet)
+			fprintf(stderr,
+			        "nsgsim: warning: %s holds no flow tuple (a PT1H.json, "
+			        "*.json.gz, or a directory of them)\n",
+			        o->args[i]);
 		if (rc != 0) {
 			if (rp.progress)
 				fputs("\r\033[K", stderr);
