@@ -80,7 +80,7 @@ static void strset_free(strset *s)
 
 typedef struct hmap {
 	uint64_t *keys; /* 0: empty */
-	const char **vals;
+	const void **vals;
 	size_t cap, n;
 } hmap;
 
@@ -116,7 +116,7 @@ static long hmap_slot(hmap *m, uint64_t key, bool grow)
 	if (grow && (m->n + 1) * 2 > m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 1024;
 		uint64_t *keys = calloc(cap, sizeof *keys);
-		const char **vals = calloc(cap, sizeof *vals);
+		const void **vals = calloc(cap, sizeof *vals);
 		if (!keys || !vals) {
 			free(keys);
 			free(vals);
@@ -170,6 +170,13 @@ typedef struct answer {
 	const char *nic;
 	const char *decided_by, *decided_rule; /* the whole endpoint's deciding resource, rule */
 } answer;
+
+#define ANSWER_BLOCK 4096
+typedef struct answer_block {
+	struct answer_block *next;
+	size_t n;
+	answer v[ANSWER_BLOCK];
+} answer_block;
 
 typedef struct group {
 	int cls;
@@ -264,11 +271,17 @@ typedef struct replay {
 	policy_side before, after;
 	bool has_after;
 	strset strings;
+	/* (where, acl, 5-tuple, direction) -> the answer at its B record: the C
+	 * and E records of a session get it too (NSGs are stateful: a session's
+	 * later packets follow its first one's verdict, docs/SEMANTICS.md §3.4),
+	 * without evaluating again. */
 	hmap sessions;
+	answer_block *answers;
 	groups g, flips;
 	size_t tuples, count[C_COUNT], flipped, eval_errors;
 	/* What changes only between rule groups (a group starts at tuple 0). */
-	uint64_t where_hash; /* target / acl and MAC */
+	uint64_t where_hash;   /* target / acl and MAC */
+	uint64_t session_salt; /* where_hash and the acl */
 	const char *rec_rule, *acl;
 	bool platform, acl_is_id;
 	bool progress;
@@ -391,7 +404,7 @@ static const char *locate_nic(replay *rp, policy_side *s, const nsgsim_flowlog_t
 		return NULL;
 	}
 	if (s->endpoints.keys[j])
-		return s->endpoints.vals[j];
+		return (const char *)s->endpoints.vals[j];
 	nsgsim_location loc;
 	const char *nic = "";
 	if (nsgsim_locate(s->p, local, &loc) == 0 && loc.nic)
@@ -441,7 +454,7 @@ static void evaluate(replay *rp, policy_side *s, const nsgsim_flowlog_tuple *t, 
 
 static uint64_t session_key(const replay *rp, const nsgsim_flowlog_tuple *t)
 {
-	uint64_t h = hash_ip(rp->where_hash, &t->flow.src);
+	uint64_t h = hash_ip(rp->session_salt, &t->flow.src);
 	h = hash_ip(h, &t->flow.dst);
 	return mix(h ^ ((uint64_t)t->flow.protocol << 40) ^ ((uint64_t)t->direction << 36) ^
 	           ((uint64_t)(unsigned)t->flow.src_port << 16) ^
@@ -457,6 +470,7 @@ static void new_group_of_tuple(replay *rp, const nsgsim_flowlog_tuple *t)
 	}
 	const char *where = t->version == 4 && t->target[0] ? t->target : t->acl;
 	rp->where_hash = mix(hash_str(where) ^ mix(hash_str(t->mac)));
+	rp->session_salt = mix(rp->where_hash ^ hash_str(t->acl));
 	rp->rec_rule = intern(&rp->strings, t->rule);
 	rp->acl = intern(&rp->strings, t->acl);
 	rp->platform = strcasecmp(t->rule, "PlatformRule") == 0;
@@ -481,6 +495,21 @@ static void count(replay *rp, groups *g, int cls, const nsgsim_flowlog_tuple *t,
 	x->count++;
 }
 
+static answer *keep_answer(replay *rp, const answer *a)
+{
+	if (!rp->answers || rp->answers->n == ANSWER_BLOCK) {
+		answer_block *b = malloc(sizeof *b);
+		if (!b)
+			return NULL;
+		b->next = rp->answers;
+		b->n = 0;
+		rp->answers = b;
+	}
+	answer *kept = &rp->answers->v[rp->answers->n++];
+	*kept = *a;
+	return kept;
+}
+
 static int on_tuple(void *ctx, const nsgsim_flowlog_tuple *t)
 {
 	replay *rp = ctx;
@@ -497,23 +526,25 @@ static int on_tuple(void *ctx, const nsgsim_flowlog_tuple *t)
 	if (rp->platform) {
 		cls = C_NM_PLATFORM;
 	} else {
-		bool begun = true;
 		uint64_t key = session_key(rp, t);
 		long j = hmap_slot(&rp->sessions, key, t->state == 'B');
 		if (j == -1)
 			return NSGSIM_E_NOMEM;
-		if (t->state == 'B') {
-			if (!rp->sessions.keys[j]) {
-				rp->sessions.keys[j] = key ? key : 1;
-				rp->sessions.n++;
-			}
-		} else {
-			begun = j >= 0 && rp->sessions.keys[j] != 0;
+		const answer *known = j >= 0 && rp->sessions.keys[j] ? rp->sessions.vals[j] : NULL;
+		if (known) {
+			a = *known;
+		} else if (t->state == 'B') {
+			evaluate(rp, &rp->before, t, &a);
+			answer *kept = keep_answer(rp, &a);
+			if (!kept)
+				return NSGSIM_E_NOMEM;
+			rp->sessions.keys[j] = key ? key : 1;
+			rp->sessions.vals[j] = kept;
+			rp->sessions.n++;
 		}
-		if (!begun) {
+		if (!known && t->state != 'B') {
 			cls = C_NM_NO_BEGIN;
 		} else {
-			evaluate(rp, &rp->before, t, &a);
 			if (a.status)
 				cls = a.status;
 			else if (a.decision != t->decision)
@@ -816,6 +847,11 @@ int cmd_replay(const options *o)
 	strset_free(&rp.before.labels);
 	strset_free(&rp.after.labels);
 	hmap_free(&rp.sessions);
+	while (rp.answers) {
+		answer_block *next = rp.answers->next;
+		free(rp.answers);
+		rp.answers = next;
+	}
 	hmap_free(&rp.before.endpoints);
 	hmap_free(&rp.after.endpoints);
 	free(rp.g.v);
