@@ -27,7 +27,7 @@ SOMAJOR := 0
 B       := build
 
 DEPS_CFLAGS := $(shell pkg-config --cflags libcjson 2>/dev/null)
-DEPS_LIBS   := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lcidr
+DEPS_LIBS   := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lcidr -lz
 
 BASE_CFLAGS := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla \
                -fvisibility=hidden -Iinclude -Ilib $(DEPS_CFLAGS)
@@ -47,7 +47,7 @@ STATIC   := $(B)/libnsgsim.a
 CLI      := $(B)/nsgsim
 PC       := $(B)/nsgsim.pc
 
-.PHONY: fuzz-deps fuzz-ci bench FORCE
+.PHONY: fuzz-deps fuzz-ci bench bench-replay FORCE
 .PHONY: all deps run test check-c check-cli check-python check-format check-symbols check-layers \
         check-install check-install-deps first-hour \
         asan ubsan tsan valgrind \
@@ -58,11 +58,11 @@ all: deps $(SHARED) $(STATIC) $(CLI) $(PC)
 # On a fresh Debian machine, install what is missing (we are root there).
 deps:
 	@if [ ! -f /usr/include/cjson/cJSON.h ] || [ ! -f /usr/include/libcidr.h ] || \
-	    [ ! -f /usr/include/cmocka.h ]; then \
-		echo "installing libcjson-dev libcidr-dev libcmocka-dev"; \
+	    [ ! -f /usr/include/cmocka.h ] || [ ! -f /usr/include/zlib.h ]; then \
+		echo "installing libcjson-dev libcidr-dev libcmocka-dev zlib1g-dev"; \
 		apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			libcjson-dev libcidr-dev libcmocka-dev pkg-config valgrind; \
+			libcjson-dev libcidr-dev libcmocka-dev zlib1g-dev pkg-config valgrind; \
 	fi
 
 $(B)/obj/%.o: lib/%.c $(LIB_HDR) include/nsgsim.h | deps
@@ -99,7 +99,7 @@ $(PC): Makefile $(B)/pc-dirs
 	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 		'Name: nsgsim' 'Description: Offline Azure NSG and AVNM flow evaluation' \
 		'Version: $(VERSION)' 'Requires.private: libcjson' \
-		'Libs: -L$${libdir} -lnsgsim' 'Libs.private: -lcidr' \
+		'Libs: -L$${libdir} -lnsgsim' 'Libs.private: -lcidr -lz' \
 		'Cflags: -I$${includedir}' > $@
 
 # Unit tests see the library's internals: they link its objects directly.
@@ -151,6 +151,7 @@ check-cli: $(CLI)
 	@NSGSIM=./$(CLI) $(PYTHON) tests/reach_tables.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/cli_usage.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/arm_corpus.py
+	@NSGSIM=./$(CLI) $(PYTHON) tests/replay_golden.py
 
 # The Python tests load the library just built, never an installed one.
 check-python: $(SHARED) $(CLI)
@@ -254,6 +255,13 @@ bench: all $(B)/nsgsim-bench $(BENCH_DATA)/hub-changed/nsgs.json
 	./$(B)/nsgsim-bench $(BENCH_DATA) --cli ./$(CLI) --full-tags $(BENCH_FULL_TAGS) \
 		--full-snapshot $(BENCH_DATA)/full-tags.nst
 	@sh bench/callgrind.sh ./$(B)/nsgsim-bench $(BENCH_DATA)
+
+# A generated day of VNet flow logs through nsgsim replay, beside the plain parse.
+$(B)/nsgsim-bench-replay: bench/replay.c $(STATIC)
+	$(CC) $(ALL_CFLAGS) -o $@ bench/replay.c $(STATIC) $(DEPS_LIBS) $(LDFLAGS)
+
+bench-replay: all $(B)/nsgsim-bench-replay
+	./$(B)/nsgsim-bench-replay $(BENCH_DATA)/replay --cli ./$(CLI)
 
 # ---- fuzzing (fuzz/README.md) -------------------------------------------------
 include fuzz/fuzz.mk

@@ -140,5 +140,6 @@ int cmd_list(const options *o);
 int cmd_lint(const options *o);
 int cmd_show(const options *o);
 int cmd_snapshot_tags(const options *o);
+int cmd_replay(const options *o); /* cli/replay.c */
 
 #endif

@@ -3,7 +3,7 @@
 # Self-contained (no bash-completion helpers needed), so it also works when
 # sourced directly:  . completion/nsgsim.bash
 
-_nsgsim_commands="effective eval reach diff check list lint show snapshot-tags version"
+_nsgsim_commands="effective eval reach diff check list lint show snapshot-tags replay version"
 _nsgsim_checks="shadowed-rule unattached-nsg unused-asg empty-network-group no-filtering broad-always-allow exposed-port open-to-any"
 _nsgsim_protocols="tcp udp icmp esp ah"
 _nsgsim_list_kinds="nics subnets nsgs asgs managers"
@@ -23,6 +23,7 @@ _nsgsim_options()
 	list) echo "--env --service-tags --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	lint) echo "--env --service-tags --json --only --skip --fail-on --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	show) echo "--env --service-tags --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	replay) echo "--env --service-tags --after --json --junit --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	snapshot-tags | version) echo "--help" ;;
 	esac
 }
@@ -122,7 +123,7 @@ _nsgsim()
 	reach | diff | lint | show) [[ $last == --env || $last == --before || $last == --after ]] && _nsgsim_files "$cur" ;;
 	list) ((npos == 0)) && _nsgsim_words "$_nsgsim_list_kinds" "$cur" ;;
 	eval) ((npos == 0)) && _nsgsim_words "$_nsgsim_protocols" "$cur" ;;
-	check) _nsgsim_files "$cur" ;;
+	check | replay) _nsgsim_files "$cur" ;;
 	snapshot-tags) ((npos < 2)) && _nsgsim_files "$cur" ;;
 	esac
 	return 0

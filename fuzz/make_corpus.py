@@ -3,10 +3,11 @@
 
 usage: make_corpus.py OUTDIR [SHARED_DATA_DIR]
 
-Writes OUTDIR/{env,tags,flow,eval,json,query,reach,arm_expr,terraform}/ from the repository's fixtures/ and,
+Writes OUTDIR/{env,tags,flow,eval,json,query,reach,arm_expr,terraform,flowlog}/ from the repository's fixtures/ and,
 when SHARED_DATA_DIR exists, from small files of the shared test data.
 Run from the repository root.  The output is rebuilt from scratch.
 """
+import gzip
 import ipaddress
 import json
 import os
@@ -14,6 +15,7 @@ import shutil
 import sys
 
 ENV_MAX = 64 * 1024
+FLOWLOG_MAX = 64 * 1024
 TEMPLATE_MAX = 20 * 1024
 TEMPLATES = 60  # ARM templates taken from the shared data, smallest first
 PROTOS = ["tcp", "udp", "icmp", "esp", "ah"]  # the order fuzz_eval decodes
@@ -172,7 +174,7 @@ def main():
     shared = sys.argv[2] if len(sys.argv) > 2 else ""
     dirs = {t: os.path.join(out, t) for t in ("env", "tags", "flow", "eval", "json",
                                                        "query", "reach", "arm_expr",
-                                                       "terraform")}
+                                                       "terraform", "flowlog")}
     shutil.rmtree(out, ignore_errors=True)
     for d in dirs.values():
         os.makedirs(d)
@@ -257,6 +259,17 @@ def main():
         exprs += template_expressions(sd("nsg", "arm_quickstart_templates", "templates"))
     for i, e in enumerate(exprs):
         write(dirs["arm_expr"], "expr.%04d" % i, e.encode())
+
+    # flowlog: the flow logs of fixtures/flow_logs (the trimmed real ones, whole) and
+    # one gzip'd, the bad ones of the CLI tests
+    for p in files_under("fixtures/flow_logs", (".json",)) + \
+            files_under("tests/golden/replay", (".json",)):
+        if "/env/" in p or os.path.getsize(p) > FLOWLOG_MAX:
+            continue
+        copy(dirs["flowlog"], p)
+        if "chshin9" in p:
+            with open(p, "rb") as f:
+                write(dirs["flowlog"], seed_name(p) + ".gz", gzip.compress(f.read(), mtime=0))
 
     for t, d in sorted(dirs.items()):
         print("seeds %-4s %4d files in %s" % (t, len(os.listdir(d)), d))

@@ -6,7 +6,7 @@ NSGSIM_LIBRARY).  pip (>= 21.3) builds a local directory in place, so this
 file is bindings/python/setup.py of a checkout and the repository root is two
 levels up; NSGSIM_SOURCE_DIR names the root when the package is built from a
 copy (an sdist, an older pip's temporary directory).  The library only needs
-libcjson and libcidr at run time (Debian: libcjson1, libcidr0).
+libcjson, libcidr and zlib at run time (Debian: libcjson1, libcidr0, zlib1g).
 
 Everything else is pyproject.toml.
 """

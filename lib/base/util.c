@@ -82,6 +82,7 @@ NSGSIM_EXPORT size_t nsgsim_struct_size(const char *name)
 	        {"nsgsim_resource", sizeof(nsgsim_resource)},
 	        {"nsgsim_location", sizeof(nsgsim_location)},
 	        {"nsgsim_finding", sizeof(nsgsim_finding)},
+	        {"nsgsim_flowlog_tuple", sizeof(nsgsim_flowlog_tuple)},
 	};
 	for (size_t i = 0; name && i < NS_ARRAY_LEN(sizes); i++)
 		if (strcmp(name, sizes[i].name) == 0)

@@ -55,6 +55,10 @@ class _RegionsPtr(ctypes.c_void_p):
     """nsgsim_regions *"""
 
 
+class _FlowlogPtr(ctypes.c_void_p):
+    """nsgsim_flowlog *"""
+
+
 _CharPtr = ctypes.POINTER(ctypes.c_char)  # a library-allocated string, freed with nsgsim_free
 
 # ---- structs -------------------------------------------------------------------
@@ -149,6 +153,34 @@ class nsgsim_flow(ctypes.Structure):
         ("src_port", c_int),
         ("dst_port", c_int),
     ]
+
+
+class nsgsim_flowlog_tuple(ctypes.Structure):
+    _fields_ = [
+        ("version", c_int),
+        ("time_ms", ctypes.c_longlong),
+        ("flow", nsgsim_flow),
+        ("direction", c_int),
+        ("decision", c_int),
+        ("state", ctypes.c_char),
+        ("rule", c_char_p),
+        ("acl", c_char_p),
+        ("target", c_char_p),
+        ("mac", c_char_p),
+        ("file", c_char_p),
+        ("record", c_int),
+        ("flow_index", c_int),
+        ("group", c_int),
+        ("index", c_int),
+        ("offset", c_size_t),
+        ("packets_out", ctypes.c_ulonglong),
+        ("bytes_out", ctypes.c_ulonglong),
+        ("packets_in", ctypes.c_ulonglong),
+        ("bytes_in", ctypes.c_ulonglong),
+    ]
+
+
+FLOWLOG_FN = ctypes.CFUNCTYPE(c_int, ctypes.c_void_p, ctypes.POINTER(nsgsim_flowlog_tuple))
 
 
 class nsgsim_rule_ref(ctypes.Structure):
@@ -415,6 +447,14 @@ _FUNCTIONS = {
     "nsgsim_effective": (c_int, [_PolicyPtr, ctypes.c_char_p, c_int, P(_CharPtr), _ERR],
                          _check_status),
     "nsgsim_free": (None, [ctypes.c_void_p], None),
+    # flow logs (nsgsim replay's reader)
+    "nsgsim_flowlog_new": (_FlowlogPtr, [], _check_nonnull),
+    "nsgsim_flowlog_free": (None, [_FlowlogPtr], None),
+    "nsgsim_flowlog_read": (
+        c_int, [_FlowlogPtr, ctypes.c_char_p, FLOWLOG_FN, ctypes.c_void_p, _ERR], _check_status),
+    "nsgsim_flowlog_read_buffer": (
+        c_int, [_FlowlogPtr, ctypes.c_char_p, ctypes.c_char_p, c_size_t, FLOWLOG_FN,
+                ctypes.c_void_p, _ERR], _check_status),
     # the resolved model
     "nsgsim_policy_show": (c_int, [_PolicyPtr, c_int, P(_CharPtr), _ERR], _check_status),
     # flows and evaluation
@@ -570,7 +610,7 @@ if library_version.split(".")[:2] != BINDINGS_VERSION.split(".")[:2]:
 for _struct in (nsgsim_error, nsgsim_note, nsgsim_resource, nsgsim_finding, nsgsim_stats, nsgsim_ip, nsgsim_flow, nsgsim_rule_ref,
                 nsgsim_layer_result,
                 nsgsim_side_result, nsgsim_result, nsgsim_port_outcome, nsgsim_rule_detail,
-                nsgsim_tags_info, nsgsim_query):
+                nsgsim_tags_info, nsgsim_query, nsgsim_flowlog_tuple):
     _expected = lib.nsgsim_struct_size(_struct.__name__.encode())
     if _expected != ctypes.sizeof(_struct):
         raise ImportError(
