@@ -506,6 +506,15 @@ typedef struct nsgsim_layer_result {
 	const char *applied_to; /* the VNet (admin), subnet or NIC id */
 	int matched;            /* 1 when a rule matched; rule is then set */
 	nsgsim_rule_ref rule;
+	/* AdminRule layers: how the VNet (or subnet) is in the network group
+	 * that brings the rules here (the matched rule's collection's, else the
+	 * level's first rule's).  member_kind "static" or "policy"; member_by
+	 * the static member's id or the policy definition's; member_assignment
+	 * the policy assignment's (NULL for a static member).  NULL for NSGs. */
+	const char *member_group;
+	const char *member_kind;
+	const char *member_by;
+	const char *member_assignment;
 } nsgsim_layer_result;
 
 #define NSGSIM_MAX_LAYERS 16

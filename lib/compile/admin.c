@@ -1,7 +1,8 @@
 /* AVNM security admin rules: which rules reach which subnet, in which order.
  *
- * A rule collection applies to the VNets (or subnets) that are static
- * members of its appliesToGroups (SEMANTICS.md §6.1).  The rules of one
+ * A rule collection applies to the VNets (or subnets) that are members of
+ * its appliesToGroups, static or added by Azure Policy (SEMANTICS.md §6.1;
+ * lib/compile/membership.c).  The rules of one
  * network manager that reach a subnet form one level, ordered by priority
  * across all the manager's collections (concept-enforcement.md; §6.2); the
  * levels of several managers are ordered highest scope first (§11
@@ -129,9 +130,10 @@ static bool group_used(const nsgsim_policy *p, const char *group_id)
 }
 
 /* Most estates fill network groups through Azure Policy
- * (concept-network-groups.md: "dynamic membership ... using Azure Policy"),
- * which nsgsim does not read yet: a group used by admin rules with no
- * static member is a group whose members are unknown, not an empty one.
+ * (concept-network-groups.md: "dynamic membership ... using Azure Policy";
+ * lib/compile/membership.c): a group used by admin rules with no static
+ * member and no assigned policy definition in the input is a group whose
+ * members are unknown, not an empty one.
  * Its rules are applied to nothing -- the only answer the input supports --
  * with a warning, and every subnet in the reach of its manager carries the
  * assumption, so that no answer there hides it. */
@@ -158,24 +160,30 @@ static int mark_unknown_groups(nsgsim_policy *p)
 
 /* ---- levels -------------------------------------------------------------------- */
 
-static bool group_has(const nsgsim_policy *p, const char *group_id, const ns_csubnet *cs)
+/* The membership that puts the subnet (or its VNet) in the group, static
+ * members first, or NULL. */
+static const ns_member *group_has(const nsgsim_policy *p, const char *group_id,
+                                  const ns_csubnet *cs)
 {
-	for (size_t i = 0; i < p->m.static_members.n; i++) {
-		const ns_static_member *sm = NS_VEC_AT(&p->m.static_members, ns_static_member, i);
-		if (ns_ieq(sm->group_id, group_id) && (ns_ieq(sm->resource_id, cs->vnet->v->id) ||
-		                                       ns_ieq(sm->resource_id, cs->s->id)))
-			return true;
+	for (size_t i = 0; i < p->n_members; i++) {
+		const ns_member *mb = &p->members[i];
+		if (ns_ieq(mb->group_id, group_id) && (ns_ieq(mb->resource_id, cs->vnet->v->id) ||
+		                                       ns_ieq(mb->resource_id, cs->s->id)))
+			return mb;
 	}
-	return false;
+	return NULL;
 }
 
-static bool collection_applies(const nsgsim_policy *p, const char *coll_id, const ns_csubnet *cs)
+static const ns_member *collection_applies(const nsgsim_policy *p, const char *coll_id,
+                                           const ns_csubnet *cs)
 {
 	const ns_rule_collection *c = ns_map_get(&p->coll_by_id, coll_id);
-	for (size_t k = 0; k < c->n_groups; k++)
-		if (group_has(p, c->group_ids[k], cs))
-			return true;
-	return false;
+	for (size_t k = 0; k < c->n_groups; k++) {
+		const ns_member *mb = group_has(p, c->group_ids[k], cs);
+		if (mb)
+			return mb;
+	}
+	return NULL;
 }
 
 /* A side that lists VirtualNetwork beside other items becomes, at this
@@ -212,8 +220,9 @@ static int build_level(nsgsim_policy *p, const ns_crule *all, const ns_manager *
 		return ns_nomem(err);
 	for (size_t i = 0; i < m->admin_rules.n; i++) {
 		const ns_admin_config *cfg;
+		const ns_member *mb = NULL;
 		if (manager_of_collection(p, all[i].collection_id, &cfg) != mgr ||
-		    !collection_applies(p, all[i].collection_id, cs))
+		    !(mb = collection_applies(p, all[i].collection_id, cs)))
 			continue;
 		if (!lvl->cfg)
 			lvl->cfg = cfg;
@@ -223,6 +232,7 @@ static int build_level(nsgsim_policy *p, const ns_crule *all, const ns_manager *
 		ns_crule *r =
 		        all[i].direction == NS_DIR_INBOUND ? &in[lvl->in.n++] : &out[lvl->out.n++];
 		*r = all[i];
+		r->member = mb;
 		int rc = join_vnet(p, cs, &r->src, err);
 		if (rc == 0)
 			rc = join_vnet(p, cs, &r->dst, err);
@@ -334,6 +344,8 @@ int ns_compile_admin(nsgsim_policy *p, nsgsim_error *err)
 {
 	ns_model *m = &p->m;
 	int rc = check_references(p, err);
+	if (rc == 0)
+		rc = ns_compile_members(p, err);
 	if (rc == 0)
 		rc = check_admin_priorities(p, err);
 	if (rc == 0 && mark_unknown_groups(p) != 0)

@@ -23,6 +23,8 @@ int ns_compile_rule(nsgsim_policy *p, const ns_rule *r, ns_crule *out, nsgsim_er
 
 /* lib/compile/admin.c */
 int ns_compile_admin(nsgsim_policy *p, nsgsim_error *err);
+/* lib/compile/membership.c: p->members from static members and policies. */
+int ns_compile_members(nsgsim_policy *p, nsgsim_error *err);
 
 /* lib/compile/endpoints.c: the endpoints, their steps and the endpoint map. */
 int ns_compile_endpoints(nsgsim_policy *p, nsgsim_error *err);

@@ -88,9 +88,11 @@ const ns_endpoint *ns_find_endpoint(const nsgsim_policy *p, const char *nic_id,
 
 bool ns_group_has_members(const nsgsim_policy *p, const char *group_id)
 {
-	for (size_t i = 0; i < p->m.static_members.n; i++)
-		if (ns_ieq(NS_VEC_AT(&p->m.static_members, ns_static_member, i)->group_id,
-		           group_id))
+	for (size_t i = 0; i < p->n_members; i++)
+		if (ns_ieq(p->members[i].group_id, group_id))
+			return true;
+	for (size_t i = 0; i < p->n_policy_groups; i++)
+		if (ns_ieq(p->policy_groups[i], group_id))
 			return true;
 	return false;
 }

@@ -29,6 +29,15 @@ typedef struct ns_cside {
 	size_t n_ports; /* 0: any port */
 } ns_cside;
 
+/* A VNet or subnet in a network group: a static member, or a VNet that an
+ * assigned Azure Policy definition adds (lib/compile/membership.c). */
+typedef struct ns_member {
+	const char *group_id, *resource_id;
+	const ns_static_member *sm; /* a static member, else NULL */
+	const ns_policy_def *def;   /* a policy member: the definition and */
+	const ns_policy_asg *asg;   /* the assignment that added it */
+} ns_member;
+
 typedef struct ns_crule {
 	const ns_rule *r;          /* names, texts and location in the input */
 	const char *collection_id; /* admin rules: the rule collection */
@@ -41,6 +50,9 @@ typedef struct ns_crule {
 	 * admin rule's, fixed by its level and subnet at compile time. */
 	unsigned assume;
 	ns_cside src, dst;
+	/* Admin rules in a level: the membership that brought the subnet's VNet
+	 * (or the subnet) into a group the rule's collection applies to. */
+	const ns_member *member;
 } ns_crule;
 
 struct ns_cls;
@@ -183,6 +195,12 @@ struct nsgsim_policy {
 	bool internet_overridden;
 	ns_map nsg_by_id, vnet_by_id, subnet_by_id, nic_by_id, asg_by_id, rt_by_id;
 	ns_map mgr_by_id, group_by_id, cfg_by_id, coll_by_id;
+	/* Network group members, static and by policy, and the groups an
+	 * assigned policy definition fills (lib/compile/membership.c). */
+	ns_member *members;
+	size_t n_members;
+	const char **policy_groups;
+	size_t n_policy_groups;
 	struct ns_cls_store *cls; /* compiled match structures (compile/classifier.h) */
 };
 
@@ -190,7 +208,8 @@ struct nsgsim_policy {
 
 /* A NIC by id (case-insensitive) or by a unique name; NULL with err set. */
 const ns_cnic *ns_find_nic(const nsgsim_policy *p, const char *nic, nsgsim_error *err);
-/* Whether a network group has a static member in the input. */
+/* Whether a network group has a member in the input, or an assigned Azure
+ * Policy definition that fills it (then it is not "empty"). */
 bool ns_group_has_members(const nsgsim_policy *p, const char *group_id);
 /* The endpoint of a NIC in a subnet (nic_id NULL: the subnet alone), by the
  * ids a result names; NULL when the policy has none (or no subnet_id). */

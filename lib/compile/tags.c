@@ -270,21 +270,23 @@ static int union_asgs(nsgsim_policy *p, const ns_rule *r, const ns_side *side, n
 }
 
 /* An admin rule may name a network group as an address: the address spaces of
- * its member VNets and subnets (concept-security-admin-rules-network-group.md). */
+ * its member VNets and subnets, static or by policy
+ * (concept-security-admin-rules-network-group.md). */
 static int add_group_addresses(nsgsim_policy *p, const ns_rule *r, const ns_addr *a, ns_psb *b,
                                nsgsim_error *err)
 {
 	if (!ns_map_get(&p->group_by_id, a->text))
 		return ns_dangling(err, &a->loc, r->id, "network group", a->text);
-	for (size_t i = 0; i < p->m.static_members.n; i++) {
-		const ns_static_member *sm = NS_VEC_AT(&p->m.static_members, ns_static_member, i);
-		if (!ns_ieq(sm->group_id, a->text))
+	for (size_t i = 0; i < p->n_members; i++) {
+		const ns_member *mb = &p->members[i];
+		if (!ns_ieq(mb->group_id, a->text))
 			continue;
-		const ns_cvnet *v = ns_map_get(&p->vnet_by_id, sm->resource_id);
-		const ns_csubnet *s = ns_map_get(&p->subnet_by_id, sm->resource_id);
+		const ns_cvnet *v = ns_map_get(&p->vnet_by_id, mb->resource_id);
+		const ns_csubnet *s = ns_map_get(&p->subnet_by_id, mb->resource_id);
 		if (!v && !s)
-			return ns_dangling(err, &sm->resource_loc, sm->id,
-			                   "virtual network or subnet", sm->resource_id);
+			return ns_dangling(err, mb->sm ? &mb->sm->resource_loc : &mb->def->loc,
+			                   mb->sm ? mb->sm->id : mb->def->id,
+			                   "virtual network or subnet", mb->resource_id);
 		if (ns_psb_add_set(b, v ? &v->space : &s->prefixes) != 0)
 			return ns_nomem(err);
 	}

@@ -80,6 +80,17 @@ static void push_layer(nsgsim_side_result *s, const ns_step *st, const ns_crule 
 	l->applied_to = st->applied_to;
 	l->matched = r != NULL;
 	ns_rule_ref(r, &l->rule);
+	/* Which membership brought an admin level here (lib/compile/membership.c). */
+	const ns_member *mb = r ? r->member : NULL;
+	for (int w = 0; !mb && w < 2; w++)
+		if (st->chain[w] && st->chain[w]->n > 0)
+			mb = st->chain[w]->rules[0].member;
+	if (mb) {
+		l->member_group = mb->group_id;
+		l->member_kind = mb->sm ? "static" : "policy";
+		l->member_by = mb->sm ? mb->sm->id : mb->def->id;
+		l->member_assignment = mb->asg ? mb->asg->id : NULL;
+	}
 }
 
 void ns_walk_record(ns_walk_log *log, const nsgsim_policy *p, const ns_flowv *f,

@@ -105,6 +105,10 @@ int ns_parse_admin_config(ns_pctx *c, const cJSON *res, const char *type);
 int ns_parse_rule_collection(ns_pctx *c, const cJSON *res, const char *type);
 int ns_parse_admin_rule(ns_pctx *c, const cJSON *res, const char *type);
 
+/* Azure Policy definitions and assignments for network groups (lib/parse/load_policy.c). */
+int ns_parse_policy_def(ns_pctx *c, const cJSON *res, const char *type);
+int ns_parse_policy_asg(ns_pctx *c, const cJSON *res, const char *type);
+
 /* One REST/ARM-shaped resource object (its "type" decides the reader), at
  * c's current pointer (lib/parse/load_env.c): for the readers of other
  * formats that translate into resources. */

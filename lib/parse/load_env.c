@@ -52,6 +52,8 @@ static const struct {
          ns_parse_rule_collection},
         {"Microsoft.Network/networkManagers/securityAdminConfigurations/ruleCollections/rules",
          ns_parse_admin_rule},
+        {"Microsoft.Authorization/policyDefinitions", ns_parse_policy_def},
+        {"Microsoft.Authorization/policyAssignments", ns_parse_policy_asg},
 };
 
 static int parse_resource(ns_pctx *c, const cJSON *res);

@@ -147,6 +147,36 @@ static int nested_peering(ns_pctx *c, const cJSON *child, const char *vnet_id)
 	return parse_peering(c, child, vnet_id, NULL);
 }
 
+/* Location and tags, for Azure Policy conditions (lib/compile/membership.c):
+ * top-level in every shape.  A value that is not a plain string (an unknown
+ * of a template) is left out, so that a condition on it does not match. */
+static int vnet_policy_fields(ns_pctx *c, const cJSON *res, ns_vnet *v)
+{
+	const char *loc = ns_raw_string(res, "location");
+	if (loc && !(v->location = ns_arena_strdup(&c->m->arena, loc)))
+		return ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
+	const cJSON *tags = cJSON_GetObjectItem(res, "tags");
+	if (!cJSON_IsObject(tags))
+		return 0;
+	size_t n = (size_t)cJSON_GetArraySize(tags);
+	v->tag_keys = ns_arena_alloc(&c->m->arena, (n + 1) * sizeof *v->tag_keys);
+	v->tag_values = ns_arena_alloc(&c->m->arena, (n + 1) * sizeof *v->tag_values);
+	if (!v->tag_keys || !v->tag_values)
+		return ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
+	const cJSON *t;
+	cJSON_ArrayForEach(t, tags)
+	{
+		if (!cJSON_IsString(t))
+			continue;
+		v->tag_keys[v->n_tags] = ns_arena_strdup(&c->m->arena, t->string);
+		v->tag_values[v->n_tags] = ns_arena_strdup(&c->m->arena, t->valuestring);
+		if (!v->tag_keys[v->n_tags] || !v->tag_values[v->n_tags])
+			return ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
+		v->n_tags++;
+	}
+	return 0;
+}
+
 int ns_parse_vnet(ns_pctx *c, const cJSON *res, const char *type)
 {
 	ns_vnet v = {0};
@@ -168,7 +198,8 @@ int ns_parse_vnet(ns_pctx *c, const cJSON *res, const char *type)
 	    (rc = ns_parse_prefix_list(c, texts, locs, v.n_space, &v.space)) != 0)
 		return rc;
 	ns_ptr_pop(c, mark);
-	if ((rc = ns_each_child(c, res, "subnets", v.id, nested_subnet)) != 0 ||
+	if ((rc = vnet_policy_fields(c, res, &v)) != 0 ||
+	    (rc = ns_each_child(c, res, "subnets", v.id, nested_subnet)) != 0 ||
 	    (rc = ns_each_child(c, res, "virtualNetworkPeerings", v.id, nested_peering)) != 0)
 		return rc;
 	return ns_push(c, &c->m->vnets, &v);

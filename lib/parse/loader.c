@@ -52,11 +52,12 @@ ns_model *ns_loader_model(nsgsim_loader *l)
 		&(m)->nsgs, &(m)->rules, &(m)->vnets, &(m)->subnets, &(m)->peerings, &(m)->nics,   \
 		        &(m)->asgs, &(m)->route_tables, &(m)->routes, &(m)->managers,              \
 		        &(m)->net_groups, &(m)->static_members, &(m)->admin_configs,               \
-		        &(m)->rule_collections, &(m)->admin_rules, &(m)->notes, &(m)->params       \
+		        &(m)->rule_collections, &(m)->admin_rules, &(m)->notes, &(m)->params,      \
+		        &(m)->policy_defs, &(m)->policy_asgs                                       \
 	}
 
 typedef struct model_mark {
-	size_t n[17];
+	size_t n[19];
 	uint64_t prefixes;
 } model_mark;
 

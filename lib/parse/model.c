@@ -27,6 +27,8 @@ void ns_model_init(ns_model *m)
 	ns_vec_init(&m->admin_configs, sizeof(ns_admin_config));
 	ns_vec_init(&m->rule_collections, sizeof(ns_rule_collection));
 	ns_vec_init(&m->admin_rules, sizeof(ns_rule));
+	ns_vec_init(&m->policy_defs, sizeof(ns_policy_def));
+	ns_vec_init(&m->policy_asgs, sizeof(ns_policy_asg));
 	ns_vec_init(&m->notes, sizeof(ns_note_rec));
 	ns_vec_init(&m->params, sizeof(ns_param_rec));
 	ns_vec_init(&m->tags, sizeof(ns_tag));
@@ -63,7 +65,7 @@ size_t ns_model_resource_count(const ns_model *m)
 	return m->nsgs.n + m->rules.n + m->vnets.n + m->subnets.n + m->peerings.n + m->nics.n +
 	       m->asgs.n + m->route_tables.n + m->routes.n + m->managers.n + m->net_groups.n +
 	       m->static_members.n + m->admin_configs.n + m->rule_collections.n + m->admin_rules.n +
-	       m->notes.n;
+	       m->policy_defs.n + m->policy_asgs.n + m->notes.n;
 }
 
 void ns_model_free(ns_model *m)
@@ -76,7 +78,8 @@ void ns_model_free(ns_model *m)
 	                  &m->net_groups,    &m->static_members,
 	                  &m->admin_configs, &m->rule_collections,
 	                  &m->admin_rules,   &m->notes,
-	                  &m->params};
+	                  &m->params,        &m->policy_defs,
+	                  &m->policy_asgs};
 	for (size_t i = 0; i < NS_ARRAY_LEN(vecs); i++)
 		ns_vec_free(vecs[i]);
 	ns_model_drop_tags(m);

@@ -97,6 +97,10 @@ typedef struct ns_vnet {
 	ns_loc loc;
 	ns_addr *space;
 	size_t n_space;
+	/* What an Azure Policy condition may test (lib/compile/membership.c). */
+	const char *location; /* NULL when the input does not say */
+	const char **tag_keys, **tag_values;
+	size_t n_tags;
 } ns_vnet;
 
 typedef struct ns_subnet {
@@ -180,6 +184,76 @@ typedef struct ns_static_member {
 	ns_loc loc, resource_loc;
 } ns_static_member;
 
+/* An Azure Policy condition of a definition in mode Microsoft.Network.Data
+ * (lib/parse/load_policy.c): a logical operator over children, or one
+ * field (or value) compared by one operator. */
+enum ns_cond_kind { NS_COND_ALL = 1, NS_COND_ANY = 2, NS_COND_NOT = 3, NS_COND_LEAF = 4 };
+enum ns_cond_field {
+	NS_FIELD_NAME = 1,
+	NS_FIELD_ID = 2,
+	NS_FIELD_LOCATION = 3,
+	NS_FIELD_TYPE = 4,
+	NS_FIELD_TAG = 5,                /* tags['x'], tags.x, tags[x]: arg is the tag name */
+	NS_FIELD_SUBSCRIPTION_ID = 6,    /* [subscription().subscriptionId] */
+	NS_FIELD_RG_NAME = 7,            /* [resourceGroup().name] */
+	NS_FIELD_RG_ID = 8,              /* [resourceGroup().id] */
+	NS_FIELD_SUBSCRIPTION_RES_ID = 9 /* [subscription().id]: /subscriptions/<id> */
+};
+enum ns_cond_op {
+	NS_OP_EQUALS = 1,
+	NS_OP_NOT_EQUALS,
+	NS_OP_LIKE,
+	NS_OP_NOT_LIKE,
+	NS_OP_CONTAINS,
+	NS_OP_NOT_CONTAINS,
+	NS_OP_IN,
+	NS_OP_NOT_IN,
+	NS_OP_EXISTS
+};
+
+typedef struct ns_cond {
+	int kind;
+	struct ns_cond *kids;
+	size_t n_kids;
+	int field; /* enum ns_cond_field */
+	const char *field_text, *arg;
+	int op; /* enum ns_cond_op */
+	const char *op_text;
+	/* The operand: a list (in/notIn), one string, or a parameter reference
+	 * ([parameters('x')]) read from the assignment at compile time. */
+	const char **values;
+	size_t n_values;
+	const char *param;
+	ns_loc loc; /* of the operand */
+} ns_cond;
+
+typedef struct ns_policy_param {
+	const char *name;
+	const char **values; /* the default or assigned value: a string or a list */
+	size_t n_values;
+	bool has_value;
+	ns_loc loc;
+} ns_policy_param;
+
+typedef struct ns_policy_def {
+	const char *id, *name;
+	ns_loc loc;
+	const char *group_id; /* then.details.networkGroupId */
+	ns_loc group_loc;
+	ns_cond cond;
+	ns_policy_param *params; /* declared parameters and their defaults */
+	size_t n_params;
+} ns_policy_def;
+
+typedef struct ns_policy_asg {
+	const char *id, *name;
+	ns_loc loc;
+	const char *def_id, *scope;
+	ns_loc def_loc;
+	ns_policy_param *params; /* the values it gives */
+	size_t n_params;
+} ns_policy_asg;
+
 enum ns_intent_policy { NS_INTENT_NONE = 0, NS_INTENT_ALL = 1, NS_INTENT_ALLOW_RULES_ONLY = 2 };
 
 typedef struct ns_admin_config {
@@ -232,8 +306,9 @@ typedef struct ns_model {
 	ns_arena arena;
 	ns_vec nsgs, rules, vnets, subnets, peerings, nics, asgs, route_tables, routes;
 	ns_vec managers, net_groups, static_members, admin_configs, rule_collections, admin_rules;
-	ns_vec notes;  /* ns_note_rec */
-	ns_vec params; /* ns_param_rec: the last one of a name wins */
+	ns_vec policy_defs, policy_asgs; /* ns_policy_def, ns_policy_asg */
+	ns_vec notes;                    /* ns_note_rec */
+	ns_vec params;                   /* ns_param_rec: the last one of a name wins */
 	uint64_t limits[NSGSIM_LIMIT_COUNT];
 	uint64_t n_prefixes; /* addresses read so far, for NSGSIM_LIMIT_TOTAL_PREFIXES */
 	bool notes_failed;   /* a note could not be stored (out of memory) */

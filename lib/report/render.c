@@ -131,6 +131,20 @@ static void j_layers(ns_buf *b, const ns_report *rep, int side)
 		ns_buf_json_string(b, l->applied_to);
 		ns_buf_puts(b, ", \"matchedRule\": ");
 		j_rule(b, &l->rule);
+		if (l->member_kind) {
+			ns_buf_puts(b, ", \"membership\": {\"networkGroup\": ");
+			ns_buf_json_string(b, l->member_group);
+			ns_buf_puts(b, ", \"kind\": ");
+			ns_buf_json_string(b, l->member_kind);
+			ns_buf_puts(b, l->member_assignment ? ", \"policyDefinition\": "
+			                                    : ", \"staticMember\": ");
+			ns_buf_json_string(b, l->member_by);
+			if (l->member_assignment) {
+				ns_buf_puts(b, ", \"policyAssignment\": ");
+				ns_buf_json_string(b, l->member_assignment);
+			}
+			ns_buf_puts(b, "}");
+		}
 		if (rep->verbose) {
 			size_t n;
 			const nsgsim_rule_detail *d = layer_rules(rep, side, i, &n);
@@ -268,6 +282,12 @@ static void t_layers(ns_buf *b, const ns_report *rep, int side)
 		else
 			ns_buf_puts(b, "no rule matched, continue");
 		ns_buf_puts(b, "\n");
+		if (l->member_kind && l->member_assignment)
+			ns_buf_printf(b, "     member of %s by policy %s (assignment %s)\n",
+			              leaf(l->member_group), leaf(l->member_by),
+			              leaf(l->member_assignment));
+		else if (l->member_kind)
+			ns_buf_printf(b, "     static member of %s\n", leaf(l->member_group));
 		if (!rep->verbose)
 			continue;
 		size_t n;

@@ -326,7 +326,27 @@ static void vnets(jw *w, const ns_model *m)
 {
 	for (size_t i = 0; i < m->vnets.n; i++) {
 		const ns_vnet *v = NS_VEC_AT(&m->vnets, ns_vnet, i);
-		res_open(w, v->id, v->name, "Microsoft.Network/virtualNetworks");
+		if (v->location || v->n_tags) {
+			/* What Azure Policy conditions read: top-level, before properties. */
+			jw_sep(w);
+			jw_open(w, "{");
+			jw_kstr(w, "id", v->id);
+			jw_kstr(w, "name", v->name ? v->name : "");
+			jw_kstr(w, "type", "Microsoft.Network/virtualNetworks");
+			if (v->location)
+				jw_kstr(w, "location", v->location);
+			if (v->n_tags) {
+				jw_key(w, "tags");
+				jw_open(w, "{");
+				for (size_t k = 0; k < v->n_tags; k++)
+					jw_kstr(w, v->tag_keys[k], v->tag_values[k]);
+				jw_close(w, "}");
+			}
+			jw_key(w, "properties");
+			jw_open(w, "{");
+		} else {
+			res_open(w, v->id, v->name, "Microsoft.Network/virtualNetworks");
+		}
 		jw_key(w, "addressSpace");
 		jw_open(w, "{");
 		jw_addr_texts(w, "addressPrefixes", v->space, v->n_space);
@@ -445,6 +465,92 @@ static void admin_configs(jw *w, const ns_model *m)
 		admin_rule(w, NS_VEC_AT(&m->admin_rules, ns_rule, i));
 }
 
+/* ---- Azure Policy for network groups, as REST prints it ---------------------- */
+
+static void policy_values(jw *w, const char *key, const char *const *vals, size_t n, bool list)
+{
+	if (list || n != 1)
+		jw_str_array(w, key, vals, n);
+	else
+		jw_kstr(w, key, vals[0]);
+}
+
+static void policy_cond(jw *w, const ns_cond *k)
+{
+	jw_open(w, "{");
+	if (k->kind == NS_COND_NOT) {
+		jw_key(w, "not");
+		policy_cond(w, &k->kids[0]);
+	} else if (k->kind != NS_COND_LEAF) {
+		jw_key(w, k->kind == NS_COND_ALL ? "allOf" : "anyOf");
+		jw_open(w, "[");
+		for (size_t i = 0; i < k->n_kids; i++) {
+			jw_sep(w);
+			policy_cond(w, &k->kids[i]);
+		}
+		jw_close(w, "]");
+	} else {
+		jw_kstr(w, k->field_text[0] == '[' ? "value" : "field", k->field_text);
+		if (k->param) {
+			char ref[300];
+			snprintf(ref, sizeof ref, "[parameters('%s')]", k->param);
+			jw_kstr(w, k->op_text, ref);
+		} else {
+			policy_values(w, k->op_text, k->values, k->n_values,
+			              k->op == NS_OP_IN || k->op == NS_OP_NOT_IN);
+		}
+	}
+	jw_close(w, "}");
+}
+
+static void policy_params(jw *w, const char *member, const ns_policy_param *ps, size_t n)
+{
+	if (n == 0)
+		return;
+	jw_key(w, "parameters");
+	jw_open(w, "{");
+	for (size_t i = 0; i < n; i++) {
+		jw_key(w, ps[i].name);
+		jw_open(w, "{");
+		if (ps[i].has_value)
+			policy_values(w, member, ps[i].values, ps[i].n_values, false);
+		jw_close(w, "}");
+	}
+	jw_close(w, "}");
+}
+
+static void policies(jw *w, const ns_model *m)
+{
+	for (size_t i = 0; i < m->policy_defs.n; i++) {
+		const ns_policy_def *d = NS_VEC_AT(&m->policy_defs, ns_policy_def, i);
+		res_open(w, d->id, d->name, "Microsoft.Authorization/policyDefinitions");
+		jw_kstr(w, "mode", "Microsoft.Network.Data");
+		jw_key(w, "policyRule");
+		jw_open(w, "{");
+		jw_key(w, "if");
+		policy_cond(w, &d->cond);
+		jw_key(w, "then");
+		jw_open(w, "{");
+		jw_kstr(w, "effect", "addToNetworkGroup");
+		jw_key(w, "details");
+		jw_open(w, "{");
+		jw_kstr(w, "networkGroupId", d->group_id);
+		jw_close(w, "}");
+		jw_close(w, "}");
+		jw_close(w, "}");
+		policy_params(w, "defaultValue", d->params, d->n_params);
+		res_close(w);
+	}
+	for (size_t i = 0; i < m->policy_asgs.n; i++) {
+		const ns_policy_asg *a = NS_VEC_AT(&m->policy_asgs, ns_policy_asg, i);
+		res_open(w, a->id, a->name, "Microsoft.Authorization/policyAssignments");
+		jw_kstr(w, "policyDefinitionId", a->def_id);
+		jw_kstr(w, "scope", a->scope);
+		policy_params(w, "value", a->params, a->n_params);
+		res_close(w);
+	}
+}
+
 void ns_show_json(const nsgsim_policy *p, ns_buf *b)
 {
 	jw w = {b, 0, true};
@@ -458,6 +564,7 @@ void ns_show_json(const nsgsim_policy *p, ns_buf *b)
 	nics(&w, &p->m);
 	managers(&w, &p->m);
 	admin_configs(&w, &p->m);
+	policies(&w, &p->m);
 	jw_close(&w, "]");
 	jw_close(&w, "}");
 	ns_buf_puts(b, "\n");

@@ -200,6 +200,10 @@ class nsgsim_layer_result(ctypes.Structure):
         ("applied_to", c_char_p),
         ("matched", c_int),
         ("rule", nsgsim_rule_ref),
+        ("member_group", c_char_p),
+        ("member_kind", c_char_p),
+        ("member_by", c_char_p),
+        ("member_assignment", c_char_p),
     ]
 
 
