@@ -215,6 +215,21 @@ static bool in_scope(const char *scope, const char *id)
 	return strncasecmp(scope, id, n) == 0 && (id[n] == '/' || id[n] == '\0');
 }
 
+/* notScopes: "the scopes to exclude" from the assignment
+ * (governance/policy/concepts/assignment-structure.md). */
+static bool excluded(const ns_policy_asg *a, const char *id)
+{
+	for (size_t i = 0; i < a->n_not_scopes; i++) {
+		size_t n = strlen(a->not_scopes[i]);
+		while (n > 0 && a->not_scopes[i][n - 1] == '/')
+			n--;
+		if (n > 0 && strncasecmp(a->not_scopes[i], id, n) == 0 &&
+		    (id[n] == '/' || id[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
 /* ---- the members ------------------------------------------------------------------- */
 
 static int push_member(ns_vec *out, const ns_member *m, nsgsim_error *err)
@@ -250,7 +265,7 @@ static int policy_members(nsgsim_policy *p, ns_vec *out, ns_vec *groups, nsgsim_
 				int rc = eval_cond(p, d, a, &d->cond, vn, &hit, err);
 				if (rc != 0)
 					return rc;
-				if (!hit || !in_scope(a->scope, vn->id))
+				if (!hit || !in_scope(a->scope, vn->id) || excluded(a, vn->id))
 					continue;
 				ns_member mb = {d->group_id, vn->id, NULL, d, a};
 				if ((rc = push_member(out, &mb, err)) != 0)

@@ -477,6 +477,9 @@ int ns_parse_policy_asg(ns_pctx *c, const cJSON *res, const char *type)
 		rc = ns_req_string(c, res, "policyDefinitionId", &a.def_id);
 	if (rc == 0)
 		rc = ns_opt_string(c, res, "scope", &a.scope);
+	if (rc == 0)
+		rc = ns_opt_string_array(c, res, "notScopes", &a.not_scopes, NULL, &a.n_not_scopes,
+		                         NULL);
 	if (rc != 0)
 		return rc;
 	size_t mark;

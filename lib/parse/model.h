@@ -250,6 +250,8 @@ typedef struct ns_policy_asg {
 	ns_loc loc;
 	const char *def_id, *scope;
 	ns_loc def_loc;
+	const char **not_scopes; /* notScopes: left out of the scope */
+	size_t n_not_scopes;
 	ns_policy_param *params; /* the values it gives */
 	size_t n_params;
 } ns_policy_asg;

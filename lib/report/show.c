@@ -546,6 +546,8 @@ static void policies(jw *w, const ns_model *m)
 		res_open(w, a->id, a->name, "Microsoft.Authorization/policyAssignments");
 		jw_kstr(w, "policyDefinitionId", a->def_id);
 		jw_kstr(w, "scope", a->scope);
+		if (a->n_not_scopes)
+			jw_str_array(w, "notScopes", a->not_scopes, a->n_not_scopes);
 		policy_params(w, "value", a->params, a->n_params);
 		res_close(w);
 	}
