@@ -363,6 +363,39 @@ static void ports_summary(const ns_side *side, char *buf, size_t cap)
 	}
 }
 
+static const char *id_leaf(const char *id)
+{
+	const char *s = strrchr(id, '/');
+	return s ? s + 1 : id;
+}
+
+/* How the VNet is in the groups that bring the level's rules: each distinct
+ * membership once, static or by which policy (lib/compile/membership.c). */
+static void write_memberships(ns_buf *b, const group_view *gv)
+{
+	const ns_member *seen[32];
+	size_t n = 0;
+	for (int c = 0; c < 2; c++)
+		for (size_t i = 0; i < gv->chains[c]->n; i++) {
+			const ns_member *mb = gv->chains[c]->rules[i].member;
+			bool dup = !mb;
+			for (size_t k = 0; k < n && !dup; k++)
+				dup = seen[k] == mb;
+			if (dup || n == NS_ARRAY_LEN(seen))
+				continue;
+			seen[n++] = mb;
+			if (mb->sm)
+				ns_buf_printf(b, "  in network group %s: static member %s\n",
+				              id_leaf(mb->group_id), id_leaf(mb->sm->id));
+			else
+				ns_buf_printf(b,
+				              "  in network group %s: by policy definition %s "
+				              "(assignment %s)\n",
+				              id_leaf(mb->group_id), id_leaf(mb->def->id),
+				              id_leaf(mb->asg->id));
+		}
+}
+
 static void write_table(ns_buf *b, const nsgsim_policy *p, const ns_cnic *cn)
 {
 	group_view groups[40];
@@ -395,6 +428,8 @@ static void write_table(ns_buf *b, const nsgsim_policy *p, const ns_cnic *cn)
 				        ns_protocol_text(cr->protocol), src, sp, dst, dp);
 			}
 		}
+		if (gv->admin)
+			write_memberships(b, gv);
 	}
 }
 
