@@ -46,6 +46,12 @@ static void counts(const ns_model *m, ns_buf *b)
 	ns_buf_puts(b, "\nResources\n");
 	for (size_t i = 0; i < NS_ARRAY_LEN(rows); i++)
 		ns_buf_printf(b, "  %6zu  %s\n", rows[i].n, rows[i].what);
+	/* Azure Policy for network groups: only when the input has some. */
+	if (m->policy_defs.n || m->policy_asgs.n)
+		ns_buf_printf(b,
+		              "  %6zu  policy definitions (addToNetworkGroup)\n"
+		              "  %6zu  policy assignments\n",
+		              m->policy_defs.n, m->policy_asgs.n);
 }
 
 static void where(const ns_note_rec *r, ns_buf *b)
