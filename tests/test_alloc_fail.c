@@ -67,6 +67,27 @@
 #define EXAMPLE_ENV  "fixtures/example/env"
 #define EXAMPLE_TAGS "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json"
 
+/* Azure Policy that fills ng-prod (lib/compile/membership.c) with the VNet
+ * already a static member there: the answers do not change, the reading and
+ * the evaluation of the condition and its parameter run under failures. */
+#define NM                                                                                         \
+	"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-hub/providers/"     \
+	"Microsoft.Network/networkManagers/nm-corp"
+#define DEF_ID                                                                                     \
+	"/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Authorization/"   \
+	"policyDefinitions/ng-prod"
+#define POLICY_ENV                                                                                 \
+	"[{\"id\": \"" DEF_ID "\", \"type\": \"Microsoft.Authorization/policyDefinitions\", "      \
+	"\"mode\": \"Microsoft.Network.Data\", \"parameters\": {\"n\": {\"defaultValue\": "        \
+	"[\"spoke-prod-vnet\"]}}, \"policyRule\": {\"if\": {\"allOf\": [{\"field\": \"name\", "    \
+	"\"in\": \"[parameters('n')]\"}, {\"not\": {\"field\": \"tags['x']\", \"exists\": "        \
+	"true}}]}, \"then\": {\"effect\": \"addToNetworkGroup\", \"details\": "                    \
+	"{\"networkGroupId\": \"" NM "/networkGroups/ng-prod\"}}}}, {\"id\": "                     \
+	"\"/subscriptions/00000000-0000-0000-0000-000000000000/providers/"                         \
+	"Microsoft.Authorization/policyAssignments/a\", \"type\": "                                \
+	"\"Microsoft.Authorization/policyAssignments\", \"policyDefinitionId\": \"" DEF_ID         \
+	"\", \"scope\": \"/subscriptions/00000000-0000-0000-0000-000000000000\"}]"
+
 #define SITE_FIRST  2 /* the first occurrences of each allocation context tried */
 #define MAX_TRACKED (1u << 20)
 #define MAX_ALLOCS  (1u << 21)
@@ -359,6 +380,9 @@ static void run_job(outcome *o, bool tags_from_file)
 	nsgsim_policy *p = (nsgsim_policy *)&err; /* not NULL: compile must set it */
 	job_step = STEP_ADD_ENV;
 	int rc = nsgsim_loader_add_env(l, EXAMPLE_ENV, &err);
+	if (rc == 0)
+		rc = nsgsim_loader_add_env_buffer(l, "policy.json", POLICY_ENV, strlen(POLICY_ENV),
+		                                  &err);
 	if (stop_at(o, STEP_ADD_ENV, rc, &err, false))
 		goto out_loader;
 	job_step = STEP_ADD_TAGS;
