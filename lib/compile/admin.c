@@ -165,13 +165,9 @@ static int mark_unknown_groups(nsgsim_policy *p)
 static const ns_member *group_has(const nsgsim_policy *p, const char *group_id,
                                   const ns_csubnet *cs)
 {
-	for (size_t i = 0; i < p->n_members; i++) {
-		const ns_member *mb = &p->members[i];
-		if (ns_ieq(mb->group_id, group_id) && (ns_ieq(mb->resource_id, cs->vnet->v->id) ||
-		                                       ns_ieq(mb->resource_id, cs->s->id)))
-			return mb;
-	}
-	return NULL;
+	const ns_member *v = ns_member_of(p, group_id, cs->vnet->v->id);
+	const ns_member *s = ns_member_of(p, group_id, cs->s->id);
+	return v && (v->sm || !s || !s->sm) ? v : s;
 }
 
 static const ns_member *collection_applies(const nsgsim_policy *p, const char *coll_id,

@@ -583,7 +583,7 @@ NSGSIM_EXPORT void nsgsim_policy_free(nsgsim_policy *p)
 	policy_free_sets(p);
 	ns_map *maps[] = {&p->nsg_by_id, &p->vnet_by_id, &p->subnet_by_id, &p->nic_by_id,
 	                  &p->asg_by_id, &p->rt_by_id,   &p->mgr_by_id,    &p->group_by_id,
-	                  &p->cfg_by_id, &p->coll_by_id};
+	                  &p->cfg_by_id, &p->coll_by_id, &p->member_by_key};
 	for (size_t i = 0; i < NS_ARRAY_LEN(maps); i++)
 		ns_map_free(maps[i]);
 	ns_model_free(&p->m);

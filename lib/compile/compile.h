@@ -25,6 +25,9 @@ int ns_compile_rule(nsgsim_policy *p, const ns_rule *r, ns_crule *out, nsgsim_er
 int ns_compile_admin(nsgsim_policy *p, nsgsim_error *err);
 /* lib/compile/membership.c: p->members from static members and policies. */
 int ns_compile_members(nsgsim_policy *p, nsgsim_error *err);
+/* The membership that puts resource_id in the group (static members first), or NULL. */
+const ns_member *ns_member_of(const nsgsim_policy *p, const char *group_id,
+                              const char *resource_id);
 
 /* lib/compile/endpoints.c: the endpoints, their steps and the endpoint map. */
 int ns_compile_endpoints(nsgsim_policy *p, nsgsim_error *err);

@@ -282,6 +282,28 @@ static int policy_members(nsgsim_policy *p, ns_vec *out, ns_vec *groups, nsgsim_
 	return 0;
 }
 
+const ns_member *ns_member_of(const nsgsim_policy *p, const char *group_id, const char *resource_id)
+{
+	char small[1024];
+	size_t n = strlen(group_id) + strlen(resource_id) + 2;
+	char *key = n <= sizeof small ? small : malloc(n);
+	if (!key) { /* no memory for the key: the same answer, slowly */
+		for (size_t i = 0; i < p->n_members; i++)
+			if (ns_ieq(p->members[i].group_id, group_id) &&
+			    ns_ieq(p->members[i].resource_id, resource_id))
+				return &p->members[i];
+		return NULL;
+	}
+	size_t g = strlen(group_id);
+	memcpy(key, group_id, g);
+	key[g] = '|';
+	memcpy(key + g + 1, resource_id, n - g - 1); /* with its NUL */
+	const ns_member *mb = ns_map_get(&p->member_by_key, key);
+	if (key != small)
+		free(key);
+	return mb;
+}
+
 int ns_compile_members(nsgsim_policy *p, nsgsim_error *err)
 {
 	ns_model *m = &p->m;
@@ -311,6 +333,15 @@ int ns_compile_members(nsgsim_policy *p, nsgsim_error *err)
 			p->n_members = out.n;
 			p->n_policy_groups = groups.n;
 		}
+	}
+	/* An index, for the subnets x rules x groups lookups of the admin compile. */
+	for (size_t i = 0; rc == 0 && i < p->n_members; i++) {
+		const ns_member *mb = &p->members[i];
+		const char *key =
+		        ns_arena_printf(&p->arena, "%s|%s", mb->group_id, mb->resource_id);
+		if (!key || (!ns_map_get(&p->member_by_key, key) &&
+		             ns_map_put(&p->member_by_key, key, (void *)mb) != 0))
+			rc = ns_nomem(err);
 	}
 	ns_vec_free(&out);
 	ns_vec_free(&groups);

@@ -199,6 +199,7 @@ struct nsgsim_policy {
 	 * assigned policy definition fills (lib/compile/membership.c). */
 	ns_member *members;
 	size_t n_members;
+	ns_map member_by_key; /* "group id|resource id" -> its first member */
 	const char **policy_groups;
 	size_t n_policy_groups;
 	struct ns_cls_store *cls; /* compiled match structures (compile/classifier.h) */
