@@ -210,6 +210,31 @@ static void test_arm_template_shape(void **state)
 	nsgsim_policy_free(p);
 }
 
+/* azurerm_policy_definition (policy_rule and parameters as JSON text) and
+ * azurerm_subscription_policy_assignment in a Terraform state. */
+static void test_terraform_state(void **state)
+{
+	(void)state;
+	nsgsim_loader *l = nsgsim_loader_new();
+	nsgsim_error err;
+	nsgsim_policy *p;
+	assert_int_equal(nsgsim_loader_add_env(l, "fixtures/terraform/policy/state.json", &err), 0);
+	int rc = nsgsim_compile(l, &p, &err);
+	if (rc != 0)
+		fail_msg("%s %s", err.pointer, err.message);
+	nsgsim_loader_free(l);
+	nsgsim_result res;
+	eval(p, "tcp 52.1.2.3:50000 10.1.0.5:22", &res);
+	assert_int_equal(res.verdict, NSGSIM_DENY);
+	assert_string_equal(res.sides[0].layers[0].member_kind, "policy");
+	assert_string_equal(res.sides[0].layers[0].member_by,
+	                    "/subscriptions/11111111-2222-3333-4444-555555555555/providers/"
+	                    "Microsoft.Authorization/policyDefinitions/ng-prod-members");
+	eval(p, "tcp 52.1.2.3:50000 10.2.0.5:22", &res); /* tag env=dev: not a member */
+	assert_int_equal(res.verdict, NSGSIM_ALLOW);
+	nsgsim_policy_free(p);
+}
+
 static const struct bad {
 	const char *what, *doc;
 	int code;
@@ -297,6 +322,7 @@ int main(void)
 	        cmocka_unit_test(test_unassigned_definition_adds_nobody),
 	        cmocka_unit_test(test_assigned_policy_that_matches_nobody_is_not_empty),
 	        cmocka_unit_test(test_arm_template_shape),
+	        cmocka_unit_test(test_terraform_state),
 	        cmocka_unit_test(test_bad_input),
 	        cmocka_unit_test(test_other_definitions_are_skipped),
 	};

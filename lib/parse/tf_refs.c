@@ -521,6 +521,33 @@ static const char *group_id(ns_tf_doc *d, ns_tf_inst *in, const ns_tf_kind *k, c
 	                       rg, (int)(slash - k->rest_type), k->rest_type, parent, slash, name);
 }
 
+/* Azure Policy definitions and assignments live at a scope, not in a
+ * resource group: <scope>/providers/Microsoft.Authorization/<type>/<name>,
+ * the scope an attribute names, else the deployment's subscription. */
+static const char *policy_id(ns_tf_doc *d, ns_tf_inst *in, const ns_tf_kind *k, const char *name)
+{
+	static const char *const scopes[] = {"management_group_id", "subscription_id",
+	                                     "resource_group_id", "resource_id"};
+	const cJSON *expr = cJSON_GetObjectItem(in->config, "expressions");
+	for (size_t i = 0; i < NS_ARRAY_LEN(scopes); i++) {
+		const char *scope, *why;
+		if (!cJSON_GetObjectItem(in->values, scopes[i]) &&
+		    !cJSON_GetObjectItem(expr, scopes[i]))
+			continue;
+		if (ns_tf_string(d, in, in->values, in->unknown, expr, scopes[i], true, &scope,
+		                 &why) != 0)
+			return NULL;
+		if (!scope)
+			continue;
+		return ns_arena_printf(&d->c->m->arena, "%s/providers/%s/%s", scope, k->rest_type,
+		                       name);
+	}
+	const char *sub = subscription_for(d, in);
+	return sub ? ns_arena_printf(&d->c->m->arena, "/subscriptions/%s/providers/%s/%s", sub,
+	                             k->rest_type, name)
+	           : NULL;
+}
+
 static const char *build_id(ns_tf_doc *d, ns_tf_inst *in, const ns_tf_kind *k)
 {
 	const cJSON *expr = cJSON_GetObjectItem(in->config, "expressions");
@@ -529,6 +556,8 @@ static const char *build_id(ns_tf_doc *d, ns_tf_inst *in, const ns_tf_kind *k)
 		return NULL;
 	if (!name)
 		return id_failed(in, why ? why : "it has no name");
+	if (strncmp(k->rest_type, "Microsoft.Authorization/", 24) == 0)
+		return policy_id(d, in, k, name);
 	if (k->parent_id) {
 		const char *parent;
 		if (ns_tf_string(d, in, in->values, in->unknown, expr, k->parent_id, true, &parent,

@@ -301,6 +301,44 @@ static void read_route_table(ns_tf_blk *props)
 	each_block(props, "route", "routes", inline_route);
 }
 
+/* Azure Policy for network groups (lib/parse/load_policy.c): azurerm gives
+ * policy_rule and parameters as JSON text (jsonencode), read as JSON here;
+ * text that is not JSON stays a string, which the reader refuses. */
+static void json_attr(ns_tf_blk *b, const char *tf_key, const char *rest_key)
+{
+	const cJSON *v = cJSON_GetObjectItem(b->vals, tf_key);
+	if (cJSON_IsString(v) && v->valuestring[0]) {
+		cJSON *j = cJSON_Parse(v->valuestring);
+		ns_tf_put(b, rest_key, tf_key, j ? j : cJSON_CreateString(v->valuestring));
+	} else if (cJSON_IsObject(v)) {
+		ns_tf_put(b, rest_key, tf_key, cJSON_Duplicate(v, true));
+	} else if (cJSON_IsTrue(cJSON_GetObjectItem(b->unk, tf_key))) {
+		ns_tf_put(b, rest_key, tf_key, ns_tf_unknown(b, tf_key, NULL));
+	}
+}
+
+static void read_policy_def(ns_tf_blk *props)
+{
+	ns_tf_put_str(props, "mode", "mode");
+	json_attr(props, "policy_rule", "policyRule");
+	json_attr(props, "parameters", "parameters");
+}
+
+static void read_policy_asg(ns_tf_blk *props)
+{
+	ns_tf_put_id(props, "policy_definition_id", "policyDefinitionId");
+	static const char *const scopes[] = {"management_group_id", "subscription_id",
+	                                     "resource_group_id", "resource_id"};
+	for (size_t i = 0; i < NS_ARRAY_LEN(scopes); i++)
+		if (cJSON_GetObjectItem(props->vals, scopes[i]) ||
+		    cJSON_IsTrue(cJSON_GetObjectItem(props->unk, scopes[i]))) {
+			ns_tf_put_id(props, scopes[i], "scope");
+			break;
+		}
+	ns_tf_put_strs(props, "not_scopes", "notScopes");
+	json_attr(props, "parameters", "parameters");
+}
+
 static void read_nothing(ns_tf_blk *props)
 {
 	(void)props;
@@ -425,6 +463,20 @@ static const struct {
           MGR "securityAdminConfigurations/ruleCollections/rules", NULL,
           "admin_rule_collection_id"},
          read_admin_rule},
+        {{"azurerm_policy_definition", "Microsoft.Authorization/policyDefinitions", NULL, NULL},
+         read_policy_def},
+        {{"azurerm_subscription_policy_assignment", "Microsoft.Authorization/policyAssignments",
+          NULL, NULL},
+         read_policy_asg},
+        {{"azurerm_resource_group_policy_assignment", "Microsoft.Authorization/policyAssignments",
+          NULL, NULL},
+         read_policy_asg},
+        {{"azurerm_management_group_policy_assignment", "Microsoft.Authorization/policyAssignments",
+          NULL, NULL},
+         read_policy_asg},
+        {{"azurerm_resource_policy_assignment", "Microsoft.Authorization/policyAssignments", NULL,
+          NULL},
+         read_policy_asg},
         {{"azurerm_subnet_network_security_group_association", NULL, NULL, NULL}, NULL},
         {{"azurerm_subnet_route_table_association", NULL, NULL, NULL}, NULL},
         {{"azurerm_network_interface_security_group_association", NULL, NULL, NULL}, NULL},
@@ -663,6 +715,18 @@ static cJSON *rest_resource(ns_tf_tr *t, const ns_tf_kind *k, tf_read_fn read)
 	     !cJSON_AddStringToObject(res, "kind", "Custom"))) {
 		cJSON_Delete(res);
 		return NULL;
+	}
+	/* What Azure Policy conditions read of a VNet: top-level, as REST has it. */
+	if (strcmp(in->type, "azurerm_virtual_network") == 0) {
+		const cJSON *loc = cJSON_GetObjectItem(in->values, "location");
+		const cJSON *tags = cJSON_GetObjectItem(in->values, "tags");
+		if ((cJSON_IsString(loc) &&
+		     !cJSON_AddItemToObject(res, "location", cJSON_Duplicate(loc, true))) ||
+		    (cJSON_IsObject(tags) &&
+		     !cJSON_AddItemToObject(res, "tags", cJSON_Duplicate(tags, true)))) {
+			cJSON_Delete(res);
+			return NULL;
+		}
 	}
 	ns_tf_map_add(t, "", in->ptr);
 	ns_tf_blk top = {.tr = t,
