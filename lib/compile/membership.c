@@ -17,6 +17,7 @@
  * May touch: lib/base, the model and the compiled policy. */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -241,17 +242,32 @@ static int push_member(ns_vec *out, const ns_member *m, nsgsim_error *err)
 	return 0;
 }
 
+/* Whether an earlier element of v (ns_policy_def or ns_policy_asg, both
+ * starting with their id) has this id. */
+_Static_assert(offsetof(ns_policy_def, id) == 0 && offsetof(ns_policy_asg, id) == 0,
+               "seen_before reads the id first");
+
+static bool seen_before(const ns_vec *v, size_t i, const char *id)
+{
+	for (size_t k = 0; k < i; k++)
+		if (ns_ieq(*(const char *const *)((const char *)v->data + k * v->elem), id))
+			return true;
+	return false;
+}
+
 static int policy_members(nsgsim_policy *p, ns_vec *out, ns_vec *groups, nsgsim_error *err)
 {
 	ns_model *m = &p->m;
 	for (size_t i = 0; i < m->policy_defs.n; i++) {
 		const ns_policy_def *d = NS_VEC_AT(&m->policy_defs, ns_policy_def, i);
+		if (seen_before(&m->policy_defs, i, d->id))
+			continue; /* the same definition in two listings */
 		if (!ns_map_get(&p->group_by_id, d->group_id))
 			return ns_dangling(err, &d->group_loc, d->id, "network group", d->group_id);
 		size_t assigned = 0;
 		for (size_t k = 0; k < m->policy_asgs.n; k++) {
 			const ns_policy_asg *a = NS_VEC_AT(&m->policy_asgs, ns_policy_asg, k);
-			if (!ns_ieq(a->def_id, d->id))
+			if (!ns_ieq(a->def_id, d->id) || seen_before(&m->policy_asgs, k, a->id))
 				continue;
 			if (assigned++ == 0) {
 				const char **slot = ns_vec_push(groups);
