@@ -620,8 +620,8 @@ NSGSIM_EXPORT int nsgsim_compile(nsgsim_loader *loader, nsgsim_policy **out, nsg
 	p->m = *lm; /* move; the loader gets it back on failure */
 	ns_vec_init(&p->owned_sets, sizeof(ns_pset *));
 	int rc = compile_all(p, err);
-	if (rc == 0 && p->m.notes_failed)
-		rc = ns_nomem(err);
+	if (p->m.notes_failed && (rc == 0 || rc == NSGSIM_E_NOMEM))
+		rc = ns_nomem(err); /* a failed note's NSGSIM_E_NOMEM did not fill err */
 	if (rc != 0) {
 		p->m.notes.n = notes_before;
 		*lm = p->m;

@@ -229,9 +229,8 @@ static int ids_from_refs(ns_tf_blk *b, const char *tf_key, cJSON *arr, const cha
 		const char *s = target_value(d, &t[i]);
 		if (!s)
 			*why = t[i].inst->id_why ? t[i].inst->id_why
-			                         : ns_arena_printf(&d->c->m->arena,
-			                                           "%s.%s, known only after apply",
-			                                           t[i].inst->address, t[i].attr);
+			                         : ns_tf_printf(d, "%s.%s, known only after apply",
+			                                        t[i].inst->address, t[i].attr);
 		else if (!cJSON_AddItemToArray(arr, cJSON_CreateString(s)))
 			rc = NSGSIM_E_NOMEM;
 	}

@@ -182,8 +182,7 @@ static void inline_subnet(ns_tf_blk *elem, size_t k)
 	const char *id = ns_raw_string(elem->vals, "id");
 	char *built = NULL;
 	if ((!id || !*id) && name)
-		id = built = ns_arena_printf(&elem->tr->d->c->m->arena, "%s/subnets/%s",
-		                             vnet_id_of(elem), name);
+		id = built = ns_tf_printf(elem->tr->d, "%s/subnets/%s", vnet_id_of(elem), name);
 	ns_tf_put_str(elem, "name", "name");
 	if (id)
 		ns_tf_put(elem, "id", built ? "name" : "id", cJSON_CreateString(id));
@@ -515,7 +514,7 @@ static int association(ns_tf_doc *d, ns_tf_inst *in, int kind, const char *targe
 		rc = link_id(d, in, value_attr, &l.value);
 	if (rc != 0)
 		return rc;
-	l.ptr = ns_arena_printf(&d->c->m->arena, "%s/%s", in->ptr, value_attr);
+	l.ptr = ns_tf_printf(d, "%s/%s", in->ptr, value_attr);
 	return l.ptr ? push_link(d, &l) : ns_pfail(d->c, NSGSIM_E_NOMEM, "out of memory");
 }
 
@@ -712,10 +711,12 @@ int ns_tf_read_instance(ns_tf_doc *d, ns_tf_inst *in)
 		                     in->type);
 	if (!kinds[i].k.rest_type)
 		return 0;
-	if (!ns_tf_id(d, in))
+	if (!ns_tf_id(d, in) && d->nomem)
+		return ns_pfail(d->c, NSGSIM_E_NOMEM, "out of memory");
+	if (!in->id)
 		return fail_at(d, in, NULL, NSGSIM_E_UNEVALUATED,
-		               ns_arena_printf(&d->c->m->arena, "its Azure id cannot be built: %s",
-		                               in->id_why ? in->id_why : "out of memory"));
+		               ns_tf_printf(d, "its Azure id cannot be built: %s",
+		                            in->id_why ? in->id_why : "out of memory"));
 	bool skip;
 	int rc = undeployed(d, in, in->id, &skip);
 	if (rc != 0 || skip)
