@@ -19,30 +19,12 @@ static const char params[] = "{\"parameters\": {\"prefix\": {\"value\": \"app\"}
                              "\"subnetPrefix\": {\"value\": \"10.0.1.0/24\"}, "
                              "\"settings\": {\"value\": {\"name\": \"n\", \"count\": 1}}}}";
 
-static int load(const char *name, const char *text, size_t size, bool with_params,
-                nsgsim_policy **p, nsgsim_error *err)
-{
-	nsgsim_loader *l = nsgsim_loader_new();
-	FUZZ_CHECK(l != NULL);
-	*p = NULL;
-	int rc = with_params ? nsgsim_loader_add_parameters_buffer(l, "params.json", params,
-	                                                           sizeof params - 1, err)
-	                     : 0;
-	FUZZ_CHECK(rc == 0 || rc == NSGSIM_E_NOMEM);
-	if (rc == 0)
-		rc = nsgsim_loader_add_env_buffer(l, name, text, size, err);
-	if (rc == 0)
-		rc = nsgsim_compile(l, p, err);
-	nsgsim_loader_free(l);
-	return rc;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	nsgsim_error err, err2;
 	nsgsim_policy *p, *p2;
-	int rc = load("template.json", (const char *)data, size, true, &p, &err);
-	int rc2 = load("template.json", (const char *)data, size, true, &p2, &err2);
+	int rc = fuzz_load_env("template.json", (const char *)data, size, params, &p, &err);
+	int rc2 = fuzz_load_env("template.json", (const char *)data, size, params, &p2, &err2);
 	FUZZ_CHECK(rc == rc2);
 	if (rc != 0) {
 		fuzz_check_error(rc, &err);
@@ -58,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		/* what was shown loads back and shows the same */
 		nsgsim_policy *back;
-		int brc = load("shown.json", shown, strlen(shown), false, &back, &err2);
+		int brc = fuzz_load_env("shown.json", shown, strlen(shown), NULL, &back, &err2);
 		if (brc == 0) {
 			char *again = NULL;
 			FUZZ_CHECK(nsgsim_policy_show(back, NSGSIM_SHOW_JSON, &again, &err2) == 0);

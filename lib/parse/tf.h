@@ -155,6 +155,9 @@ void ns_tf_put_strs(ns_tf_blk *b, const char *tf_key, const char *rest_key);
 void ns_tf_put_ref(ns_tf_blk *b, const char *tf_key, const char *rest_key);
 void ns_tf_put_refs(ns_tf_blk *b, const char *tf_key, const char *rest_key);
 void ns_tf_put_id(ns_tf_blk *b, const char *tf_key, const char *rest_key);
+/* A list of ids as [{member: id}, ...] (refs: member "id"). */
+void ns_tf_put_id_objects(ns_tf_blk *b, const char *tf_key, const char *rest_key,
+                          const char *member);
 /* The ids a list attribute holds or references: a new array of strings,
  * NULL with *why when unknown, NULL without when absent. */
 int ns_tf_ids(ns_tf_blk *b, const char *tf_key, cJSON **out, const char **why);

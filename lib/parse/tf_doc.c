@@ -31,16 +31,9 @@ char *ns_tf_printf(ns_tf_doc *d, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	char *s = ns_arena_vprintf(&d->c->m->arena, fmt, ap);
 	va_end(ap);
-	char *s = n >= 0 ? ns_arena_alloc(&d->c->m->arena, (size_t)n + 1) : NULL;
-	if (!s) {
-		d->nomem = true;
-		return NULL;
-	}
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	d->nomem |= !s;
 	return s;
 }
 
