@@ -353,7 +353,7 @@ static int compile_platform(nsgsim_policy *p, nsgsim_error *err)
 			r->id = ns_arena_printf(&p->arena, "%s/%s", NS_PLATFORM_RESOURCE,
 			                        pr[i].what);
 			r->parent_id = NS_PLATFORM_RESOURCE;
-			r->priority = (int)i;
+			r->priority = 0; /* before every rule; the chain keeps the table order */
 			r->access = NS_ACCESS_ALWAYS_ALLOW;
 			r->direction = NS_DIR_OUTBOUND;
 			r->protocol = pr[i].protocol;
