@@ -480,10 +480,10 @@ typedef enum nsgsim_direction { NSGSIM_INBOUND = 1, NSGSIM_OUTBOUND = 2 } nsgsim
 	  "address): the NIC was evaluated for the flow's address, and an address flow finds it "  \
 	  "only by --at")                                                                          \
 	X(PLATFORM_SERVICES, 1u << 16, "platform-services",                                        \
-	  "the host's services are taken to be, outbound only: DNS (TCP/UDP 53), DHCP (UDP 67) "   \
-	  "and WireServer (TCP 80, 32526) at 168.63.129.16 and IMDS (TCP 80) at 169.254.169.254, " \
-	  "ahead of admin rules; an NSG Deny rule to AzurePlatformDNS or AzurePlatformIMDS turns " \
-	  "that service's part off and the tag means its address (docs/SEMANTICS.md §3.7)")
+	  "the host's services pass ahead of admin rules as well as NSGs; DHCP is taken as "       \
+	  "UDP 67 and IMDS as TCP 80 to 169.254.169.254; an NSG Deny naming AzurePlatformDNS or "  \
+	  "AzurePlatformIMDS turns that service off whatever its ports, and the tag means the "    \
+	  "service's address (docs/SEMANTICS.md §3.7)")
 
 typedef enum nsgsim_assumption {
 #define NSGSIM_X_ASSUME(name, bit, key, text) NSGSIM_ASSUME_##name = (bit),

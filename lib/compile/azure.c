@@ -52,8 +52,8 @@ static ns_step nsg_step(int layer, const ns_cnsg *g, const char *applied_to)
  * overview.md, "Azure platform considerations", "Virtual IP of the host
  * node"): the host's basic services are not subject to the NSGs, so a NIC's
  * outbound traffic to them is allowed before any rule is read.  That it
- * also comes before admin rules, and only outbound, is the platform-services
- * assumption (ns_azure_platform_rules).
+ * also comes before admin rules is the platform-services assumption
+ * (ns_azure_platform_rules).
  *
  * "Security admin rules have a higher priority than NSGs and are evaluated
  * before NSG rules"; the levels of several managers come highest scope
@@ -94,20 +94,20 @@ size_t ns_azure_layer_order(const nsgsim_policy *p, const ns_csubnet *cs, const 
  *   IPs 168.63.129.16 and 169.254.169.254 and are not subject to the NSGs,
  *   unless a rule denies them with the service tags AzurePlatformDNS,
  *   AzurePlatformIMDS or AzurePlatformLKM.
- * - what-is-ip-address-168-63-129-16.md: 168.63.129.16 carries the VM
- *   agent's and the guest agent's signals (WireServer, ports 80 and 32526),
- *   DNS for VMs without a custom DNS server, and DHCP.
+ * - what-is-ip-address-168-63-129-16.md: the VM agent's outbound TCP 80 and
+ *   32526 to WireServer (168.63.129.16) is not subject to the NSGs; nor is
+ *   DNS to it on UDP and TCP 53, unless an outbound Deny rule targets
+ *   AzurePlatformDNS; health probes from it are inbound and subject to the
+ *   NSGs (AllowAzureLoadBalancerInBound; SEMANTICS.md W10), so the layer is
+ *   outbound only.
  * - instance-metadata-service.md: IMDS is a REST API over HTTP at
- *   169.254.169.254, port 80.
+ *   169.254.169.254.
  *
- * Undocumented, so the platform-services assumption: the ports (DNS 53
- * over TCP and UDP, DHCP UDP 67, WireServer TCP 80 and 32526, IMDS TCP 80);
- * that only a NIC's outbound traffic is meant (the replies ride the flow
- * record, and health probes from 168.63.129.16 inbound are subject to NSGs:
- * AllowAzureLoadBalancerInBound, SEMANTICS.md W10); that admin rules do not
- * filter it either; and that WireServer and DHCP have no tag that turns them
- * off.  Licensing (KMS, port 1688) goes to addresses the documents do not
- * give, so it is not modelled. */
+ * Undocumented, so the platform-services assumption: DHCP's port (UDP 67)
+ * and IMDS's (TCP 80); that admin rules do not filter this traffic either;
+ * that a Deny naming a tag turns its service off whatever ports it lists.
+ * WireServer and DHCP have no tag that turns them off.  Licensing (KMS, TCP
+ * 1688) goes to addresses the documents do not give: not modelled. */
 static const ns_platform_rule platform_rules[] = {
         {"dns-udp", NS_PLATFORM_DNS, NS_AZURE_HOST_IP, NS_PROTO_UDP, 53},
         {"dns-tcp", NS_PLATFORM_DNS, NS_AZURE_HOST_IP, NS_PROTO_TCP, 53},
