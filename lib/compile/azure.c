@@ -71,7 +71,7 @@ size_t ns_azure_layer_order(const nsgsim_policy *p, const ns_csubnet *cs, const 
 		                     NS_PLATFORM_RESOURCE,
 		                     nic->n->id};
 	}
-	for (size_t i = 0; cs && i < cs->n_levels && n < NS_AZURE_MAX_LEVELS; i++)
+	for (size_t i = 0; cs && i < cs->n_levels && i < NS_AZURE_MAX_LEVELS; i++)
 		out[n++] = admin_step(cs, &cs->levels[i]);
 	const ns_cnsg *subnet_nsg = cs ? cs->nsg : NULL, *nic_nsg = nic ? nic->nsg : NULL;
 	ns_step steps[2];
