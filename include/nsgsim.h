@@ -511,7 +511,7 @@ typedef struct nsgsim_rule_ref {
 
 typedef struct nsgsim_layer_result {
 	int layer;              /* nsgsim_layer */
-	const char *resource;   /* the network manager's or the NSG's id */
+	const char *resource;   /* the network manager's or the NSG's id; "AzurePlatform" */
 	const char *applied_to; /* the VNet (admin), subnet or NIC id */
 	int matched;            /* 1 when a rule matched; rule is then set */
 	nsgsim_rule_ref rule;
