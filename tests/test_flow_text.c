@@ -119,7 +119,8 @@ static void test_fast_path_matches_grammar(void **state)
 	static const char *const gaps[] = {" ", "\t", "  ", " \t ", "\r"};
 	uint64_t seed = test_seed(0xf10e);
 	int ok = 0, refused = 0;
-	for (int i = 0; i < 200000; i++) {
+	int rounds = getenv("NSGSIM_TEST_QUICK") ? 40000 : 200000; /* valgrind's run is slower */
+	for (int i = 0; i < rounds; i++) {
 		char src[64], dst[64], text[256];
 		random_endpoint(&seed, src, sizeof src);
 		random_endpoint(&seed, dst, sizeof dst);
@@ -151,7 +152,7 @@ static void test_fast_path_matches_grammar(void **state)
 		}
 	}
 	fprintf(stderr, "%d valid, %d refused\n", ok, refused);
-	assert_true(ok > 5000 && refused > 5000); /* both sides were exercised */
+	assert_true(ok > rounds / 40 && refused > rounds / 40); /* both sides were exercised */
 }
 
 int main(void)
