@@ -118,6 +118,11 @@ def build():
             "route": [{"name": "to-firewall", "address_prefix": "0.0.0.0/0",
                        "next_hop_type": "VirtualAppliance", "next_hop_in_ip_address": "10.0.1.4"}],
             "id": UNKNOWN}),
+        Res("", "azurerm_route", "onprem", {
+            "name": "to-onprem", "resource_group_name": RGREF,
+            "route_table_name": Ref("azurerm_route_table.spokes.name", value="rt-spokes"),
+            "address_prefix": "192.168.0.0/16", "next_hop_type": "VirtualNetworkGateway",
+            "next_hop_in_ip_address": None, "id": UNKNOWN}),
         Res("", "azurerm_application_security_group", "web", {
             "name": "asg-web", "resource_group_name": RGREF, "location": "westeurope",
             "id": UNKNOWN}),
@@ -224,6 +229,7 @@ TYPES = {
     "azurerm_network_manager": "networkManagers",
 }
 CHILDREN = {  # type: (parent name attribute, parent type segment, own segment)
+    "azurerm_route": ("route_table_name", "routeTables", "routes"),
     "azurerm_network_security_rule": ("network_security_group_name", "networkSecurityGroups", "securityRules"),
     "azurerm_subnet": ("virtual_network_name", "virtualNetworks", "subnets"),
     "azurerm_virtual_network_peering": ("virtual_network_name", "virtualNetworks", "virtualNetworkPeerings"),
