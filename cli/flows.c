@@ -80,7 +80,8 @@ static bool refill(flow_input *in, bool *nomem)
 {
 	if (in->eof)
 		return false;
-	memmove(in->buf, in->buf + in->pos, in->len - in->pos);
+	if (in->pos) /* nothing to move before the first block (buf is NULL then) */
+		memmove(in->buf, in->buf + in->pos, in->len - in->pos);
 	in->len -= in->pos;
 	in->pos = 0;
 	if (in->len + 1 >= in->cap) { /* a line longer than the block */
