@@ -38,6 +38,10 @@ typedef struct flow_input {
 	long long flows;
 	bool progress;
 	double last_draw;
+	/* one large block at a time, lines cut in place (no getline per line) */
+	char *buf;
+	size_t len, pos, cap;
+	bool eof;
 } flow_input;
 
 static double now_seconds(void)
@@ -68,27 +72,80 @@ static void draw_progress(flow_input *in, bool final)
 	fflush(stderr);
 }
 
-/* The next line that holds a flow (comments and blanks skipped), trimmed,
- * without its newline; NULL at the end. */
-static char *next_flow_line(flow_input *in, char **buf, size_t *cap)
+#define INPUT_BLOCK (4u << 20)
+
+/* Moves what is left of the block to its start and reads more; false at the
+ * end of the input or when out of memory (*nomem). */
+static bool refill(flow_input *in, bool *nomem)
 {
-	ssize_t n;
-	while ((n = getline(buf, cap, in->f)) >= 0) {
-		in->read_bytes += n;
+	if (in->eof)
+		return false;
+	if (in->pos) /* nothing to move before the first block (buf is NULL then) */
+		memmove(in->buf, in->buf + in->pos, in->len - in->pos);
+	in->len -= in->pos;
+	in->pos = 0;
+	if (in->len + 1 >= in->cap) { /* a line longer than the block */
+		size_t cap = in->cap ? in->cap * 2 : INPUT_BLOCK;
+		char *b = realloc(in->buf, cap);
+		if (!b) {
+			*nomem = true;
+			return false;
+		}
+		in->buf = b;
+		in->cap = cap;
+	}
+	size_t n = fread(in->buf + in->len, 1, in->cap - 1 - in->len, in->f);
+	if (n == 0)
+		in->eof = true;
+	in->len += n;
+	in->read_bytes += (long long)n;
+	return n > 0;
+}
+
+/* The next raw line, NUL-terminated in place without its newline (*len
+ * its length); NULL at the end. */
+static char *next_raw_line(flow_input *in, size_t *len, bool *nomem)
+{
+	for (;;) {
+		char *start = in->buf + in->pos;
+		char *nl = in->pos < in->len ? memchr(start, '\n', in->len - in->pos) : NULL;
+		if (nl) {
+			*nl = '\0';
+			*len = (size_t)(nl - start);
+			in->pos = (size_t)(nl + 1 - in->buf);
+			return start;
+		}
+		if (!refill(in, nomem)) {
+			if (*nomem || in->pos >= in->len)
+				return NULL;
+			in->buf[in->len] = '\0'; /* a last line without a newline */
+			start = in->buf + in->pos;
+			*len = in->len - in->pos;
+			in->pos = in->len;
+			return start;
+		}
+	}
+}
+
+/* The next line that holds a flow (comments and blanks skipped), trimmed,
+ * without its newline (*len its length); NULL at the end. */
+static char *next_flow_line(flow_input *in, size_t *len, bool *nomem)
+{
+	char *line;
+	size_t n;
+	while ((line = next_raw_line(in, &n, nomem)) != NULL) {
 		in->line_no++;
-		char *line = *buf;
-		char *hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
-		line[strcspn(line, "\r\n")] = '\0';
-		char *p = line;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		char *end = p + strlen(p);
-		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-			*--end = '\0';
-		if (*p)
-			return p;
+		char *hash = memchr(line, '#', n);
+		char *end = hash ? hash : line + n;
+		while (line < end && (*line == ' ' || *line == '\t'))
+			line++;
+		while (end > line && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+			end--;
+		*end = '\0';
+		if (end > line) {
+			*len = (size_t)(end - line);
+			return line;
+		}
 	}
 	return NULL;
 }
@@ -105,11 +162,55 @@ typedef struct batch {
 	char *texts;
 	size_t texts_used, texts_cap;
 	size_t n;
+	/* TSV rows go through one buffer written in large blocks; anything
+	 * printed with stdio flushes it first, so the order stays */
+	char out_buf[1u << 20];
+	size_t out_len;
+	unsigned memo_bits; /* the assumption keys last written, for memo_bits */
+	char memo_keys[512];
+	bool memo_set;
 } batch;
 
-static int keep_text(batch *b, const char *line)
+static void out_flush(batch *b)
 {
-	size_t len = strlen(line) + 1;
+	if (b->out_len)
+		fwrite(b->out_buf, 1, b->out_len, stdout);
+	b->out_len = 0;
+}
+
+static void out_put(batch *b, const char *s, size_t n)
+{
+	if (b->out_len + n > sizeof b->out_buf) {
+		out_flush(b);
+		if (n > sizeof b->out_buf) {
+			fwrite(s, 1, n, stdout);
+			return;
+		}
+	}
+	memcpy(b->out_buf + b->out_len, s, n);
+	b->out_len += n;
+}
+
+static void out_str(batch *b, const char *s)
+{
+	out_put(b, s, strlen(s));
+}
+
+static void out_ll(batch *b, long long v)
+{
+	char num[24], *p = num + sizeof num;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	out_put(b, p, (size_t)(num + sizeof num - p));
+}
+
+static int keep_text(batch *b, const char *line, size_t n)
+{
+	size_t len = n + 1;
 	if (b->texts_used + len > b->texts_cap) {
 		size_t cap = b->texts_cap ? b->texts_cap * 2 : 1u << 20;
 		while (cap < b->texts_used + len)
@@ -128,14 +229,16 @@ static int keep_text(batch *b, const char *line)
 
 /* Reads up to CHUNK flow lines into b; returns the number, or -1 when out
  * of memory. */
-static long read_chunk(flow_input *in, batch *b, char **buf, size_t *cap)
+static long read_chunk(flow_input *in, batch *b)
 {
 	b->n = b->texts_used = 0;
 	char *line;
-	while (b->n < CHUNK && (line = next_flow_line(in, buf, cap)) != NULL) {
-		if (keep_text(b, line) != 0)
+	size_t len;
+	bool nomem = false;
+	while (b->n < CHUNK && (line = next_flow_line(in, &len, &nomem)) != NULL) {
+		if (keep_text(b, line, len) != 0)
 			return -1;
-		nsgsim_error err = {0};
+		nsgsim_error err; /* filled on failure only: no 2 KB to clear per flow */
 		size_t i = b->n++;
 		in->flows++;
 		b->line_no[i] = in->line_no;
@@ -146,7 +249,7 @@ static long read_chunk(flow_input *in, batch *b, char **buf, size_t *cap)
 			snprintf(b->messages[i], sizeof b->messages[i], "%.150s", err.message);
 		}
 	}
-	return (long)b->n;
+	return nomem ? -1 : (long)b->n;
 }
 
 /* ---- one output row ------------------------------------------------------ */
@@ -155,8 +258,7 @@ typedef struct row {
 	long long line;
 	const char *flow;
 	const char *verdict, *layer, *rule, *endpoint;
-	char ports[24];
-	char assumptions[512];
+	const char *ports, *assumptions;
 } row;
 
 static void csv_field(const char *s, bool last)
@@ -175,13 +277,20 @@ static void csv_field(const char *s, bool last)
 	putchar(last ? '\n' : ',');
 }
 
-static void print_row(const row *r, int format)
+static void print_row(batch *b, const row *r, int format)
 {
 	if (format == FLOWS_TSV) {
-		printf("%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r->line, r->flow, r->verdict, r->layer,
-		       r->rule, r->endpoint, r->ports, r->assumptions);
+		const char *fields[] = {r->flow,     r->verdict, r->layer,      r->rule,
+		                        r->endpoint, r->ports,   r->assumptions};
+		out_ll(b, r->line);
+		for (size_t i = 0; i < 7; i++) {
+			out_put(b, "\t", 1);
+			out_str(b, fields[i]);
+		}
+		out_put(b, "\n", 1);
 		return;
 	}
+	out_flush(b);
 	char line[24];
 	snprintf(line, sizeof line, "%lld", r->line);
 	const char *fields[] = {line,    r->flow,     r->verdict, r->layer,
@@ -197,10 +306,11 @@ static const char *endpoint_text(int endpoint)
 	                                                 : "-";
 }
 
-static void print_error_row(const batch *b, size_t i, int code, const char *message, int format)
+static void print_error_row(batch *b, size_t i, int code, const char *message, int format)
 {
 	const char *flow = b->texts + b->text_at[i];
 	if (format == FLOWS_JSON) {
+		out_flush(b);
 		printf("{\"line\": %lld, \"input\": ", b->line_no[i]);
 		json_string(stdout, flow);
 		printf(", \"error\": {\"code\": \"%s\", \"message\": ", nsgsim_error_name(code));
@@ -209,24 +319,41 @@ static void print_error_row(const batch *b, size_t i, int code, const char *mess
 		return;
 	}
 	row r = {b->line_no[i], flow, "error", nsgsim_error_name(code), message, "-", "-", "-"};
-	print_row(&r, format);
+	print_row(b, &r, format);
 }
 
 /* The keys of the assumption bits, comma-separated, or "-". */
 static void assumption_keys(unsigned bits, char *buf, size_t cap)
 {
 	size_t used = 0;
-	buf[0] = '\0';
-	for (unsigned bit = 1; bit; bit <<= 1)
-		if ((bits & bit) && nsgsim_assumption_key(bit) && used < cap)
-			used += (size_t)snprintf(buf + used, cap - used, "%s%s", used ? "," : "",
-			                         nsgsim_assumption_key(bit));
+	for (unsigned bit = 1; bit; bit <<= 1) {
+		const char *key = (bits & bit) ? nsgsim_assumption_key(bit) : NULL;
+		size_t n = key ? strlen(key) : 0;
+		if (!key || used + n + 2 > cap)
+			continue;
+		if (used)
+			buf[used++] = ',';
+		memcpy(buf + used, key, n);
+		used += n;
+	}
 	if (!used)
-		snprintf(buf, cap, "-");
+		buf[used++] = '-';
+	buf[used] = '\0';
+}
+
+/* assumption_keys, remembered for the bits last asked (most rows repeat them). */
+static const char *keys_of(batch *b, unsigned bits)
+{
+	if (!b->memo_set || b->memo_bits != bits) {
+		assumption_keys(bits, b->memo_keys, sizeof b->memo_keys);
+		b->memo_bits = bits;
+		b->memo_set = true;
+	}
+	return b->memo_keys;
 }
 
 /* The worst exit status of the answer d (0 allow, 1 deny). */
-static int print_decision_row(const batch *b, size_t i, const nsgsim_decision *d, const char *ports,
+static int print_decision_row(batch *b, size_t i, const nsgsim_decision *d, const char *ports,
                               int format)
 {
 	row r = {b->line_no[i],
@@ -235,17 +362,14 @@ static int print_decision_row(const batch *b, size_t i, const nsgsim_decision *d
 	         nsgsim_layer_name(d->decided_layer),
 	         d->decided_rule.name ? d->decided_rule.name : "-",
 	         endpoint_text(d->decided_endpoint),
-	         "",
-	         ""};
-	snprintf(r.ports, sizeof r.ports, "%s", ports);
-	assumption_keys(d->assumptions & ~(unsigned)NSGSIM_ASSUME_SOURCE_PORTS_DIFFER,
-	                r.assumptions, sizeof r.assumptions);
-	print_row(&r, format);
+	         ports,
+	         keys_of(b, d->assumptions & ~(unsigned)NSGSIM_ASSUME_SOURCE_PORTS_DIFFER)};
+	print_row(b, &r, format);
 	return d->verdict == NSGSIM_ALLOW ? 0 : 1;
 }
 
 /* Every source-port range of a flow whose answer depends on it. */
-static int print_port_rows(const nsgsim_policy *p, const batch *b, size_t i, unsigned assumptions,
+static int print_port_rows(const nsgsim_policy *p, batch *b, size_t i, unsigned assumptions,
                            int format)
 {
 	size_t cap = RANGES_FIRST, n = 0;
@@ -290,13 +414,20 @@ static void ports_text(const nsgsim_flow *f, char *buf, size_t cap)
 		snprintf(buf, cap, "-");
 	else if (f->src_port == NSGSIM_PORT_ANY)
 		snprintf(buf, cap, "0-65535");
-	else
-		snprintf(buf, cap, "%d", f->src_port);
+	else { /* once a flow: no snprintf */
+		char num[8], *q = num + sizeof num;
+		unsigned v = (unsigned)f->src_port;
+		*--q = '\0';
+		do
+			*--q = (char)('0' + v % 10);
+		while (v /= 10);
+		memcpy(buf, q,
+		       (size_t)(num + sizeof num - q) <= cap ? (size_t)(num + sizeof num - q) : 1);
+	}
 }
 
 /* The eval --json object of one flow, "line" and "input" first. */
-static int print_json_row(const nsgsim_policy *p, const flows_request *req, const batch *b,
-                          size_t i)
+static int print_json_row(const nsgsim_policy *p, const flows_request *req, batch *b, size_t i)
 {
 	nsgsim_result res;
 	nsgsim_error err = {0};
@@ -312,6 +443,7 @@ static int print_json_row(const nsgsim_policy *p, const flows_request *req, cons
 		nsgsim_free(text);
 		return EXIT_USAGE;
 	}
+	out_flush(b);
 	printf("{\"line\": %lld, \"input\": ", b->line_no[i]);
 	json_string(stdout, b->texts + b->text_at[i]);
 	fputs(", ", stdout);
@@ -413,14 +545,13 @@ int eval_flows_file(const nsgsim_policy *p, const flows_request *req)
 	if (rc != 0)
 		return rc;
 	batch *b = calloc(1, sizeof *b);
-	char *buf = NULL;
-	size_t cap = 0;
 	int worst = 0;
 	long n = 0;
 	if (req->format == FLOWS_CSV)
 		puts("line,flow,verdict,layer,rule,endpoint,sourcePorts,assumptions");
-	while (b && (n = read_chunk(&in, b, &buf, &cap)) > 0) {
+	while (b && (n = read_chunk(&in, b)) > 0) {
 		int w = run_chunk(p, req, b);
+		out_flush(b);
 		worst = w > worst ? w : worst;
 		draw_progress(&in, false);
 	}
@@ -429,7 +560,7 @@ int eval_flows_file(const nsgsim_policy *p, const flows_request *req)
 		worst = EXIT_USAGE;
 	}
 	draw_progress(&in, true);
-	free(buf);
+	free(in.buf);
 	if (b)
 		free(b->texts);
 	free(b);

@@ -15,11 +15,13 @@
 	"  --parameters FILE|NAME=VALUE\n"                                                         \
 	"                         template parameter values: a deployment parameters\n"            \
 	"                         file (@FILE too), or one value (repeatable)\n"                   \
-	"  --subscription GUID    subscription(), and the ids of template resources\n"             \
+	"  --subscription GUID    subscription(), and the ids of template and Terraform\n"         \
+	"                         resources\n"                                                     \
 	"  --resource-group NAME  resourceGroup().name, and the ids of template resources\n"       \
 	"  --location NAME        resourceGroup().location\n"
 #define ENV_HELP                                                                                   \
-	"  --env PATH...          environment JSON: files, or directories read\n"                  \
+	"  --env PATH...          environment JSON (REST, az, ARM templates, Bicep output,\n"      \
+	"                         terraform show -json): files, or directories read\n"             \
 	"                         recursively (repeatable)\n"                                      \
 	"  --service-tags FILE    Microsoft's service-tags download, the REST list\n"              \
 	"                         response, or a snapshot of either (snapshot-tags)\n"             \

@@ -376,14 +376,16 @@ static group *find_group(groups *g, int cls, const char *rec_rule, int rec_dec,
 /* A rule as flow logs name it. */
 static const char *rule_label(policy_side *s, int layer, const nsgsim_rule_ref *r)
 {
-	int kind = layer == NSGSIM_LAYER_ADMIN ? 2 : r->is_default ? 1 : 0;
+	/* Admin rules and the platform's PlatformRule go without a prefix. */
+	bool bare = layer == NSGSIM_LAYER_ADMIN || layer == NSGSIM_LAYER_PLATFORM;
+	int kind = bare ? 2 : r->is_default ? 1 : 0;
 	label_slot *slot = &s->cache[((uintptr_t)r->name >> 4) % LABEL_CACHE];
 	if (slot->label && slot->name == r->name && slot->kind == kind)
 		return slot->label;
 	char buf[600];
 	if (!r->name)
 		snprintf(buf, sizeof buf, "(no rule)");
-	else if (layer == NSGSIM_LAYER_ADMIN)
+	else if (bare)
 		snprintf(buf, sizeof buf, "%s", r->name);
 	else
 		snprintf(buf, sizeof buf, "%s_%s", r->is_default ? "DefaultRule" : "UserRule",
@@ -439,8 +441,8 @@ static void evaluate(replay *rp, policy_side *s, const nsgsim_flowlog_tuple *t, 
 		const nsgsim_side_result *side = &res.sides[0];
 		for (int i = 0; i < side->n_layers; i++) {
 			const nsgsim_layer_result *l = &side->layers[i];
-			if (l->layer == NSGSIM_LAYER_ADMIN || !l->matched || !l->resource ||
-			    strcasecmp(l->resource, t->acl) != 0)
+			if (l->layer == NSGSIM_LAYER_ADMIN || l->layer == NSGSIM_LAYER_PLATFORM ||
+			    !l->matched || !l->resource || strcasecmp(l->resource, t->acl) != 0)
 				continue;
 			a->decision =
 			        l->rule.access == NSGSIM_ACCESS_DENY ? NSGSIM_DENY : NSGSIM_ALLOW;
@@ -524,7 +526,15 @@ static int on_tuple(void *ctx, const nsgsim_flowlog_tuple *t)
 	int cls;
 	answer a = {0};
 	if (rp->platform) {
-		cls = C_NM_PLATFORM;
+		/* The platform's own decisions: agree where the model's platform
+		 * layer (the host services it knows, SEMANTICS.md §3.7) decides
+		 * the same, else not modelled.  Each record is evaluated: the
+		 * platform layer holds no state. */
+		evaluate(rp, &rp->before, t, &a);
+		cls = a.status == 0 && a.decision == t->decision && a.rule &&
+		                      strcasecmp(a.rule, rp->rec_rule) == 0
+		              ? C_AGREE
+		              : C_NM_PLATFORM;
 	} else {
 		uint64_t key = session_key(rp, t);
 		long j = hmap_slot(&rp->sessions, key, t->state == 'B');

@@ -15,14 +15,15 @@ FUZZ_SECONDS ?= 60
 FUZZ_JOBS    ?= 1
 FUZZ_SHARED  ?= $(or $(NSGSIM_SHARED_DATA),../shared/data)
 FUZZ_TARGETS := env tags flow eval snapshot json query reach arm_expr terraform
-FUZZ_TARGETS += flowlog
+FUZZ_TARGETS += flowlog template
 FUZZ_DIR      = $(B)/fuzz
 
 # -max_len per target: a JSON environment, a trimmed service-tags file, a flow
 # line, a binary flow (fuzz/fuzz_eval.c reads at most 44 bytes), a snapshot of
 # a cut-down tags file, JSON read by both JSON paths, a set query (two bytes and
 # the texts), an environment for the reach contract, one ARM template string, a
-# Terraform plan (the hub-and-spoke fixture is 103 KB), a flow log (JSON or gzip).
+# Terraform plan (the hub-and-spoke fixture is 103 KB), a flow log (JSON or gzip),
+# an ARM template.
 FUZZ_MAXLEN_env      := 65536
 FUZZ_MAXLEN_tags     := 32768
 FUZZ_MAXLEN_flow     := 256
@@ -34,6 +35,7 @@ FUZZ_MAXLEN_reach    := 65536
 FUZZ_MAXLEN_arm_expr := 4096
 FUZZ_MAXLEN_terraform := 131072
 FUZZ_MAXLEN_flowlog  := 65536
+FUZZ_MAXLEN_template := 65536
 
 # These are the Makefile's; the defaults make the file usable on its own.
 B           ?= build

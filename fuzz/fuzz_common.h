@@ -477,4 +477,24 @@ static inline void fuzz_exercise_policy(const nsgsim_policy *p)
 	}
 }
 
+/* One environment document (with a parameters file when params is not
+ * NULL), compiled; *p NULL on failure. */
+static inline int fuzz_load_env(const char *name, const char *text, size_t size,
+                                const char *params, nsgsim_policy **p, nsgsim_error *err)
+{
+	nsgsim_loader *l = nsgsim_loader_new();
+	FUZZ_CHECK(l != NULL);
+	*p = NULL;
+	int rc = params ? nsgsim_loader_add_parameters_buffer(l, "params.json", params,
+	                                                      strlen(params), err)
+	                : 0;
+	FUZZ_CHECK(rc == 0 || rc == NSGSIM_E_NOMEM);
+	if (rc == 0)
+		rc = nsgsim_loader_add_env_buffer(l, name, text, size, err);
+	if (rc == 0)
+		rc = nsgsim_compile(l, p, err);
+	nsgsim_loader_free(l);
+	return rc;
+}
+
 #endif

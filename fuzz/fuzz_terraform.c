@@ -12,24 +12,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int load(const uint8_t *data, size_t size, nsgsim_policy **p, nsgsim_error *err)
-{
-	nsgsim_loader *l = nsgsim_loader_new();
-	FUZZ_CHECK(l != NULL);
-	*p = NULL;
-	int rc = nsgsim_loader_add_env_buffer(l, "plan.json", (const char *)data, size, err);
-	if (rc == 0)
-		rc = nsgsim_compile(l, p, err);
-	nsgsim_loader_free(l);
-	return rc;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	nsgsim_error err, err2;
 	nsgsim_policy *p, *p2;
-	int rc = load(data, size, &p, &err);
-	int rc2 = load(data, size, &p2, &err2);
+	int rc = fuzz_load_env("plan.json", (const char *)data, size, NULL, &p, &err);
+	int rc2 = fuzz_load_env("plan.json", (const char *)data, size, NULL, &p2, &err2);
 	FUZZ_CHECK(rc == rc2);
 	if (rc != 0) {
 		fuzz_check_error(rc, &err);

@@ -3,7 +3,7 @@
 
 usage: make_corpus.py OUTDIR [SHARED_DATA_DIR]
 
-Writes OUTDIR/{env,tags,flow,eval,json,query,reach,arm_expr,terraform,flowlog}/ from the repository's fixtures/ and,
+Writes OUTDIR/{env,tags,flow,eval,json,query,reach,arm_expr,terraform,flowlog,template}/ from the repository's fixtures/ and,
 when SHARED_DATA_DIR exists, from small files of the shared test data.
 Run from the repository root.  The output is rebuilt from scratch.
 """
@@ -174,7 +174,7 @@ def main():
     shared = sys.argv[2] if len(sys.argv) > 2 else ""
     dirs = {t: os.path.join(out, t) for t in ("env", "tags", "flow", "eval", "json",
                                                        "query", "reach", "arm_expr",
-                                                       "terraform", "flowlog")}
+                                                       "terraform", "flowlog", "template")}
     shutil.rmtree(out, ignore_errors=True)
     for d in dirs.values():
         os.makedirs(d)
@@ -237,6 +237,15 @@ def main():
     for t in ("env", "tags"):
         for n in sorted(os.listdir(dirs[t])):
             shutil.copyfile(os.path.join(dirs[t], n), os.path.join(dirs["json"], t + "." + n))
+
+    # template: the walker's fixtures and the smallest quickstart templates
+    for p in files_under(os.path.join("fixtures", "arm"), (".json",)):
+        copy(dirs["template"], p)
+    quick = [p for p in files_under(os.path.join("fixtures", "arm_quickstart", "templates"),
+                                    (".json",)) if os.path.getsize(p) <= TEMPLATE_MAX]
+    quick.sort(key=lambda p: (os.path.getsize(p), p))
+    for p in quick[:TEMPLATES]:
+        copy(dirs["template"], p)
 
     # terraform: the plan and state fixtures, whole and minified
     for p in files_under(os.path.join("fixtures", "terraform"), (".json",)):

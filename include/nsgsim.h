@@ -415,6 +415,10 @@ typedef enum nsgsim_layer {
 	NSGSIM_LAYER_ADMIN = 1,      /* AVNM security admin rules of one network manager */
 	NSGSIM_LAYER_SUBNET_NSG = 2, /* the NSG on the endpoint's subnet */
 	NSGSIM_LAYER_NIC_NSG = 3,    /* the NSG on the endpoint's NIC */
+	/* Azure's host services (DNS, DHCP, WireServer on 168.63.129.16, IMDS on
+	 * 169.254.169.254), which NSGs do not filter; its rule is PlatformRule
+	 * (README, "How nsgsim evaluates"; docs/SEMANTICS.md §3.7). */
+	NSGSIM_LAYER_PLATFORM = 4,
 } nsgsim_layer;
 typedef enum nsgsim_endpoint {
 	NSGSIM_ENDPOINT_NONE = 0,
@@ -474,7 +478,12 @@ typedef enum nsgsim_direction { NSGSIM_INBOUND = 1, NSGSIM_OUTBOUND = 2 } nsgsim
 	X(UNKNOWN_NIC_ADDRESS, 1u << 15, "unknown-nic-address",                                    \
 	  "a NIC's private IP address is known only after deployment (a plan's dynamic "           \
 	  "address): the NIC was evaluated for the flow's address, and an address flow finds it "  \
-	  "only by --at")
+	  "only by --at")                                                                          \
+	X(PLATFORM_SERVICES, 1u << 16, "platform-services",                                        \
+	  "the host's services pass ahead of admin rules as well as NSGs; DHCP is taken as "       \
+	  "UDP 67 and IMDS as TCP 80 to 169.254.169.254; an NSG Deny naming AzurePlatformDNS or "  \
+	  "AzurePlatformIMDS turns that service off whatever its ports, and the tag means the "    \
+	  "service's address (docs/SEMANTICS.md §3.7)")
 
 typedef enum nsgsim_assumption {
 #define NSGSIM_X_ASSUME(name, bit, key, text) NSGSIM_ASSUME_##name = (bit),
@@ -482,7 +491,7 @@ typedef enum nsgsim_assumption {
 #undef NSGSIM_X_ASSUME
 } nsgsim_assumption;
 
-/* "AdminRule", "SubnetNsg", "NicNsg" or "None" (the names the JSON output
+/* "AdminRule", "SubnetNsg", "NicNsg", "Platform" or "None" (the names the JSON output
  * and assertion files use); NULL for an unknown layer. */
 NSGSIM_EXPORT const char *nsgsim_layer_name(int layer);
 
@@ -502,7 +511,7 @@ typedef struct nsgsim_rule_ref {
 
 typedef struct nsgsim_layer_result {
 	int layer;              /* nsgsim_layer */
-	const char *resource;   /* the network manager's or the NSG's id */
+	const char *resource;   /* the network manager's or the NSG's id; "AzurePlatform" */
 	const char *applied_to; /* the VNet (admin), subnet or NIC id */
 	int matched;            /* 1 when a rule matched; rule is then set */
 	nsgsim_rule_ref rule;

@@ -191,6 +191,9 @@ GOLDEN_FLOWS = [
     ("example_always_allow", "fixtures/example", ["tcp", "10.0.3.4:50000", "10.1.1.5:5986"]),
     ("example_icmp", "fixtures/example", ["icmp", "10.0.3.4", "10.2.1.4"]),
     ("w4_bastion_denied", "fixtures/semantics/w4_nsg_diagnostics_bastion_denied", None),
+    ("t13_platform_dns", "fixtures/semantics/t13_platform_traffic", None),
+    ("t13_platform_dns_denied", "fixtures/semantics/t13_platform_traffic",
+     ["udp", "10.0.2.4:50000", "168.63.129.16:53"]),
     # A VNet in a network group by Azure Policy: the trace names the definition.
     ("t27_policy_member", "fixtures/semantics/t27_policy_network_groups",
      ["tcp", "52.1.2.3:50000", "10.3.0.4:1007"]),

@@ -110,14 +110,23 @@ typedef struct genv {
 	bool crowded;   /* most prefixes are hosts in one /24 and one IPv6 /120 */
 } genv;
 
-static const char *tag_name(genv *g)
+/* A tag for a rule side; nsg: an NSG rule's, which may be a platform tag
+ * (an NSG Deny to one turns the host's service off, SEMANTICS.md §3.7;
+ * admin rules refuse them). */
+static const char *tag_name_for(genv *g, bool nsg)
 {
-	static const char *const computed[] = {"VirtualNetwork", "Internet", "AzureLoadBalancer"};
+	static const char *const computed[] = {"VirtualNetwork", "Internet", "AzureLoadBalancer",
+	                                       "AzurePlatformDNS", "AzurePlatformIMDS"};
 	if (chance(&g->r, 45))
-		return computed[below(&g->r, 3)];
+		return computed[below(&g->r, nsg ? 5 : 3)];
 	if (g->synthetic)
 		return synthetic_tags[below(&g->r, 3)];
 	return fixture_tags[below(&g->r, NS_ARRAY_LEN(fixture_tags))];
+}
+
+static const char *tag_name(genv *g)
+{
+	return tag_name_for(g, false);
 }
 
 /* A random prefix: inside the VNets, private elsewhere, public, or IPv6. */
@@ -225,7 +234,7 @@ static void nsg_addrs(genv *g, sbuf *b, const char *side, int asg_vnet)
 	if (k < 22) {
 		put(b, "\"%sAddressPrefix\":\"*\",", side);
 	} else if (k < 45) {
-		put(b, "\"%sAddressPrefix\":\"%s\",", side, tag_name(g));
+		put(b, "\"%sAddressPrefix\":\"%s\",", side, tag_name_for(g, true));
 	} else if (k < 85 || g->n_asgs[asg_vnet] == 0) {
 		int n = 1 + (int)below(&g->r, 4);
 		if (n == 1 && chance(&g->r, 50)) {
@@ -771,12 +780,13 @@ static void build_pool(const nsgsim_policy *p, pool *pl, rng *r)
 		}
 	}
 	push_addr(&pl->a4, &pl->n4, &pl->cap4, 0xA83F8110u);
+	push_addr(&pl->a4, &pl->n4, &pl->cap4, 0xA9FEA9FEu); /* IMDS */
 	push_addr(&pl->a4, &pl->n4, &pl->cap4, 0);
 	push_addr(&pl->a4, &pl->n4, &pl->cap4, UINT32_MAX);
 	push_addr(&pl->a6, &pl->n6, &pl->cap6, 0);
 	push_addr(&pl->mod4, &pl->nm4, &pl->capm4, 0x0A000004u);
 	push_addr(&pl->mod6, &pl->nm6, &pl->capm6, 1);
-	static const int common[] = {0, 1, 22, 53, 80, 443, 1433, 3389, 65534, 65535};
+	static const int common[] = {0, 1, 22, 53, 67, 80, 443, 1433, 3389, 32526, 65534, 65535};
 	for (size_t i = 0; i < NS_ARRAY_LEN(common); i++)
 		push_port(pl, common[i]);
 }
@@ -822,6 +832,25 @@ static void make_flow(pool *pl, rng *r, nsgsim_flow *f)
 	f->dst_port = ports ? pl->ports[below(r, (uint32_t)pl->np)] : NSGSIM_PORT_ANY;
 	f->src_port =
 	        ports && chance(r, 85) ? pl->ports[below(r, (uint32_t)pl->np)] : NSGSIM_PORT_ANY;
+	/* Now and then a NIC's request to the host's services (SEMANTICS.md
+	 * §3.7): DNS, DHCP, WireServer, IMDS, and their neighbours. */
+	if (family == 4 && ms && chance(r, 8)) {
+		static const struct {
+			uint32_t a;
+			int proto, port;
+		} host[] = {{0xA83F8110u, NSGSIM_PROTO_UDP, 53},
+		            {0xA83F8110u, NSGSIM_PROTO_TCP, 53},
+		            {0xA83F8110u, NSGSIM_PROTO_UDP, 67},
+		            {0xA83F8110u, NSGSIM_PROTO_TCP, 80},
+		            {0xA83F8110u, NSGSIM_PROTO_TCP, 32526},
+		            {0xA9FEA9FEu, NSGSIM_PROTO_TCP, 80},
+		            {0xA9FEA9FEu, NSGSIM_PROTO_UDP, 80},
+		            {0xA83F8110u, NSGSIM_PROTO_TCP, 443}};
+		int k = (int)below(r, NS_ARRAY_LEN(host));
+		ns_ip_from_u128(&f->dst, 4, host[k].a);
+		f->protocol = host[k].proto;
+		f->dst_port = host[k].port;
+	}
 }
 
 /* ---- a random environment, compiled ------------------------------------------------ */

@@ -153,6 +153,40 @@ class Replay(GoldenFiles, unittest.TestCase):
         finally:
             shutil.rmtree(tmp)
 
+    def test_platform_tuples_the_model_explains(self):
+        """PlatformRule tuples of the supplier VM's DNS and IMDS requests agree with the
+        Platform layer (SEMANTICS.md §3.7); the real log's inbound ones from 40.87.x.0 it does
+        not explain, and a PlatformRule on another port is not modelled either."""
+        tmp = tempfile.mkdtemp()
+        try:
+            tuples = [
+                "1786653106963,10.0.5.4,168.63.129.16,50000,53,17,O,B,NX,0,0,0,0",
+                "1786653106964,10.0.5.4,168.63.129.16,50001,53,6,O,B,NX,0,0,0,0",
+                "1786653106965,10.0.5.4,169.254.169.254,50002,80,6,O,B,NX,0,0,0,0",
+                "1786653106966,10.0.5.4,168.63.129.16,50003,32526,6,O,E,NX,1,128,1,54",
+                "1786653106967,40.87.164.0,10.0.5.4,23456,25800,6,I,B,NX,0,0,0,0",
+                "1786653106968,10.0.5.4,168.63.129.16,50004,443,6,O,B,NX,0,0,0,0",
+            ]
+            doc = {"records": [{"flowLogVersion": 4, "targetResourceID": "/vnet",
+                                "macAddress": "0022486DBA37", "flowRecords": {"flows": [
+                                    {"aclID": "00000000-0000-0000-0000-000000000000",
+                                     "flowGroups": [{"rule": "PlatformRule",
+                                                     "flowTuples": tuples}]}]}}]}
+            log = os.path.join(tmp, "PT1H.json")
+            with open(log, "w", encoding="utf-8") as fh:
+                json.dump(doc, fh)
+            p = run("replay", *env("chshin9"), "--json", log)
+            self.check_run(p, 0)
+            out = json.loads(p.stdout)
+            self.assertEqual(out["summary"]["agree"], 4)
+            self.assertEqual(out["summary"]["not_modelled_by_reason"]["platform"], 2)
+            agree = [g for g in out["groups"] if g["class"] == "agree"]
+            self.assertEqual([(g["nsgsim_rule"], g["count"]) for g in agree],
+                             [("PlatformRule", 4)])
+            self.assertEqual(agree[0]["example"]["decided_by"], "AzurePlatform")
+        finally:
+            shutil.rmtree(tmp)
+
     def test_endpoint_not_in_the_environment(self):
         p = run("replay", *env("chshin9"), "--json", "%s/elastic_vnet_v4_testdata.json" % LOGS)
         self.check_run(p, 0)

@@ -308,6 +308,11 @@ static size_t tags_buffer_len;
 static const char *snapshot_buffer;
 static size_t snapshot_buffer_len;
 static bool job_snapshot;
+/* An environment loaded after the example's (an ARM template with its
+ * parameter, a Terraform plan): the template walker's and the Terraform
+ * reader's allocations meet failures too. */
+static const char *job_extra_env;
+static const char *job_extra_param[2];
 
 static void keep(outcome *o, const char *s)
 {
@@ -383,6 +388,10 @@ static void run_job(outcome *o, bool tags_from_file)
 	if (rc == 0)
 		rc = nsgsim_loader_add_env_buffer(l, "policy.json", POLICY_ENV, strlen(POLICY_ENV),
 		                                  &err);
+	if (rc == 0 && job_extra_param[0])
+		rc = nsgsim_loader_set_parameter(l, job_extra_param[0], job_extra_param[1], &err);
+	if (rc == 0 && job_extra_env)
+		rc = nsgsim_loader_add_env(l, job_extra_env, &err);
 	if (stop_at(o, STEP_ADD_ENV, rc, &err, false))
 		goto out_loader;
 	job_step = STEP_ADD_TAGS;
@@ -856,7 +865,8 @@ static void test_alloc_fail_small_tags(void **state)
 {
 	(void)state;
 	/* Freed by main: skip() does not come back here. */
-	tags_buffer = small_tags(&tags_buffer_len);
+	if (!tags_buffer)
+		tags_buffer = small_tags(&tags_buffer_len);
 	run_all((plan){"small service tags buffer", false, ALL_STEPS, 64, 2});
 }
 
@@ -899,9 +909,40 @@ static void test_alloc_fail_small_tags_snapshot(void **state)
 	job_snapshot = false;
 }
 
+/* An ARM template (copy loops, conditions, a nested deployment, the
+ * expression evaluator) and a Terraform plan (modules, references, ids)
+ * loaded beside the example: failures while each is read and compiled. */
+static void test_alloc_fail_template_and_plan(void **state)
+{
+	(void)state;
+	if (!tags_buffer)
+		tags_buffer = small_tags(&tags_buffer_len);
+	static const char *const envs[][3] = {
+	        {"fixtures/arm/walker.json", "prefix", "app"},
+	        {"fixtures/terraform/small/plan.json", NULL, NULL},
+	        {"fixtures/terraform/hub_spoke/plan.json", NULL, NULL},
+	};
+	for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
+		job_extra_env = envs[i][0];
+		job_extra_param[0] = envs[i][1];
+		job_extra_param[1] = envs[i][2];
+		run_all((plan){envs[i][0], false, STEP_BIT(STEP_ADD_ENV) | STEP_BIT(STEP_COMPILE),
+		               16, 2});
+	}
+}
+
+static int clear_extra_env(void **state)
+{
+	(void)state;
+	job_extra_env = NULL; /* also when a failed assertion left the test early */
+	job_extra_param[0] = job_extra_param[1] = NULL;
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_teardown(test_alloc_fail_template_and_plan, clear_extra_env),
 	        cmocka_unit_test(test_alloc_fail_small_tags),
 	        cmocka_unit_test(test_alloc_fail_trimmed_tags_file),
 	        cmocka_unit_test(test_alloc_fail_small_tags_snapshot),

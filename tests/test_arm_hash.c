@@ -84,7 +84,7 @@ static void test_unique_string(void **state)
 		while (n < 4 && cases[i].args[n])
 			n++;
 		char out[14];
-		ns_arm_unique_string(cases[i].args, n, out);
+		assert_int_equal(ns_arm_unique_string(cases[i].args, n, out), 0);
 		if (strcmp(out, cases[i].want) != 0)
 			fail_msg("uniqueString #%zu (%s): got %s, want %s", i, cases[i].source, out,
 			         cases[i].want);

@@ -92,6 +92,22 @@ static void test_hub_spoke_table(void **state)
 	}
 }
 
+/* The same estate after apply: state, every id known, the db NIC's
+ * address assigned. */
+static void test_hub_spoke_state_table(void **state)
+{
+	(void)state;
+	nsgsim_policy *p = load_ok(HUB "/state.json");
+	assert_true(run_table(p, HUB "/flows_state.txt") >= 13);
+	nsgsim_flow flow;
+	nsgsim_error err = {0};
+	nsgsim_result r;
+	assert_int_equal(nsgsim_flow_parse("tcp 52.1.2.3:50000 10.2.1.4:22", &flow, &err), 0);
+	assert_int_equal(nsgsim_eval(p, &flow, &r, &err), 0);
+	assert_int_equal(r.assumptions & NSGSIM_ASSUME_UNKNOWN_NIC_ADDRESS, 0);
+	nsgsim_policy_free(p);
+}
+
 /* Every link of the plan was recovered from the configuration: the same
  * verdict, deciding layer, rule, endpoint and NSG as the REST estate on
  * random flows between the estate's addresses and the Internet. */
@@ -321,6 +337,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_hub_spoke_table),
+	        cmocka_unit_test(test_hub_spoke_state_table),
 	        cmocka_unit_test(test_plan_equals_rest),
 	        cmocka_unit_test(test_hub_spoke_notes),
 	        cmocka_unit_test(test_state_then_plan),

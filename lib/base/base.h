@@ -6,6 +6,7 @@
 #ifndef NSGSIM_BASE_H
 #define NSGSIM_BASE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,8 @@ void *ns_arena_alloc(ns_arena *a, size_t size); /* zeroed; NULL when out of memo
 char *ns_arena_strdup(ns_arena *a, const char *s);
 char *ns_arena_strndup(ns_arena *a, const char *s, size_t n);
 char *ns_arena_printf(ns_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *ns_arena_vprintf(ns_arena *a, const char *fmt, va_list ap)
+        __attribute__((format(printf, 2, 0)));
 void ns_arena_free(ns_arena *a);
 /* Empties the arena for reuse, keeping its blocks: scratch space for work
  * done again and again (every earlier allocation is invalid after it). */

@@ -192,19 +192,23 @@ char *ns_arena_strdup(ns_arena *a, const char *s)
 	return s ? ns_arena_strndup(a, s, strlen(s)) : NULL;
 }
 
+char *ns_arena_vprintf(ns_arena *a, const char *fmt, va_list ap)
+{
+	va_list again;
+	va_copy(again, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	char *p = n >= 0 ? ns_arena_alloc(a, (size_t)n + 1) : NULL;
+	if (p)
+		vsnprintf(p, (size_t)n + 1, fmt, again);
+	va_end(again);
+	return p;
+}
+
 char *ns_arena_printf(ns_arena *a, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return NULL;
-	char *p = ns_arena_alloc(a, (size_t)n + 1);
-	if (!p)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	char *p = ns_arena_vprintf(a, fmt, ap);
 	va_end(ap);
 	return p;
 }

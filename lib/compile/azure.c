@@ -45,17 +45,33 @@ static ns_step nsg_step(int layer, const ns_cnsg *g, const char *applied_to)
  *
  *   Inbound:  [admin rules of the VNet, one level per manager]
  *             -> [NSG of the subnet] -> [NSG of the NIC]
- *   Outbound: [admin rules] -> [NSG of the NIC] -> [NSG of the subnet]
+ *   Outbound: [platform] -> [admin rules] -> [NSG of the NIC]
+ *             -> [NSG of the subnet]
+ *
+ * The platform layer (SEMANTICS.md §3.7; network-security-groups-
+ * overview.md, "Azure platform considerations", "Virtual IP of the host
+ * node"): the host's basic services are not subject to the NSGs, so a NIC's
+ * outbound traffic to them is allowed before any rule is read.  That it
+ * also comes before admin rules is the platform-services assumption
+ * (ns_azure_platform_rules).
  *
  * "Security admin rules have a higher priority than NSGs and are evaluated
  * before NSG rules"; the levels of several managers come highest scope
  * first (§11 decision 2; ns_azure_cmp_manager).  "A layer with no NSG
  * allows everything": it has no step.  An endpoint in no subnet (a NIC
  * whose ipConfigurations name none) has only its NIC's NSG. */
-size_t ns_azure_layer_order(const ns_csubnet *cs, const ns_cnic *nic, int way, ns_step *out)
+size_t ns_azure_layer_order(const nsgsim_policy *p, const ns_csubnet *cs, const ns_cnic *nic,
+                            int way, ns_step *out)
 {
 	size_t n = 0;
-	for (size_t i = 0; cs && i < cs->n_levels && n < NS_AZURE_MAX_LEVELS; i++)
+	if (way == NS_WAY_OUT && nic) {
+		const ns_platform_chains *pc = &p->platform[ns_azure_platform_off(cs, nic)];
+		out[n++] = (ns_step){NSGSIM_LAYER_PLATFORM,
+		                     {&pc->in, &pc->out},
+		                     NS_PLATFORM_RESOURCE,
+		                     nic->n->id};
+	}
+	for (size_t i = 0; cs && i < cs->n_levels && i < NS_AZURE_MAX_LEVELS; i++)
 		out[n++] = admin_step(cs, &cs->levels[i]);
 	const ns_cnsg *subnet_nsg = cs ? cs->nsg : NULL, *nic_nsg = nic ? nic->nsg : NULL;
 	ns_step steps[2];
@@ -69,6 +85,96 @@ size_t ns_azure_layer_order(const ns_csubnet *cs, const ns_cnic *nic, int way, n
 	for (size_t i = 0; i < k; i++)
 		out[n++] = steps[i];
 	return n;
+}
+
+/* The host's services, as nsgsim models them (SEMANTICS.md §3.7):
+ *
+ * - network-security-groups-overview.md, "Azure platform considerations":
+ *   DHCP, DNS, IMDS and health monitoring are served at the host's virtual
+ *   IPs 168.63.129.16 and 169.254.169.254 and are not subject to the NSGs,
+ *   unless a rule denies them with the service tags AzurePlatformDNS,
+ *   AzurePlatformIMDS or AzurePlatformLKM.
+ * - what-is-ip-address-168-63-129-16.md: the VM agent's outbound TCP 80 and
+ *   32526 to WireServer (168.63.129.16) is not subject to the NSGs; nor is
+ *   DNS to it on UDP and TCP 53, unless an outbound Deny rule targets
+ *   AzurePlatformDNS; health probes from it are inbound and subject to the
+ *   NSGs (AllowAzureLoadBalancerInBound; SEMANTICS.md W10), so the layer is
+ *   outbound only.
+ * - instance-metadata-service.md: IMDS is a REST API over HTTP at
+ *   169.254.169.254.
+ *
+ * Undocumented, so the platform-services assumption: DHCP's port (UDP 67)
+ * and IMDS's (TCP 80); that admin rules do not filter this traffic either;
+ * that a Deny naming a tag turns its service off whatever ports it lists.
+ * WireServer and DHCP have no tag that turns them off.  Licensing (KMS, TCP
+ * 1688) goes to addresses the documents do not give: not modelled. */
+static const ns_platform_rule platform_rules[] = {
+        {"dns-udp", NS_PLATFORM_DNS, NS_AZURE_HOST_IP, NS_PROTO_UDP, 53},
+        {"dns-tcp", NS_PLATFORM_DNS, NS_AZURE_HOST_IP, NS_PROTO_TCP, 53},
+        {"dhcp", 0, NS_AZURE_HOST_IP, NS_PROTO_UDP, 67},
+        {"wireserver-80", 0, NS_AZURE_HOST_IP, NS_PROTO_TCP, 80},
+        {"wireserver-32526", 0, NS_AZURE_HOST_IP, NS_PROTO_TCP, 32526},
+        {"imds", NS_PLATFORM_IMDS, NS_AZURE_IMDS_IP, NS_PROTO_TCP, 80},
+};
+
+const ns_platform_rule *ns_azure_platform_rules(size_t *n)
+{
+	*n = NS_ARRAY_LEN(platform_rules);
+	return platform_rules;
+}
+
+/* service-tags-overview.md: the three tags are outbound, not regional,
+ * and turn off the default DNS, IMDS and licensing; the downloadable
+ * ServiceTags_*.json does not list them, so what addresses they mean is
+ * the platform-services assumption. */
+const char *ns_azure_platform_tag(int i, int *service, const char **prefix)
+{
+	static const struct {
+		const char *name;
+		int service;
+		const char *prefix;
+	} tags[NS_AZURE_PLATFORM_TAGS] = {
+	        {"AzurePlatformDNS", NS_PLATFORM_DNS, "168.63.129.16/32"},
+	        {"AzurePlatformIMDS", NS_PLATFORM_IMDS, "169.254.169.254/32"},
+	        {"AzurePlatformLKM", 0, NULL},
+	};
+	if (i < 0 || i >= NS_AZURE_PLATFORM_TAGS)
+		return NULL;
+	if (service)
+		*service = tags[i].service;
+	if (prefix)
+		*prefix = tags[i].prefix;
+	return tags[i].name;
+}
+
+static int chain_platform_off(const ns_chain *ch)
+{
+	int off = 0;
+	for (size_t i = 0; i < ch->n; i++) {
+		const ns_crule *r = &ch->rules[i];
+		for (int t = 0;
+		     r->access == NS_ACCESS_DENY && r->dst.tag && t < NS_AZURE_PLATFORM_TAGS; t++) {
+			int service;
+			if (ns_ieq(r->dst.tag, ns_azure_platform_tag(t, &service, NULL)))
+				off |= service;
+		}
+	}
+	return off;
+}
+
+/* "To override this basic infrastructure communication, you can create a
+ * security rule to deny traffic by using the following service tags"
+ * (network-security-groups-overview.md): a Deny rule naming the tag in
+ * either NSG the NIC's outbound traffic meets turns the service's platform
+ * allow off; the NSGs then decide, the tag matching the service's address. */
+int ns_azure_platform_off(const ns_csubnet *cs, const ns_cnic *nic)
+{
+	int off = 0;
+	if (nic && nic->nsg)
+		off |= chain_platform_off(&nic->nsg->out);
+	if (cs && cs->nsg)
+		off |= chain_platform_off(&cs->nsg->out);
+	return off;
 }
 
 /* An Application Gateway subnet is taken as not network-isolated, so admin

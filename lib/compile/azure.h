@@ -18,6 +18,10 @@
 /* The host's virtual IP, 168.63.129.16: in VirtualNetwork as every subnet
  * sees it, and in AzureLoadBalancer (SEMANTICS.md §11, computed tags). */
 #define NS_AZURE_HOST_IP 0xA83F8110u
+/* 169.254.169.254: IMDS (SEMANTICS.md §3.7). */
+#define NS_AZURE_IMDS_IP 0xA9FEA9FEu
+/* The resource the platform layer names in a trace. */
+#define NS_PLATFORM_RESOURCE "AzurePlatform"
 
 /* ---- matching a rule ------------------------------------------------------ */
 
@@ -80,13 +84,44 @@ static inline bool ns_via_route(const ns_csubnet *ctx, int family, ns_u128 a)
 int ns_azure_match_ends(int access);
 
 /* The most admin levels one endpoint's walk holds (a trace has room for
- * NSGSIM_MAX_LAYERS layers, two of them the NSGs). */
-#define NS_AZURE_MAX_LEVELS (NSGSIM_MAX_LAYERS - 2)
+ * NSGSIM_MAX_LAYERS layers: the platform's, two NSGs, the levels). */
+#define NS_AZURE_MAX_LEVELS (NSGSIM_MAX_LAYERS - 3)
 
 /* Fills out[0..) with the layers of an endpoint (a NIC in subnet cs, nic
  * NULL for the subnet alone) in the order traffic of one direction
  * (NS_WAY_*) meets them; returns how many (at most NSGSIM_MAX_LAYERS). */
-size_t ns_azure_layer_order(const ns_csubnet *cs, const ns_cnic *nic, int way, ns_step *out);
+size_t ns_azure_layer_order(const nsgsim_policy *p, const ns_csubnet *cs, const ns_cnic *nic,
+                            int way, ns_step *out);
+
+/* ---- the platform's host services (SEMANTICS.md §3.7) ------------------------ */
+
+/* The services an NSG rule can turn off by a service tag, as bits of the
+ * platform chain variant (nsgsim_policy.platform). */
+enum { NS_PLATFORM_DNS = 1, NS_PLATFORM_IMDS = 2, NS_PLATFORM_VARIANTS = 4 };
+
+/* One host service, as the platform layer allows it: outbound from a NIC to
+ * addr (IPv4) on protocol and port; service is the bit that turns it off
+ * (0: no tag does). */
+typedef struct ns_platform_rule {
+	const char *what; /* for the rule's id */
+	int service;
+	uint32_t addr;
+	int protocol;
+	uint16_t port;
+} ns_platform_rule;
+
+const ns_platform_rule *ns_azure_platform_rules(size_t *n);
+
+/* The platform tags: AzurePlatformDNS, AzurePlatformIMDS, AzurePlatformLKM
+ * (i 0..2), their service bit (LKM: 0, licensing is not modelled) and the
+ * address nsgsim takes each to mean when the service-tags input does not
+ * define it (LKM: nothing). */
+#define NS_AZURE_PLATFORM_TAGS 3
+const char *ns_azure_platform_tag(int i, int *service, const char **prefix);
+
+/* The services an NSG Deny rule of the endpoint's outbound layers turns
+ * off by naming their tag as destination (NS_PLATFORM_* bits). */
+int ns_azure_platform_off(const ns_csubnet *cs, const ns_cnic *nic);
 
 /* Assumptions every evaluation at an endpoint in cs rests on. */
 unsigned ns_azure_endpoint_assumptions(const ns_csubnet *cs);

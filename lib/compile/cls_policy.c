@@ -146,6 +146,9 @@ int ns_classify_build(nsgsim_policy *p, nsgsim_error *err)
 	for (size_t i = 0; i < p->n_nsgs && rc == 0; i++)
 		if ((rc = build_chain(p, st, &p->nsgs[i].in)) == 0)
 			rc = build_chain(p, st, &p->nsgs[i].out);
+	for (size_t i = 0; i < NS_ARRAY_LEN(p->platform) && rc == 0; i++)
+		if ((rc = build_chain(p, st, &p->platform[i].in)) == 0)
+			rc = build_chain(p, st, &p->platform[i].out);
 	if (rc == 0)
 		rc = build_admin(p, st);
 	st->bytes += p->ep_bytes; /* the endpoint map is counted with them */

@@ -321,6 +321,65 @@ static int compile_nsg_rules(nsgsim_policy *p, nsgsim_error *err)
 	return rc;
 }
 
+/* ---- the platform layer ----------------------------------------------------------- */
+
+/* The platform's rules (ns_azure_platform_rules) as a chain per variant:
+ * variant v leaves out the services of bits v.  Each is named PlatformRule,
+ * as flow logs name the platform's decisions, and ends the walk with Allow. */
+static int compile_platform(nsgsim_policy *p, nsgsim_error *err)
+{
+	size_t n;
+	const ns_platform_rule *pr = ns_azure_platform_rules(&n);
+	for (int v = 0; v < NS_PLATFORM_VARIANTS; v++) {
+		ns_chain *ch = &p->platform[v].out;
+		ch->rules = ns_arena_alloc(&p->arena, (n + 1) * sizeof *ch->rules);
+		if (!ch->rules)
+			return ns_nomem(err);
+		for (size_t i = 0; i < n; i++) {
+			if (pr[i].service & v)
+				continue;
+			ns_rule *r = ns_arena_alloc(&p->arena, sizeof *r);
+			ns_addr *dst = ns_arena_alloc(&p->arena, sizeof *dst);
+			ns_port_range *port = ns_arena_alloc(&p->arena, sizeof *port);
+			if (!r || !dst || !port)
+				return ns_nomem(err);
+			*port = (ns_port_range){pr[i].port, pr[i].port};
+			*dst = (ns_addr){
+			        .kind = NS_ADDR_CIDR, .family = 4, .addr = pr[i].addr, .plen = 32};
+			dst->text = ns_arena_printf(&p->arena, "%u.%u.%u.%u", pr[i].addr >> 24,
+			                            (pr[i].addr >> 16) & 255,
+			                            (pr[i].addr >> 8) & 255, pr[i].addr & 255);
+			r->name = "PlatformRule";
+			r->id = ns_arena_printf(&p->arena, "%s/%s", NS_PLATFORM_RESOURCE,
+			                        pr[i].what);
+			r->parent_id = NS_PLATFORM_RESOURCE;
+			r->priority = 0; /* before every rule; the chain keeps the table order */
+			r->access = NS_ACCESS_ALWAYS_ALLOW;
+			r->direction = NS_DIR_OUTBOUND;
+			r->protocol = pr[i].protocol;
+			r->src = (ns_side){
+			        .form = NS_FORM_PREFIX, .ports = &all_ports, .n_ports = 1};
+			r->src.addrs = ns_arena_alloc(&p->arena, sizeof *r->src.addrs);
+			if (!r->id || !dst->text || !r->src.addrs)
+				return ns_nomem(err);
+			r->src.n_addrs = 1;
+			r->src.addrs[0] = (ns_addr){.kind = NS_ADDR_ANY, .text = "*"};
+			r->dst = (ns_side){.form = NS_FORM_PREFIX,
+			                   .addrs = dst,
+			                   .n_addrs = 1,
+			                   .ports = port,
+			                   .n_ports = 1};
+			ns_crule *cr = &ch->rules[ch->n++];
+			int rc = ns_compile_rule(p, r, cr, err);
+			if (rc != 0)
+				return rc;
+			cr->ends = NSGSIM_ALLOW;
+			cr->assume = NSGSIM_ASSUME_PLATFORM_SERVICES;
+		}
+	}
+	return 0;
+}
+
 /* ---- virtual networks, subnets, NICs ------------------------------------------ */
 
 static int compile_vnets(nsgsim_policy *p, nsgsim_error *err)
@@ -571,6 +630,8 @@ static void policy_free_sets(nsgsim_policy *p)
 		ns_pset_free(&p->asgs[i].members);
 	ns_pset_free(&p->internet);
 	ns_pset_free(&p->load_balancer);
+	for (size_t i = 0; i < NS_ARRAY_LEN(p->platform_tags); i++)
+		ns_pset_free(&p->platform_tags[i]);
 	ns_pset_free(&p->any);
 }
 
@@ -598,8 +659,8 @@ static int compile_all(nsgsim_policy *p, nsgsim_error *err)
 	    (rc = compile_vnets(p, err)) != 0 || (rc = compile_nsg_shells(p, err)) != 0 ||
 	    (rc = compile_subnets(p, err)) != 0 || (rc = compile_nics(p, err)) != 0 ||
 	    (rc = compile_asgs(p, err)) != 0 || (rc = ns_compile_vnet_tags(p, err)) != 0 ||
-	    (rc = compile_nsg_rules(p, err)) != 0 || (rc = ns_compile_admin(p, err)) != 0 ||
-	    (rc = ns_compile_endpoints(p, err)) != 0)
+	    (rc = compile_nsg_rules(p, err)) != 0 || (rc = compile_platform(p, err)) != 0 ||
+	    (rc = ns_compile_admin(p, err)) != 0 || (rc = ns_compile_endpoints(p, err)) != 0)
 		return rc;
 	/* Without classifiers every walk takes the reference scan (eval/walk.h):
 	 * the same answers, nothing built that a few evaluations would not repay. */
@@ -620,8 +681,8 @@ NSGSIM_EXPORT int nsgsim_compile(nsgsim_loader *loader, nsgsim_policy **out, nsg
 	p->m = *lm; /* move; the loader gets it back on failure */
 	ns_vec_init(&p->owned_sets, sizeof(ns_pset *));
 	int rc = compile_all(p, err);
-	if (rc == 0 && p->m.notes_failed)
-		rc = ns_nomem(err);
+	if (p->m.notes_failed && (rc == 0 || rc == NSGSIM_E_NOMEM))
+		rc = ns_nomem(err); /* a failed note's NSGSIM_E_NOMEM did not fill err */
 	if (rc != 0) {
 		p->m.notes.n = notes_before;
 		*lm = p->m;

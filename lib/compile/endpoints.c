@@ -28,7 +28,7 @@ static int make_steps(nsgsim_policy *p, ns_endpoint *ep)
 {
 	for (int way = NS_WAY_IN; way <= NS_WAY_OUT; way++) {
 		ns_step buf[NSGSIM_MAX_LAYERS];
-		size_t n = ns_azure_layer_order(ep->subnet, ep->nic, way, buf);
+		size_t n = ns_azure_layer_order(p, ep->subnet, ep->nic, way, buf);
 		ns_step *steps = ns_arena_alloc(&p->arena, (n + 1) * sizeof *steps);
 		if (!steps)
 			return -1;

@@ -166,6 +166,13 @@ typedef struct ns_casg {
 	const ns_cvnet *vnet;
 } ns_casg;
 
+/* The platform layer's rules in both directions (inbound empty): one
+ * variant per set of services an NSG turned off (NS_PLATFORM_* bits;
+ * lib/compile/azure.c). */
+typedef struct ns_platform_chains {
+	ns_chain in, out;
+} ns_platform_chains;
+
 struct nsgsim_policy {
 	ns_model m; /* moved from the loader */
 	ns_arena arena;
@@ -192,6 +199,9 @@ struct nsgsim_policy {
 	size_t ep_bytes;
 	size_t n_admin_rules;
 	ns_pset internet, load_balancer, any;
+	/* AzurePlatformDNS/IMDS/LKM when the service-tags input lacks them. */
+	ns_pset platform_tags[3];
+	ns_platform_chains platform[4];
 	bool internet_overridden;
 	ns_map nsg_by_id, vnet_by_id, subnet_by_id, nic_by_id, asg_by_id, rt_by_id;
 	ns_map mgr_by_id, group_by_id, cfg_by_id, coll_by_id;

@@ -73,6 +73,12 @@ int ns_compile_builtin_tags(nsgsim_policy *p, nsgsim_error *err)
 		         : set_from_list(&p->load_balancer, ns_azure_load_balancer());
 	if (rc == 0)
 		rc = set_from_texts(&p->any, any, 2);
+	/* The platform tags, unless the input defines them (ns_azure_platform_tag). */
+	for (int i = 0; rc == 0 && i < NS_AZURE_PLATFORM_TAGS; i++) {
+		const char *prefix;
+		ns_azure_platform_tag(i, NULL, &prefix);
+		rc = set_from_texts(&p->platform_tags[i], &prefix, prefix ? 1 : 0);
+	}
 	p->internet_overridden = internet != NULL;
 	if (ns_map_get(&p->m.tag_index, NS_TAG_VIRTUAL_NETWORK))
 		ns_model_note(&p->m, NSGSIM_NOTE_WARNING, p->m.tags_file, "",
@@ -113,6 +119,14 @@ static int resolve_tag(nsgsim_policy *p, const ns_addr *a, const char *resource,
 		out->name = t->name;
 		out->tag = t;
 		return 0;
+	}
+	for (int i = 0; i < NS_AZURE_PLATFORM_TAGS; i++) {
+		const char *name = ns_azure_platform_tag(i, NULL, NULL);
+		if (ns_ieq(a->text, name)) {
+			out->set = &p->platform_tags[i];
+			out->name = name;
+			return 0;
+		}
 	}
 	/* Classic names are rejected by ARM (docs/SEMANTICS.md §1.3). */
 	const char *hint = "";
@@ -416,5 +430,10 @@ int ns_compile_rule(nsgsim_policy *p, const ns_rule *r, ns_crule *out, nsgsim_er
 	int rc = compile_side(p, r, &r->src, &out->src, err);
 	if (rc == 0)
 		rc = compile_side(p, r, &r->dst, &out->dst, err);
+	/* A platform tag the input does not define means what nsgsim takes it
+	 * to (ns_azure_platform_tag): the platform-services assumption. */
+	for (int i = 0; rc == 0 && i < NS_AZURE_PLATFORM_TAGS; i++)
+		if (out->src.set == &p->platform_tags[i] || out->dst.set == &p->platform_tags[i])
+			out->assume |= NSGSIM_ASSUME_PLATFORM_SERVICES;
 	return rc;
 }

@@ -96,13 +96,19 @@ static void push_layer(nsgsim_side_result *s, const ns_step *st, const ns_crule 
 void ns_walk_record(ns_walk_log *log, const nsgsim_policy *p, const ns_flowv *f,
                     const ns_endpoint *ep, const ns_step *s, int way, const ns_crule *r)
 {
+	(void)ep;
+	(void)way;
+	/* The platform layer shows only when it decides: it is no resource of
+	 * the input, and a trace of every outbound flow would name it. */
+	if (s->layer == NSGSIM_LAYER_PLATFORM && !r)
+		return;
 	if (log->trace)
 		push_layer(log->trace, s, r);
 	ns_walk_detail *d = log->detail;
 	if (!d)
 		return;
-	size_t i = (size_t)(s - ep->steps[way]);
-	d->walked = (int)i + 1;
+	/* Layer i of the trace: the i-th step recorded. */
+	size_t i = (size_t)d->walked++;
 	d->start[i] = d->rules->n;
 	if (d->rc == 0)
 		d->rc = ns_linear_detail(p, s->chain[way], f, ep->subnet, d->rules);

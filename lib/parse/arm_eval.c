@@ -122,7 +122,7 @@ static int check_arity(ns_arm_ctx *c, const ns_arm_node *n, const ns_arm_func *f
 
 static void free_args(cJSON **argv, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; argv && i < n; i++) /* NULL when calloc failed */
 		cJSON_Delete(argv[i]);
 	free(argv);
 }

@@ -74,6 +74,6 @@ int ns_arm_eval(const ns_arm_env *env, const char *text, cJSON **out, ns_arm_err
 
 /* ARM's uniqueString(): the 13-character base-32 string of Azure's 64-bit
  * hash of the arguments, as Azure computes it.  out has room for 14 bytes. */
-void ns_arm_unique_string(const char *const *args, size_t n, char out[14]);
+int ns_arm_unique_string(const char *const *args, size_t n, char out[14]); /* 0 or NSGSIM_E_NOMEM */
 
 #endif

@@ -300,8 +300,10 @@ static int f_uniquestring(ns_arm_ctx *c, const ns_arm_node *call, cJSON **argv, 
 	if (rc)
 		return rc;
 	char h[14];
-	ns_arm_unique_string(strs, argc, h);
+	rc = ns_arm_unique_string(strs, argc, h);
 	free(strs);
+	if (rc)
+		return ns_arm_nomem(c, call->off);
 	return ns_arm_mk_string(c, call, h, 13, out);
 }
 

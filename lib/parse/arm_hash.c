@@ -12,6 +12,7 @@
  *  - guid: an RFC 4122 version-5 (SHA-1, name-based) UUID of the arguments
  *    joined with '-', UTF-8, in the namespace
  *    11fb06fb-712d-4ddd-98c7-e71bbd588830. */
+#include "nsgsim.h"
 #include "parse/arm_expr_int.h"
 
 #include <stdlib.h>
@@ -96,18 +97,21 @@ static unsigned char *join_dash(const char *const *args, size_t n, size_t *len)
 	return s;
 }
 
-void ns_arm_unique_string(const char *const *args, size_t n, char out[14])
+int ns_arm_unique_string(const char *const *args, size_t n, char out[14])
 {
 	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
 	size_t len = 0;
 	unsigned char *s = join_dash(args, n, &len);
-	uint64_t h = s ? murmur64(s, len) : 0;
+	if (!s)
+		return NSGSIM_E_NOMEM; /* never a hash of something else */
+	uint64_t h = murmur64(s, len);
 	free(s);
 	for (int i = 0; i < 13; i++) {
 		out[i] = alphabet[h >> 59];
 		h <<= 5;
 	}
 	out[13] = '\0';
+	return 0;
 }
 
 /* ---- SHA-1 (FIPS 180-4), for the version-5 UUID ---- */
@@ -199,14 +203,15 @@ void ns_arm_guid(const char *const *args, size_t n, char out[37])
 	static const unsigned char ns[16] = {0x11, 0xfb, 0x06, 0xfb, 0x71, 0x2d, 0x4d, 0xdd,
 	                                     0x98, 0xc7, 0xe7, 0x1b, 0xbd, 0x58, 0x88, 0x30};
 	static const char hex[] = "0123456789abcdef";
-	size_t len = 0;
-	unsigned char *name = join_dash(args, n, &len), d[20];
+	unsigned char d[20];
 	sha1_ctx s;
 	sha1_init(&s);
 	sha1_put(&s, ns, sizeof ns);
-	if (name)
-		sha1_put(&s, name, len);
-	free(name);
+	for (size_t i = 0; i < n; i++) { /* the '-'-joined name, streamed: nothing to allocate */
+		if (i)
+			sha1_put(&s, (const unsigned char *)"-", 1);
+		sha1_put(&s, (const unsigned char *)args[i], strlen(args[i]));
+	}
 	sha1_end(&s, d);
 	d[6] = (unsigned char)((d[6] & 0x0f) | 0x50);
 	d[8] = (unsigned char)((d[8] & 0x3f) | 0x80);

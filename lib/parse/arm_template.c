@@ -129,6 +129,33 @@ bad:;
 	return rc;
 }
 
+/* minValue/maxValue of an int, minLength/maxLength of a string or array
+ * (syntax.md, "Parameters"; parameters.md "Length constraints", "Integer
+ * constraints"): Resource Manager refuses a value outside them. */
+static int check_bounds(ns_tpl_scope *s, const cJSON *decl, const char *name, const cJSON *v)
+{
+	static const char *const keys[][2] = {{"minValue", "maxValue"}, {"minLength", "maxLength"}};
+	if (ns_arm_is_unknown(v))
+		return 0;
+	bool number = cJSON_IsNumber(v);
+	if (!number && !cJSON_IsString(v) && !cJSON_IsArray(v))
+		return 0;
+	double have = number              ? v->valuedouble
+	              : cJSON_IsString(v) ? (double)strlen(v->valuestring)
+	                                  : (double)cJSON_GetArraySize(v);
+	for (int k = 0; k < 2; k++) {
+		const char *key = keys[number ? 0 : 1][k];
+		const cJSON *b = cJSON_GetObjectItem(decl, key);
+		if (!cJSON_IsNumber(b) ||
+		    (k == 0 ? have >= b->valuedouble : have <= b->valuedouble))
+			continue;
+		return ns_pfail(s->c, NSGSIM_E_SHAPE, "parameter '%s': %s %.0f is %s its %s %.0f",
+		                name, number ? "the value" : "the length", have,
+		                k == 0 ? "below" : "above", key, b->valuedouble);
+	}
+	return 0;
+}
+
 /* A value an inner-scope nested deployment passes: {"value": V}. */
 static int inner_given(ns_tpl_scope *s, const char *name, cJSON **out)
 {
@@ -173,6 +200,8 @@ static int param_value(ns_tpl_scope *s, const cJSON *decl, const char *name, cJS
 		              "parameter '%s' is declared %s; its value is not", name, type);
 	if (rc == 0)
 		rc = check_allowed(s, decl, name, *out);
+	if (rc == 0)
+		rc = check_bounds(s, decl, name, *out);
 	if (rc != 0) {
 		cJSON_Delete(*out);
 		*out = NULL;

@@ -123,7 +123,8 @@ static int load_env_buffer(ns_model *m, const char *name, const char *json, size
 {
 	model_mark k = mark_model(m);
 	int rc = ns_load_env_text(m, name, json, len, err);
-	if (rc == 0 && m->notes_failed)
+	/* a reader that returns a failed note's NSGSIM_E_NOMEM has not filled err */
+	if (m->notes_failed && (rc == 0 || rc == NSGSIM_E_NOMEM))
 		rc = ns_fail(err, NSGSIM_E_NOMEM, name, "", "", "out of memory");
 	if (rc != 0) {
 		rollback_model(m, &k);

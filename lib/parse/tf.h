@@ -64,6 +64,7 @@ typedef struct ns_tf_doc {
 	size_t n_links, cap_links;
 	bool has_deployments; /* a SecurityAdmin network manager deployment */
 	const char *subscription;
+	bool nomem; /* an arena string could not be made: the read fails with NSGSIM_E_NOMEM */
 	bool subscription_default; /* nothing named one: noted when first used */
 	bool subscription_noted;
 } ns_tf_doc;
@@ -79,6 +80,10 @@ typedef struct ns_tf_target {
 bool ns_tf_is_document(const cJSON *root);
 /* Reads it into the model (lib/parse/tf_doc.c). */
 int ns_tf_walk(ns_pctx *c, const cJSON *root);
+
+/* ns_arena_printf into the model's arena; on failure NULL and d->nomem
+ * (lib/parse/tf_doc.c). */
+char *ns_tf_printf(ns_tf_doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- lib/parse/tf_refs.c ---- */
 /* The configuration module of a module instance (module.a["x"].module.b:
@@ -150,6 +155,9 @@ void ns_tf_put_strs(ns_tf_blk *b, const char *tf_key, const char *rest_key);
 void ns_tf_put_ref(ns_tf_blk *b, const char *tf_key, const char *rest_key);
 void ns_tf_put_refs(ns_tf_blk *b, const char *tf_key, const char *rest_key);
 void ns_tf_put_id(ns_tf_blk *b, const char *tf_key, const char *rest_key);
+/* A list of ids as [{member: id}, ...] (refs: member "id"). */
+void ns_tf_put_id_objects(ns_tf_blk *b, const char *tf_key, const char *rest_key,
+                          const char *member);
 /* The ids a list attribute holds or references: a new array of strings,
  * NULL with *why when unknown, NULL without when absent. */
 int ns_tf_ids(ns_tf_blk *b, const char *tf_key, cJSON **out, const char **why);

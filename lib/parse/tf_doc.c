@@ -10,6 +10,7 @@
  * resource the plan deletes (actions ["delete"]) is absent from it. */
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,16 @@ bool ns_tf_is_document(const cJSON *root)
 	       (cJSON_GetObjectItem(root, "planned_values") ||
 	        cJSON_GetObjectItem(root, "values") ||
 	        cJSON_GetObjectItem(root, "terraform_version"));
+}
+
+char *ns_tf_printf(ns_tf_doc *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = ns_arena_vprintf(&d->c->m->arena, fmt, ap);
+	va_end(ap);
+	d->nomem |= !s;
+	return s;
 }
 
 /* ---- instances ------------------------------------------------------------------ */
@@ -57,13 +68,16 @@ static const char *address_index(ns_tf_doc *d, const char *address)
 		}
 	if (!open)
 		return NULL;
-	return ns_arena_strndup(&d->c->m->arena, open + 1, (size_t)(address + len - 1 - open - 1));
+	char *index =
+	        ns_arena_strndup(&d->c->m->arena, open + 1, (size_t)(address + len - 1 - open - 1));
+	d->nomem |= !index;
+	return index;
 }
 
 static const char *resource_key(ns_tf_doc *d, const char *module, const char *type,
                                 const char *name)
 {
-	return ns_arena_printf(&d->c->m->arena, "%s\x1f%s.%s", module, type, name);
+	return ns_tf_printf(d, "%s\x1f%s.%s", module, type, name);
 }
 
 static int add_instance(ns_tf_doc *d, const cJSON *res, const char *module)
@@ -221,7 +235,9 @@ static const char *id_subscription(ns_tf_doc *d, const char *id)
 	if (!id || strncmp(id, "/subscriptions/", 15) != 0)
 		return NULL;
 	size_t len = strcspn(id + 15, "/");
-	return len ? ns_arena_strndup(&d->c->m->arena, id + 15, len) : NULL;
+	char *sub = len ? ns_arena_strndup(&d->c->m->arena, id + 15, len) : NULL;
+	d->nomem |= len && !sub;
+	return sub;
 }
 
 /* The user's --subscription; else the provider's subscription_id; else
@@ -271,6 +287,15 @@ static int read_all(ns_tf_doc *d)
 	return ns_tf_report_links(d);
 }
 
+/* A string that could not be made reads as absent or unknown: never an
+ * answer, so the whole read fails. */
+static int check_nomem(ns_tf_doc *d, int rc)
+{
+	if (d->nomem && (rc == 0 || rc == NSGSIM_E_NOMEM || rc == NSGSIM_E_UNEVALUATED))
+		return ns_pfail(d->c, NSGSIM_E_NOMEM, "out of memory");
+	return rc;
+}
+
 int ns_tf_walk(ns_pctx *c, const cJSON *root)
 {
 	ns_tf_doc d = {.c = c, .root = root};
@@ -304,6 +329,7 @@ int ns_tf_walk(ns_pctx *c, const cJSON *root)
 	}
 	if (rc == 0)
 		rc = read_all(&d);
+	rc = check_nomem(&d, rc);
 	free(d.insts);
 	free(d.links);
 	ns_map_free(&d.by_resource);

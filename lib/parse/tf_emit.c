@@ -229,9 +229,8 @@ static int ids_from_refs(ns_tf_blk *b, const char *tf_key, cJSON *arr, const cha
 		const char *s = target_value(d, &t[i]);
 		if (!s)
 			*why = t[i].inst->id_why ? t[i].inst->id_why
-			                         : ns_arena_printf(&d->c->m->arena,
-			                                           "%s.%s, known only after apply",
-			                                           t[i].inst->address, t[i].attr);
+			                         : ns_tf_printf(d, "%s.%s, known only after apply",
+			                                        t[i].inst->address, t[i].attr);
 		else if (!cJSON_AddItemToArray(arr, cJSON_CreateString(s)))
 			rc = NSGSIM_E_NOMEM;
 	}
@@ -268,7 +267,8 @@ int ns_tf_ids(ns_tf_blk *b, const char *tf_key, cJSON **out, const char **why)
 	return 0;
 }
 
-void ns_tf_put_refs(ns_tf_blk *b, const char *tf_key, const char *rest_key)
+void ns_tf_put_id_objects(ns_tf_blk *b, const char *tf_key, const char *rest_key,
+                          const char *member)
 {
 	cJSON *ids;
 	const char *why;
@@ -287,7 +287,7 @@ void ns_tf_put_refs(ns_tf_blk *b, const char *tf_key, const char *rest_key)
 	cJSON_ArrayForEach(e, list)
 	{
 		cJSON *ref = cJSON_CreateObject();
-		if (!ref || !cJSON_AddStringToObject(ref, "id", e->valuestring) ||
+		if (!ref || !cJSON_AddStringToObject(ref, member, e->valuestring) ||
 		    !cJSON_AddItemToArray(arr, ref)) {
 			cJSON_Delete(ref);
 			b->tr->rc = NSGSIM_E_NOMEM;
@@ -295,4 +295,9 @@ void ns_tf_put_refs(ns_tf_blk *b, const char *tf_key, const char *rest_key)
 		}
 	}
 	cJSON_Delete(ids);
+}
+
+void ns_tf_put_refs(ns_tf_blk *b, const char *tf_key, const char *rest_key)
+{
+	ns_tf_put_id_objects(b, tf_key, rest_key, "id");
 }

@@ -126,7 +126,7 @@ typedef struct ref_ctx {
 static void set_why(ref_ctx *r, const char *fmt, const char *a, const char *b)
 {
 	if (!r->why)
-		r->why = ns_arena_printf(&r->d->c->m->arena, fmt, a, b ? b : "");
+		r->why = ns_tf_printf(r->d, fmt, a, b ? b : "");
 }
 
 static int push_target(ref_ctx *r, const ns_tf_inst *in, const char *attr)
@@ -366,8 +366,8 @@ int ns_tf_resolve(ns_tf_doc *d, const ns_tf_inst *from, const cJSON *expr, bool 
 	if (rc != 0)
 		return rc;
 	if (!many && r.n > 1) {
-		*why = ns_arena_printf(&d->c->m->arena, "several resources (%s and %s)",
-		                       r.out[0].inst->address, r.out[1].inst->address);
+		*why = ns_tf_printf(d, "several resources (%s and %s)", r.out[0].inst->address,
+		                    r.out[1].inst->address);
 		return 0;
 	}
 	*n = r.n;
@@ -467,8 +467,7 @@ int ns_tf_string(ns_tf_doc *d, const ns_tf_inst *in, const cJSON *vals, const cJ
 	else if (strcmp(t.attr, "name") == 0)
 		*out = t.inst->name;
 	if (!*out)
-		*why = ns_arena_printf(&d->c->m->arena, "%s.%s, known only after apply",
-		                       t.inst->address, t.attr);
+		*why = ns_tf_printf(d, "%s.%s, known only after apply", t.inst->address, t.attr);
 	return 0;
 }
 
@@ -504,9 +503,8 @@ static const char *group_id(ns_tf_doc *d, ns_tf_inst *in, const ns_tf_kind *k, c
 	const char *slash = strrchr(k->rest_type, '/');
 	const char *first_slash = strchr(k->rest_type, '/');
 	if (!k->parent_name || slash == first_slash)
-		return ns_arena_printf(&d->c->m->arena,
-		                       "/subscriptions/%s/resourceGroups/%s/providers/%s/%s", sub,
-		                       rg, k->rest_type, name);
+		return ns_tf_printf(d, "/subscriptions/%s/resourceGroups/%s/providers/%s/%s", sub,
+		                    rg, k->rest_type, name);
 	const char *why;
 	const char *parent;
 	if (ns_tf_string(d, in, in->values, in->unknown,
@@ -514,11 +512,10 @@ static const char *group_id(ns_tf_doc *d, ns_tf_inst *in, const ns_tf_kind *k, c
 	                 &parent, &why) != 0)
 		return NULL;
 	if (!parent)
-		return id_failed(in, ns_arena_printf(&d->c->m->arena, "%s is %s", k->parent_name,
-		                                     why ? why : "not set"));
-	return ns_arena_printf(&d->c->m->arena,
-	                       "/subscriptions/%s/resourceGroups/%s/providers/%.*s/%s%s/%s", sub,
-	                       rg, (int)(slash - k->rest_type), k->rest_type, parent, slash, name);
+		return id_failed(
+		        in, ns_tf_printf(d, "%s is %s", k->parent_name, why ? why : "not set"));
+	return ns_tf_printf(d, "/subscriptions/%s/resourceGroups/%s/providers/%.*s/%s%s/%s", sub,
+	                    rg, (int)(slash - k->rest_type), k->rest_type, parent, slash, name);
 }
 
 /* Azure Policy definitions and assignments live at a scope, not in a
@@ -564,18 +561,18 @@ static const char *build_id(ns_tf_doc *d, ns_tf_inst *in, const ns_tf_kind *k)
 		                 &why) != 0)
 			return NULL;
 		if (!parent)
-			return id_failed(in, ns_arena_printf(&d->c->m->arena, "%s is %s",
-			                                     k->parent_id, why ? why : "not set"));
+			return id_failed(in, ns_tf_printf(d, "%s is %s", k->parent_id,
+			                                  why ? why : "not set"));
 		const char *seg = strrchr(k->rest_type, '/');
-		return ns_arena_printf(&d->c->m->arena, "%s%s/%s", parent, seg, name);
+		return ns_tf_printf(d, "%s%s/%s", parent, seg, name);
 	}
 	const char *rg;
 	if (ns_tf_string(d, in, in->values, in->unknown, expr, "resource_group_name", false, &rg,
 	                 &why) != 0)
 		return NULL;
 	if (!rg)
-		return id_failed(in, ns_arena_printf(&d->c->m->arena, "resource_group_name is %s",
-		                                     why ? why : "not set"));
+		return id_failed(
+		        in, ns_tf_printf(d, "resource_group_name is %s", why ? why : "not set"));
 	return group_id(d, in, k, rg, name);
 }
 
@@ -592,17 +589,19 @@ const char *ns_tf_id(ns_tf_doc *d, ns_tf_inst *in)
 	}
 	const ns_tf_kind *k = ns_tf_kind_of(in->type);
 	if (!k || !k->rest_type)
-		return id_failed(in, ns_arena_printf(&d->c->m->arena,
-		                                     "%s, whose id is known only "
-		                                     "after apply",
-		                                     in->address));
+		return id_failed(in, ns_tf_printf(d,
+		                                  "%s, whose id is known only "
+		                                  "after apply",
+		                                  in->address));
 	in->id_state = 1;
 	const char *id = build_id(d, in, k);
 	if (in->id_state == 2) /* failed inside */
 		return NULL;
 	in->id_state = 2;
 	in->id = id;
-	if (!id)
+	if (!id) {
 		in->id_why = "out of memory";
+		d->nomem = true;
+	}
 	return id;
 }

@@ -21,9 +21,23 @@ typedef void (*tf_read_fn)(ns_tf_blk *props);
 
 typedef void (*tf_block_fn)(ns_tf_blk *elem, size_t k);
 
+static bool props_of(ns_tf_blk *elem, ns_tf_blk *props);
+
+/* A named child resource nested in its parent ({"name", "properties"}: an
+ * NSG's rules, a route table's routes): fields fills the properties. */
+static void named_child(ns_tf_blk *elem, tf_read_fn fields)
+{
+	ns_tf_put_str(elem, "name", "name");
+	ns_tf_blk p;
+	if (props_of(elem, &p))
+		fields(&p);
+}
+
 /* A list (or set) of nested blocks at tf_key, each becoming an object of
- * the REST array rest_key; fn fills each. */
-static void each_block(ns_tf_blk *b, const char *tf_key, const char *rest_key, tf_block_fn fn)
+ * the REST array rest_key; fn fills each (NULL: a named child whose
+ * properties `fields` fills). */
+static void each_block(ns_tf_blk *b, const char *tf_key, const char *rest_key, tf_block_fn fn,
+                       tf_read_fn fields)
 {
 	const cJSON *blocks = cJSON_GetObjectItem(b->vals, tf_key);
 	const cJSON *unk = cJSON_GetObjectItem(b->unk, tf_key);
@@ -54,8 +68,10 @@ static void each_block(ns_tf_blk *b, const char *tf_key, const char *rest_key, t
 		ns_tf_blk eb;
 		ns_tf_blk_child(&eb, &ab, elem, idx, blk, cJSON_GetArrayItem(unk, (int)k),
 		                ns_tf_config_block(b->expr, tf_key, blk, k), idx);
-		if (cJSON_IsObject(blk))
+		if (cJSON_IsObject(blk) && fn)
 			fn(&eb, k);
+		else if (cJSON_IsObject(blk))
+			named_child(&eb, fields);
 		k++;
 	}
 }
@@ -148,18 +164,9 @@ static void rule_fields(ns_tf_blk *p)
 	               "destinationApplicationSecurityGroups");
 }
 
-static void inline_rule(ns_tf_blk *elem, size_t k)
-{
-	(void)k;
-	ns_tf_put_str(elem, "name", "name");
-	ns_tf_blk p;
-	if (props_of(elem, &p))
-		rule_fields(&p);
-}
-
 static void read_nsg(ns_tf_blk *props)
 {
-	each_block(props, "security_rule", "securityRules", inline_rule);
+	each_block(props, "security_rule", "securityRules", NULL, rule_fields);
 }
 
 /* ---- VNets and subnets ---------------------------------------------------------------- */
@@ -182,8 +189,7 @@ static void inline_subnet(ns_tf_blk *elem, size_t k)
 	const char *id = ns_raw_string(elem->vals, "id");
 	char *built = NULL;
 	if ((!id || !*id) && name)
-		id = built = ns_arena_printf(&elem->tr->d->c->m->arena, "%s/subnets/%s",
-		                             vnet_id_of(elem), name);
+		id = built = ns_tf_printf(elem->tr->d, "%s/subnets/%s", vnet_id_of(elem), name);
 	ns_tf_put_str(elem, "name", "name");
 	if (id)
 		ns_tf_put(elem, "id", built ? "name" : "id", cJSON_CreateString(id));
@@ -203,7 +209,7 @@ static void read_vnet(ns_tf_blk *props)
 		                props->expr, NULL);
 		ns_tf_put_strs(&sb, "address_space", "addressPrefixes");
 	}
-	each_block(props, "subnet", "subnets", inline_subnet);
+	each_block(props, "subnet", "subnets", inline_subnet, NULL);
 }
 
 static void delegation(ns_tf_blk *elem, size_t k)
@@ -224,7 +230,7 @@ static void read_subnet(ns_tf_blk *props)
 {
 	prefixes(props);
 	subnet_links(props, props->tr->in->id, "network_security_group_id", "route_table_id");
-	each_block(props, "delegation", "delegations", delegation);
+	each_block(props, "delegation", "delegations", delegation, NULL);
 }
 
 static void read_peering(ns_tf_blk *props)
@@ -277,7 +283,7 @@ static void read_nic(ns_tf_blk *props)
 		put_link(props, "networkSecurityGroup", l);
 	else
 		ns_tf_put_ref(props, "network_security_group_id", "networkSecurityGroup");
-	each_block(props, "ip_configuration", "ipConfigurations", ipconfig);
+	each_block(props, "ip_configuration", "ipConfigurations", ipconfig, NULL);
 }
 
 static void route_fields(ns_tf_blk *p)
@@ -287,18 +293,9 @@ static void route_fields(ns_tf_blk *p)
 	ns_tf_put_str(p, "next_hop_in_ip_address", "nextHopIpAddress");
 }
 
-static void inline_route(ns_tf_blk *elem, size_t k)
-{
-	(void)k;
-	ns_tf_put_str(elem, "name", "name");
-	ns_tf_blk p;
-	if (props_of(elem, &p))
-		route_fields(&p);
-}
-
 static void read_route_table(ns_tf_blk *props)
 {
-	each_block(props, "route", "routes", inline_route);
+	each_block(props, "route", "routes", NULL, route_fields);
 }
 
 /* Azure Policy for network groups (lib/parse/load_policy.c): azurerm gives
@@ -375,32 +372,7 @@ static void read_admin_config(ns_tf_blk *props)
 
 static void read_collection(ns_tf_blk *props)
 {
-	cJSON *ids;
-	const char *why;
-	int rc = ns_tf_ids(props, "network_group_ids", &ids, &why);
-	if (rc != 0) {
-		props->tr->rc = rc;
-		return;
-	}
-	if (!ids) {
-		if (why)
-			ns_tf_put(props, "appliesToGroups", "network_group_ids",
-			          ns_tf_unknown(props, "network_group_ids", why));
-		return;
-	}
-	cJSON *arr = ns_tf_put(props, "appliesToGroups", "network_group_ids", cJSON_CreateArray());
-	const cJSON *e, *list = arr ? ids : NULL;
-	cJSON_ArrayForEach(e, list)
-	{
-		cJSON *g = cJSON_CreateObject();
-		if (!g || !cJSON_AddStringToObject(g, "networkGroupId", e->valuestring) ||
-		    !cJSON_AddItemToArray(arr, g)) {
-			cJSON_Delete(g);
-			props->tr->rc = NSGSIM_E_NOMEM;
-			break;
-		}
-	}
-	cJSON_Delete(ids);
+	ns_tf_put_id_objects(props, "network_group_ids", "appliesToGroups", "networkGroupId");
 }
 
 static void admin_address(ns_tf_blk *elem, size_t k)
@@ -418,8 +390,8 @@ static void read_admin_rule(ns_tf_blk *props)
 	ns_tf_put_num(props, "priority", "priority");
 	ns_tf_put_strs(props, "source_port_ranges", "sourcePortRanges");
 	ns_tf_put_strs(props, "destination_port_ranges", "destinationPortRanges");
-	each_block(props, "source", "sources", admin_address);
-	each_block(props, "destination", "destinations", admin_address);
+	each_block(props, "source", "sources", admin_address, NULL);
+	each_block(props, "destination", "destinations", admin_address, NULL);
 }
 
 /* ---- the types --------------------------------------------------------------------------- */
@@ -567,7 +539,7 @@ static int association(ns_tf_doc *d, ns_tf_inst *in, int kind, const char *targe
 		rc = link_id(d, in, value_attr, &l.value);
 	if (rc != 0)
 		return rc;
-	l.ptr = ns_arena_printf(&d->c->m->arena, "%s/%s", in->ptr, value_attr);
+	l.ptr = ns_tf_printf(d, "%s/%s", in->ptr, value_attr);
 	return l.ptr ? push_link(d, &l) : ns_pfail(d->c, NSGSIM_E_NOMEM, "out of memory");
 }
 
@@ -776,10 +748,12 @@ int ns_tf_read_instance(ns_tf_doc *d, ns_tf_inst *in)
 		                     in->type);
 	if (!kinds[i].k.rest_type)
 		return 0;
-	if (!ns_tf_id(d, in))
+	if (!ns_tf_id(d, in) && d->nomem)
+		return ns_pfail(d->c, NSGSIM_E_NOMEM, "out of memory");
+	if (!in->id)
 		return fail_at(d, in, NULL, NSGSIM_E_UNEVALUATED,
-		               ns_arena_printf(&d->c->m->arena, "its Azure id cannot be built: %s",
-		                               in->id_why ? in->id_why : "out of memory"));
+		               ns_tf_printf(d, "its Azure id cannot be built: %s",
+		                            in->id_why ? in->id_why : "out of memory"));
 	bool skip;
 	int rc = undeployed(d, in, in->id, &skip);
 	if (rc != 0 || skip)

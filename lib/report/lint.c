@@ -256,14 +256,24 @@ static void check_groups(const nsgsim_policy *p, nsgsim_findings *fs)
 
 /* ---- no-filtering and broad-always-allow ------------------------------------------ */
 
+/* Whether an endpoint meets an admin level or an NSG (the platform layer
+ * filters nothing). */
+static bool has_filter(const ns_endpoint *ep)
+{
+	for (int way = NS_WAY_IN; way <= NS_WAY_OUT; way++)
+		for (size_t k = 0; k < ep->n_steps[way]; k++)
+			if (ep->steps[way][k].layer != NSGSIM_LAYER_PLATFORM)
+				return true;
+	return false;
+}
+
 /* Whether a NIC in the subnet has an NSG (or admin rules) of its own: then
  * the subnet is open only at addresses no NIC holds, which is no finding. */
 static bool subnet_has_filtered_nic(const nsgsim_policy *p, const ns_csubnet *cs)
 {
 	for (size_t i = 0; i < p->n_endpoints; i++) {
 		const ns_endpoint *ep = &p->endpoints[i];
-		if (ep->nic && ep->subnet == cs &&
-		    (ep->n_steps[NS_WAY_IN] || ep->n_steps[NS_WAY_OUT]))
+		if (ep->nic && ep->subnet == cs && has_filter(ep))
 			return true;
 	}
 	return false;
@@ -277,8 +287,7 @@ static void check_endpoints(const nsgsim_policy *p, nsgsim_findings *fs)
 		 * Gateway) host Azure's own appliances, which admin rules skip by
 		 * design (concept-security-admins.md) and most of which take no NSG:
 		 * an open one there is no finding. */
-		if (!ep->subnet || ep->n_steps[NS_WAY_IN] || ep->n_steps[NS_WAY_OUT] ||
-		    ep->subnet->admin_exempt_service ||
+		if (!ep->subnet || has_filter(ep) || ep->subnet->admin_exempt_service ||
 		    (!ep->nic && subnet_has_filtered_nic(p, ep->subnet)))
 			continue;
 		const char *what = ep->nic ? "network interface" : "subnet";

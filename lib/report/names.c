@@ -15,6 +15,8 @@ NSGSIM_EXPORT const char *nsgsim_layer_name(int layer)
 		return "SubnetNsg";
 	case NSGSIM_LAYER_NIC_NSG:
 		return "NicNsg";
+	case NSGSIM_LAYER_PLATFORM:
+		return "Platform";
 	}
 	return NULL;
 }

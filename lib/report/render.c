@@ -274,7 +274,9 @@ static void t_layers(ns_buf *b, const ns_report *rep, int side)
 		ns_buf_puts(b, "     no admin rules and no NSG here: allowed\n");
 	for (int i = 0; i < s->n_layers; i++) {
 		const nsgsim_layer_result *l = &s->layers[i];
-		const char *what = l->layer == NSGSIM_LAYER_ADMIN ? "network manager" : "NSG";
+		const char *what = l->layer == NSGSIM_LAYER_ADMIN      ? "network manager"
+		                   : l->layer == NSGSIM_LAYER_PLATFORM ? "host services"
+		                                                       : "NSG";
 		ns_buf_printf(b, "  %d. %-10s %s %s: ", i + 1, nsgsim_layer_name(l->layer), what,
 		              leaf(l->resource));
 		if (l->matched)

@@ -112,6 +112,20 @@ class TestApi(unittest.TestCase):
             self.assertIsNone(r.to_dict()["decidedBy"]["rule"])
             self.assertIsNone(r.to_dict()["decidedBy"]["endpoint"])
 
+    def test_platform_layer(self):
+        """The host's services pass a deny-all NSG by the Platform layer (SEMANTICS.md §3.7)."""
+        with support.load_fixture("fixtures/semantics/t13_platform_traffic") as p:
+            r = p.evaluate("udp 10.0.1.4:50000 168.63.129.16:53")
+            self.assertTrue(r.allowed)
+            self.assertEqual(r.decided_by, ("Platform", "PlatformRule", "source"))
+            self.assertEqual(r.assumptions, ["platform-services"])
+            self.assertEqual(r.to_dict()["evaluations"][0]["layers"][0]["layer"], "Platform")
+            d = p.evaluate("udp 10.0.2.4:50000 168.63.129.16:53")
+            self.assertEqual(d.decided_by, ("SubnetNsg", "Deny-PlatformDNS", "source"))
+            n = p.evaluate("tcp 10.0.1.4:50000 168.63.129.16:443")
+            self.assertEqual(n.decided_by.layer, "SubnetNsg")
+            self.assertNotIn("platform-services", n.assumptions)
+
     def test_flow_forms_agree(self):
         p = self.policy
         text = "tcp 10.1.1.4:50000 10.2.1.4:22"

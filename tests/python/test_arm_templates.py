@@ -154,6 +154,22 @@ class Errors(unittest.TestCase):
         self.assertIn("/resources/0/name", p.stderr)
         self.assertIn("refers to itself", p.stderr)
 
+    def test_parameter_bounds(self):
+        tpl = self.write({"parameters": {
+            "n": {"type": "int", "minValue": 1, "maxValue": 3},
+            "s": {"type": "string", "minLength": 3, "maxLength": 5, "defaultValue": "abcd"}},
+            "resources": [{"type": "Microsoft.Network/networkSecurityGroups",
+                           "apiVersion": "2023-09-01", "name": "[parameters('s')]"}]})
+        self.assertEqual(run("show", "-q", "--env", tpl, "--parameters", "n=3").returncode, 0)
+        for given, want in ((["n=4"], "parameter 'n': the value 4 is above its maxValue 3"),
+                            (["n=0"], "parameter 'n': the value 0 is below its minValue 1"),
+                            (["n=2", "s=ab"], "parameter 's': the length 2 is below its minLength 3")):
+            args = sum((["--parameters", g] for g in given), [])
+            p = run("show", "--env", tpl, *args)
+            self.assertEqual(p.returncode, 2, given)
+            self.assertIn(want, p.stderr)
+            self.assertIn("/parameters/" + want.split("'")[1], p.stderr)
+
     def test_nic_into_an_existing_network_is_left_out(self):
         nic = {"type": "Microsoft.Network/networkInterfaces", "apiVersion": "2023-09-01",
                "name": "nic1", "properties": {"ipConfigurations": [{"name": "ip", "properties": {

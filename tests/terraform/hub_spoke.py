@@ -8,7 +8,7 @@ configuration denies SSH from the Internet and always allows RDP from the
 hub, plus a configuration no deployment lists.  Ids of resources to be
 created are unknown (after_unknown), as in a real plan; the db NIC's
 address is dynamic (unknown)."""
-from build_fixtures import RG, SUB, UNKNOWN, Ref, Res, plan, write
+from build_fixtures import RG, SUB, UNKNOWN, Ref, Res, plan, state, write
 
 RGREF = Ref("azurerm_resource_group.net.name", value=RG)
 VARRG = Ref("var.resource_group_name", value=RG)
@@ -118,6 +118,11 @@ def build():
             "route": [{"name": "to-firewall", "address_prefix": "0.0.0.0/0",
                        "next_hop_type": "VirtualAppliance", "next_hop_in_ip_address": "10.0.1.4"}],
             "id": UNKNOWN}),
+        Res("", "azurerm_route", "onprem", {
+            "name": "to-onprem", "resource_group_name": RGREF,
+            "route_table_name": Ref("azurerm_route_table.spokes.name", value="rt-spokes"),
+            "address_prefix": "192.168.0.0/16", "next_hop_type": "VirtualNetworkGateway",
+            "next_hop_in_ip_address": None, "id": UNKNOWN}),
         Res("", "azurerm_application_security_group", "web", {
             "name": "asg-web", "resource_group_name": RGREF, "location": "westeurope",
             "id": UNKNOWN}),
@@ -210,3 +215,109 @@ def build():
     write("hub_spoke/plan.json",
           plan(resources, module_calls={(): {"spoke": spoke_call}}, outputs=outputs,
                deleted=[legacy]))
+    write("hub_spoke/state.json", state(applied(resources, "10.2.1.4")))
+
+
+# ---- the same estate after apply: state, every id known ------------------------------------
+
+TYPES = {
+    "azurerm_network_security_group": "networkSecurityGroups",
+    "azurerm_application_security_group": "applicationSecurityGroups",
+    "azurerm_virtual_network": "virtualNetworks",
+    "azurerm_network_interface": "networkInterfaces",
+    "azurerm_route_table": "routeTables",
+    "azurerm_network_manager": "networkManagers",
+}
+CHILDREN = {  # type: (parent name attribute, parent type segment, own segment)
+    "azurerm_route": ("route_table_name", "routeTables", "routes"),
+    "azurerm_network_security_rule": ("network_security_group_name", "networkSecurityGroups", "securityRules"),
+    "azurerm_subnet": ("virtual_network_name", "virtualNetworks", "subnets"),
+    "azurerm_virtual_network_peering": ("virtual_network_name", "virtualNetworks", "virtualNetworkPeerings"),
+}
+BY_PARENT_ID = {
+    "azurerm_network_manager_network_group": ("network_manager_id", "networkGroups"),
+    "azurerm_network_manager_static_member": ("network_group_id", "staticMembers"),
+    "azurerm_network_manager_security_admin_configuration": ("network_manager_id", "securityAdminConfigurations"),
+    "azurerm_network_manager_admin_rule_collection": ("security_admin_configuration_id", "ruleCollections"),
+    "azurerm_network_manager_admin_rule": ("admin_rule_collection_id", "rules"),
+}
+# references that cross a module boundary: (module of the referrer, reference) -> (module, reference)
+CROSSING = {
+    'module.spoke["app"]': {"var.route_table_id": ("", "azurerm_route_table.spokes.id"),
+                            "var.hub_vnet_id": ("", "azurerm_virtual_network.hub.id")},
+    'module.spoke["db"]': {"var.route_table_id": ("", "azurerm_route_table.spokes.id"),
+                           "var.hub_vnet_id": ("", "azurerm_virtual_network.hub.id")},
+}
+
+
+def value(v):
+    return v.value if isinstance(v, Ref) else v
+
+
+def find(resources, module, ref, index=None):
+    type_, name = ref.split(".")[:2]
+    name = name.split("[")[0]
+    for r in resources:
+        if r.module == module and r.type == type_ and r.name == name and (index is None or r.index == index):
+            return r
+    raise KeyError((module, ref))
+
+
+def resolve(resources, r, ref):
+    """The id a reference of r stands for."""
+    module = r.module
+    if ref in CROSSING.get(module, {}):
+        module, ref = CROSSING[module][ref]
+    if ref.startswith('module.spoke["'):
+        key = ref.split('"')[1]
+        return azure_id(resources, find(resources, f'module.spoke["{key}"]', "azurerm_network_interface.vm", 0))
+    if ref == "each.value.vnet_id":
+        return azure_id(resources, find(resources, f'module.spoke["{r.index}"]', "azurerm_virtual_network.this"))
+    index = 0 if "[0]" in ref else None
+    return azure_id(resources, find(resources, module, ref, index))
+
+
+def azure_id(resources, r):
+    a = r.attrs
+    group = f"/subscriptions/{SUB}/resourceGroups/{value(a.get('resource_group_name', RG))}"
+    if r.type == "azurerm_resource_group":
+        return group
+    if r.type in TYPES:
+        return f"{group}/providers/Microsoft.Network/{TYPES[r.type]}/{a['name']}"
+    if r.type in CHILDREN:
+        attr, ptype, seg = CHILDREN[r.type]
+        return f"{group}/providers/Microsoft.Network/{ptype}/{value(a[attr])}/{seg}/{a['name']}"
+    if r.type in BY_PARENT_ID:
+        attr, seg = BY_PARENT_ID[r.type]
+        return f"{resolve(resources, r, a[attr].refs[0])}/{seg}/{a['name']}"
+    raise KeyError(r.type)
+
+
+def applied(resources, db_ip):
+    """Every Ref and unknown of the plan, as state after apply holds them."""
+    out = []
+    for r in resources:
+        def concrete(k, v, r=r):
+            if isinstance(v, Ref):
+                if v.value is not UNKNOWN:
+                    return v.value
+                ids = [resolve(resources, r, ref) for ref in v.refs]
+                return ids if k.endswith("_ids") else ids[0]
+            if isinstance(v, list) and v and all(isinstance(b, dict) for b in v):
+                return [{bk: concrete(bk, bv) for bk, bv in b.items()} for b in v]
+            if v is UNKNOWN:
+                return db_ip if k == "private_ip_address" else []
+            return v
+        attrs = {k: concrete(k, v) for k, v in r.attrs.items() if k != "id"}
+        if r.type == "azurerm_network_interface":
+            attrs["private_ip_address"] = attrs["ip_configuration"][0]["private_ip_address"]
+        assoc = {"azurerm_subnet_network_security_group_association": "subnet_id",
+                 "azurerm_subnet_route_table_association": "subnet_id"}
+        if r.type in assoc:
+            sid = attrs[assoc[r.type]]
+        elif r.type.startswith("azurerm_network_interface_") or r.type == "azurerm_network_manager_deployment":
+            sid = "|".join(str(v) for v in attrs.values() if isinstance(v, str) and v.startswith("/"))
+        else:
+            sid = azure_id(resources, r)
+        out.append(Res(r.module, r.type, r.name, attrs, index=r.index, state_id=sid))
+    return out

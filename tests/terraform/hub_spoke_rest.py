@@ -75,6 +75,9 @@ def build():
             "routes": [{"name": "to-firewall", "properties": {
                 "addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance",
                 "nextHopIpAddress": "10.0.1.4"}}]}},
+        {"type": "Microsoft.Network/routeTables/routes", "id": f"{rt}/routes/to-onprem",
+         "name": "to-onprem", "properties": {"addressPrefix": "192.168.0.0/16",
+                                             "nextHopType": "VirtualNetworkGateway"}},
         vnet("vnet-hub", "10.0.0.0/16",
              [("snet-shared", {"addressPrefixes": ["10.0.1.0/24"],
                                "networkSecurityGroup": ref(f"{P}/networkSecurityGroups/nsg-shared")})],

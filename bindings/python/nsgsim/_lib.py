@@ -34,7 +34,7 @@ NSGSIM_E_INVALID_ARG = -2
 NSGSIM_E_BAD_PROTOCOL = -15
 NSGSIM_E_BAD_FLOW = -24
 
-LAYER_NAMES = {0: "None", 1: "AdminRule", 2: "SubnetNsg", 3: "NicNsg"}
+LAYER_NAMES = {0: "None", 1: "AdminRule", 2: "SubnetNsg", 3: "NicNsg", 4: "Platform"}
 ENDPOINT_NAMES = {0: None, 1: "source", 2: "destination"}
 ACCESS_NAMES = {1: "Allow", 2: "Deny", 3: "AlwaysAllow"}
 NOTE_KINDS = {1: "skipped", 2: "limit", 3: "warning"}

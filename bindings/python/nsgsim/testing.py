@@ -8,7 +8,7 @@
 
 A failure raises a plain AssertionError whose message holds the flow and
 the full trace of Result.explain().  ``by`` names what must decide: a layer
-("AdminRule", "SubnetNsg", "NicNsg", "None"), optionally followed by a rule
+("AdminRule", "SubnetNsg", "NicNsg", "Platform", "None"), optionally followed by a rule
 name ("-" or None for no rule) and an endpoint ("source", "destination"),
 as a tuple or a space-separated string; names compare case-insensitively.
 Extra keyword arguments (at=, direction=) go to Policy.evaluate().
