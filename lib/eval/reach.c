@@ -240,22 +240,31 @@ static int resolve(const nsgsim_policy *p, const nsgsim_query *q, ns_arena *ar, 
 }
 
 static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, nsgsim_regions **out,
-                 nsgsim_error *err);
+                 nsgsim_error *err, ns_rvisit_fn fn, void *ctx);
 
 NSGSIM_EXPORT int nsgsim_reach(const nsgsim_policy *p, const nsgsim_query *query,
                                nsgsim_regions **out, nsgsim_error *err)
 {
-	return reach(p, query, false, out, err);
+	return reach(p, query, false, out, err, NULL, NULL);
 }
 
 int ns_reach_raw(const nsgsim_policy *p, const nsgsim_query *query, nsgsim_regions **out,
                  nsgsim_error *err)
 {
-	return reach(p, query, true, out, err);
+	return reach(p, query, true, out, err, NULL, NULL);
+}
+
+int ns_reach_visit(const nsgsim_policy *p, const nsgsim_query *query, ns_rvisit_fn fn, void *ctx,
+                   nsgsim_error *err)
+{
+	nsgsim_regions *r = NULL;
+	int rc = reach(p, query, true, &r, err, fn, ctx);
+	nsgsim_regions_free(r);
+	return rc;
 }
 
 static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, nsgsim_regions **out,
-                 nsgsim_error *err)
+                 nsgsim_error *err, ns_rvisit_fn fn, void *ctx)
 {
 	int rc = check_query(query, out, err);
 	if (rc != 0)
@@ -268,7 +277,8 @@ static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, ns
 		return nomem(err);
 	r->raw = raw;
 	ns_addrs to, from;
-	ns_rquery q = {0, &r->arena, {0}, p->m.limits[NSGSIM_LIMIT_QUERY_REGIONS], 1, false, false};
+	ns_rquery q = {0,     &r->arena, {0}, p->m.limits[NSGSIM_LIMIT_QUERY_REGIONS], 1, false,
+	               false, fn,        ctx};
 	ns_vec_init(&q.pieces, sizeof(ns_piece));
 	rc = resolve(p, query, &r->arena, &to, &from, err);
 	bool modelled = false, any = false;
@@ -575,8 +585,15 @@ NSGSIM_EXPORT int nsgsim_diff(const nsgsim_policy *before, const nsgsim_policy *
 	r->allowed_only = false;
 	const nsgsim_policy *pol[2] = {before, after};
 	ns_addrs to, from;
-	ns_rquery q = {0,    &r->arena,        {0}, after->m.limits[NSGSIM_LIMIT_QUERY_REGIONS], 2,
-	               true, query->rules != 0};
+	ns_rquery q = {0,
+	               &r->arena,
+	               {0},
+	               after->m.limits[NSGSIM_LIMIT_QUERY_REGIONS],
+	               2,
+	               true,
+	               query->rules != 0,
+	               NULL,
+	               NULL};
 	ns_vec_init(&q.pieces, sizeof(ns_piece));
 	rc = resolve_either(pol, query->to, "the target (to)", &r->arena, &to, err);
 	if (rc == 0)

@@ -345,6 +345,8 @@ NSGSIM_EXPORT int nsgsim_lint(const nsgsim_policy *p, nsgsim_findings **out, nsg
 	check_endpoints(p, fs);
 	check_always_allow(p, fs);
 	if (rc == 0)
+		rc = ns_lint_decides(p, fs);
+	if (rc == 0)
 		rc = ns_lint_reach(p, fs);
 	if (rc != 0 || fs->failed) {
 		nsgsim_findings_free(fs);

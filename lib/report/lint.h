@@ -24,4 +24,9 @@ void ns_lint_add(nsgsim_findings *fs, const char *id, int level, const char *res
  * 0 or -1 when out of memory. */
 int ns_lint_reach(const nsgsim_policy *p, nsgsim_findings *fs);
 
+/* never-decides, by one walk of every flow (lint_decides.c); 0 or -1
+ * when out of memory.  After the shadowed-rule findings: a rule they
+ * report is not reported again. */
+int ns_lint_decides(const nsgsim_policy *p, nsgsim_findings *fs);
+
 #endif
