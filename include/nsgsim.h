@@ -321,6 +321,7 @@ typedef struct nsgsim_finding {
 	const char *pointer;
 	const char *message;  /* what is wrong and what to do */
 	const char *evidence; /* a JSON object: the rules and resources involved */
+	int line;             /* the line of the rule's or resource's object in file; 0 unknown */
 } nsgsim_finding;
 
 typedef struct nsgsim_findings nsgsim_findings;

@@ -3,6 +3,7 @@
  * the rule, where it was read, what to do and the evidence.
  *
  * May touch: lib/base, the compiled policy and eval/shadow.h. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,15 @@ void ns_lint_add(nsgsim_findings *fs, const char *id, int level, const char *res
 		fs->failed = true;
 		return;
 	}
+	int line = 0;
+	if (loc && loc->file && loc->pointer) {
+		char *key = ns_arena_printf(&fs->ar, "%s\x1f%s", loc->file, loc->pointer);
+		if (!key) {
+			fs->failed = true;
+			return;
+		}
+		line = (int)(uintptr_t)ns_map_get(&fs->p->m.lines, key);
+	}
 	*f = (nsgsim_finding){id,
 	                      level,
 	                      resource,
@@ -30,7 +40,8 @@ void ns_lint_add(nsgsim_findings *fs, const char *id, int level, const char *res
 	                      loc && loc->file ? loc->file : "",
 	                      loc && loc->pointer ? loc->pointer : "",
 	                      message,
-	                      ev};
+	                      ev,
+	                      line};
 }
 
 /* ---- where an NSG is attached ---------------------------------------------------- */
@@ -339,6 +350,7 @@ NSGSIM_EXPORT int nsgsim_lint(const nsgsim_policy *p, nsgsim_findings **out, nsg
 	if (!fs)
 		return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
 	ns_vec_init(&fs->v, sizeof(nsgsim_finding));
+	fs->p = p;
 	int rc = check_nsgs(p, fs);
 	check_asgs(p, fs);
 	check_groups(p, fs);

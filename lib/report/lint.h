@@ -10,9 +10,10 @@
 #include "compile/policy.h"
 
 struct nsgsim_findings {
-	ns_arena ar; /* messages and evidence */
-	ns_vec v;    /* nsgsim_finding */
-	bool failed; /* out of memory on the way: the call fails */
+	ns_arena ar;            /* messages and evidence */
+	ns_vec v;               /* nsgsim_finding */
+	bool failed;            /* out of memory on the way: the call fails */
+	const nsgsim_policy *p; /* the lines of the input (ns_model.lines) */
 };
 
 /* Adds a finding; message is in fs->ar (NULL: out of memory), evidence a

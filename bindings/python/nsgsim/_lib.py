@@ -113,6 +113,7 @@ class nsgsim_finding(ctypes.Structure):
         ("pointer", c_char_p),
         ("message", c_char_p),
         ("evidence", c_char_p),
+        ("line", c_int),
     ]
 
 
