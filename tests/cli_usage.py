@@ -392,7 +392,8 @@ class Lint(unittest.TestCase):
         findings = json.loads(p.stdout)["findings"]
         for f in findings:
             self.assertIsInstance(f["line"], int, f)
-            lines = open(f["file"]).read().split("\n")
+            with open(f["file"]) as fh:
+                lines = fh.read().split("\n")
             self.assertIn("{", lines[f["line"] - 1], f)
             if f["id"] in ("shadowed-rule", "never-decides", "broad-always-allow"):
                 # located at the rule's own object: its name follows

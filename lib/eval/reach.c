@@ -86,8 +86,15 @@ static int partition(ns_rquery *q, const ns_rspec *spec, unsigned protos, ns_ili
 	if (ns_il_union(q->arena, lists, spec->n_alts, &src) != 0 ||
 	    make_boxes(q, protos, src, dst, boxes, &nb) != 0)
 		rc = NSGSIM_E_NOMEM;
-	for (int i = 0; i < nb && rc == 0; i++)
+	for (int i = 0; i < nb && rc == 0; i++) {
+		/* A visit keeps no piece: the boxes of each partition go once it ends. */
+		ns_arena scratch = {0}, *keep = q->arena;
+		if (q->visit)
+			q->arena = &scratch;
 		rc = ns_region_partition(q, spec, &boxes[i]);
+		q->arena = keep;
+		ns_arena_free(&scratch);
+	}
 	free(lists);
 	return rc;
 }
