@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "lint_sarif.h"
+#include "progress.h"
 
 static const char *const check_ids[] = {
         "shadowed-rule",      "never-decides",       "unattached-nsg",
@@ -88,7 +89,10 @@ int cmd_lint(const options *o)
 		return EXIT_USAGE;
 	nsgsim_findings *fs = NULL;
 	nsgsim_error err = {0};
-	int rc = nsgsim_lint(p, &fs, &err);
+	progress bar;
+	progress_init(&bar, "lint");
+	int rc = nsgsim_lint_progress(p, progress_update, &bar, &fs, &err);
+	progress_end(&bar);
 	if (rc != 0) {
 		print_error(&err);
 		nsgsim_policy_free(p);

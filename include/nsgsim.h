@@ -330,6 +330,14 @@ typedef struct nsgsim_findings nsgsim_findings;
  * NSGSIM_E_NOMEM or NSGSIM_E_INVALID_ARG. */
 NSGSIM_EXPORT int nsgsim_lint(const nsgsim_policy *policy, nsgsim_findings **out,
                               nsgsim_error *err);
+/* How far a long call has got: done of total units (total is the same for
+ * every call of one run; done grows to total).  Called from the calling
+ * thread, often enough for a progress bar and no more than about a
+ * thousand times. */
+typedef void (*nsgsim_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+/* nsgsim_lint, reporting its progress to fn (NULL: none). */
+NSGSIM_EXPORT int nsgsim_lint_progress(const nsgsim_policy *policy, nsgsim_progress_fn fn,
+                                       void *ctx, nsgsim_findings **out, nsgsim_error *err);
 NSGSIM_EXPORT size_t nsgsim_findings_count(const nsgsim_findings *findings);
 /* The strings stay valid as long as the findings and the policy. */
 NSGSIM_EXPORT int nsgsim_findings_get(const nsgsim_findings *findings, size_t i,

@@ -190,6 +190,8 @@ static int reach_family(ns_rquery *q, const nsgsim_policy *p, unsigned protos, n
 			rc = NSGSIM_E_NOMEM;
 	}
 	for (size_t j = 0; j < dst.n && rc == 0; j++) {
+		if (q->group)
+			q->group(q->visit_ctx, q->family, j, dst.n);
 		ns_ilist list;
 		ns_rspec spec = {{p, NULL}, alts, src.n, {gd[j].ep, NULL}, false, NULL, 0};
 		rc = as_list(q->arena, &gd[j], &list) != 0 ? NSGSIM_E_NOMEM
@@ -247,31 +249,31 @@ static int resolve(const nsgsim_policy *p, const nsgsim_query *q, ns_arena *ar, 
 }
 
 static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, nsgsim_regions **out,
-                 nsgsim_error *err, ns_rvisit_fn fn, void *ctx);
+                 nsgsim_error *err, ns_rvisit_fn fn, ns_rgroup_fn group, void *ctx);
 
 NSGSIM_EXPORT int nsgsim_reach(const nsgsim_policy *p, const nsgsim_query *query,
                                nsgsim_regions **out, nsgsim_error *err)
 {
-	return reach(p, query, false, out, err, NULL, NULL);
+	return reach(p, query, false, out, err, NULL, NULL, NULL);
 }
 
 int ns_reach_raw(const nsgsim_policy *p, const nsgsim_query *query, nsgsim_regions **out,
                  nsgsim_error *err)
 {
-	return reach(p, query, true, out, err, NULL, NULL);
+	return reach(p, query, true, out, err, NULL, NULL, NULL);
 }
 
-int ns_reach_visit(const nsgsim_policy *p, const nsgsim_query *query, ns_rvisit_fn fn, void *ctx,
-                   nsgsim_error *err)
+int ns_reach_visit(const nsgsim_policy *p, const nsgsim_query *query, ns_rvisit_fn fn,
+                   ns_rgroup_fn group, void *ctx, nsgsim_error *err)
 {
 	nsgsim_regions *r = NULL;
-	int rc = reach(p, query, true, &r, err, fn, ctx);
+	int rc = reach(p, query, true, &r, err, fn, group, ctx);
 	nsgsim_regions_free(r);
 	return rc;
 }
 
 static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, nsgsim_regions **out,
-                 nsgsim_error *err, ns_rvisit_fn fn, void *ctx)
+                 nsgsim_error *err, ns_rvisit_fn fn, ns_rgroup_fn group, void *ctx)
 {
 	int rc = check_query(query, out, err);
 	if (rc != 0)
@@ -284,8 +286,9 @@ static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, ns
 		return nomem(err);
 	r->raw = raw;
 	ns_addrs to, from;
-	ns_rquery q = {0,     &r->arena, {0}, p->m.limits[NSGSIM_LIMIT_QUERY_REGIONS], 1, false,
-	               false, fn,        ctx};
+	ns_rquery q = {0,   &r->arena, {0},   p->m.limits[NSGSIM_LIMIT_QUERY_REGIONS],
+	               1,   false,     false, fn,
+	               ctx, group};
 	ns_vec_init(&q.pieces, sizeof(ns_piece));
 	rc = resolve(p, query, &r->arena, &to, &from, err);
 	bool modelled = false, any = false;
@@ -599,6 +602,7 @@ NSGSIM_EXPORT int nsgsim_diff(const nsgsim_policy *before, const nsgsim_policy *
 	               2,
 	               true,
 	               query->rules != 0,
+	               NULL,
 	               NULL,
 	               NULL};
 	ns_vec_init(&q.pieces, sizeof(ns_piece));

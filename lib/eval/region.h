@@ -110,6 +110,8 @@ typedef struct ns_rvisit {
 } ns_rvisit;
 
 typedef void (*ns_rvisit_fn)(void *ctx, const ns_rvisit *v);
+/* Before the destination group j of n of a family is partitioned. */
+typedef void (*ns_rgroup_fn)(void *ctx, int family, size_t j, size_t n);
 
 typedef struct ns_rquery {
 	int family;
@@ -124,6 +126,7 @@ typedef struct ns_rquery {
 	 * q->pieces, so no limit applies (lint's never-decides) */
 	ns_rvisit_fn visit;
 	void *visit_ctx;
+	ns_rgroup_fn group; /* with visit: the progress (or NULL) */
 } ns_rquery;
 
 /* Appends to q->pieces the pieces of box (its sources: those of the
@@ -156,8 +159,8 @@ int ns_reach_raw(const nsgsim_policy *p, const nsgsim_query *query, nsgsim_regio
 
 /* ns_reach_raw's walk over the same flows, each leaf handed to fn and none
  * kept: 0, NSGSIM_E_NOMEM, or the query's errors. */
-int ns_reach_visit(const nsgsim_policy *p, const nsgsim_query *query, ns_rvisit_fn fn, void *ctx,
-                   nsgsim_error *err);
+int ns_reach_visit(const nsgsim_policy *p, const nsgsim_query *query, ns_rvisit_fn fn,
+                   ns_rgroup_fn group, void *ctx, nsgsim_error *err);
 
 /* Whether a flow (family, addresses, ports; -1 for none) lies in a box. */
 bool ns_box_contains(const ns_box *b, int slot, ns_u128 src, int sport, ns_u128 dst, int dport);

@@ -44,6 +44,15 @@ void ns_lint_add(nsgsim_findings *fs, const char *id, int level, const char *res
 	                      line};
 }
 
+void ns_lint_progress(nsgsim_findings *fs, uint64_t from, uint64_t to, size_t i, size_t n)
+{
+	uint64_t at = from + (n ? (to - from) * (uint64_t)i / n : to - from);
+	if (!fs->progress || at <= fs->shown)
+		return;
+	fs->shown = at;
+	fs->progress(fs->progress_ctx, at, NS_LINT_UNITS);
+}
+
 /* ---- where an NSG is attached ---------------------------------------------------- */
 
 /* The subnets an NSG is evaluated at: those it is on, and those of the NICs
@@ -187,6 +196,7 @@ static int check_nsgs(const nsgsim_policy *p, nsgsim_findings *fs)
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < p->n_nsgs; i++) {
 		const ns_cnsg *g = &p->nsgs[i];
+		ns_lint_progress(fs, NS_STAGE_SHADOW, NS_STAGE_DECIDES, i, p->n_nsgs);
 		size_t n = attachments(p, g, at);
 		if (n == 0) {
 			ns_lint_add(
@@ -342,6 +352,12 @@ static void check_always_allow(const nsgsim_policy *p, nsgsim_findings *fs)
 
 NSGSIM_EXPORT int nsgsim_lint(const nsgsim_policy *p, nsgsim_findings **out, nsgsim_error *err)
 {
+	return nsgsim_lint_progress(p, NULL, NULL, out, err);
+}
+
+NSGSIM_EXPORT int nsgsim_lint_progress(const nsgsim_policy *p, nsgsim_progress_fn fn, void *ctx,
+                                       nsgsim_findings **out, nsgsim_error *err)
+{
 	if (!p || !out)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		               "policy and out are required");
@@ -351,6 +367,8 @@ NSGSIM_EXPORT int nsgsim_lint(const nsgsim_policy *p, nsgsim_findings **out, nsg
 		return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
 	ns_vec_init(&fs->v, sizeof(nsgsim_finding));
 	fs->p = p;
+	fs->progress = fn;
+	fs->progress_ctx = ctx;
 	int rc = check_nsgs(p, fs);
 	check_asgs(p, fs);
 	check_groups(p, fs);
@@ -364,6 +382,7 @@ NSGSIM_EXPORT int nsgsim_lint(const nsgsim_policy *p, nsgsim_findings **out, nsg
 		nsgsim_findings_free(fs);
 		return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
 	}
+	ns_lint_progress(fs, NS_LINT_UNITS, NS_LINT_UNITS, 0, 0);
 	*out = fs;
 	return 0;
 }

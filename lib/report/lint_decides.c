@@ -31,6 +31,7 @@ typedef struct rstate {
 
 typedef struct dctx {
 	const nsgsim_policy *p;
+	nsgsim_findings *fs;
 	uintptr_t base[2];
 	size_t n[2];
 	rstate *st; /* NSG rules, then admin rules */
@@ -130,6 +131,17 @@ static void visit(void *ctx, const ns_rvisit *v)
 	}
 }
 
+/* IPv4 takes nearly all the time: 95% of the stage, IPv6 the rest. */
+static void group(void *ctx, int family, size_t j, size_t n)
+{
+	dctx *d = ctx;
+	uint64_t span = NS_STAGE_REACH - NS_STAGE_DECIDES, mid = NS_STAGE_DECIDES + span * 95 / 100;
+	if (family == 4)
+		ns_lint_progress(d->fs, NS_STAGE_DECIDES, mid, j, n);
+	else
+		ns_lint_progress(d->fs, mid, NS_STAGE_REACH, j, n);
+}
+
 static void mark_present(dctx *d)
 {
 	const nsgsim_policy *p = d->p;
@@ -200,6 +212,7 @@ static void report(nsgsim_findings *fs, const ns_rule *r, const rstate *st, bool
 int ns_lint_decides(const nsgsim_policy *p, nsgsim_findings *fs)
 {
 	dctx d = {p,
+	          fs,
 	          {(uintptr_t)p->m.rules.data, (uintptr_t)p->m.admin_rules.data},
 	          {p->m.rules.n, p->m.admin_rules.n},
 	          NULL};
@@ -211,7 +224,7 @@ int ns_lint_decides(const nsgsim_policy *p, nsgsim_findings *fs)
 	int rc = 0;
 	for (int f = 0; f < 2 && rc == 0; f++) {
 		nsgsim_query q = {spaces[f], spaces[f], 0, 0, 0};
-		int st = ns_reach_visit(p, &q, visit, &d, NULL);
+		int st = ns_reach_visit(p, &q, visit, group, &d, NULL);
 		if (st == NSGSIM_E_NOMEM)
 			rc = -1;
 		else if (st != 0 && st != NSGSIM_E_NOT_MODELLED)
