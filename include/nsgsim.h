@@ -304,7 +304,9 @@ NSGSIM_EXPORT int nsgsim_policy_resource(const nsgsim_policy *policy, int kind, 
  *
  * Every finding is computed, not read off one rule's text: a shadowed rule
  * is one the earlier rules of its NSG cover exactly, at every subnet and NIC
- * the NSG is attached to (VirtualNetwork expanded per attachment). */
+ * the NSG is attached to (VirtualNetwork expanded per attachment); a rule
+ * that never decides (NSG or admin) is the first match of its layer in no
+ * end-to-end walk that reaches the layer, over every flow. */
 
 typedef enum nsgsim_level {
 	NSGSIM_LEVEL_NOTE = 1,
