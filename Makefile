@@ -47,7 +47,7 @@ STATIC   := $(B)/libnsgsim.a
 CLI      := $(B)/nsgsim
 PC       := $(B)/nsgsim.pc
 
-.PHONY: fuzz-deps fuzz-ci bench bench-replay FORCE
+.PHONY: sarif-deps fuzz-deps fuzz-ci bench bench-replay FORCE
 .PHONY: all deps run test check-c check-cli check-python check-format check-symbols check-layers \
         check-install check-install-deps first-hour \
         asan ubsan tsan valgrind \
@@ -143,7 +143,15 @@ test: all $(TESTS)
 check-c: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; NSGSIM_SHARED_DATA=../shared/data ./$$t; done
 
-check-cli: $(CLI)
+# The SARIF schema test (tests/cli_usage.py) needs a JSON-schema validator.
+sarif-deps:
+	@if ! $(PYTHON) -c 'import jsonschema' 2>/dev/null; then \
+		echo "installing python3-jsonschema"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-jsonschema; \
+	fi
+
+check-cli: $(CLI) sarif-deps
 	@NSGSIM=./$(CLI) $(PYTHON) tests/cli_golden.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/cli_flows.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/check_golden.py

@@ -48,6 +48,7 @@ enum {
 	OPT_SUBSCRIPTION,
 	OPT_RESOURCE_GROUP,
 	OPT_LOCATION,
+	OPT_SARIF,
 };
 #define OPT_BIT(id) (1u << (id))
 
@@ -56,7 +57,7 @@ typedef struct options {
 	path_list parameters; /* --parameters FILE | NAME=VALUE, in order */
 	const char *subscription, *resource_group, *location;
 	const char *tags, *after_tags;
-	const char *format, *junit;
+	const char *format, *junit, *sarif;
 	const char *at, *direction;
 	const char *engine; /* eval: linear | compiled */
 	const char *flows;  /* eval --flows FILE ('-' for standard input) */

@@ -207,13 +207,15 @@ static const char show_help[] =
         "  nsgsim show --env template.json --json > resolved.json\n";
 
 static const char lint_help[] =
-        "usage: nsgsim lint --env PATH... [--service-tags FILE] [--json]\n"
+        "usage: nsgsim lint --env PATH... [--service-tags FILE] [--json] [--sarif FILE]\n"
         "                   [--only ID,...] [--skip ID,...] [--fail-on error|warning|note]\n"
         "\n"
         "Findings about the policy, each computed from the whole chain of rules, not\n"
         "read off one rule's text:\n"
         "  shadowed-rule        an NSG rule never the first match at any subnet or NIC\n"
         "                       its NSG is attached to (redundant, or conflicting: error)\n"
+        "  never-decides        a rule (NSG or admin) that decides no flow end to end: an\n"
+        "                       earlier layer or rule ends every flow it matches first\n"
         "  unattached-nsg       an NSG on no subnet and no NIC\n"
         "  unused-asg           an ASG no rule names, or with no members\n"
         "  empty-network-group  a network group with no static members (nor policy)\n"
@@ -226,13 +228,15 @@ static const char lint_help[] =
         "\n"
         "options:\n" ENV_HELP
         "  --json                 {\"findings\": [...], \"summary\"} (the README's schema)\n"
+        "  --sarif FILE           also write the findings as SARIF 2.1.0 (code scanning)\n"
         "  --only ID,...          only these checks\n"
         "  --skip ID,...          all checks but these\n"
         "  --fail-on LEVEL        error (default), warning or note\n"
         "\n"
         "examples:\n"
         "  nsgsim lint --env env/ --service-tags tags.json\n"
-        "  nsgsim lint --env env/ --json --skip unused-asg --fail-on warning\n";
+        "  nsgsim lint --env env/ --json --skip unused-asg --fail-on warning\n"
+        "  nsgsim lint --env env/ --sarif nsgsim.sarif\n";
 
 static const char snapshot_help[] =
         "usage: nsgsim snapshot-tags IN OUT\n"
@@ -304,7 +308,7 @@ const command_spec commands[] = {
         {"list", ENV_OPTS | OPT_BIT(OPT_JSON), 1, list_help, cmd_list},
         {"lint",
          ENV_OPTS | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_ONLY) | OPT_BIT(OPT_SKIP) |
-                 OPT_BIT(OPT_FAIL_ON),
+                 OPT_BIT(OPT_FAIL_ON) | OPT_BIT(OPT_SARIF),
          0, lint_help, cmd_lint},
         {"show", ENV_OPTS | OPT_BIT(OPT_JSON), 0, show_help, cmd_show},
         {"snapshot-tags", 0, 2, snapshot_help, cmd_snapshot_tags},

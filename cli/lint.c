@@ -1,15 +1,18 @@
-/* nsgsim lint: findings about the policy (nsgsim_lint), as text or JSON,
- * filtered by id, with an exit status for CI. */
+/* nsgsim lint: findings about the policy (nsgsim_lint), as text or JSON
+ * (and SARIF with --sarif FILE), filtered by id, with an exit status for CI. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "cli.h"
+#include "lint_sarif.h"
+#include "progress.h"
 
-static const char *const check_ids[] = {"shadowed-rule", "unattached-nsg",
-                                        "unused-asg",    "empty-network-group",
-                                        "no-filtering",  "broad-always-allow"};
+static const char *const check_ids[] = {
+        "shadowed-rule",      "never-decides",       "unattached-nsg",
+        "unused-asg",         "empty-network-group", "no-filtering",
+        "broad-always-allow", "exposed-port",        "open-to-any"};
 #define N_CHECKS (sizeof check_ids / sizeof check_ids[0])
 
 /* "a,b" into a mask of check_ids; -1 after a usage error. */
@@ -26,10 +29,11 @@ static long id_mask(const char *option, const char *list)
 		while (k < N_CHECKS && strcasecmp(tok, check_ids[k]) != 0)
 			k++;
 		if (k == N_CHECKS) {
-			usage_error("%s: no check '%s' (the checks: shadowed-rule, unattached-nsg, "
-			            "unused-asg, empty-network-group, no-filtering, "
-			            "broad-always-allow)",
-			            option, tok);
+			usage_error(
+			        "%s: no check '%s' (the checks: shadowed-rule, never-decides, "
+			        "unattached-nsg, unused-asg, empty-network-group, no-filtering, "
+			        "broad-always-allow, exposed-port, open-to-any)",
+			        option, tok);
 			return -2;
 		}
 		mask |= 1L << k;
@@ -58,7 +62,10 @@ static void print_json_finding(const nsgsim_finding *f, bool first)
 	json_string(stdout, f->file);
 	fputs(", \"pointer\": ", stdout);
 	json_string(stdout, f->pointer);
-	fputs(", \"line\": null, \"message\": ", stdout);
+	if (f->line > 0)
+		printf(", \"line\": %d, \"message\": ", f->line);
+	else
+		fputs(", \"line\": null, \"message\": ", stdout);
 	json_string(stdout, f->message);
 	printf(", \"evidence\": %s}", f->evidence);
 }
@@ -82,13 +89,22 @@ int cmd_lint(const options *o)
 		return EXIT_USAGE;
 	nsgsim_findings *fs = NULL;
 	nsgsim_error err = {0};
-	int rc = nsgsim_lint(p, &fs, &err);
+	progress bar;
+	progress_init(&bar, "lint");
+	int rc = nsgsim_lint_progress(p, progress_update, &bar, &fs, &err);
+	progress_end(&bar);
 	if (rc != 0) {
 		print_error(&err);
 		nsgsim_policy_free(p);
 		return EXIT_USAGE;
 	}
 	size_t by_level[4] = {0}, shown = 0;
+	FILE *sarif = NULL;
+	if (o->sarif && !(sarif = sarif_open(o->sarif))) {
+		nsgsim_findings_free(fs);
+		nsgsim_policy_free(p);
+		return EXIT_USAGE;
+	}
 	bool fail = false;
 	if (o->json)
 		fputs("{\"findings\": [", stdout);
@@ -98,6 +114,8 @@ int cmd_lint(const options *o)
 		if (!selected(f.id, only, skip))
 			continue;
 		by_level[f.level]++;
+		if (sarif)
+			sarif_result(sarif, &f, shown == 0);
 		fail |= f.level >= fail_at;
 		if (o->json)
 			print_json_finding(&f, shown == 0);
@@ -115,7 +133,8 @@ int cmd_lint(const options *o)
 		printf("%zu findings: %zu errors, %zu warnings, %zu notes\n", shown,
 		       by_level[NSGSIM_LEVEL_ERROR], by_level[NSGSIM_LEVEL_WARNING],
 		       by_level[NSGSIM_LEVEL_NOTE]);
+	int wrote = sarif ? sarif_close(sarif, o->sarif) : 0;
 	nsgsim_findings_free(fs);
 	nsgsim_policy_free(p);
-	return fail ? 1 : 0;
+	return wrote != 0 ? EXIT_USAGE : fail ? 1 : 0;
 }

@@ -31,6 +31,7 @@ static const opt_def opt_defs[] = {
         {OPT_AFTER_TAGS, "--after-service-tags", NULL, VALUE, F(after_tags)},
         {OPT_FORMAT, "--format", NULL, VALUE, F(format)},
         {OPT_JUNIT, "--junit", NULL, VALUE, F(junit)},
+        {OPT_SARIF, "--sarif", NULL, VALUE, F(sarif)},
         {OPT_AT, "--at", NULL, VALUE, F(at)},
         {OPT_DIRECTION, "--direction", NULL, VALUE, F(direction)},
         {OPT_ENGINE, "--engine", NULL, VALUE, F(engine)},

@@ -4,12 +4,12 @@
 # sourced directly:  . completion/nsgsim.bash
 
 _nsgsim_commands="effective eval reach diff check list lint show snapshot-tags replay version"
-_nsgsim_checks="shadowed-rule unattached-nsg unused-asg empty-network-group no-filtering broad-always-allow exposed-port open-to-any"
+_nsgsim_checks="shadowed-rule never-decides unattached-nsg unused-asg empty-network-group no-filtering broad-always-allow exposed-port open-to-any"
 _nsgsim_protocols="tcp udp icmp esp ah"
 _nsgsim_list_kinds="nics subnets nsgs asgs managers"
 # The options that take a value (the next word).
 _nsgsim_valued=" --env --service-tags --format --engine --at --direction --flows --to --from
- --protocol --before --after --after-service-tags --fail-on --junit --only --skip
+ --protocol --before --after --after-service-tags --fail-on --junit --sarif --only --skip
  --parameters --subscription --resource-group --location "
 
 _nsgsim_options()
@@ -21,7 +21,7 @@ _nsgsim_options()
 	diff) echo "--before --after --service-tags --after-service-tags --to --from --protocol --rules --json --fail-on --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	check) echo "--env --service-tags --junit --json -v --verbose --allow-unassigned --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	list) echo "--env --service-tags --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
-	lint) echo "--env --service-tags --json --only --skip --fail-on --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	lint) echo "--env --service-tags --json --sarif --only --skip --fail-on --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	show) echo "--env --service-tags --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	replay) echo "--env --service-tags --after --json --junit --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	snapshot-tags | version) echo "--help" ;;
@@ -61,7 +61,7 @@ _nsgsim()
 
 	# The value of an option.
 	case $prev in
-	--env | --before | --after | --service-tags | --after-service-tags | --flows | --junit | --parameters)
+	--env | --before | --after | --service-tags | --after-service-tags | --flows | --junit | --sarif | --parameters)
 		_nsgsim_files "$cur"
 		return 0
 		;;

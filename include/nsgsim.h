@@ -304,7 +304,9 @@ NSGSIM_EXPORT int nsgsim_policy_resource(const nsgsim_policy *policy, int kind, 
  *
  * Every finding is computed, not read off one rule's text: a shadowed rule
  * is one the earlier rules of its NSG cover exactly, at every subnet and NIC
- * the NSG is attached to (VirtualNetwork expanded per attachment). */
+ * the NSG is attached to (VirtualNetwork expanded per attachment); a rule
+ * that never decides (NSG or admin) is the first match of its layer in no
+ * end-to-end walk that reaches the layer, over every flow. */
 
 typedef enum nsgsim_level {
 	NSGSIM_LEVEL_NOTE = 1,
@@ -321,6 +323,7 @@ typedef struct nsgsim_finding {
 	const char *pointer;
 	const char *message;  /* what is wrong and what to do */
 	const char *evidence; /* a JSON object: the rules and resources involved */
+	int line;             /* the line of the rule's or resource's object in file; 0 unknown */
 } nsgsim_finding;
 
 typedef struct nsgsim_findings nsgsim_findings;
@@ -329,6 +332,14 @@ typedef struct nsgsim_findings nsgsim_findings;
  * NSGSIM_E_NOMEM or NSGSIM_E_INVALID_ARG. */
 NSGSIM_EXPORT int nsgsim_lint(const nsgsim_policy *policy, nsgsim_findings **out,
                               nsgsim_error *err);
+/* How far a long call has got: done of total units (total is the same for
+ * every call of one run; done grows to total).  Called from the calling
+ * thread, often enough for a progress bar and no more than about a
+ * thousand times. */
+typedef void (*nsgsim_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+/* nsgsim_lint, reporting its progress to fn (NULL: none). */
+NSGSIM_EXPORT int nsgsim_lint_progress(const nsgsim_policy *policy, nsgsim_progress_fn fn,
+                                       void *ctx, nsgsim_findings **out, nsgsim_error *err);
 NSGSIM_EXPORT size_t nsgsim_findings_count(const nsgsim_findings *findings);
 /* The strings stay valid as long as the findings and the policy. */
 NSGSIM_EXPORT int nsgsim_findings_get(const nsgsim_findings *findings, size_t i,

@@ -368,13 +368,71 @@ class Lint(unittest.TestCase):
             self.assertIn(f["level"], ("note", "warning", "error"))
         ids = [f["id"] for f in doc["findings"]]
         self.assertEqual(ids.count("broad-always-allow"), 2)
-        self.assertEqual(doc["summary"], {"findings": 7, "error": 2, "warning": 5, "note": 0})
-        self.assertEqual(sorted(set(ids)), ["broad-always-allow", "exposed-port", "open-to-any"])
+        self.assertEqual(doc["summary"], {"findings": 9, "error": 2, "warning": 7, "note": 0})
+        self.assertEqual(sorted(set(ids)),
+                         ["broad-always-allow", "exposed-port", "never-decides", "open-to-any"])
+        # The NSG Denies that the admin AlwaysAllow rules pre-empt (SEMANTICS.md T14).
+        nd = {f["rule"].rsplit("/", 1)[1]: f for f in doc["findings"] if f["id"] == "never-decides"}
+        self.assertEqual(sorted(nd), ["Nic-Deny-9090", "Subnet-Deny-8080"])
+        self.assertEqual([b["name"] for b in nd["Subnet-Deny-8080"]["evidence"]["endedFirstBy"]],
+                         ["AlwaysAllow-8080"])
         p = run("lint", *self.T14, "--skip", "broad-always-allow")
         self.assertEqual(p.returncode, 0)
         self.assertIn("0 errors", p.stdout)
         p = run("lint", *self.T14, "--only", "unattached-nsg,no-filtering", "--json")
         self.assertEqual(json.loads(p.stdout)["findings"], [])
+
+    def test_lines_and_sarif(self):
+        """Each finding's line is where its rule's or resource's object starts; --sarif
+        writes the same findings as SARIF 2.1.0, valid against OASIS's schema."""
+        import jsonschema
+        sarif = os.path.join(tempfile.mkdtemp(), "lint.sarif")
+        p = run("lint", *self.T14, "--json", "--sarif", sarif)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        findings = json.loads(p.stdout)["findings"]
+        for f in findings:
+            self.assertIsInstance(f["line"], int, f)
+            with open(f["file"]) as fh:
+                lines = fh.read().split("\n")
+            self.assertIn("{", lines[f["line"] - 1], f)
+            if f["id"] in ("shadowed-rule", "never-decides", "broad-always-allow"):
+                # located at the rule's own object: its name follows
+                name = f["rule"].rsplit("/", 1)[1]
+                self.assertIn('"%s"' % name, "\n".join(lines[f["line"] - 1:f["line"] + 3]), f)
+        with open("fixtures/sarif/sarif-schema-2.1.0.json") as fh:
+            schema = json.load(fh)
+        with open(sarif) as fh:
+            log = json.load(fh)
+        jsonschema.validate(log, schema, cls=jsonschema.Draft4Validator)
+        run0 = log["runs"][0]
+        driver = run0["tool"]["driver"]
+        self.assertEqual(driver["name"], "nsgsim")
+        rule_ids = [r["id"] for r in driver["rules"]]
+        self.assertIn("never-decides", rule_ids)
+        for r in driver["rules"]:
+            self.assertTrue(r["shortDescription"]["text"] and r["help"]["text"], r)
+            self.assertIn(r["defaultConfiguration"]["level"], ("note", "warning", "error"))
+        self.assertEqual(len(run0["results"]), len(findings))
+        for res, f in zip(run0["results"], findings):
+            self.assertEqual((res["ruleId"], res["level"], res["message"]["text"]),
+                             (f["id"], f["level"], f["message"]))
+            self.assertEqual(rule_ids[res["ruleIndex"]], f["id"])
+            loc = res["locations"][0]
+            self.assertEqual(loc["physicalLocation"]["artifactLocation"]["uri"], f["file"])
+            self.assertFalse(os.path.isabs(f["file"]))
+            self.assertEqual(loc["physicalLocation"]["region"]["startLine"], f["line"])
+            self.assertEqual(loc["logicalLocations"][0]["fullyQualifiedName"],
+                             f["rule"] or f["resource"])
+        # An absolute input path is still written relative to the working directory.
+        absolute = ["--env", os.path.abspath(self.T14[1])] + self.T14[2:]
+        run("lint", *absolute, "--sarif", sarif)
+        with open(sarif) as fh:
+            uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    for r in json.load(fh)["runs"][0]["results"]}
+        self.assertTrue(uris and all(u.startswith("fixtures/semantics/") for u in uris), uris)
+        p = run("lint", *self.T14, "--sarif", "/nonexistent/dir/x.sarif")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("cannot write /nonexistent/dir/x.sarif", p.stderr)
 
     def test_fail_on_and_bad_ids(self):
         t12 = ["--env", "fixtures/semantics/t12_protocols_without_ports/env", "-q"]

@@ -200,6 +200,130 @@ static void test_shadowed_rules_never_decide(void **state)
 	assert_true(t.decided_checked >= (quick ? 300 : 1000));
 }
 
+/* ---- never-decides ------------------------------------------------------------ */
+
+/* A random flow inside a rule (addresses read at ctx), as the public API takes it. */
+static bool public_flow_in_rule(rng *r, const ns_crule *cr, const ns_csubnet *ctx, nsgsim_flow *fl)
+{
+	unsigned slots = ns_rule_protos(cr);
+	if (!slots)
+		return false;
+	int slot;
+	do
+		slot = (int)below(r, NS_PSLOTS);
+	while (!(slots & NS_PBIT(slot)));
+	int fam = chance(r, 70) ? 4 : 6;
+	ns_u128 src, dst;
+	if (!side_addr(r, &cr->src, ctx, fam, &src) || !side_addr(r, &cr->dst, ctx, fam, &dst))
+		return false;
+	memset(fl, 0, sizeof *fl);
+	fl->protocol = slot_protos[slot];
+	ns_ip_from_u128(&fl->src, fam, src);
+	ns_ip_from_u128(&fl->dst, fam, dst);
+	bool ported = slot == NS_PSLOT_TCP || slot == NS_PSLOT_UDP;
+	fl->src_port = ported ? pick_port(r, &cr->src) : NSGSIM_PORT_ANY;
+	fl->dst_port = ported ? pick_port(r, &cr->dst) : NSGSIM_PORT_ANY;
+	return true;
+}
+
+static bool reported(const char *const *ids, size_t n, const char *id)
+{
+	for (size_t i = 0; id && i < n; i++)
+		if (strcmp(ids[i], id) == 0)
+			return true;
+	return false;
+}
+
+/* The flow through eval: no layer it reaches is decided by a reported rule.
+ * Returns the number of layers a rule decided. */
+static int check_eval(const nsgsim_policy *p, const nsgsim_flow *fl, const char *const *ids,
+                      size_t n, int env)
+{
+	nsgsim_result res;
+	if (nsgsim_eval(p, fl, &res, NULL) != 0)
+		return 0;
+	int decided = 0;
+	for (int s = 0; s < res.n_sides; s++)
+		for (int l = 0; l < res.sides[s].n_layers; l++) {
+			const nsgsim_layer_result *lr = &res.sides[s].layers[l];
+			if (!lr->matched)
+				continue;
+			decided++;
+			if (reported(ids, n, lr->rule.id))
+				fail_msg("env %d: rule %s decides layer %s of a flow but is "
+				         "reported "
+				         "never-decides",
+				         env, lr->rule.id, nsgsim_layer_name(lr->layer));
+		}
+	return decided;
+}
+
+static void test_never_decides_is_exact(void **state)
+{
+	(void)state;
+	bool quick = getenv("NSGSIM_TEST_QUICK") != NULL;
+	int envs = quick ? 4 : 24, per_rule = quick ? 3 : 8;
+	long findings = 0, inside = 0, deciding = 0;
+	for (int env = 0; env < envs; env++) {
+		genv g;
+		genpolicy gp = genenv_compile(env, &g);
+		assert_non_null(gp.p);
+		const nsgsim_policy *p = gp.p;
+		nsgsim_findings *fs = NULL;
+		assert_int_equal(nsgsim_lint(p, &fs, NULL), 0);
+		size_t n = 0;
+		const char **ids = calloc(nsgsim_findings_count(fs) + 1, sizeof *ids);
+		for (size_t i = 0; i < nsgsim_findings_count(fs); i++) {
+			nsgsim_finding f;
+			assert_int_equal(nsgsim_findings_get(fs, i, &f), 0);
+			if (strcmp(f.id, "never-decides") == 0 ||
+			    strcmp(f.id, "shadowed-rule") == 0)
+				ids[n++] = f.rule;
+			findings += strcmp(f.id, "never-decides") == 0;
+		}
+		/* Flows inside every rule of every chain an endpoint walks (the
+		 * reported ones among them), read at that endpoint's subnet. */
+		for (size_t e = 0; e < p->n_endpoints; e++) {
+			const ns_endpoint *ep = &p->endpoints[e];
+			for (int way = 0; way < 2; way++)
+				for (size_t k = 0; k < ep->n_steps[way]; k++) {
+					const ns_chain *ch = ep->steps[way][k].chain[way];
+					for (size_t j = 0; j < ch->n; j++) {
+						bool rep = reported(ids, n, ch->rules[j].r->id);
+						for (int t = 0; t < (rep ? per_rule : 2); t++) {
+							nsgsim_flow fl;
+							if (!public_flow_in_rule(&g.r,
+							                         &ch->rules[j],
+							                         ep->subnet, &fl))
+								continue;
+							inside += rep;
+							deciding += check_eval(p, &fl, ids, n, env);
+						}
+					}
+				}
+		}
+		/* Flows between the environment's endpoints and beyond. */
+		pool pl;
+		build_pool(p, &pl, &g.r);
+		for (int t = 0; t < (quick ? 300 : 3000); t++) {
+			nsgsim_flow fl;
+			make_flow(&pl, &g.r, &fl);
+			if (fl.src_port == NSGSIM_PORT_ANY && fl.dst_port != NSGSIM_PORT_ANY)
+				fl.src_port = 40000;
+			deciding += check_eval(p, &fl, ids, n, env);
+		}
+		pool_free(&pl);
+		free(ids);
+		nsgsim_findings_free(fs);
+		genpolicy_free(&gp);
+	}
+	printf("lint: %ld never-decides findings, %ld flows inside them, %ld deciding layers "
+	       "checked\n",
+	       findings, inside, deciding);
+	assert_true(findings >= 5 && inside >= 50);
+	assert_true(deciding >= (quick ? 500 : 5000));
+}
+
 /* ---- a hand-made environment ---------------------------------------------------- */
 
 #define RULE(name, prio, access, proto, src, dport)                                                \
@@ -380,6 +504,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_shadowed_rules_never_decide),
 	        cmocka_unit_test(test_findings_of_a_known_environment),
+	        cmocka_unit_test(test_never_decides_is_exact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

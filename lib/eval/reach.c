@@ -86,8 +86,15 @@ static int partition(ns_rquery *q, const ns_rspec *spec, unsigned protos, ns_ili
 	if (ns_il_union(q->arena, lists, spec->n_alts, &src) != 0 ||
 	    make_boxes(q, protos, src, dst, boxes, &nb) != 0)
 		rc = NSGSIM_E_NOMEM;
-	for (int i = 0; i < nb && rc == 0; i++)
+	for (int i = 0; i < nb && rc == 0; i++) {
+		/* A visit keeps no piece: the boxes of each partition go once it ends. */
+		ns_arena scratch = {0}, *keep = q->arena;
+		if (q->visit)
+			q->arena = &scratch;
 		rc = ns_region_partition(q, spec, &boxes[i]);
+		q->arena = keep;
+		ns_arena_free(&scratch);
+	}
 	free(lists);
 	return rc;
 }
@@ -183,6 +190,8 @@ static int reach_family(ns_rquery *q, const nsgsim_policy *p, unsigned protos, n
 			rc = NSGSIM_E_NOMEM;
 	}
 	for (size_t j = 0; j < dst.n && rc == 0; j++) {
+		if (q->group)
+			q->group(q->visit_ctx, q->family, j, dst.n);
 		ns_ilist list;
 		ns_rspec spec = {{p, NULL}, alts, src.n, {gd[j].ep, NULL}, false, NULL, 0};
 		rc = as_list(q->arena, &gd[j], &list) != 0 ? NSGSIM_E_NOMEM
@@ -240,22 +249,31 @@ static int resolve(const nsgsim_policy *p, const nsgsim_query *q, ns_arena *ar, 
 }
 
 static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, nsgsim_regions **out,
-                 nsgsim_error *err);
+                 nsgsim_error *err, ns_rvisit_fn fn, ns_rgroup_fn group, void *ctx);
 
 NSGSIM_EXPORT int nsgsim_reach(const nsgsim_policy *p, const nsgsim_query *query,
                                nsgsim_regions **out, nsgsim_error *err)
 {
-	return reach(p, query, false, out, err);
+	return reach(p, query, false, out, err, NULL, NULL, NULL);
 }
 
 int ns_reach_raw(const nsgsim_policy *p, const nsgsim_query *query, nsgsim_regions **out,
                  nsgsim_error *err)
 {
-	return reach(p, query, true, out, err);
+	return reach(p, query, true, out, err, NULL, NULL, NULL);
+}
+
+int ns_reach_visit(const nsgsim_policy *p, const nsgsim_query *query, ns_rvisit_fn fn,
+                   ns_rgroup_fn group, void *ctx, nsgsim_error *err)
+{
+	nsgsim_regions *r = NULL;
+	int rc = reach(p, query, true, &r, err, fn, group, ctx);
+	nsgsim_regions_free(r);
+	return rc;
 }
 
 static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, nsgsim_regions **out,
-                 nsgsim_error *err)
+                 nsgsim_error *err, ns_rvisit_fn fn, ns_rgroup_fn group, void *ctx)
 {
 	int rc = check_query(query, out, err);
 	if (rc != 0)
@@ -268,7 +286,9 @@ static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, ns
 		return nomem(err);
 	r->raw = raw;
 	ns_addrs to, from;
-	ns_rquery q = {0, &r->arena, {0}, p->m.limits[NSGSIM_LIMIT_QUERY_REGIONS], 1, false, false};
+	ns_rquery q = {0,   &r->arena, {0},   p->m.limits[NSGSIM_LIMIT_QUERY_REGIONS],
+	               1,   false,     false, fn,
+	               ctx, group};
 	ns_vec_init(&q.pieces, sizeof(ns_piece));
 	rc = resolve(p, query, &r->arena, &to, &from, err);
 	bool modelled = false, any = false;
@@ -575,8 +595,16 @@ NSGSIM_EXPORT int nsgsim_diff(const nsgsim_policy *before, const nsgsim_policy *
 	r->allowed_only = false;
 	const nsgsim_policy *pol[2] = {before, after};
 	ns_addrs to, from;
-	ns_rquery q = {0,    &r->arena,        {0}, after->m.limits[NSGSIM_LIMIT_QUERY_REGIONS], 2,
-	               true, query->rules != 0};
+	ns_rquery q = {0,
+	               &r->arena,
+	               {0},
+	               after->m.limits[NSGSIM_LIMIT_QUERY_REGIONS],
+	               2,
+	               true,
+	               query->rules != 0,
+	               NULL,
+	               NULL,
+	               NULL};
 	ns_vec_init(&q.pieces, sizeof(ns_piece));
 	rc = resolve_either(pol, query->to, "the target (to)", &r->arena, &to, err);
 	if (rc == 0)

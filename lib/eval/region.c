@@ -63,6 +63,7 @@ typedef struct part {
 	size_t dst_first;
 	size_t guard_first; /* the guards' chains come last */
 	uint32_t *win;      /* scratch: a winner per chain */
+	ns_rhit *hits;      /* scratch for q->visit: a leaf's rules */
 } part;
 
 static const ns_crule *rule_of(const part *pt, cand c)
@@ -241,6 +242,24 @@ static int leaf(part *pt, const ns_box *b, const cand *cs, size_t n)
 		given_of(pt, pt->dst_first, pt->n_chains, w, given);
 		const uint32_t *g[2] = {given[0], given[1]};
 		pc.out[w] = walk_outcome(pt->spec->p[w], ra->ep[w], pt->spec->dst[w], g);
+	}
+	if (pt->q->visit) {
+		uint32_t given[2][NSGSIM_MAX_LAYERS];
+		given_of(pt, a0, a1, 0, given);
+		given_of(pt, pt->dst_first, pt->n_chains, 0, given);
+		size_t nh = 0;
+		for (size_t i = 0; i < n; i++) {
+			const rchain *rc = &pt->chains[cs[i].c];
+			bool mine = (cs[i].c >= a0 && cs[i].c < a1) ||
+			            (cs[i].c >= pt->dst_first && cs[i].c < pt->guard_first);
+			if (rc->ch && rc->w == 0 && mine)
+				pt->hits[nh++] =
+				        (ns_rhit){(uint32_t)rc->side, (uint32_t)rc->k, cs[i].rule};
+		}
+		ns_rvisit v = {
+		        {ra->ep[0], pt->spec->dst[0]}, {given[0], given[1]}, pt->hits, nh, &pc};
+		pt->q->visit(pt->q->visit_ctx, &v);
+		return 0;
 	}
 	if (pt->q->changed_only && ns_rout_same(&pc.out[0], &pc.out[1], pt->q->rules_too))
 		return 0;
@@ -707,8 +726,10 @@ int ns_region_partition(ns_rquery *q, const ns_rspec *spec, const ns_box *box)
 	size_t n = 0;
 	cand *cs = NULL;
 	int rc = NSGSIM_E_NOMEM;
-	if (gather_chains(&pt) == 0 && (cs = root_candidates(&pt, box, &n)) != NULL)
+	if (gather_chains(&pt) == 0 && (cs = root_candidates(&pt, box, &n)) != NULL &&
+	    (!q->visit || (pt.hits = malloc((n + 1) * sizeof *pt.hits)) != NULL))
 		rc = box->src.n && box->dst.n ? node(&pt, box, cs, n, L_DST) : 0;
+	free(pt.hits);
 	free(cs);
 	free(pt.chains);
 	free(pt.alt_first);

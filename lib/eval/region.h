@@ -91,6 +91,28 @@ typedef struct ns_piece {
 	ns_rout out[2];
 } ns_piece;
 
+/* A rule that matches every flow of a leaf: rule `rule` of the chain of
+ * step k on side `side` (0 the source's Outbound, 1 the destination's
+ * Inbound). */
+typedef struct ns_rhit {
+	uint32_t side, k, rule;
+} ns_rhit;
+
+/* A leaf of a reach, as ns_rquery.visit sees it: the endpoints walked, the
+ * winner of each of their steps (a chain's n: none) and every rule that
+ * matches all of the leaf's flows, in chain order. */
+typedef struct ns_rvisit {
+	const ns_endpoint *ep[2];
+	const uint32_t *given[2];
+	const ns_rhit *hits;
+	size_t n_hits;
+	const ns_piece *piece;
+} ns_rvisit;
+
+typedef void (*ns_rvisit_fn)(void *ctx, const ns_rvisit *v);
+/* Before the destination group j of n of a family is partitioned. */
+typedef void (*ns_rgroup_fn)(void *ctx, int family, size_t j, size_t n);
+
 typedef struct ns_rquery {
 	int family;
 	ns_arena *arena; /* the boxes' lists */
@@ -100,6 +122,11 @@ typedef struct ns_rquery {
 	/* diff: keep only pieces whose verdicts differ (or, with rules_too, the
 	 * deciding rule) */
 	bool changed_only, rules_too;
+	/* reach: when set, each leaf goes to visit (walk 0) instead of
+	 * q->pieces, so no limit applies (lint's never-decides) */
+	ns_rvisit_fn visit;
+	void *visit_ctx;
+	ns_rgroup_fn group; /* with visit: the progress (or NULL) */
 } ns_rquery;
 
 /* Appends to q->pieces the pieces of box (its sources: those of the
@@ -129,6 +156,11 @@ struct nsgsim_regions {
  * more, smaller regions, sooner -- for callers that only read them (lint). */
 int ns_reach_raw(const nsgsim_policy *p, const nsgsim_query *query, nsgsim_regions **out,
                  nsgsim_error *err);
+
+/* ns_reach_raw's walk over the same flows, each leaf handed to fn and none
+ * kept: 0, NSGSIM_E_NOMEM, or the query's errors. */
+int ns_reach_visit(const nsgsim_policy *p, const nsgsim_query *query, ns_rvisit_fn fn,
+                   ns_rgroup_fn group, void *ctx, nsgsim_error *err);
 
 /* Whether a flow (family, addresses, ports; -1 for none) lies in a box. */
 bool ns_box_contains(const ns_box *b, int slot, ns_u128 src, int sport, ns_u128 dst, int dport);

@@ -212,12 +212,14 @@ static int check_u_escape(const char *name, const char *text, size_t len, size_t
  * 1000 and recursive), and NUL bytes, raw or escaped, which would silently
  * cut a C string short. */
 static int prescan_json(const char *name, const char *text, size_t len, uint64_t max_depth,
-                        nsgsim_error *err)
+                        ns_vec *lines, nsgsim_error *err)
 {
 	uint64_t depth = 0;
+	uint32_t line = 1;
 	bool in_string = false;
 	for (size_t i = 0; i < len; i++) {
 		char ch = text[i];
+		line += ch == '\n';
 		if (ch == '\0')
 			return ns_json_fail_at(name, text, text + i, NSGSIM_E_JSON, err,
 			                       "a NUL byte in the input");
@@ -237,6 +239,10 @@ static int prescan_json(const char *name, const char *text, size_t len, uint64_t
 				return ns_json_fail_at(
 				        name, text, text + i, NSGSIM_E_LIMIT, err,
 				        "JSON nested deeper than NSGSIM_LIMIT_JSON_DEPTH");
+			uint32_t *at = ns_vec_push(lines);
+			if (!at)
+				return ns_fail(err, NSGSIM_E_NOMEM, name, "", "", "out of memory");
+			*at = line;
 		} else if ((ch == ']' || ch == '}') && depth > 0) {
 			depth--;
 		}
@@ -310,6 +316,37 @@ static int check_duplicate_keys(ns_pctx *c, const cJSON *v, const json_step *pat
 	return 0;
 }
 
+/* The lines objects start on, as the prescan found them: containers in
+ * document order, which is the order of a walk of cJSON's tree (each
+ * container before its members).  Objects down to MAX_LINE_DEPTH (a rule
+ * of a whole-NSG file is at depth 5) go to m->lines under "file\x1fpointer"
+ * for the findings' line (nsgsim_finding.line, SARIF's region). */
+#define MAX_LINE_DEPTH 6
+
+static int record_lines(ns_pctx *c, const cJSON *v, const uint32_t *lines, size_t n_lines,
+                        size_t *next, int depth)
+{
+	if (*next >= n_lines)
+		return 0;
+	uint32_t line = lines[(*next)++];
+	if (cJSON_IsObject(v) && depth <= MAX_LINE_DEPTH) {
+		char *key = ns_arena_printf(&c->m->arena, "%s\x1f%s", c->file, c->ptr);
+		if (!key || ns_map_put(&c->m->lines, key, (void *)(uintptr_t)line) != 0)
+			return ns_fail(c->err, NSGSIM_E_NOMEM, c->file, "", "", "out of memory");
+	}
+	size_t i = 0;
+	for (const cJSON *a = v->child; a; a = a->next, i++) {
+		if (!cJSON_IsObject(a) && !cJSON_IsArray(a))
+			continue;
+		size_t mark = cJSON_IsObject(v) ? ns_ptr_key(c, a->string) : ns_ptr_index(c, i);
+		int rc = record_lines(c, a, lines, n_lines, next, depth + 1);
+		ns_ptr_pop(c, mark);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 int ns_check_input_size(const ns_model *m, const char *name, size_t len, nsgsim_error *err)
 {
 	if (len <= m->limits[NSGSIM_LIMIT_FILE_BYTES])
@@ -368,15 +405,21 @@ static int parse_json_clean(ns_model *m, const char *name, const char *text, siz
 	rc = ns_json_check_text(name, text, len, err); /* as the service-tags reader */
 	if (rc != 0)
 		return rc;
-	rc = prescan_json(name, text, len, m->limits[NSGSIM_LIMIT_JSON_DEPTH], err);
-	if (rc != 0)
+	ns_vec lines;
+	ns_vec_init(&lines, sizeof(uint32_t));
+	rc = prescan_json(name, text, len, m->limits[NSGSIM_LIMIT_JSON_DEPTH], &lines, err);
+	if (rc != 0) {
+		ns_vec_free(&lines);
 		return rc;
+	}
 	const char *end = NULL;
 	errno = 0;
 	*out = cJSON_ParseWithLengthOpts(text, len, &end, false);
 	/* cJSON reports running out of memory as a parse failure. */
-	if (!*out && errno == ENOMEM)
+	if (!*out && errno == ENOMEM) {
+		ns_vec_free(&lines);
 		return ns_fail(err, NSGSIM_E_NOMEM, name, "", "", "out of memory");
+	}
 	if (*out) {
 		/* Anything but whitespace after the value is an error too. */
 		const char *p = end;
@@ -388,6 +431,12 @@ static int parse_json_clean(ns_model *m, const char *name, const char *text, siz
 			rc = cJSON_IsObject(*out) || cJSON_IsArray(*out)
 			             ? check_duplicate_keys(&c, *out, NULL)
 			             : 0;
+			size_t next = 0;
+			if (rc == 0 && (cJSON_IsObject(*out) || cJSON_IsArray(*out))) {
+				ns_ptr_pop(&c, 0);
+				rc = record_lines(&c, *out, lines.data, lines.n, &next, 0);
+			}
+			ns_vec_free(&lines);
 			if (rc != 0) {
 				cJSON_Delete(*out);
 				*out = NULL;
@@ -398,6 +447,7 @@ static int parse_json_clean(ns_model *m, const char *name, const char *text, siz
 		*out = NULL;
 		end = p;
 	}
+	ns_vec_free(&lines);
 	if (!end || end < text || end > text + len)
 		end = text + len;
 	return ns_json_fail_at(name, text, end, NSGSIM_E_JSON, err, "malformed JSON");

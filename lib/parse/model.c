@@ -33,6 +33,7 @@ void ns_model_init(ns_model *m)
 	ns_vec_init(&m->params, sizeof(ns_param_rec));
 	ns_vec_init(&m->tags, sizeof(ns_tag));
 	ns_map_init(&m->tag_index);
+	ns_map_init(&m->lines);
 	for (int i = 0; i < NSGSIM_LIMIT_COUNT; i++)
 		m->limits[i] = nsgsim_limit_default(i);
 	/* String literals: the arena is reset only on free, and these are never
@@ -84,6 +85,7 @@ void ns_model_free(ns_model *m)
 		ns_vec_free(vecs[i]);
 	ns_model_drop_tags(m);
 	ns_vec_free(&m->tags);
+	ns_map_free(&m->lines);
 	ns_arena_free(&m->arena);
 }
 

@@ -328,6 +328,9 @@ typedef struct ns_model {
 	long long tags_change_number;
 	ns_vec tags; /* ns_tag */
 	ns_map tag_index;
+	/* "file\x1fpointer" of each object read from JSON -> its first line
+	 * (uintptr_t), for the findings (lib/parse/load_env.c record_lines) */
+	ns_map lines;
 } ns_model;
 
 void ns_model_init(ns_model *m);

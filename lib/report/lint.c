@@ -3,6 +3,7 @@
  * the rule, where it was read, what to do and the evidence.
  *
  * May touch: lib/base, the compiled policy and eval/shadow.h. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,15 @@ void ns_lint_add(nsgsim_findings *fs, const char *id, int level, const char *res
 		fs->failed = true;
 		return;
 	}
+	int line = 0;
+	if (loc && loc->file && loc->pointer) {
+		char *key = ns_arena_printf(&fs->ar, "%s\x1f%s", loc->file, loc->pointer);
+		if (!key) {
+			fs->failed = true;
+			return;
+		}
+		line = (int)(uintptr_t)ns_map_get(&fs->p->m.lines, key);
+	}
 	*f = (nsgsim_finding){id,
 	                      level,
 	                      resource,
@@ -30,7 +40,17 @@ void ns_lint_add(nsgsim_findings *fs, const char *id, int level, const char *res
 	                      loc && loc->file ? loc->file : "",
 	                      loc && loc->pointer ? loc->pointer : "",
 	                      message,
-	                      ev};
+	                      ev,
+	                      line};
+}
+
+void ns_lint_progress(nsgsim_findings *fs, uint64_t from, uint64_t to, size_t i, size_t n)
+{
+	uint64_t at = from + (n ? (to - from) * (uint64_t)i / n : to - from);
+	if (!fs->progress || at <= fs->shown)
+		return;
+	fs->shown = at;
+	fs->progress(fs->progress_ctx, at, NS_LINT_UNITS);
 }
 
 /* ---- where an NSG is attached ---------------------------------------------------- */
@@ -176,6 +196,7 @@ static int check_nsgs(const nsgsim_policy *p, nsgsim_findings *fs)
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < p->n_nsgs; i++) {
 		const ns_cnsg *g = &p->nsgs[i];
+		ns_lint_progress(fs, NS_STAGE_SHADOW, NS_STAGE_DECIDES, i, p->n_nsgs);
 		size_t n = attachments(p, g, at);
 		if (n == 0) {
 			ns_lint_add(
@@ -340,6 +361,12 @@ static void check_always_allow(const nsgsim_policy *p, nsgsim_findings *fs)
 
 NSGSIM_EXPORT int nsgsim_lint(const nsgsim_policy *p, nsgsim_findings **out, nsgsim_error *err)
 {
+	return nsgsim_lint_progress(p, NULL, NULL, out, err);
+}
+
+NSGSIM_EXPORT int nsgsim_lint_progress(const nsgsim_policy *p, nsgsim_progress_fn fn, void *ctx,
+                                       nsgsim_findings **out, nsgsim_error *err)
+{
 	if (!p || !out)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		               "policy and out are required");
@@ -348,17 +375,23 @@ NSGSIM_EXPORT int nsgsim_lint(const nsgsim_policy *p, nsgsim_findings **out, nsg
 	if (!fs)
 		return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
 	ns_vec_init(&fs->v, sizeof(nsgsim_finding));
+	fs->p = p;
+	fs->progress = fn;
+	fs->progress_ctx = ctx;
 	int rc = check_nsgs(p, fs);
 	check_asgs(p, fs);
 	check_groups(p, fs);
 	check_endpoints(p, fs);
 	check_always_allow(p, fs);
 	if (rc == 0)
+		rc = ns_lint_decides(p, fs);
+	if (rc == 0)
 		rc = ns_lint_reach(p, fs);
 	if (rc != 0 || fs->failed) {
 		nsgsim_findings_free(fs);
 		return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
 	}
+	ns_lint_progress(fs, NS_LINT_UNITS, NS_LINT_UNITS, 0, 0);
 	*out = fs;
 	return 0;
 }

@@ -337,6 +337,7 @@ static int check_nics(const nsgsim_policy *p, nsgsim_findings *fs)
 	int rc = done ? 0 : -1;
 	for (size_t i = 0; rc == 0 && i < p->n_nics; i++) {
 		const ns_cnic *cn = &p->nics[i];
+		ns_lint_progress(fs, NS_STAGE_REACH, NS_LINT_UNITS, i, p->n_nics + p->n_subnets);
 		if (done[i] || !cn->subnet)
 			continue;
 		nsgsim_regions *r = regions_to(p, cn->n->id, &rc);
@@ -358,6 +359,8 @@ int ns_lint_reach(const nsgsim_policy *p, nsgsim_findings *fs)
 	int rc = check_nics(p, fs);
 	for (size_t i = 0; rc == 0 && i < p->n_subnets; i++) {
 		const ns_csubnet *cs = &p->subnets[i];
+		ns_lint_progress(fs, NS_STAGE_REACH, NS_LINT_UNITS, p->n_nics + i,
+		                 p->n_nics + p->n_subnets);
 		bool has_nic = false;
 		for (size_t k = 0; k < p->n_nics && !has_nic; k++)
 			has_nic = p->nics[k].subnet == cs;

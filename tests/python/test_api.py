@@ -71,8 +71,10 @@ class TestApi(unittest.TestCase):
                                 "--service-tags", support.tags_for(fixture)],
                                capture_output=True, text=True)
             doc = json.loads(p.stdout)
-            self.assertEqual([{k: v for k, v in f.items() if k != "line"} for f in doc["findings"]],
-                             findings)
+            self.assertEqual(doc["findings"], findings)  # the same keys, line included
+        self.assertEqual(list(findings[0]), ["id", "level", "resource", "rule", "file", "pointer",
+                                             "line", "message", "evidence"])
+        self.assertIsInstance(findings[0]["line"], int)
 
     def test_result(self):
         r = self.policy.evaluate("tcp 10.1.1.4:50000 10.2.1.4:22")

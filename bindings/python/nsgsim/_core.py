@@ -528,7 +528,8 @@ class Policy:
     def lint(self):
         """Findings about the policy, as `nsgsim lint --json` lists them: dicts with
         id, level ("note", "warning", "error"), resource, rule (None for a finding
-        about a resource), file, pointer, message and evidence (a dict)."""
+        about a resource), file, pointer, line (of the rule's or resource's object in
+        file; None when unknown), message and evidence (a dict)."""
         self._enter()
         try:
             err = _lib.nsgsim_error()
@@ -542,7 +543,7 @@ class Policy:
                     out.append({"id": text(f.id), "level": _lib.LEVELS.get(f.level),
                                 "resource": text(f.resource), "rule": text(f.rule),
                                 "file": text(f.file), "pointer": text(f.pointer),
-                                "message": text(f.message),
+                                "line": f.line or None, "message": text(f.message),
                                 "evidence": json.loads(text(f.evidence))})
                 return out
             finally:

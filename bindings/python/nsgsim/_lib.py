@@ -113,6 +113,7 @@ class nsgsim_finding(ctypes.Structure):
         ("pointer", c_char_p),
         ("message", c_char_p),
         ("evidence", c_char_p),
+        ("line", c_int),
     ]
 
 
@@ -441,6 +442,8 @@ _FUNCTIONS = {
     "nsgsim_policy_stats": (None, [_PolicyPtr, P(nsgsim_stats)], None),
     "nsgsim_loader_set_build": (c_int, [_LoaderPtr, c_int], None),
     "nsgsim_lint": (c_int, [_PolicyPtr, P(_FindingsPtr), _ERR], _check_status),
+    "nsgsim_lint_progress": (c_int, [_PolicyPtr, ctypes.c_void_p, ctypes.c_void_p,
+                                     P(_FindingsPtr), _ERR], _check_status),
     "nsgsim_findings_count": (c_size_t, [_FindingsPtr], None),
     "nsgsim_findings_get": (c_int, [_FindingsPtr, c_size_t, P(nsgsim_finding)], _check_status),
     "nsgsim_findings_free": (None, [_FindingsPtr], None),
