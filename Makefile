@@ -150,6 +150,7 @@ check-cli: $(CLI)
 	@NSGSIM=./$(CLI) $(PYTHON) tests/check_golden.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/reach_golden.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/reach_tables.py
+	@NSGSIM=./$(CLI) $(PYTHON) tests/matrix_golden.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/cli_usage.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/arm_corpus.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/replay_golden.py
