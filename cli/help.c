@@ -131,7 +131,8 @@ static const char matrix_help[] =
         "'-' for nothing), computed exactly by reach.  A port outside a cell is\n"
         "denied for every flow from the row to the column.\n"
         "\n"
-        "options:\n" ENV_HELP "  --by KIND              subnet (default), nic or asg (an ASG's cell is the\n"
+        "options:\n" ENV_HELP
+        "  --by KIND              subnet (default), nic or asg (an ASG's cell is the\n"
         "                         union over its member NICs)\n"
         "  --json                 {\"rows\", \"columns\", \"cells\"} (the README's schema)\n"
         "  --html FILE            also write one self-contained page (inline CSS and\n"

@@ -850,8 +850,8 @@ NSGSIM_EXPORT int nsgsim_matrix_column(const nsgsim_matrix *matrix, size_t j,
 NSGSIM_EXPORT int nsgsim_matrix_cell(const nsgsim_matrix *matrix, size_t i, size_t j,
                                      nsgsim_matrix_cell_info *out);
 /* The k-th allowed port range of TCP (tcp != 0) or UDP in cell (i, j). */
-NSGSIM_EXPORT int nsgsim_matrix_cell_ports(const nsgsim_matrix *matrix, size_t i, size_t j,
-                                           int tcp, size_t k, int *lo, int *hi);
+NSGSIM_EXPORT int nsgsim_matrix_cell_ports(const nsgsim_matrix *matrix, size_t i, size_t j, int tcp,
+                                           size_t k, int *lo, int *hi);
 /* 1 when the cell allows the protocol (nsgsim_protocol) on the destination
  * port (ignored for ICMP, ESP and AH), else 0. */
 NSGSIM_EXPORT int nsgsim_matrix_cell_allows(const nsgsim_matrix *matrix, size_t i, size_t j,

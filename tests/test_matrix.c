@@ -130,8 +130,8 @@ static void check_point(int env, const nsgsim_policy *p, const nsgsim_matrix *m,
 	set_ip(&flow.dst, f ? 6 : 4, pick(r, d->lo, d->hi));
 	bool ported = flow.protocol == NSGSIM_PROTO_TCP || flow.protocol == NSGSIM_PROTO_UDP;
 	flow.src_port = ported ? (int)below(r, 65536) : NSGSIM_PORT_ANY;
-	flow.dst_port =
-	        ported ? random_port(r, m, i, j, flow.protocol == NSGSIM_PROTO_TCP) : NSGSIM_PORT_ANY;
+	flow.dst_port = ported ? random_port(r, m, i, j, flow.protocol == NSGSIM_PROTO_TCP)
+	                       : NSGSIM_PORT_ANY;
 	ns_arena_free(&ar);
 	nsgsim_result res;
 	nsgsim_error err;
@@ -175,7 +175,8 @@ static void check_witnesses(int env, const nsgsim_policy *p, const nsgsim_matrix
 			                    below(r, (uint32_t)g.n_sources), &lo, &hi, NULL, NULL);
 			flow.src = chance(r, 50) ? lo : hi;
 			nsgsim_region_range(rs, k, NSGSIM_FIELD_DESTINATIONS,
-			                    below(r, (uint32_t)g.n_destinations), &lo, &hi, NULL, NULL);
+			                    below(r, (uint32_t)g.n_destinations), &lo, &hi, NULL,
+			                    NULL);
 			flow.dst = chance(r, 50) ? lo : hi;
 			flow.src_port = flow.dst_port = NSGSIM_PORT_ANY;
 			if (g.n_destination_ports) {
@@ -252,10 +253,10 @@ static void test_matrix_of_the_example(void **state)
 	nsgsim_loader *l = nsgsim_loader_new();
 	nsgsim_error err;
 	assert_int_equal(nsgsim_loader_add_env(l, "fixtures/example/env", &err), 0);
-	assert_int_equal(nsgsim_loader_add_service_tags(
-	                         l, "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json",
-	                         &err),
-	                 0);
+	assert_int_equal(
+	        nsgsim_loader_add_service_tags(
+	                l, "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json", &err),
+	        0);
 	nsgsim_policy *p = NULL;
 	assert_int_equal(nsgsim_compile(l, &p, &err), 0);
 	nsgsim_loader_free(l);

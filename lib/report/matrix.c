@@ -340,7 +340,8 @@ NSGSIM_EXPORT int nsgsim_matrix_build(const nsgsim_policy *p, int by, nsgsim_mat
                                       nsgsim_error *err)
 {
 	if (!p || !out)
-		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "", "policy and out are required");
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		               "policy and out are required");
 	*out = NULL;
 	if (by != NSGSIM_MATRIX_BY_SUBNET && by != NSGSIM_MATRIX_BY_NIC &&
 	    by != NSGSIM_MATRIX_BY_ASG)
@@ -422,11 +423,8 @@ NSGSIM_EXPORT int nsgsim_matrix_cell(const nsgsim_matrix *m, size_t i, size_t j,
 	const mcell *c = cell_at(m, i, j);
 	if (!c || !out)
 		return NSGSIM_E_INVALID_ARG;
-	*out = (nsgsim_matrix_cell_info){c->protocols,
-	                            {c->ports[0].n, c->ports[1].n},
-	                            c->n_regions,
-	                            c->n_regs,
-	                            c->summary};
+	*out = (nsgsim_matrix_cell_info){
+	        c->protocols, {c->ports[0].n, c->ports[1].n}, c->n_regions, c->n_regs, c->summary};
 	return 0;
 }
 
@@ -691,7 +689,8 @@ NSGSIM_EXPORT int nsgsim_matrix_render(const nsgsim_matrix *m, nsgsim_format for
                                        nsgsim_error *err)
 {
 	if (!m || !out)
-		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "", "matrix and out are required");
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		               "matrix and out are required");
 	ns_buf b;
 	ns_buf_init(&b);
 	if (format == NSGSIM_FORMAT_JSON)
