@@ -129,7 +129,9 @@ static const char matrix_help[] =
         "sources too), each cell the protocols and destination ports on which some\n"
         "flow from the row to the column is allowed ('tcp 22,443; udp 53', 'all', or\n"
         "'-' for nothing), computed exactly by reach.  A port outside a cell is\n"
-        "denied for every flow from the row to the column.\n"
+        "denied for every flow from the row to the column; one inside it is allowed\n"
+        "for every flow unless the cell is partial ('*': for some sources or\n"
+        "destinations only).\n"
         "\n"
         "options:\n" ENV_HELP
         "  --by KIND              subnet (default), nic or asg (an ASG's cell is the\n"

@@ -810,7 +810,8 @@ NSGSIM_EXPORT int nsgsim_regions_render(const nsgsim_regions *regions, nsgsim_fo
  * port) to the column's addresses is allowed, computed by nsgsim_reach (an
  * ASG's cell: the union over its member NICs), with the allowed regions and
  * their deciding rules.  A port outside the cell is denied for every flow
- * from the row to the column.  Stops with NSGSIM_E_LIMIT when the regions of
+ * from the row to the column; a port inside it is allowed for every flow
+ * unless the cell is partial.  Stops with NSGSIM_E_LIMIT when the regions of
  * all cells pass NSGSIM_LIMIT_QUERY_REGIONS. */
 
 typedef enum nsgsim_matrix_by {
@@ -828,10 +829,14 @@ typedef struct nsgsim_matrix_label {
 } nsgsim_matrix_label;
 
 typedef struct nsgsim_matrix_cell_info {
-	unsigned protocols;  /* nsgsim_proto_bits allowed on some port */
-	size_t n_ports[2];   /* ranges of allowed destination ports: [0] TCP, [1] UDP */
-	size_t n_regions;    /* allowed regions, in all of the cell's queries */
-	size_t n_queries;    /* reach queries behind the cell (nsgsim_matrix_cell_regions) */
+	unsigned protocols; /* nsgsim_proto_bits allowed on some port */
+	size_t n_ports[2];  /* ranges of allowed destination ports: [0] TCP, [1] UDP */
+	size_t n_regions;   /* allowed regions, in all of the cell's queries */
+	size_t n_queries;   /* reach queries behind the cell (nsgsim_matrix_cell_regions) */
+	/* 1 when some flow from the row to the column on an allowed protocol and
+	 * port is denied (the cell holds for some sources or destinations
+	 * only); 0 when every such flow is allowed. */
+	int partial;
 	const char *summary; /* "tcp 22,443; udp 53", "all" or "" */
 } nsgsim_matrix_cell_info;
 

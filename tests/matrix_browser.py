@@ -71,6 +71,8 @@ def check(drv, by, failures):
         level = 0 if not want["allowed"] else 4 if want["summary"] == "all" else None
         if level is not None and f"open{level}" not in cls.split():
             failures.append(f"{by}: cell ({i},{j}) '{text}' has class {cls}, want open{level}")
+        if want["partial"] != ("partial" in cls.split()):
+            failures.append(f"{by}: cell ({i},{j}) partial is {want['partial']}, class {cls}")
         if level == 4 and bg == "rgba(0, 0, 0, 0)":
             failures.append(f"{by}: cell ({i},{j}) is open to everything but not coloured")
     # Click a cell without regions, then one with (a partly open one when

@@ -27,7 +27,7 @@ from goldens import GoldenFiles, run
 
 EXAMPLE = ["--env", "fixtures/example/env", "--service-tags",
            "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json"]
-CELL_KEYS = ["allowed", "from", "regions", "summary", "to"]
+CELL_KEYS = ["allowed", "from", "partial", "regions", "summary", "to"]
 REGION_KEYS = ["decidedBy", "destinationPorts", "destinations", "protocols", "sourcePorts",
                "sources"]
 
@@ -63,6 +63,8 @@ class Matrix(unittest.TestCase, GoldenFiles):
                 self.assertEqual(sorted(c), CELL_KEYS)
                 self.assertEqual(bool(c["allowed"]), bool(c["summary"]))
                 self.assertEqual(bool(c["allowed"]), bool(c["regions"]))
+                self.assertIsInstance(c["partial"], bool)
+                self.assertFalse(c["partial"] and not c["allowed"])
                 for a in c["allowed"]:
                     self.assertIn(a["protocol"], ["tcp", "udp", "icmp", "esp", "ah"])
                     self.assertEqual(bool(a["ports"]), a["protocol"] in ("tcp", "udp"))
@@ -77,6 +79,10 @@ class Matrix(unittest.TestCase, GoldenFiles):
         self.assertEqual(bastion_web["summary"], "tcp 22,80,3389,8080-8090")
         self.assertIn("Allow-Bastion-Admin",
                       {g["decidedBy"]["rule"] for g in bastion_web["regions"]})
+        # The Internet reaches the jump box only from 168.63.129.16 (in
+        # VirtualNetwork, SEMANTICS.md): all of it, for some sources only.
+        jump = cells["Internet", "hub-vnet/snet-shared"]
+        self.assertEqual((jump["summary"], jump["partial"]), ("all", True))
         # The spokes are not peered: nothing from the dev subnet reaches prod.
         self.assertEqual(cells["spoke-dev-vnet/snet-app", "spoke-prod-vnet/snet-web"]["summary"],
                          "")

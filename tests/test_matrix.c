@@ -9,6 +9,8 @@
  * - a random flow inside each allowed region of the cell is allowed by
  *   nsgsim_eval and on a protocol and port of the cell (everything in the
  *   cell is allowed for some flow);
+ * - a flow eval denies on a protocol and port of a cell that is not partial
+ *   does not exist (a cell that is not partial holds for every flow);
  * - the accessors agree with the summary and the JSON renders. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -31,7 +33,7 @@
 #include "genenv.h"
 
 static int failures;
-static long n_points, n_allowed, n_witness, n_cells;
+static long n_points, n_allowed, n_witness, n_cells, n_partial;
 
 #define FAIL(...)                                                                                  \
 	do {                                                                                       \
@@ -145,7 +147,15 @@ static void check_point(int env, const nsgsim_policy *p, const nsgsim_matrix *m,
 	}
 	bool allowed = res.verdict == NSGSIM_ALLOW;
 	n_allowed += allowed;
-	if (allowed && !nsgsim_matrix_cell_allows(m, i, j, flow.protocol, flow.dst_port))
+	nsgsim_matrix_cell_info c;
+	nsgsim_matrix_cell(m, i, j, &c);
+	bool in_cell = nsgsim_matrix_cell_allows(m, i, j, flow.protocol, flow.dst_port);
+	n_partial += c.partial;
+	if (!allowed && in_cell && !c.partial)
+		FAIL("env %d: %s -> %s: eval denies protocol %d port %d, in the cell '%s' that is "
+		     "not partial\n",
+		     env, lr.name, lc.name, flow.protocol, flow.dst_port, c.summary);
+	if (allowed && !in_cell)
 		FAIL("env %d: %s -> %s: eval allows protocol %d port %d, the cell '%s' does not\n",
 		     env, lr.name, lc.name, flow.protocol, flow.dst_port, "(see summary)");
 }
@@ -240,8 +250,9 @@ static void test_matrix_agrees_with_eval(void **state)
 			check_matrix(env, gp.p, by, &g.r, 40);
 		genpolicy_free(&gp);
 	}
-	printf("matrix: %ld cells, %ld points (%ld allowed), %ld region witnesses, %d failures\n",
-	       n_cells, n_points, n_allowed, n_witness, failures);
+	printf("matrix: %ld cells, %ld points (%ld allowed, %ld in partial cells), %ld region "
+	       "witnesses, %d failures\n",
+	       n_cells, n_points, n_allowed, n_partial, n_witness, failures);
 	assert_int_equal(failures, 0);
 	assert_true(n_allowed > 100 / step && n_witness > 100 / step);
 }

@@ -37,6 +37,7 @@ typedef struct mcell {
 	size_t n_regions;
 	unsigned protocols;
 	pvec ports[2]; /* TCP, UDP: merged ranges */
+	bool partial;  /* some flow on an allowed protocol and port is denied */
 	char *summary;
 } mcell;
 
@@ -248,6 +249,41 @@ static int ask(const nsgsim_policy *p, nsgsim_matrix *m, mcell *c, const char *f
 	return 0;
 }
 
+/* Whether a denied region's flows are on a protocol and port the cell allows. */
+static bool overlaps(const mcell *c, const ns_piece *pc)
+{
+	if (pc->box.protos & c->protocols & ~(unsigned)NS_PBITS_PORTED)
+		return true;
+	for (int t = 0; t < 2; t++) {
+		if (!(pc->box.protos & c->protocols & NS_PBIT(t ? NS_PSLOT_UDP : NS_PSLOT_TCP)))
+			continue;
+		const pvec *pv = &c->ports[t];
+		for (size_t k = 0; k < pc->box.dport.n; k++)
+			for (size_t r = 0; r < pv->n; r++)
+				if ((int)pc->box.dport.v[k].lo <= pv->v[2 * r + 1] &&
+				    (int)pc->box.dport.v[k].hi >= pv->v[2 * r])
+					return true;
+	}
+	return false;
+}
+
+/* Whether some flow of the query on an allowed protocol and port of the
+ * cell is not allowed: the whole partition, read and dropped. */
+static int find_partial(const nsgsim_policy *p, mcell *c, const char *from, unsigned from_fams,
+                        const char *to, unsigned to_fams, nsgsim_error *err)
+{
+	if (c->partial || !c->protocols || !(from_fams & to_fams))
+		return 0;
+	nsgsim_query q = {to, from, c->protocols, 0, 0};
+	nsgsim_regions *r = NULL;
+	int rc = ns_reach_raw(p, &q, &r, err);
+	for (size_t i = 0; rc == 0 && i < r->n && !c->partial; i++)
+		c->partial =
+		        r->pieces[i].out[0].verdict != NSGSIM_ALLOW && overlaps(c, &r->pieces[i]);
+	nsgsim_regions_free(r);
+	return rc;
+}
+
 static const struct {
 	unsigned bit;
 	const char *name;
@@ -313,6 +349,14 @@ static int fill_cell(const nsgsim_policy *p, nsgsim_matrix *m, const ment *r, co
 		return rc;
 	pvec_merge(&c->ports[0]);
 	pvec_merge(&c->ports[1]);
+	for (size_t a = 0; a < nr && rc == 0; a++)
+		for (size_t b = 0; b < nc && rc == 0; b++)
+			rc = find_partial(p, c, r->members ? r->members[a] : r->query,
+			                  r->members ? r->member_fams[a] : r->fams,
+			                  col->members ? col->members[b] : col->query,
+			                  col->members ? col->member_fams[b] : col->fams, err);
+	if (rc != 0)
+		return rc;
 	return summarize(m, c) == 0 ? 0 : nomem(err);
 }
 
@@ -423,8 +467,9 @@ NSGSIM_EXPORT int nsgsim_matrix_cell(const nsgsim_matrix *m, size_t i, size_t j,
 	const mcell *c = cell_at(m, i, j);
 	if (!c || !out)
 		return NSGSIM_E_INVALID_ARG;
-	*out = (nsgsim_matrix_cell_info){
-	        c->protocols, {c->ports[0].n, c->ports[1].n}, c->n_regions, c->n_regs, c->summary};
+	*out = (nsgsim_matrix_cell_info){c->protocols, {c->ports[0].n, c->ports[1].n},
+	                                 c->n_regions, c->n_regs,
+	                                 c->partial,   c->summary};
 	return 0;
 }
 
@@ -596,6 +641,7 @@ static void j_cell(ns_buf *b, const nsgsim_matrix *m, size_t i, size_t j)
 	}
 	ns_buf_puts(b, "], \"summary\": ");
 	ns_buf_json_string(b, c->summary);
+	ns_buf_printf(b, ", \"partial\": %s", c->partial ? "true" : "false");
 	ns_buf_puts(b, ",\n   \"regions\": [");
 	size_t n = 0;
 	for (size_t q = 0; q < c->n_regs; q++)
@@ -659,12 +705,14 @@ static void render_text(ns_buf *b, const nsgsim_matrix *m)
 	for (size_t j = 0; j < m->n_cols; j++) {
 		w[j] = width_of(m->cols[j].label.name);
 		for (size_t i = 0; i < m->n_rows; i++) {
-			const char *s = cell_at(m, i, j)->summary;
-			size_t k = s[0] ? width_of(s) : 1;
+			const mcell *c = cell_at(m, i, j);
+			size_t k = c->summary[0] ? width_of(c->summary) + c->partial : 1;
 			if (k > w[j])
 				w[j] = k;
 		}
 	}
+	ns_arena ar = {0};
+	bool any_partial = false;
 	ns_buf_printf(b, "segmentation matrix by %s: %zu sources x %zu destinations\n",
 	              by_name(m->by), m->n_rows, m->n_cols);
 	pad(b, corner, w[m->n_cols]);
@@ -676,12 +724,20 @@ static void render_text(ns_buf *b, const nsgsim_matrix *m)
 	for (size_t i = 0; i < m->n_rows; i++) {
 		pad(b, m->rows[i].label.name, w[m->n_cols]);
 		for (size_t j = 0; j < m->n_cols; j++) {
-			const char *s = cell_at(m, i, j)->summary;
+			const mcell *c = cell_at(m, i, j);
+			char *s = c->summary[0] ? ns_arena_printf(&ar, "%s%s", c->summary,
+			                                          c->partial ? "*" : "")
+			                        : "-";
 			ns_buf_puts(b, "  ");
-			pad(b, s[0] ? s : "-", j + 1 < m->n_cols ? w[j] : 0);
+			pad(b, s ? s : "?", j + 1 < m->n_cols ? w[j] : 0);
+			any_partial |= c->partial;
 		}
 		ns_buf_puts(b, "\n");
 	}
+	if (any_partial)
+		ns_buf_puts(b, "* allowed for some sources or destinations only: other flows on "
+		               "these ports are denied\n");
+	ns_arena_free(&ar);
 	free(w);
 }
 
