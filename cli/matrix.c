@@ -11,13 +11,14 @@
 #include "cli.h"
 #include "nsgsim.h"
 
-/* The JSON inside <script>: "</" would end the element, so it is written
- * "<\/" (the same string in JSON). */
+/* The JSON inside <script>: every '<' (only ever inside a JSON string) is
+ * written \u003c, so no name in the input can end the element or open a
+ * comment there ("</script>", "<!--"). */
 static void put_embedded(FILE *f, const char *json)
 {
 	for (const char *s = json; *s; s++) {
-		if (s[0] == '<' && s[1] == '/')
-			fputs("<\\", f);
+		if (*s == '<')
+			fputs("\\u003c", f);
 		else
 			fputc(*s, f);
 	}

@@ -8,6 +8,7 @@ nothing outside itself, and saves screenshots under build/ (matrix.png,
 matrix-nic.png)."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,8 +24,13 @@ EXAMPLE = ["--env", "fixtures/example/env", "--service-tags",
            "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json"]
 
 
-def run_matrix(by, html):
-    out = subprocess.run([NSGSIM, "matrix", "-q", *EXAMPLE, "--by", by, "--json", "--html", html],
+# Markup in a name ('/' is not allowed in one: the loader falls back to the id's leaf).
+HOSTILE = '<!--<script>document.title=1<img src=x onerror="document.title=1">'
+
+
+def run_matrix(by, html, env=None):
+    args = EXAMPLE if env is None else ["--env", env] + EXAMPLE[2:]
+    out = subprocess.run([NSGSIM, "matrix", "-q", *args, "--by", by, "--json", "--html", html],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
@@ -117,14 +123,38 @@ def check(drv, by, failures):
             failures.append(f"{by}: console error: {entry['message']}")
 
 
+def check_hostile_name(drv, tmp, failures):
+    """A NIC named like markup shows as text and runs nothing."""
+    env = os.path.join(tmp, "env")
+    shutil.copytree("fixtures/example/env", env)
+    path = os.path.join(env, "nic-dev1.json")
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text.replace('"name": "vm-dev1-nic"', '"name": %s' % json.dumps(HOSTILE)))
+    html = os.path.join(tmp, "hostile.html")
+    data = run_matrix("nic", html, env)
+    if HOSTILE not in [c["name"] for c in data["columns"]]:
+        failures.append("hostile: the renamed NIC is not a column")
+    drv.get("file://" + html)
+    heads = [th.text for th in drv.find_elements(By.CSS_SELECTOR, "table.matrix thead th")]
+    if HOSTILE not in heads:
+        failures.append(f"hostile: the name is not shown as text: {heads}")
+    if drv.find_elements(By.TAG_NAME, "img") or drv.title == "1":
+        failures.append("hostile: markup in a name was interpreted")
+    if drv.find_element(By.TAG_NAME, "body").get_attribute("data-ready") != "1":
+        failures.append("hostile: the page's script did not finish")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     failures = []
-    with tempfile.TemporaryDirectory():
+    with tempfile.TemporaryDirectory() as tmp:
         drv = browser()
         try:
             for by in ("subnet", "nic", "asg"):
                 check(drv, by, failures)
+            check_hostile_name(drv, tmp, failures)
         finally:
             drv.quit()
     for f in failures[:30]:
