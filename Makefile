@@ -48,6 +48,7 @@ CLI      := $(B)/nsgsim
 PC       := $(B)/nsgsim.pc
 
 .PHONY: sarif-deps fuzz-deps fuzz-ci bench bench-replay FORCE
+.PHONY: check-browser check-browser-deps
 .PHONY: all deps run test check-c check-cli check-python check-format check-symbols check-layers \
         check-install check-install-deps first-hour \
         asan ubsan tsan valgrind \
@@ -131,8 +132,8 @@ run: all
 # what was skipped (tests/summary.py): a run without ../shared is not a
 # complete run, and says so.
 TEST_LOGS  := $(B)/test-logs
-TEST_STEPS := check-c check-cli check-python check-format check-symbols check-layers \
-              check-install
+TEST_STEPS := check-c check-cli check-browser check-python check-format check-symbols \
+              check-layers check-install
 test: all $(TESTS)
 	@rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)
 	@for step in $(TEST_STEPS); do \
@@ -157,9 +158,26 @@ check-cli: $(CLI) sarif-deps
 	@NSGSIM=./$(CLI) $(PYTHON) tests/check_golden.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/reach_golden.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/reach_tables.py
+	@NSGSIM=./$(CLI) $(PYTHON) tests/matrix_golden.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/cli_usage.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/arm_corpus.py
 	@NSGSIM=./$(CLI) $(PYTHON) tests/replay_golden.py
+
+# nsgsim matrix --html as a user sees it: headless Chromium opens the page
+# from disk, the rendered cells are compared with --json, and the
+# screenshots land in $(B)/matrix.png and $(B)/matrix-nic.png
+# (tests/matrix_browser.py).  Debian's chromium, chromium-driver and
+# python3-selenium, installed when missing.
+check-browser: $(CLI) check-browser-deps
+	@NSGSIM=./$(CLI) NSGSIM_BUILD=$(B) /usr/bin/python3 tests/matrix_browser.py
+
+check-browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || \
+	    ! /usr/bin/python3 -c 'import selenium' 2>/dev/null; then \
+		echo "installing chromium chromium-driver python3-selenium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium chromium-driver python3-selenium fonts-dejavu-core; \
+	fi
 
 # The Python tests load the library just built, never an installed one.
 check-python: $(SHARED) $(CLI)

@@ -49,6 +49,8 @@ enum {
 	OPT_RESOURCE_GROUP,
 	OPT_LOCATION,
 	OPT_SARIF,
+	OPT_BY,
+	OPT_HTML,
 };
 #define OPT_BIT(id) (1u << (id))
 
@@ -63,6 +65,7 @@ typedef struct options {
 	const char *flows;  /* eval --flows FILE ('-' for standard input) */
 	const char *to, *from, *protocols, *fail_on;
 	const char *only, *skip; /* lint: check ids */
+	const char *by, *html;   /* matrix: subnet | nic | asg, the page to write */
 	bool quiet, json, verbose, allowed_only, rules, allow_unassigned;
 	const char *args[MAX_ARGS];
 	int n_args;
@@ -113,6 +116,9 @@ typedef struct flows_request {
 } flows_request;
 int eval_flows_file(const nsgsim_policy *p, const flows_request *req);
 
+/* The page of matrix --html before and after the JSON (cli/matrix_html.c). */
+extern const char matrix_html_head[], matrix_html_tail[];
+
 /* s as a JSON string (null for NULL). */
 void json_string(FILE *f, const char *s);
 
@@ -136,6 +142,7 @@ int cmd_effective(const options *o);
 int cmd_eval(const options *o);
 int cmd_check(const options *o);
 int cmd_reach(const options *o);
+int cmd_matrix(const options *o);
 int cmd_diff(const options *o);
 int cmd_list(const options *o);
 int cmd_lint(const options *o);

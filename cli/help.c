@@ -40,6 +40,7 @@ const char usage_text[] =
         "  effective      a NIC's effective security rules, as az prints them\n"
         "  reach          every flow to a target, exactly, as regions\n"
         "  diff           the flows whose verdict a change flips\n"
+        "  matrix         the segmentation matrix: what each source may reach, exactly\n"
         "  check          reachability assertions from files (JUnit, JSON)\n"
         "  list           the NICs, subnets, NSGs, ASGs or network managers of the input\n"
         "  lint           shadowed rules, unfiltered NICs, what affects nothing\n"
@@ -118,6 +119,31 @@ static const char reach_help[] =
         "examples:\n"
         "  nsgsim reach --env env/ --service-tags tags.json --to vm-db1-nic\n"
         "  nsgsim reach --env env/ --to 10.1.2.0/24 --from Internet --allowed-only\n";
+
+static const char matrix_help[] =
+        "usage: nsgsim matrix --env PATH... [--service-tags FILE] [--by subnet|nic|asg]\n"
+        "                     [--json] [--html FILE]\n"
+        "\n"
+        "The segmentation picture: rows are sources, columns destinations (the\n"
+        "subnets, NICs or ASGs of the input; Internet and AzureLoadBalancer as\n"
+        "sources too), each cell the protocols and destination ports on which some\n"
+        "flow from the row to the column is allowed ('tcp 22,443; udp 53', 'all', or\n"
+        "'-' for nothing), computed exactly by reach.  A port outside a cell is\n"
+        "denied for every flow from the row to the column; one inside it is allowed\n"
+        "for every flow unless the cell is partial ('*': for some sources or\n"
+        "destinations only).\n"
+        "\n"
+        "options:\n" ENV_HELP
+        "  --by KIND              subnet (default), nic or asg (an ASG's cell is the\n"
+        "                         union over its member NICs)\n"
+        "  --json                 {\"rows\", \"columns\", \"cells\"} (the README's schema)\n"
+        "  --html FILE            also write one self-contained page (inline CSS and\n"
+        "                         JS, no network access): cells coloured by openness,\n"
+        "                         a click shows the cell's regions and deciding rules\n"
+        "\n"
+        "examples:\n"
+        "  nsgsim matrix --env env/ --service-tags tags.json\n"
+        "  nsgsim matrix --env env/ --by nic --html matrix.html\n";
 
 static const char diff_help[] =
         "usage: nsgsim diff --before PATH... --after PATH... [--service-tags FILE]\n"
@@ -301,6 +327,8 @@ const command_spec commands[] = {
                  OPT_BIT(OPT_PROTOCOL) | OPT_BIT(OPT_RULES) | OPT_BIT(OPT_JSON) |
                  OPT_BIT(OPT_FAIL_ON),
          0, diff_help, cmd_diff},
+        {"matrix", ENV_OPTS | OPT_BIT(OPT_BY) | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_HTML), 0,
+         matrix_help, cmd_matrix},
         {"check",
          ENV_OPTS | OPT_BIT(OPT_JUNIT) | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_VERBOSE) |
                  OPT_BIT(OPT_ALLOW_UNASSIGNED),

@@ -46,6 +46,8 @@ static const opt_def opt_defs[] = {
         {OPT_SUBSCRIPTION, "--subscription", NULL, VALUE, F(subscription)},
         {OPT_RESOURCE_GROUP, "--resource-group", NULL, VALUE, F(resource_group)},
         {OPT_LOCATION, "--location", NULL, VALUE, F(location)},
+        {OPT_BY, "--by", NULL, VALUE, F(by)},
+        {OPT_HTML, "--html", NULL, VALUE, F(html)},
         {OPT_JSON, "--json", NULL, FLAG, F(json)},
         {OPT_VERBOSE, "--verbose", "-v", FLAG, F(verbose)},
         {OPT_QUIET, "--quiet", "-q", FLAG, F(quiet)},

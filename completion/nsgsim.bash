@@ -3,14 +3,14 @@
 # Self-contained (no bash-completion helpers needed), so it also works when
 # sourced directly:  . completion/nsgsim.bash
 
-_nsgsim_commands="effective eval reach diff check list lint show snapshot-tags replay version"
+_nsgsim_commands="effective eval reach diff matrix check list lint show snapshot-tags replay version"
 _nsgsim_checks="shadowed-rule never-decides unattached-nsg unused-asg empty-network-group no-filtering broad-always-allow exposed-port open-to-any"
 _nsgsim_protocols="tcp udp icmp esp ah"
 _nsgsim_list_kinds="nics subnets nsgs asgs managers"
 # The options that take a value (the next word).
 _nsgsim_valued=" --env --service-tags --format --engine --at --direction --flows --to --from
  --protocol --before --after --after-service-tags --fail-on --junit --sarif --only --skip
- --parameters --subscription --resource-group --location "
+ --parameters --subscription --resource-group --location --by --html "
 
 _nsgsim_options()
 {
@@ -19,6 +19,7 @@ _nsgsim_options()
 	eval) echo "--env --service-tags --json -v --verbose --engine --at --direction --flows --format --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	reach) echo "--env --service-tags --to --from --protocol --allowed-only --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	diff) echo "--before --after --service-tags --after-service-tags --to --from --protocol --rules --json --fail-on --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	matrix) echo "--env --service-tags --by --json --html --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	check) echo "--env --service-tags --junit --json -v --verbose --allow-unassigned --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	list) echo "--env --service-tags --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	lint) echo "--env --service-tags --json --sarif --only --skip --fail-on --parameters --subscription --resource-group --location -q --quiet --help" ;;
@@ -61,7 +62,7 @@ _nsgsim()
 
 	# The value of an option.
 	case $prev in
-	--env | --before | --after | --service-tags | --after-service-tags | --flows | --junit | --sarif | --parameters)
+	--env | --before | --after | --service-tags | --after-service-tags | --flows | --junit | --sarif | --parameters | --html)
 		_nsgsim_files "$cur"
 		return 0
 		;;
@@ -74,6 +75,7 @@ _nsgsim()
 		return 0
 		;;
 	--engine) _nsgsim_words "linear compiled" "$cur"; return 0 ;;
+	--by) _nsgsim_words "subnet nic asg" "$cur"; return 0 ;;
 	--direction) _nsgsim_words "inbound outbound" "$cur"; return 0 ;;
 	--fail-on)
 		if [[ $cmd == lint ]]; then
@@ -120,7 +122,7 @@ _nsgsim()
 	case $cmd in
 	# They take no positional argument: --env/--before/--after PATH... take
 	# every path up to the next option.
-	reach | diff | lint | show) [[ $last == --env || $last == --before || $last == --after ]] && _nsgsim_files "$cur" ;;
+	reach | diff | matrix | lint | show) [[ $last == --env || $last == --before || $last == --after ]] && _nsgsim_files "$cur" ;;
 	list) ((npos == 0)) && _nsgsim_words "$_nsgsim_list_kinds" "$cur" ;;
 	eval) ((npos == 0)) && _nsgsim_words "$_nsgsim_protocols" "$cur" ;;
 	check | replay) _nsgsim_files "$cur" ;;

@@ -830,6 +830,75 @@ NSGSIM_EXPORT void nsgsim_regions_summary(const nsgsim_regions *regions, size_t 
 NSGSIM_EXPORT int nsgsim_regions_render(const nsgsim_regions *regions, nsgsim_format format,
                                         char **out, nsgsim_error *err);
 
+/* ---- the segmentation matrix ----------------------------------------------
+ *
+ * Rows are sources, columns destinations: the subnets, NICs or ASGs of the
+ * policy (NSGSIM_MATRIX_BY_*), and as rows also the external sources
+ * Internet and AzureLoadBalancer.  A cell holds the protocols and
+ * destination ports on which SOME flow from the row's addresses (any source
+ * port) to the column's addresses is allowed, computed by nsgsim_reach (an
+ * ASG's cell: the union over its member NICs), with the allowed regions and
+ * their deciding rules.  A port outside the cell is denied for every flow
+ * from the row to the column; a port inside it is allowed for every flow
+ * unless the cell is partial.  Stops with NSGSIM_E_LIMIT when the regions of
+ * all cells pass NSGSIM_LIMIT_QUERY_REGIONS. */
+
+typedef enum nsgsim_matrix_by {
+	NSGSIM_MATRIX_BY_SUBNET = 0,
+	NSGSIM_MATRIX_BY_NIC = 1,
+	NSGSIM_MATRIX_BY_ASG = 2,
+} nsgsim_matrix_by;
+
+typedef struct nsgsim_matrix nsgsim_matrix;
+
+typedef struct nsgsim_matrix_label {
+	const char *name; /* "vnet/subnet", a NIC's or an ASG's name, or the tag */
+	const char *id;   /* the resource id, or the service tag's name */
+	int kind;         /* nsgsim_resource_kind, 0 for a service tag */
+} nsgsim_matrix_label;
+
+typedef struct nsgsim_matrix_cell_info {
+	unsigned protocols; /* nsgsim_proto_bits allowed on some port */
+	size_t n_ports[2];  /* ranges of allowed destination ports: [0] TCP, [1] UDP */
+	size_t n_regions;   /* allowed regions, in all of the cell's queries */
+	size_t n_queries;   /* reach queries behind the cell (nsgsim_matrix_cell_regions) */
+	/* 1 when some flow from the row to the column on an allowed protocol and
+	 * port is denied (the cell holds for some sources or destinations
+	 * only); 0 when every such flow is allowed. */
+	int partial;
+	const char *summary; /* "tcp 22,443; udp 53", "all" or "" */
+} nsgsim_matrix_cell_info;
+
+/* *out for nsgsim_matrix_free.  0, NSGSIM_E_INVALID_ARG, NSGSIM_E_NOMEM,
+ * NSGSIM_E_LIMIT, or what nsgsim_reach returns. */
+NSGSIM_EXPORT int nsgsim_matrix_build(const nsgsim_policy *policy, int by, nsgsim_matrix **out,
+                                      nsgsim_error *err);
+NSGSIM_EXPORT void nsgsim_matrix_free(nsgsim_matrix *matrix);
+NSGSIM_EXPORT size_t nsgsim_matrix_rows(const nsgsim_matrix *matrix);
+NSGSIM_EXPORT size_t nsgsim_matrix_columns(const nsgsim_matrix *matrix);
+/* 0, or NSGSIM_E_INVALID_ARG for an index out of range. */
+NSGSIM_EXPORT int nsgsim_matrix_row(const nsgsim_matrix *matrix, size_t i,
+                                    nsgsim_matrix_label *out);
+NSGSIM_EXPORT int nsgsim_matrix_column(const nsgsim_matrix *matrix, size_t j,
+                                       nsgsim_matrix_label *out);
+NSGSIM_EXPORT int nsgsim_matrix_cell(const nsgsim_matrix *matrix, size_t i, size_t j,
+                                     nsgsim_matrix_cell_info *out);
+/* The k-th allowed port range of TCP (tcp != 0) or UDP in cell (i, j). */
+NSGSIM_EXPORT int nsgsim_matrix_cell_ports(const nsgsim_matrix *matrix, size_t i, size_t j, int tcp,
+                                           size_t k, int *lo, int *hi);
+/* 1 when the cell allows the protocol (nsgsim_protocol) on the destination
+ * port (ignored for ICMP, ESP and AH), else 0. */
+NSGSIM_EXPORT int nsgsim_matrix_cell_allows(const nsgsim_matrix *matrix, size_t i, size_t j,
+                                            int protocol, int port);
+/* The allowed regions of cell (i, j) behind the r-th reach query of the
+ * cell (one for subnets and NICs, one per member pair for ASGs), or NULL. */
+NSGSIM_EXPORT const nsgsim_regions *nsgsim_matrix_cell_regions(const nsgsim_matrix *matrix,
+                                                               size_t i, size_t j, size_t r);
+/* The documented JSON object (NSGSIM_FORMAT_JSON) or an aligned table;
+ * *out for nsgsim_free. */
+NSGSIM_EXPORT int nsgsim_matrix_render(const nsgsim_matrix *matrix, nsgsim_format format,
+                                       char **out, nsgsim_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -29,6 +29,7 @@ from ._lib import ERROR_CODES, Error, library_path, library_version
 from ._core import DecidedBy, Flow, Policy, Result, load, snapshot_service_tags
 from ._regions import Region, Regions, diff
 from ._flowlog import read_flow_log
+from ._matrix import Matrix
 
 # The NSGSIM_E_* codes as module constants (nsgsim.NSGSIM_E_BAD_FLOW == -24).
 globals().update(ERROR_CODES)
@@ -43,6 +44,7 @@ __all__ = [
     "Region",
     "Regions",
     "diff",
+    "Matrix",
     "read_flow_log",
     "Error",
     "ERROR_CODES",

@@ -680,6 +680,15 @@ class Policy:
 
         return _regions.reach(self, to, source, protocols, allowed_only)
 
+    def matrix(self, by="subnet"):
+        """The segmentation matrix, as `nsgsim matrix --json` prints it: an
+        nsgsim.Matrix with rows, columns (dicts: name, id, kind) and cells
+        (dicts: from, to, allowed, summary, regions), computed exactly by
+        reach.  by: "subnet", "nic" or "asg".  Raises nsgsim.Error."""
+        from . import _matrix
+
+        return _matrix.matrix(self, by)
+
     def _render(self, result, fmt, verbose):
         out = _lib._CharPtr()
         ptr = self._enter()

@@ -55,6 +55,10 @@ class _RegionsPtr(ctypes.c_void_p):
     """nsgsim_regions *"""
 
 
+class _MatrixPtr(ctypes.c_void_p):
+    """nsgsim_matrix *"""
+
+
 class _FlowlogPtr(ctypes.c_void_p):
     """nsgsim_flowlog *"""
 
@@ -500,6 +504,10 @@ _FUNCTIONS = {
     "nsgsim_regions_count": (c_size_t, [_RegionsPtr], None),
     "nsgsim_region_contains": (c_int, [_RegionsPtr, c_size_t, P(nsgsim_flow)], None),
     "nsgsim_regions_render": (c_int, [_RegionsPtr, c_int, P(_CharPtr), _ERR], _check_status),
+    # the segmentation matrix
+    "nsgsim_matrix_build": (c_int, [_PolicyPtr, c_int, P(_MatrixPtr), _ERR], _check_status),
+    "nsgsim_matrix_free": (None, [_MatrixPtr], None),
+    "nsgsim_matrix_render": (c_int, [_MatrixPtr, c_int, P(_CharPtr), _ERR], _check_status),
 }
 
 # ---- finding and loading the library ---------------------------------------------------
