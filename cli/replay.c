@@ -407,10 +407,15 @@ static const char *locate_nic(replay *rp, policy_side *s, const nsgsim_flowlog_t
 	}
 	if (s->endpoints.keys[j])
 		return (const char *)s->endpoints.vals[j];
+	/* The NIC holding the local address; when none does (an input without
+	 * the NIC's private IP), the NIC the log names by MAC (v1/v2 flow
+	 * groups), if the input gives its macAddress. */
 	nsgsim_location loc;
-	const char *nic = "";
-	if (nsgsim_locate(s->p, local, &loc) == 0 && loc.nic)
-		nic = loc.nic;
+	const char *nic = nsgsim_locate(s->p, local, &loc) == 0 && loc.nic ? loc.nic : NULL;
+	if (!nic && t->mac && *t->mac)
+		nic = nsgsim_nic_by_mac(s->p, t->mac);
+	if (!nic)
+		nic = "";
 	s->endpoints.keys[j] = key ? key : 1;
 	s->endpoints.vals[j] = nic;
 	s->endpoints.n++;

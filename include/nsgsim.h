@@ -640,6 +640,12 @@ typedef struct nsgsim_location {
 NSGSIM_EXPORT int nsgsim_locate(const nsgsim_policy *policy, const nsgsim_ip *ip,
                                 nsgsim_location *out);
 
+/* The id of the NIC whose macAddress is mac ("00-0D-3A-F8-78-56",
+ * "000D3AF87856": separators and case ignored), as flow logs name the NIC
+ * that logged a tuple; NULL when no NIC has it.  Valid as long as the
+ * policy. */
+NSGSIM_EXPORT const char *nsgsim_nic_by_mac(const nsgsim_policy *policy, const char *mac);
+
 /* Source-port ranges with the same outcome, for a flow without a source
  * port: fills up to cap entries, sets *n to the number of ranges. */
 typedef struct nsgsim_port_outcome {

@@ -193,6 +193,45 @@ class Replay(GoldenFiles, unittest.TestCase):
         s = json.loads(p.stdout)["summary"]
         self.assertEqual(s["not_modelled_by_reason"]["endpoint"], 19)
 
+    def test_the_nic_named_by_mac(self):
+        """The Microsoft sample logs its NIC by MAC 000D3AF87856: an input whose
+        NIC has that macAddress but no private IP is still where the tuples
+        are evaluated (by address they would be 'endpoint not in the
+        environment')."""
+        with open(os.path.join(ROOT, LOGS, "env/elastic_nsg_v2/env.json")) as f:
+            doc = json.load(f)
+        nic = [r for r in doc["value"] if r["type"].endswith("networkInterfaces")][0]
+        del nic["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"]
+        tmp = tempfile.mkdtemp()
+        try:
+            path = os.path.join(tmp, "env.json")
+            for mac, want_endpoint in (("00-0D-3A-F8-78-56", 0), (None, 1)):
+                if mac:
+                    nic["properties"]["macAddress"] = mac
+                else:
+                    nic["properties"].pop("macAddress", None)
+                with open(path, "w") as f:
+                    json.dump(doc, f)
+                p = run("replay", "--env", path, "-q", "--json",
+                        "%s/elastic_nsg_v2_testdata.json" % LOGS)
+                self.check_run(p, 0)
+                s = json.loads(p.stdout)["summary"]
+                self.assertEqual(s["not_modelled_by_reason"]["endpoint"] > 0, bool(want_endpoint),
+                                 p.stdout)
+                if mac:  # as with the address: all agree but the ends of unseen sessions
+                    self.assertEqual(s["disagree"], 0, p.stdout)
+                    self.assertEqual(s["agree"] + s["not_modelled_by_reason"]["no-begin"],
+                                     s["tuples"], p.stdout)
+            nic["properties"]["macAddress"] = "00-0D-3A"
+            with open(path, "w") as f:
+                json.dump(doc, f)
+            p = run("replay", "--env", path, "%s/elastic_nsg_v2_testdata.json" % LOGS)
+            self.check_run(p, 2)
+            self.assertIn("/value/2/properties/macAddress", p.stderr)
+            self.assertIn("is not a MAC address", p.stderr)
+        finally:
+            shutil.rmtree(tmp)
+
     def test_errors(self):
         p = run("replay", *env("danifitz"), "tests/golden/replay/bad_port.json")
         self.check_run(p, 2)

@@ -948,6 +948,33 @@ static void test_edit_distance(void **state)
 
 /* nsgsim_locate: the NIC and subnet an address is evaluated at; a subnet
  * without a NIC for an address no ipConfiguration holds; nothing outside. */
+/* A NIC by its macAddress, as flow logs name it: separators and case do not
+ * matter; a malformed macAddress is an error at its pointer. */
+static void test_nic_by_mac(void **state)
+{
+	(void)state;
+	const char *env = "[{\"id\": \"" RG "/networkInterfaces/nic1\", \"name\": \"nic1\", "
+	                  "\"type\": \"Microsoft.Network/networkInterfaces\", \"properties\": "
+	                  "{\"macAddress\": \"00-0d-3A-F8-78-56\"}}]";
+	loaded r = load(env);
+	assert_int_equal(r.rc, 0);
+	static const char *const same[] = {"000D3AF87856", "00:0D:3A:F8:78:56", "000d3af87856",
+	                                   "00-0D-3A-F8-78-56"};
+	for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+		assert_string_equal(nsgsim_nic_by_mac(r.policy, same[i]),
+		                    RG "/networkInterfaces/nic1");
+	assert_null(nsgsim_nic_by_mac(r.policy, "000D3AF87857"));
+	assert_null(nsgsim_nic_by_mac(r.policy, "000D3AF8785600"));
+	assert_null(nsgsim_nic_by_mac(r.policy, "000D3AF878"));
+	assert_null(nsgsim_nic_by_mac(NULL, "000D3AF87856"));
+	nsgsim_policy_free(r.policy);
+	loaded bad = load("{\"id\": \"" RG "/networkInterfaces/nic1\", \"type\": "
+	                  "\"Microsoft.Network/networkInterfaces\", \"properties\": "
+	                  "{\"macAddress\": \"00-0D-3A-F8-78\"}}");
+	assert_int_equal(bad.rc, NSGSIM_E_SHAPE);
+	assert_string_equal(bad.err.pointer, "/properties/macAddress");
+}
+
 static void test_locate(void **state)
 {
 	(void)state;
@@ -1019,6 +1046,7 @@ int main(void)
 	        cmocka_unit_test(test_resources_by_kind),
 	        cmocka_unit_test(test_edit_distance),
 	        cmocka_unit_test(test_locate),
+	        cmocka_unit_test(test_nic_by_mac),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -372,3 +372,22 @@ NSGSIM_EXPORT int nsgsim_locate(const nsgsim_policy *p, const nsgsim_ip *ip, nsg
 	}
 	return 0;
 }
+
+NSGSIM_EXPORT const char *nsgsim_nic_by_mac(const nsgsim_policy *p, const char *mac)
+{
+	if (!p || !mac)
+		return NULL;
+	char want[13];
+	size_t k = 0;
+	for (const char *c = mac; *c; c++)
+		if (*c != '-' && *c != ':') {
+			if (k == 12)
+				return NULL; /* longer than a MAC */
+			want[k++] = (char)(*c >= 'a' && *c <= 'f' ? *c - 'a' + 'A' : *c);
+		}
+	want[k] = '\0';
+	for (size_t i = 0; k == 12 && i < p->n_nics; i++)
+		if (p->nics[i].n->mac && strcmp(p->nics[i].n->mac, want) == 0)
+			return p->nics[i].n->id;
+	return NULL;
+}

@@ -242,12 +242,47 @@ static int parse_ipconfig(ns_pctx *c, const cJSON *res, ns_ipconfig *ip)
 	return 0;
 }
 
+/* "00-0D-3A-F8-78-56" (REST), "00:0d:3a:f8:78:56" or "000D3AF87856" (flow
+ * logs): twelve hex digits, kept upper case without separators. */
+static int parse_mac(ns_pctx *c, const cJSON *res, ns_nic *n)
+{
+	const char *text;
+	int rc = ns_opt_string(c, res, "macAddress", &text);
+	if (rc != 0 || !text || !*text)
+		return rc;
+	char hex[13];
+	size_t k = 0;
+	for (const char *p = text; *p && k <= 12; p++) {
+		if (*p == '-' || *p == ':')
+			continue;
+		if (k == 12 || !isxdigit((unsigned char)*p)) {
+			k = 13;
+			break;
+		}
+		hex[k++] = (char)toupper((unsigned char)*p);
+	}
+	if (k != 12) {
+		size_t mark;
+		ns_prop(c, res, "macAddress", &mark);
+		rc = ns_pfail(c, NSGSIM_E_SHAPE,
+		              "'%s' is not a MAC address (expected e.g. 00-0D-3A-F8-78-56)", text);
+		ns_ptr_pop(c, mark);
+		return rc;
+	}
+	hex[12] = '\0';
+	n->mac = ns_arena_strdup(&c->m->arena, hex);
+	n->mac_text = text;
+	return n->mac ? 0 : ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
+}
+
 int ns_parse_nic(ns_pctx *c, const cJSON *res, const char *type)
 {
 	ns_nic n = {.from_code = c->evaluated};
 	int rc = ns_identify(c, res, type, NULL, NULL, &n.loc, &n.id, &n.name, NULL);
 	if (rc == 0)
 		rc = ns_opt_ref(c, res, "networkSecurityGroup", &n.nsg_id, &n.nsg_loc);
+	if (rc == 0)
+		rc = parse_mac(c, res, &n);
 	if (rc != 0)
 		return rc;
 	size_t mark;

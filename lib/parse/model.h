@@ -144,8 +144,9 @@ typedef struct ns_nic {
 	ns_loc nsg_loc;
 	ns_ipconfig *ipconfigs;
 	size_t n_ipconfigs;
-	bool from_code; /* read from a template or Terraform (what deploys into existing networks)
-	                 */
+	bool from_code;  /* from a template or Terraform (which deploy into existing networks) */
+	const char *mac; /* macAddress as 12 upper-case hex digits, or NULL */
+	const char *mac_text; /* as written, for show */
 } ns_nic;
 
 typedef struct ns_asg {

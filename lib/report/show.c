@@ -396,6 +396,8 @@ static void nics(jw *w, const ns_model *m)
 		res_open(w, n->id, n->name, "Microsoft.Network/networkInterfaces");
 		if (n->nsg_id)
 			jw_kref(w, "networkSecurityGroup", n->nsg_id);
+		if (n->mac_text)
+			jw_kstr(w, "macAddress", n->mac_text);
 		jw_key(w, "ipConfigurations");
 		jw_open(w, "[");
 		for (size_t k = 0; k < n->n_ipconfigs; k++)
