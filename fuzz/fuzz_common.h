@@ -55,7 +55,7 @@ static inline void fuzz_check_json(const char *text)
 
 static inline int fuzz_valid_layer(int layer)
 {
-	return layer >= NSGSIM_LAYER_NONE && layer <= NSGSIM_LAYER_NIC_NSG;
+	return layer >= NSGSIM_LAYER_NONE && layer <= NSGSIM_LAYER_PLATFORM;
 }
 
 /* The documented shape of a result from nsgsim_eval / nsgsim_eval_at. */
@@ -89,7 +89,7 @@ static inline void fuzz_check_result(const nsgsim_result *r)
 		for (int l = 0; l < side->n_layers; l++) {
 			const nsgsim_layer_result *lr = &side->layers[l];
 			FUZZ_CHECK(lr->layer >= NSGSIM_LAYER_ADMIN &&
-			           lr->layer <= NSGSIM_LAYER_NIC_NSG);
+			           lr->layer <= NSGSIM_LAYER_PLATFORM);
 			FUZZ_CHECK(lr->resource != NULL);
 			FUZZ_CHECK(!lr->matched || lr->rule.name != NULL);
 		}
