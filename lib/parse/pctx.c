@@ -327,7 +327,7 @@ int ns_opt_string_array(ns_pctx *c, const cJSON *res, const char *key, const cha
 /* The id of a resource without one (hand-written or ARM template input):
  * "/providers/<ns>/<type1>/<name1>/<type2>/<name2>", the shape of a real ARM
  * id, so that parent ids derive the same way. */
-static const char *synth_id(ns_pctx *c, const char *type, const char *name)
+static const char *synth_id(ns_pctx *c, const char *type, const char *name, bool *nomem)
 {
 	ns_buf b;
 	ns_buf_init(&b);
@@ -355,9 +355,12 @@ static const char *synth_id(ns_pctx *c, const char *type, const char *name)
 		if ((te == NULL) != (ne == NULL))
 			goto fail;
 	}
-	if (b.failed)
+	if (b.failed) {
+		*nomem = true;
 		goto fail;
+	}
 	const char *id = ns_arena_strdup(&c->m->arena, b.data);
+	*nomem = !id;
 	ns_buf_free(&b);
 	return id;
 fail:
@@ -395,10 +398,15 @@ int ns_resource_identity(ns_pctx *c, const cJSON *res, const char *type, const c
 		rc = ns_opt_string(c, res, "name", name);
 	if (rc != 0)
 		return rc;
-	if (!*id && *name && parent_id && segment)
+	bool nomem = false;
+	if (!*id && *name && parent_id && segment) {
 		*id = ns_arena_printf(&c->m->arena, "%s/%s/%s", parent_id, segment, *name);
-	else if (!*id && *name && type)
-		*id = synth_id(c, type, *name);
+		nomem = !*id;
+	} else if (!*id && *name && type) {
+		*id = synth_id(c, type, *name, &nomem);
+	}
+	if (nomem)
+		return ns_pfail(c, NSGSIM_E_NOMEM, "out of memory");
 	if (!*id) {
 		size_t mark = ns_ptr_key(c, "id");
 		rc = ns_pfail(c, NSGSIM_E_MISSING_FIELD,
