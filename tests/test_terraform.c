@@ -333,6 +333,284 @@ static void test_empty_and_foreign(void **state)
 	nsgsim_policy_free(p);
 }
 
+#define STATE_HEAD "{\"format_version\": \"1.0\", \"values\": {\"root_module\": {\"resources\": ["
+#define RGP                                                                                        \
+	"/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/"         \
+	"Microsoft.Network"
+#define TF_RES(type, name, values)                                                                 \
+	"{\"address\": \"" type "." name "\", \"mode\": \"managed\", \"type\": \"" type "\", "     \
+	"\"name\": \"" name "\", \"values\": {" values "}}"
+#define TF_NSG(name, rule)                                                                         \
+	TF_RES("azurerm_network_security_group", name,                                             \
+	       "\"id\": \"" RGP "/networkSecurityGroups/" name "\", \"name\": \"" name "\", "      \
+	       "\"resource_group_name\": \"rg\", \"security_rule\": [{\"name\": \"" rule "\", "    \
+	       "\"priority\": 100, \"direction\": \"Inbound\", \"access\": \"Deny\", "             \
+	       "\"protocol\": \"*\", \"source_port_range\": \"*\", \"destination_port_range\": "   \
+	       "\"*\", \"source_address_prefix\": \"*\", \"destination_address_prefix\": \"*\"}]")
+
+/* The older spellings: a subnet's address_prefix and network_security_group_id,
+ * a NIC's network_security_group_id (azurerm 2 and 3). */
+static void test_older_spellings(void **state)
+{
+	(void)state;
+	const char *doc = STATE_HEAD
+	        TF_NSG("nsg-s", "Deny-At-Subnet") "," TF_NSG("nsg-n", "Deny-At-Nic") "," TF_RES(
+	                "azurerm_virtual_network", "v",
+	                "\"id\": \"" RGP "/virtualNetworks/v\", "
+	                "\"name\": \"v\", \"resource_group_name\": \"rg\", "
+	                "\"address_space\": "
+	                "[\"10.0.0.0/16\"]") "," TF_RES("azurerm_subnet", "s",
+	                                                "\"id\": \"" RGP "/virtualNetworks/v/"
+	                                                "subnets/s\", "
+	                                                "\"name\": \"s\", "
+	                                                "\"resource_group_name\":"
+	                                                " \"rg\", "
+	                                                "\"virtual_network_"
+	                                                "name\": "
+	                                                "\"v\", "
+	                                                "\"address_prefix\": "
+	                                                "\"10.0.1.0/24\", "
+	                                                "\"network_security_"
+	                                                "group_id\": \"" RGP
+	                                                "/networkSecurityGroups/"
+	                                                "nsg-s\"") "," TF_RES("az"
+	                                                                      "ur"
+	                                                                      "er"
+	                                                                      "m_"
+	                                                                      "ne"
+	                                                                      "tw"
+	                                                                      "or"
+	                                                                      "k_"
+	                                                                      "in"
+	                                                                      "te"
+	                                                                      "rf"
+	                                                                      "ac"
+	                                                                      "e",
+	                                                                      "n",
+	                                                                      "\""
+	                                                                      "id"
+	                                                                      "\""
+	                                                                      ": "
+	                                                                      "\"" RGP "/n"
+	                                                                      "et"
+	                                                                      "wo"
+	                                                                      "rk"
+	                                                                      "In"
+	                                                                      "te"
+	                                                                      "rf"
+	                                                                      "ac"
+	                                                                      "es"
+	                                                                      "/n"
+	                                                                      "\""
+	                                                                      ", "
+	                                                                      "\""
+	                                                                      "na"
+	                                                                      "me"
+	                                                                      "\""
+	                                                                      ": "
+	                                                                      "\""
+	                                                                      "n"
+	                                                                      "\""
+	                                                                      ", "
+	                                                                      "\""
+	                                                                      "re"
+	                                                                      "so"
+	                                                                      "ur"
+	                                                                      "ce"
+	                                                                      "_g"
+	                                                                      "ro"
+	                                                                      "up"
+	                                                                      "_n"
+	                                                                      "am"
+	                                                                      "e"
+	                                                                      "\""
+	                                                                      ": "
+	                                                                      "\""
+	                                                                      "rg"
+	                                                                      "\""
+	                                                                      ", "
+	                                                                      "\""
+	                                                                      "ne"
+	                                                                      "tw"
+	                                                                      "or"
+	                                                                      "k_"
+	                                                                      "se"
+	                                                                      "cu"
+	                                                                      "ri"
+	                                                                      "ty"
+	                                                                      "_g"
+	                                                                      "ro"
+	                                                                      "up"
+	                                                                      "_i"
+	                                                                      "d"
+	                                                                      "\""
+	                                                                      ": "
+	                                                                      "\"" RGP "/n"
+	                                                                      "et"
+	                                                                      "wo"
+	                                                                      "rk"
+	                                                                      "Se"
+	                                                                      "cu"
+	                                                                      "ri"
+	                                                                      "ty"
+	                                                                      "Gr"
+	                                                                      "ou"
+	                                                                      "ps"
+	                                                                      "/n"
+	                                                                      "sg"
+	                                                                      "-n"
+	                                                                      "\""
+	                                                                      ", "
+	                                                                      "\""
+	                                                                      "ip"
+	                                                                      "_c"
+	                                                                      "on"
+	                                                                      "fi"
+	                                                                      "gu"
+	                                                                      "ra"
+	                                                                      "ti"
+	                                                                      "on"
+	                                                                      "\""
+	                                                                      ": "
+	                                                                      "[{"
+	                                                                      "\""
+	                                                                      "na"
+	                                                                      "me"
+	                                                                      "\""
+	                                                                      ": "
+	                                                                      "\""
+	                                                                      "c"
+	                                                                      "\""
+	                                                                      ", "
+	                                                                      "\""
+	                                                                      "su"
+	                                                                      "bn"
+	                                                                      "et"
+	                                                                      "_i"
+	                                                                      "d"
+	                                                                      "\""
+	                                                                      ": "
+	                                                                      "\"" RGP "/v"
+	                                                                      "ir"
+	                                                                      "tu"
+	                                                                      "al"
+	                                                                      "Ne"
+	                                                                      "tw"
+	                                                                      "or"
+	                                                                      "ks"
+	                                                                      "/v"
+	                                                                      "/s"
+	                                                                      "ub"
+	                                                                      "ne"
+	                                                                      "ts"
+	                                                                      "/s"
+	                                                                      "\""
+	                                                                      ", "
+	                                                                      "\""
+	                                                                      "pr"
+	                                                                      "iv"
+	                                                                      "at"
+	                                                                      "e_"
+	                                                                      "ip"
+	                                                                      "_a"
+	                                                                      "dd"
+	                                                                      "re"
+	                                                                      "ss"
+	                                                                      "\""
+	                                                                      ": "
+	                                                                      "\""
+	                                                                      "10"
+	                                                                      ".0"
+	                                                                      ".1"
+	                                                                      ".4"
+	                                                                      "\""
+	                                                                      "}"
+	                                                                      "]") "]}}}";
+	nsgsim_error err = {0};
+	nsgsim_policy *p = load_text(doc, &err);
+	assert_non_null(p);
+	nsgsim_flow flow;
+	nsgsim_result r;
+	assert_int_equal(nsgsim_flow_parse("tcp 10.0.1.9:5 10.0.1.4:80", &flow, &err), 0);
+	assert_int_equal(nsgsim_eval_at(p, &flow, "n", NSGSIM_INBOUND, &r, &err), 0);
+	assert_string_equal(r.decided_rule.name, "Deny-At-Subnet"); /* the subnet's NSG, first in */
+	/* the NIC's own NSG is attached too: named by the NSG and by the NIC */
+	char *json = NULL;
+	assert_int_equal(nsgsim_policy_show(p, NSGSIM_SHOW_JSON, &json, &err), 0);
+	int refs = 0;
+	for (const char *q = json; (q = strstr(q, "networkSecurityGroups/nsg-n\"")); q++)
+		refs++;
+	assert_int_equal(refs, 2);
+	nsgsim_free(json);
+	nsgsim_policy_free(p);
+}
+
+#define PLAN_NSG(sub_expr)                                                                         \
+	"{\"format_version\": \"1.2\", \"planned_values\": {\"root_module\": {\"resources\": ["    \
+	"{\"address\": \"azurerm_network_security_group.x\", \"mode\": \"managed\", \"type\": "    \
+	"\"azurerm_network_security_group\", \"name\": \"x\", \"values\": {\"name\": \"nsg-x\", "  \
+	"\"resource_group_name\": \"rg\"}}, {\"address\": "                                        \
+	"\"azurerm_subnet_network_security_group_association.a\", \"mode\": \"managed\", "         \
+	"\"type\": \"azurerm_subnet_network_security_group_association\", \"name\": \"a\", "       \
+	"\"values\": {\"subnet_id\": \"/subscriptions/s/resourceGroups/g/providers/"               \
+	"Microsoft.Network/virtualNetworks/v/subnets/elsewhere\", \"network_security_group_id\": " \
+	"\"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/"  \
+	"nsg-x\"}}]}}, \"configuration\": {\"provider_config\": {\"azurerm\": {\"expressions\": "  \
+	"{" sub_expr "}}}}}"
+
+static const char *first_nsg_id(const nsgsim_policy *p, char *buf, size_t cap)
+{
+	char *json = NULL;
+	nsgsim_error err;
+	assert_int_equal(nsgsim_policy_show(p, NSGSIM_SHOW_JSON, &json, &err), 0);
+	const char *id = strstr(json, "\"id\": \"");
+	assert_non_null(id);
+	snprintf(buf, cap, "%.*s", (int)strcspn(id + 7, "\""), id + 7);
+	nsgsim_free(json);
+	return buf;
+}
+
+/* Where the subscription of built ids comes from: --subscription, else the
+ * provider's subscription_id, else the zero GUID with a warning; and an
+ * association to a subnet the input does not hold is a warning. */
+static void test_subscription_and_stray_association(void **state)
+{
+	(void)state;
+	char buf[300];
+	nsgsim_error err = {0};
+	nsgsim_policy *p = load_text(PLAN_NSG("\"subscription_id\": {\"constant_value\": "
+	                                      "\"aaaaaaaa-0000-0000-0000-000000000001\"}"),
+	                             &err);
+	assert_non_null(p);
+	assert_non_null(strstr(first_nsg_id(p, buf, sizeof buf),
+	                       "/subscriptions/aaaaaaaa-0000-0000-0000-000000000001/"));
+	assert_true(has_note(p, NSGSIM_NOTE_WARNING,
+	                     "azurerm_subnet_network_security_group_association.a",
+	                     "which the input does not hold"));
+	nsgsim_policy_free(p);
+
+	nsgsim_loader *l = nsgsim_loader_new();
+	const char *doc = PLAN_NSG("\"subscription_id\": {\"constant_value\": "
+	                           "\"aaaaaaaa-0000-0000-0000-000000000001\"}");
+	assert_int_equal(
+	        nsgsim_loader_set_deployment(l, "bbbbbbbb-0000-0000-0000-000000000002", NULL, NULL),
+	        0);
+	assert_int_equal(nsgsim_loader_add_env_buffer(l, "plan.json", doc, strlen(doc), &err), 0);
+	assert_int_equal(nsgsim_compile(l, &p, &err), 0);
+	nsgsim_loader_free(l);
+	assert_non_null(strstr(first_nsg_id(p, buf, sizeof buf),
+	                       "/subscriptions/bbbbbbbb-0000-0000-0000-000000000002/"));
+	nsgsim_policy_free(p);
+
+	p = load_text(PLAN_NSG(""), &err);
+	assert_non_null(p);
+	assert_non_null(strstr(first_nsg_id(p, buf, sizeof buf),
+	                       "/subscriptions/00000000-0000-0000-0000-000000000000/"));
+	assert_true(has_note(p, NSGSIM_NOTE_WARNING, "azurerm_network_security_group.x",
+	                     "give --subscription"));
+	nsgsim_policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +622,8 @@ int main(void)
 	        cmocka_unit_test(test_unknowns_that_matter),
 	        cmocka_unit_test(test_errors_name_terraform_attributes),
 	        cmocka_unit_test(test_empty_and_foreign),
+	        cmocka_unit_test(test_older_spellings),
+	        cmocka_unit_test(test_subscription_and_stray_association),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

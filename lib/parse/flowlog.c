@@ -93,21 +93,6 @@ NSGSIM_EXPORT int nsgsim_flowlog_pointer(const nsgsim_flowlog_tuple *t, char *bu
 
 /* ---- errors ------------------------------------------------------------------ */
 
-static void line_col(const char *text, size_t at, int *line, int *col)
-{
-	int l = 1, c = 1;
-	for (size_t i = 0; i < at; i++) {
-		if (text[i] == '\n') {
-			l++;
-			c = 1;
-		} else {
-			c++;
-		}
-	}
-	*line = l;
-	*col = c;
-}
-
 /* An error at node `node` (its line and column) with pointer text ptr. */
 static int fail_node(walk *w, uint32_t node, int code, const char *ptr, const char *fmt, ...)
         __attribute__((format(printf, 5, 6)));
@@ -121,7 +106,7 @@ static int fail_node(walk *w, uint32_t node, int code, const char *ptr, const ch
 	int rc = ns_fail(w->err, code, w->name, ptr, "", "%s", msg);
 	if (w->err) {
 		uint32_t at = ns_jat(&w->r->doc, node)->at;
-		line_col(w->text, at, &w->err->line, &w->err->column);
+		ns_json_line_col(w->text, w->text + at, &w->err->line, &w->err->column);
 	}
 	return rc;
 }

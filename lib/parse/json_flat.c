@@ -17,7 +17,7 @@
 
 /* ---- errors ---------------------------------------------------------------- */
 
-static void line_col(const char *text, const char *at, int *line, int *col)
+void ns_json_line_col(const char *text, const char *at, int *line, int *col)
 {
 	*line = 1;
 	*col = 1;
@@ -35,7 +35,7 @@ int ns_json_fail_at(const char *name, const char *text, const char *at, int code
                     const char *what)
 {
 	int line, col;
-	line_col(text, at, &line, &col);
+	ns_json_line_col(text, at, &line, &col);
 	int rc = ns_fail(err, code, name, "", "", "%s at line %d, column %d", what, line, col);
 	if (err) {
 		err->line = line;

@@ -103,6 +103,8 @@ int ns_json_check_text(const char *name, const char *text, size_t len, nsgsim_er
 
 /* A JSON syntax error at a byte of text: "<what> at line L, column C", with
  * line and column in err too.  Shared with the cJSON path (lib/parse/load_env.c). */
+/* The 1-based line and column of at in text. */
+void ns_json_line_col(const char *text, const char *at, int *line, int *col);
 int ns_json_fail_at(const char *name, const char *text, const char *at, int code, nsgsim_error *err,
                     const char *what);
 

@@ -55,7 +55,6 @@ typedef struct ns_tf_doc {
 	ns_pctx *c;
 	const cJSON *root;
 	const cJSON *config_root; /* configuration.root_module; NULL in state */
-	bool plan;
 	ns_tf_inst *insts;
 	size_t n, cap;
 	ns_map by_resource; /* "module\x1ftype.name" -> first instance + 1 */
@@ -177,7 +176,7 @@ typedef struct ns_tf_kind {
 } ns_tf_kind;
 const ns_tf_kind *ns_tf_kind_of(const char *tf_type);
 /* Association and deployment resources: recorded as links first. */
-int ns_tf_collect_link(ns_tf_doc *d, ns_tf_inst *in, bool *taken);
+int ns_tf_collect_link(ns_tf_doc *d, ns_tf_inst *in);
 /* One instance, translated and read; a note when its type is not modelled. */
 int ns_tf_read_instance(ns_tf_doc *d, ns_tf_inst *in);
 /* Associations whose target the input does not hold: a warning each. */

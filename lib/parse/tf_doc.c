@@ -277,8 +277,7 @@ static int read_all(ns_tf_doc *d)
 {
 	int rc;
 	for (size_t i = 0; i < d->n; i++) {
-		bool taken = false;
-		if ((rc = ns_tf_collect_link(d, &d->insts[i], &taken)) != 0)
+		if ((rc = ns_tf_collect_link(d, &d->insts[i])) != 0)
 			return rc;
 	}
 	for (size_t i = 0; i < d->n; i++)
@@ -305,7 +304,6 @@ int ns_tf_walk(ns_pctx *c, const cJSON *root)
 	ns_map_init(&d.changes);
 	const char *top = "planned_values";
 	const cJSON *vals = cJSON_GetObjectItem(root, top);
-	d.plan = vals != NULL;
 	if (!vals)
 		vals = cJSON_GetObjectItem(root, top = "values");
 	int rc = 0;

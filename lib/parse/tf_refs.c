@@ -464,8 +464,7 @@ int ns_tf_string(ns_tf_doc *d, const ns_tf_inst *in, const cJSON *vals, const cJ
 		*out = tv->valuestring;
 	else if (!t.attr[0] || strcmp(t.attr, "id") == 0)
 		*out = ns_tf_id(d, (ns_tf_inst *)t.inst);
-	else if (strcmp(t.attr, "name") == 0)
-		*out = t.inst->name;
+	/* (a .name that values lack stays unknown: the block label is not the Azure name) */
 	if (!*out)
 		*why = ns_tf_printf(d, "%s.%s, known only after apply", t.inst->address, t.attr);
 	return 0;

@@ -177,11 +177,6 @@ static void prefixes(ns_tf_blk *p)
 	ns_tf_put_strs(p, "address_prefixes", "addressPrefixes");
 }
 
-static const char *vnet_id_of(ns_tf_blk *elem)
-{
-	return elem->tr->in->id;
-}
-
 static void inline_subnet(ns_tf_blk *elem, size_t k)
 {
 	(void)k;
@@ -189,7 +184,7 @@ static void inline_subnet(ns_tf_blk *elem, size_t k)
 	const char *id = ns_raw_string(elem->vals, "id");
 	char *built = NULL;
 	if ((!id || !*id) && name)
-		id = built = ns_tf_printf(elem->tr->d, "%s/subnets/%s", vnet_id_of(elem), name);
+		id = built = ns_tf_printf(elem->tr->d, "%s/subnets/%s", elem->tr->in->id, name);
 	ns_tf_put_str(elem, "name", "name");
 	if (id)
 		ns_tf_put(elem, "id", built ? "name" : "id", cJSON_CreateString(id));
@@ -580,7 +575,7 @@ static int deployment(ns_tf_doc *d, ns_tf_inst *in)
 	return rc;
 }
 
-int ns_tf_collect_link(ns_tf_doc *d, ns_tf_inst *in, bool *taken)
+int ns_tf_collect_link(ns_tf_doc *d, ns_tf_inst *in)
 {
 	static const struct {
 		const char *type;
@@ -596,14 +591,11 @@ int ns_tf_collect_link(ns_tf_doc *d, ns_tf_inst *in, bool *taken)
 	        {"azurerm_network_interface_application_security_group_association", NS_TF_NIC_ASG,
 	         "network_interface_id", "application_security_group_id"},
 	};
-	*taken = false;
 	for (size_t i = 0; i < NS_ARRAY_LEN(assoc); i++)
 		if (strcmp(in->type, assoc[i].type) == 0) {
-			*taken = true;
 			return association(d, in, assoc[i].kind, assoc[i].target, assoc[i].value);
 		}
 	if (strcmp(in->type, "azurerm_network_manager_deployment") == 0) {
-		*taken = true;
 		return deployment(d, in);
 	}
 	return 0;
