@@ -85,7 +85,7 @@ $(STATIC): $(LIB_OBJ)
 
 # The CLI links the static library: one self-contained binary.
 $(CLI): $(CLI_SRC) $(wildcard cli/*.h) $(STATIC) include/nsgsim.h
-	$(CC) $(ALL_CFLAGS) -Icli -o $@ $(CLI_SRC) $(STATIC) $(DEPS_LIBS) $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -Icli -o $@ $(CLI_SRC) $(STATIC) $(DEPS_LIBS) -pthread $(LDFLAGS)
 
 # nsgsim.pc names the install directories, so it is rebuilt whenever one of
 # them changes (make, then make install PREFIX=/opt/x: the .pc says /opt/x).

@@ -51,6 +51,7 @@ enum {
 	OPT_SARIF,
 	OPT_BY,
 	OPT_HTML,
+	OPT_JOBS,
 };
 #define OPT_BIT(id) (1u << (id))
 
@@ -63,6 +64,7 @@ typedef struct options {
 	const char *at, *direction;
 	const char *engine; /* eval: linear | compiled */
 	const char *flows;  /* eval --flows FILE ('-' for standard input) */
+	const char *jobs;   /* eval --flows, replay: --jobs N */
 	const char *to, *from, *protocols, *fail_on;
 	const char *only, *skip; /* lint: check ids */
 	const char *by, *html;   /* matrix: subnet | nic | asg, the page to write */
@@ -93,6 +95,8 @@ void set_command_name(const char *name);
 bool wants_help(int argc, char **argv);
 /* Parses a command's options; positional arguments go to o->args. */
 int parse_command_line(const command_spec *cmd, int argc, char **argv, options *o);
+/* --jobs N (1 when not given) into *jobs; EXIT_USAGE after a usage error. */
+int parse_jobs(const options *o, int *jobs);
 void print_error(const nsgsim_error *err);
 void print_notes(const nsgsim_policy *p);
 /* One of names (any case): its index, or -1 after a usage error naming
@@ -113,6 +117,7 @@ typedef struct flows_request {
 	int engine, format;
 	const char *at; /* --at NIC, with direction */
 	int direction;
+	int jobs; /* --jobs: threads over blocks of input (1: this one) */
 } flows_request;
 int eval_flows_file(const nsgsim_policy *p, const flows_request *req);
 

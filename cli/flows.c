@@ -13,10 +13,20 @@
  * the code as the layer and the message as the rule, and makes the exit
  * status 2; otherwise it is 1 when any flow (or range) is denied, else 0.
  *
- * Flows are read in chunks and evaluated with nsgsim_eval_batch, which
- * interleaves and prefetches; --at, and --json's full trace, go one flow at
- * a time through nsgsim_eval_at_engine / nsgsim_eval_engine. */
+ * The input is read in blocks of whole lines (BLOCK_BYTES), cut in place:
+ * no copy or allocation per line.  A block's lines are parsed in chunks of
+ * CHUNK flows, evaluated with nsgsim_eval_batch (which interleaves and
+ * prefetches; --at, and --json's full trace, go one flow at a time through
+ * nsgsim_eval_at_engine / nsgsim_eval_engine) and printed into the block's
+ * own output buffer, which is then written in one call.  With --jobs N,
+ * N threads take blocks in turn while this thread reads the input and
+ * writes the blocks' outputs in input order, so the output is that of
+ * --jobs 1 byte for byte.  Nothing a block's thread writes is shared: the
+ * compiled policy is only read (lib/compile/policy.h), the block (input,
+ * flows, answers, output, caches) is its own, and the queue is under one
+ * mutex. */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,23 +36,165 @@
 
 #include "cli.h"
 
-#define CHUNK              65536
+#define CHUNK              4096       /* flows a nsgsim_eval_batch call */
+#define BLOCK_BYTES        (1u << 20) /* input a block, in whole lines */
 #define PROGRESS_MIN_BYTES (4u << 20) /* inputs smaller than this need no bar */
 #define RANGES_FIRST       64         /* source-port ranges asked for at first */
+#define ROW_CACHE          512        /* per-answer row texts remembered, a power of 2 */
+#define ROW_TEXT           112        /* the longest cached verdict..endpoint text */
+
+/* ---- a growing output buffer ----------------------------------------------- */
+
+typedef struct obuf {
+	char *p;
+	size_t len, cap;
+	bool nomem;
+} obuf;
+
+static bool ob_reserve(obuf *o, size_t n)
+{
+	if (o->len + n <= o->cap)
+		return true;
+	size_t cap = o->cap ? o->cap : 1u << 16;
+	while (cap < o->len + n)
+		cap *= 2;
+	char *p = realloc(o->p, cap);
+	if (!p) {
+		o->nomem = true;
+		return false;
+	}
+	o->p = p;
+	o->cap = cap;
+	return true;
+}
+
+static inline void ob_put(obuf *o, const char *s, size_t n)
+{
+	if (o->len + n > o->cap && !ob_reserve(o, n))
+		return;
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+static inline void ob_char(obuf *o, char c)
+{
+	ob_put(o, &c, 1);
+}
+
+static void ob_str(obuf *o, const char *s)
+{
+	ob_put(o, s, strlen(s));
+}
+
+/* v in decimal, two digits a step. */
+static inline void ob_ull(obuf *o, unsigned long long u)
+{
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+	                            "25262728293031323334353637383940414243444546474849"
+	                            "50515253545556575859606162636465666768697071727374"
+	                            "75767778798081828384858687888990919293949596979899";
+	char num[24], *p = num + sizeof num;
+	while (u >= 100) {
+		unsigned k = (unsigned)(u % 100) * 2;
+		u /= 100;
+		*--p = pairs[k + 1];
+		*--p = pairs[k];
+	}
+	if (u >= 10) {
+		*--p = pairs[u * 2 + 1];
+		*--p = pairs[u * 2];
+	} else {
+		*--p = (char)('0' + u);
+	}
+	ob_put(o, p, (size_t)(num + sizeof num - p));
+}
+
+/* s as a JSON string (null for NULL), as json_string writes it. */
+static void ob_json(obuf *o, const char *s)
+{
+	if (!s) {
+		ob_put(o, "null", 4);
+		return;
+	}
+	ob_char(o, '"');
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '"' || *c == '\\') {
+			char e[2] = {'\\', (char)*c};
+			ob_put(o, e, 2);
+		} else if (*c < 0x20) {
+			char e[8];
+			snprintf(e, sizeof e, "\\u%04x", *c);
+			ob_put(o, e, 6);
+		} else {
+			ob_char(o, (char)*c);
+		}
+	}
+	ob_char(o, '"');
+}
+
+static void ob_csv(obuf *o, const char *s, bool last)
+{
+	if (strpbrk(s, ",\"\r\n")) {
+		ob_char(o, '"');
+		for (; *s; s++) {
+			if (*s == '"')
+				ob_char(o, '"');
+			ob_char(o, *s);
+		}
+		ob_char(o, '"');
+	} else {
+		ob_str(o, s);
+	}
+	ob_char(o, last ? '\n' : ',');
+}
+
+/* ---- the input, in blocks of whole lines ----------------------------------- */
 
 typedef struct flow_input {
 	FILE *f;
 	long long total_bytes; /* -1 when unknown (a pipe) */
 	long long read_bytes;
-	long long line_no; /* of the last line read */
+	long long lines; /* lines handed out in blocks so far */
 	long long flows;
 	bool progress;
 	double last_draw;
-	/* one large block at a time, lines cut in place (no getline per line) */
-	char *buf;
-	size_t len, pos, cap;
-	bool eof;
+	char *carry; /* the start of a line the last block cut */
+	size_t carry_len, carry_cap;
+	bool eof, error;
 } flow_input;
+
+/* One block of input and everything its thread needs and writes. */
+typedef struct block {
+	char *in; /* whole lines, a NUL after the last */
+	size_t in_len, in_cap;
+	long long first_line; /* the number of the line before the block's first */
+	obuf out;
+	int worst;   /* the worst exit status of its rows */
+	int failure; /* a nsgsim_eval_batch failure (printed by the main thread) */
+	nsgsim_error err;
+	long long flows;
+	/* one chunk */
+	size_t n;
+	nsgsim_flow flows_v[CHUNK];
+	nsgsim_decision out_v[CHUNK];
+	const char *text[CHUNK];
+	unsigned text_len[CHUNK];
+	long long line_no[CHUNK];
+	int status[CHUNK]; /* -1 a flow, else the parse error's code */
+	/* the verdict..endpoint text and the assumptions' text of recent answers */
+	struct row_text {
+		const char *rule;
+		int verdict, layer, endpoint;
+		unsigned bits;
+		unsigned char mid_len, tail_len;
+		bool set;
+		char mid[ROW_TEXT];  /* "\tAllow\tSubnetNsg\tout-88\tsource\t" */
+		char tail[ROW_TEXT]; /* "\tkey,key\n" */
+	} rows[ROW_CACHE];
+	/* the queue's state of the block (under the queue's mutex) */
+	int state;
+	long long seq;
+} block;
 
 static double now_seconds(void)
 {
@@ -72,184 +224,88 @@ static void draw_progress(flow_input *in, bool final)
 	fflush(stderr);
 }
 
-#define INPUT_BLOCK (4u << 20)
-
-/* Moves what is left of the block to its start and reads more; false at the
- * end of the input or when out of memory (*nomem). */
-static bool refill(flow_input *in, bool *nomem)
+static long long count_lines(const char *p, size_t n)
 {
-	if (in->eof)
+	long long lines = 0;
+	const char *end = p + n;
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		lines++;
+		p++;
+	}
+	return lines;
+}
+
+/* Fills b with the next whole lines of the input (the last line may lack
+ * its newline); false at the end of the input or on an error (in->error:
+ * out of memory, or a read error). */
+static bool read_block(flow_input *in, block *b)
+{
+	b->in_len = 0;
+	if (in->eof && !in->carry_len)
 		return false;
-	if (in->pos) /* nothing to move before the first block (buf is NULL then) */
-		memmove(in->buf, in->buf + in->pos, in->len - in->pos);
-	in->len -= in->pos;
-	in->pos = 0;
-	if (in->len + 1 >= in->cap) { /* a line longer than the block */
-		size_t cap = in->cap ? in->cap * 2 : INPUT_BLOCK;
-		char *b = realloc(in->buf, cap);
-		if (!b) {
-			*nomem = true;
+	size_t want = BLOCK_BYTES > in->carry_len * 2 ? BLOCK_BYTES : in->carry_len * 2;
+	if (b->in_cap < want + 1) {
+		char *p = realloc(b->in, want + 1);
+		if (!p) {
+			in->error = true;
 			return false;
 		}
-		in->buf = b;
-		in->cap = cap;
+		b->in = p;
+		b->in_cap = want + 1;
 	}
-	size_t n = fread(in->buf + in->len, 1, in->cap - 1 - in->len, in->f);
-	if (n == 0)
-		in->eof = true;
-	in->len += n;
-	in->read_bytes += (long long)n;
-	return n > 0;
-}
-
-/* The next raw line, NUL-terminated in place without its newline (*len
- * its length); NULL at the end. */
-static char *next_raw_line(flow_input *in, size_t *len, bool *nomem)
-{
+	memcpy(b->in, in->carry, in->carry_len);
+	b->in_len = in->carry_len;
+	in->carry_len = 0;
+	size_t scanned = 0; /* bytes known to hold no newline */
 	for (;;) {
-		char *start = in->buf + in->pos;
-		char *nl = in->pos < in->len ? memchr(start, '\n', in->len - in->pos) : NULL;
-		if (nl) {
-			*nl = '\0';
-			*len = (size_t)(nl - start);
-			in->pos = (size_t)(nl + 1 - in->buf);
-			return start;
+		size_t n =
+		        in->eof ? 0 : fread(b->in + b->in_len, 1, b->in_cap - 1 - b->in_len, in->f);
+		if (n == 0 && !in->eof) {
+			in->eof = true;
+			if (ferror(in->f))
+				in->error = true;
 		}
-		if (!refill(in, nomem)) {
-			if (*nomem || in->pos >= in->len)
-				return NULL;
-			in->buf[in->len] = '\0'; /* a last line without a newline */
-			start = in->buf + in->pos;
-			*len = in->len - in->pos;
-			in->pos = in->len;
-			return start;
+		b->in_len += n;
+		in->read_bytes += (long long)n;
+		if (in->eof)
+			break;
+		/* the last newline: the rest goes to the next block */
+		char *q = b->in + b->in_len;
+		while (q > b->in + scanned && q[-1] != '\n')
+			q--;
+		if (q > b->in + scanned) {
+			size_t rest = (size_t)(b->in + b->in_len - q);
+			if (rest > in->carry_cap) {
+				char *c = realloc(in->carry, rest);
+				if (!c) {
+					in->error = true;
+					return false;
+				}
+				in->carry = c;
+				in->carry_cap = rest;
+			}
+			memcpy(in->carry, q, rest);
+			in->carry_len = rest;
+			b->in_len -= rest;
+			break;
 		}
-	}
-}
-
-/* The next line that holds a flow (comments and blanks skipped), trimmed,
- * without its newline (*len its length); NULL at the end. */
-static char *next_flow_line(flow_input *in, size_t *len, bool *nomem)
-{
-	char *line;
-	size_t n;
-	while ((line = next_raw_line(in, &n, nomem)) != NULL) {
-		in->line_no++;
-		char *hash = memchr(line, '#', n);
-		char *end = hash ? hash : line + n;
-		while (line < end && (*line == ' ' || *line == '\t'))
-			line++;
-		while (end > line && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-			end--;
-		*end = '\0';
-		if (end > line) {
-			*len = (size_t)(end - line);
-			return line;
-		}
-	}
-	return NULL;
-}
-
-/* One chunk of lines: their flows, texts and answers. */
-typedef struct batch {
-	nsgsim_flow flows[CHUNK];
-	nsgsim_decision out[CHUNK];
-	long long line_no[CHUNK];
-	size_t text_at[CHUNK]; /* offset of the line's text in texts */
-	/* Per line: -1 a flow, else a parse error code (message in messages). */
-	int status[CHUNK];
-	char messages[CHUNK][160];
-	char *texts;
-	size_t texts_used, texts_cap;
-	size_t n;
-	/* TSV rows go through one buffer written in large blocks; anything
-	 * printed with stdio flushes it first, so the order stays */
-	char out_buf[1u << 20];
-	size_t out_len;
-	unsigned memo_bits; /* the assumption keys last written, for memo_bits */
-	char memo_keys[512];
-	bool memo_set;
-} batch;
-
-static void out_flush(batch *b)
-{
-	if (b->out_len)
-		fwrite(b->out_buf, 1, b->out_len, stdout);
-	b->out_len = 0;
-}
-
-static void out_put(batch *b, const char *s, size_t n)
-{
-	if (b->out_len + n > sizeof b->out_buf) {
-		out_flush(b);
-		if (n > sizeof b->out_buf) {
-			fwrite(s, 1, n, stdout);
-			return;
+		scanned = b->in_len;
+		if (b->in_len + 1 >= b->in_cap) { /* a line longer than the block */
+			char *p = realloc(b->in, b->in_cap * 2);
+			if (!p) {
+				in->error = true;
+				return false;
+			}
+			b->in = p;
+			b->in_cap *= 2;
 		}
 	}
-	memcpy(b->out_buf + b->out_len, s, n);
-	b->out_len += n;
-}
-
-static void out_str(batch *b, const char *s)
-{
-	out_put(b, s, strlen(s));
-}
-
-static void out_ll(batch *b, long long v)
-{
-	char num[24], *p = num + sizeof num;
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	if (v < 0)
-		*--p = '-';
-	out_put(b, p, (size_t)(num + sizeof num - p));
-}
-
-static int keep_text(batch *b, const char *line, size_t n)
-{
-	size_t len = n + 1;
-	if (b->texts_used + len > b->texts_cap) {
-		size_t cap = b->texts_cap ? b->texts_cap * 2 : 1u << 20;
-		while (cap < b->texts_used + len)
-			cap *= 2;
-		char *t = realloc(b->texts, cap);
-		if (!t)
-			return -1;
-		b->texts = t;
-		b->texts_cap = cap;
-	}
-	memcpy(b->texts + b->texts_used, line, len);
-	b->text_at[b->n] = b->texts_used;
-	b->texts_used += len;
-	return 0;
-}
-
-/* Reads up to CHUNK flow lines into b; returns the number, or -1 when out
- * of memory. */
-static long read_chunk(flow_input *in, batch *b)
-{
-	b->n = b->texts_used = 0;
-	char *line;
-	size_t len;
-	bool nomem = false;
-	while (b->n < CHUNK && (line = next_flow_line(in, &len, &nomem)) != NULL) {
-		if (keep_text(b, line, len) != 0)
-			return -1;
-		nsgsim_error err; /* filled on failure only: no 2 KB to clear per flow */
-		size_t i = b->n++;
-		in->flows++;
-		b->line_no[i] = in->line_no;
-		if (nsgsim_flow_parse(line, &b->flows[i], &err) == 0) {
-			b->status[i] = -1;
-		} else {
-			b->status[i] = err.code;
-			snprintf(b->messages[i], sizeof b->messages[i], "%.150s", err.message);
-		}
-	}
-	return nomem ? -1 : (long)b->n;
+	b->in[b->in_len] = '\0';
+	b->first_line = in->lines;
+	in->lines += count_lines(b->in, b->in_len);
+	if (b->in_len && b->in[b->in_len - 1] != '\n')
+		in->lines++;
+	return b->in_len > 0 && !in->error;
 }
 
 /* ---- one output row ------------------------------------------------------ */
@@ -261,42 +317,23 @@ typedef struct row {
 	const char *ports, *assumptions;
 } row;
 
-static void csv_field(const char *s, bool last)
+static void print_row(block *b, const row *r, int format)
 {
-	if (strpbrk(s, ",\"\r\n")) {
-		putchar('"');
-		for (; *s; s++) {
-			if (*s == '"')
-				putchar('"');
-			putchar(*s);
-		}
-		putchar('"');
-	} else {
-		fputs(s, stdout);
-	}
-	putchar(last ? '\n' : ',');
-}
-
-static void print_row(batch *b, const row *r, int format)
-{
+	const char *fields[] = {r->flow,     r->verdict, r->layer,      r->rule,
+	                        r->endpoint, r->ports,   r->assumptions};
 	if (format == FLOWS_TSV) {
-		const char *fields[] = {r->flow,     r->verdict, r->layer,      r->rule,
-		                        r->endpoint, r->ports,   r->assumptions};
-		out_ll(b, r->line);
+		ob_ull(&b->out, (unsigned long long)r->line);
 		for (size_t i = 0; i < 7; i++) {
-			out_put(b, "\t", 1);
-			out_str(b, fields[i]);
+			ob_char(&b->out, '\t');
+			ob_str(&b->out, fields[i]);
 		}
-		out_put(b, "\n", 1);
+		ob_char(&b->out, '\n');
 		return;
 	}
-	out_flush(b);
-	char line[24];
-	snprintf(line, sizeof line, "%lld", r->line);
-	const char *fields[] = {line,    r->flow,     r->verdict, r->layer,
-	                        r->rule, r->endpoint, r->ports,   r->assumptions};
-	for (size_t i = 0; i < 8; i++)
-		csv_field(fields[i], i == 7);
+	ob_ull(&b->out, (unsigned long long)r->line);
+	ob_char(&b->out, ',');
+	for (size_t i = 0; i < 7; i++)
+		ob_csv(&b->out, fields[i], i == 6);
 }
 
 static const char *endpoint_text(int endpoint)
@@ -306,16 +343,19 @@ static const char *endpoint_text(int endpoint)
 	                                                 : "-";
 }
 
-static void print_error_row(batch *b, size_t i, int code, const char *message, int format)
+static void print_error_row(block *b, size_t i, int code, const char *message, int format)
 {
-	const char *flow = b->texts + b->text_at[i];
+	const char *flow = b->text[i];
 	if (format == FLOWS_JSON) {
-		out_flush(b);
-		printf("{\"line\": %lld, \"input\": ", b->line_no[i]);
-		json_string(stdout, flow);
-		printf(", \"error\": {\"code\": \"%s\", \"message\": ", nsgsim_error_name(code));
-		json_string(stdout, message);
-		fputs("}}\n", stdout);
+		ob_put(&b->out, "{\"line\": ", 9);
+		ob_ull(&b->out, (unsigned long long)b->line_no[i]);
+		ob_str(&b->out, ", \"input\": ");
+		ob_json(&b->out, flow);
+		ob_str(&b->out, ", \"error\": {\"code\": \"");
+		ob_str(&b->out, nsgsim_error_name(code));
+		ob_str(&b->out, "\", \"message\": ");
+		ob_json(&b->out, message);
+		ob_str(&b->out, "}}\n");
 		return;
 	}
 	row r = {b->line_no[i], flow, "error", nsgsim_error_name(code), message, "-", "-", "-"};
@@ -341,44 +381,94 @@ static void assumption_keys(unsigned bits, char *buf, size_t cap)
 	buf[used] = '\0';
 }
 
-/* assumption_keys, remembered for the bits last asked (most rows repeat them). */
-static const char *keys_of(batch *b, unsigned bits)
+/* Appends "\tA" "\tB"... of parts to buf (cap bytes); false when it does not fit. */
+static bool join_tabbed(char *buf, size_t cap, unsigned char *len, const char *const *parts,
+                        size_t n, const char *end)
 {
-	if (!b->memo_set || b->memo_bits != bits) {
-		assumption_keys(bits, b->memo_keys, sizeof b->memo_keys);
-		b->memo_bits = bits;
-		b->memo_set = true;
+	size_t used = 0;
+	for (size_t k = 0; k <= n; k++) {
+		const char *s = k < n ? parts[k] : end;
+		size_t m = strlen(s);
+		if (used + m + 1 >= cap)
+			return false;
+		if (k < n)
+			buf[used++] = '\t';
+		memcpy(buf + used, s, m);
+		used += m;
 	}
-	return b->memo_keys;
+	*len = (unsigned char)used;
+	return true;
+}
+
+/* The texts of an answer's row around its sourcePorts, remembered per
+ * (rule, verdict, layer, endpoint, assumptions): NULL when they do not fit. */
+static const struct row_text *row_text_of(block *b, const nsgsim_decision *d, unsigned bits)
+{
+	const char *rule = d->decided_rule.name ? d->decided_rule.name : "-";
+	size_t h = ((size_t)(uintptr_t)rule >> 3) ^ ((size_t)(uintptr_t)rule >> 12) ^
+	           (size_t)d->verdict * 31u ^ (size_t)d->decided_layer * 131u ^
+	           (size_t)d->decided_endpoint * 17u ^ (size_t)bits * 2654435761u;
+	struct row_text *t = &b->rows[(h ^ (h >> 9)) & (ROW_CACHE - 1)];
+	if (t->set && t->rule == rule && t->verdict == d->verdict && t->layer == d->decided_layer &&
+	    t->endpoint == d->decided_endpoint && t->bits == bits)
+		return t;
+	const char *mid[] = {d->verdict == NSGSIM_ALLOW ? "Allow" : "Deny",
+	                     nsgsim_layer_name(d->decided_layer), rule,
+	                     endpoint_text(d->decided_endpoint)};
+	char keys[512];
+	assumption_keys(bits, keys, sizeof keys);
+	const char *tail[] = {keys};
+	t->set = join_tabbed(t->mid, sizeof t->mid, &t->mid_len, mid, 4, "\t") &&
+	         join_tabbed(t->tail, sizeof t->tail, &t->tail_len, tail, 1, "\n");
+	t->rule = rule;
+	t->verdict = d->verdict;
+	t->layer = d->decided_layer;
+	t->endpoint = d->decided_endpoint;
+	t->bits = bits;
+	return t->set ? t : NULL;
 }
 
 /* The worst exit status of the answer d (0 allow, 1 deny). */
-static int print_decision_row(batch *b, size_t i, const nsgsim_decision *d, const char *ports,
-                              int format)
+static int print_decision_row(block *b, size_t i, const nsgsim_decision *d, const char *ports,
+                              size_t ports_len, int format)
 {
-	row r = {b->line_no[i],
-	         b->texts + b->text_at[i],
-	         d->verdict == NSGSIM_ALLOW ? "Allow" : "Deny",
-	         nsgsim_layer_name(d->decided_layer),
-	         d->decided_rule.name ? d->decided_rule.name : "-",
-	         endpoint_text(d->decided_endpoint),
-	         ports,
-	         keys_of(b, d->assumptions & ~(unsigned)NSGSIM_ASSUME_SOURCE_PORTS_DIFFER)};
-	print_row(b, &r, format);
+	unsigned bits = d->assumptions & ~(unsigned)NSGSIM_ASSUME_SOURCE_PORTS_DIFFER;
+	const struct row_text *t = format == FLOWS_TSV ? row_text_of(b, d, bits) : NULL;
+	if (t) { /* the common case: five copies */
+		obuf *o = &b->out;
+		ob_ull(o, (unsigned long long)b->line_no[i]);
+		ob_char(o, '\t');
+		ob_put(o, b->text[i], b->text_len[i]);
+		ob_put(o, t->mid, t->mid_len);
+		ob_put(o, ports, ports_len);
+		ob_put(o, t->tail, t->tail_len);
+	} else {
+		char keys[512];
+		assumption_keys(bits, keys, sizeof keys);
+		row r = {b->line_no[i],
+		         b->text[i],
+		         d->verdict == NSGSIM_ALLOW ? "Allow" : "Deny",
+		         nsgsim_layer_name(d->decided_layer),
+		         d->decided_rule.name ? d->decided_rule.name : "-",
+		         endpoint_text(d->decided_endpoint),
+		         ports,
+		         keys};
+		print_row(b, &r, format);
+	}
 	return d->verdict == NSGSIM_ALLOW ? 0 : 1;
 }
 
 /* Every source-port range of a flow whose answer depends on it. */
-static int print_port_rows(const nsgsim_policy *p, batch *b, size_t i, unsigned assumptions,
+static int print_port_rows(const nsgsim_policy *p, block *b, size_t i, unsigned assumptions,
                            int format)
 {
 	size_t cap = RANGES_FIRST, n = 0;
 	nsgsim_port_outcome *o = malloc(cap * sizeof *o);
 	nsgsim_error err = {0};
-	int rc = o ? nsgsim_eval_source_ports(p, &b->flows[i], o, cap, &n, &err) : NSGSIM_E_NOMEM;
+	int rc = o ? nsgsim_eval_source_ports(p, &b->flows_v[i], o, cap, &n, &err) : NSGSIM_E_NOMEM;
 	if (rc == 0 && n > cap) {
 		nsgsim_port_outcome *more = realloc(o, n * sizeof *o);
-		rc = more ? nsgsim_eval_source_ports(p, &b->flows[i], more, n, &n, &err)
+		rc = more ? nsgsim_eval_source_ports(p, &b->flows_v[i], more, n, &n, &err)
 		          : NSGSIM_E_NOMEM;
 		o = more ? more : o;
 	}
@@ -398,41 +488,43 @@ static int print_port_rows(const nsgsim_policy *p, batch *b, size_t i, unsigned 
 		                     assumptions,
 		                     o[k].lo};
 		char ports[24];
-		snprintf(ports, sizeof ports, "%d-%d", o[k].lo, o[k].hi);
-		int w = print_decision_row(b, i, &d, ports, format);
+		int len = snprintf(ports, sizeof ports, "%d-%d", o[k].lo, o[k].hi);
+		int w = print_decision_row(b, i, &d, ports, (size_t)len, format);
 		worst = w > worst ? w : worst;
 	}
 	free(o);
 	return worst;
 }
 
-/* What the sourcePorts column says of a one-answer flow. */
-static void ports_text(const nsgsim_flow *f, char *buf, size_t cap)
+/* What the sourcePorts column says of a one-answer flow; its length. */
+static size_t ports_text(const nsgsim_flow *f, char *buf)
 {
 	if (f->protocol == NSGSIM_PROTO_ICMP || f->protocol == NSGSIM_PROTO_ESP ||
-	    f->protocol == NSGSIM_PROTO_AH)
-		snprintf(buf, cap, "-");
-	else if (f->src_port == NSGSIM_PORT_ANY)
-		snprintf(buf, cap, "0-65535");
-	else { /* once a flow: no snprintf */
-		char num[8], *q = num + sizeof num;
-		unsigned v = (unsigned)f->src_port;
-		*--q = '\0';
-		do
-			*--q = (char)('0' + v % 10);
-		while (v /= 10);
-		memcpy(buf, q,
-		       (size_t)(num + sizeof num - q) <= cap ? (size_t)(num + sizeof num - q) : 1);
+	    f->protocol == NSGSIM_PROTO_AH) {
+		buf[0] = '-';
+		return 1;
 	}
+	if (f->src_port == NSGSIM_PORT_ANY) {
+		memcpy(buf, "0-65535", 7);
+		return 7;
+	}
+	char num[8], *q = num + sizeof num;
+	unsigned v = (unsigned)f->src_port;
+	do
+		*--q = (char)('0' + v % 10);
+	while (v /= 10);
+	size_t n = (size_t)(num + sizeof num - q);
+	memcpy(buf, q, n);
+	return n;
 }
 
 /* The eval --json object of one flow, "line" and "input" first. */
-static int print_json_row(const nsgsim_policy *p, const flows_request *req, batch *b, size_t i)
+static int print_json_row(const nsgsim_policy *p, const flows_request *req, block *b, size_t i)
 {
 	nsgsim_result res;
 	nsgsim_error err = {0};
 	char *text = NULL;
-	const nsgsim_flow *f = &b->flows[i];
+	const nsgsim_flow *f = &b->flows_v[i];
 	int rc = req->at ? nsgsim_eval_at_engine(p, f, req->at, req->direction, req->engine, &res,
 	                                         &err)
 	                 : nsgsim_eval_engine(p, f, req->engine, &res, &err);
@@ -443,16 +535,17 @@ static int print_json_row(const nsgsim_policy *p, const flows_request *req, batc
 		nsgsim_free(text);
 		return EXIT_USAGE;
 	}
-	out_flush(b);
-	printf("{\"line\": %lld, \"input\": ", b->line_no[i]);
-	json_string(stdout, b->texts + b->text_at[i]);
-	fputs(", ", stdout);
-	fputs(text + 1, stdout); /* the object without its '{', newline included */
+	ob_put(&b->out, "{\"line\": ", 9);
+	ob_ull(&b->out, (unsigned long long)b->line_no[i]);
+	ob_str(&b->out, ", \"input\": ");
+	ob_json(&b->out, b->text[i]);
+	ob_put(&b->out, ", ", 2);
+	ob_str(&b->out, text + 1); /* the object without its '{', newline included */
 	nsgsim_free(text);
 	return res.verdict == NSGSIM_ALLOW ? 0 : 1;
 }
 
-/* An --at answer as a batch decision. */
+/* An --at answer as a batch decision (message: the error's, on failure). */
 static void decide_at(const nsgsim_policy *p, const flows_request *req, const nsgsim_flow *f,
                       nsgsim_decision *d, char *message, size_t cap)
 {
@@ -475,27 +568,158 @@ static void decide_at(const nsgsim_policy *p, const flows_request *req, const ns
 }
 
 /* Prints line i of a chunk; returns its exit status. */
-static int print_line(const nsgsim_policy *p, const flows_request *req, batch *b, size_t i)
+static int print_line(const nsgsim_policy *p, const flows_request *req, block *b, size_t i)
 {
 	if (b->status[i] != -1) {
-		print_error_row(b, i, b->status[i], b->messages[i], req->format);
+		/* parsed again for its message: errors are rare, and a chunk
+		 * keeps no 160 bytes a line for them */
+		nsgsim_flow f;
+		nsgsim_error err;
+		char message[160];
+		if (nsgsim_flow_parse(b->text[i], &f, &err) != 0)
+			snprintf(message, sizeof message, "%.150s", err.message);
+		else
+			message[0] = '\0';
+		print_error_row(b, i, b->status[i], message, req->format);
 		return EXIT_USAGE;
 	}
 	if (req->format == FLOWS_JSON)
 		return print_json_row(p, req, b, i);
-	nsgsim_decision *d = &b->out[i];
+	nsgsim_decision *d = &b->out_v[i];
+	char message[160];
 	if (req->at)
-		decide_at(p, req, &b->flows[i], d, b->messages[i], sizeof b->messages[i]);
+		decide_at(p, req, &b->flows_v[i], d, message, sizeof message);
 	if (d->status != 0) {
-		print_error_row(b, i, d->status,
-		                req->at ? b->messages[i] : nsgsim_strerror(d->status), req->format);
+		print_error_row(b, i, d->status, req->at ? message : nsgsim_strerror(d->status),
+		                req->format);
 		return EXIT_USAGE;
 	}
 	if (d->assumptions & NSGSIM_ASSUME_SOURCE_PORTS_DIFFER)
 		return print_port_rows(p, b, i, d->assumptions, req->format);
 	char ports[24];
-	ports_text(&b->flows[i], ports, sizeof ports);
-	return print_decision_row(b, i, d, ports, req->format);
+	size_t n = ports_text(&b->flows_v[i], ports);
+	ports[n] = '\0';
+	return print_decision_row(b, i, d, ports, n, req->format);
+}
+
+/* Evaluates and prints the chunk in b; false when the batch failed (b->err). */
+static bool run_chunk(const nsgsim_policy *p, const flows_request *req, block *b)
+{
+	if (!req->at && req->format != FLOWS_JSON &&
+	    nsgsim_eval_batch(p, b->flows_v, b->n, req->engine, b->out_v, &b->err) != 0) {
+		b->failure = EXIT_USAGE;
+		return false;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		int w = print_line(p, req, b, i);
+		b->worst = w > b->worst ? w : b->worst;
+	}
+	return true;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Parses, evaluates and prints every line of b into b->out. */
+static void run_block(const nsgsim_policy *p, const flows_request *req, block *b)
+{
+	b->out.len = 0;
+	b->worst = b->failure = 0;
+	b->flows = 0;
+	char *s = b->in, *end = b->in + b->in_len;
+	long long line = b->first_line;
+	while (s < end) {
+		b->n = 0;
+		while (b->n < CHUNK && s < end) {
+			char *nl = memchr(s, '\n', (size_t)(end - s));
+			char *eol = nl ? nl : end, *next = nl ? nl + 1 : end;
+			line++;
+			char *hash = memchr(s, '#', (size_t)(eol - s));
+			char *e = hash ? hash : eol;
+			while (s < e && is_space(*s))
+				s++;
+			while (e > s && (is_space(e[-1]) || e[-1] == '\r'))
+				e--;
+			if (e > s) {
+				*e = '\0';
+				size_t i = b->n++;
+				b->text[i] = s;
+				b->text_len[i] = (unsigned)(e - s);
+				b->line_no[i] = line;
+				nsgsim_error
+				        err; /* filled on failure only: no 2 KB to clear per flow */
+				if (nsgsim_flow_parse(s, &b->flows_v[i], &err) == 0) {
+					b->status[i] = -1;
+				} else {
+					/* the batch skips nothing: a line that did not parse is
+					 * a zero flow, answered with BAD_FLOW and never printed */
+					b->status[i] = err.code;
+					memset(&b->flows_v[i], 0, sizeof b->flows_v[i]);
+				}
+			}
+			s = next;
+		}
+		b->flows += (long long)b->n;
+		if (b->n && !run_chunk(p, req, b))
+			return;
+	}
+}
+
+/* ---- threads ----------------------------------------------------------- */
+
+enum { BLOCK_FREE, BLOCK_QUEUED, BLOCK_DONE };
+
+typedef struct pool {
+	const nsgsim_policy *p;
+	const flows_request *req;
+	block **blocks;
+	size_t n_blocks;
+	long long next_take, queued; /* sequence numbers */
+	bool quit;
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+} pool;
+
+static void *worker(void *arg)
+{
+	pool *q = arg;
+	pthread_mutex_lock(&q->mu);
+	for (;;) {
+		while (!q->quit && q->next_take == q->queued)
+			pthread_cond_wait(&q->work, &q->mu);
+		if (q->next_take == q->queued) /* quit, nothing left */
+			break;
+		block *b = q->blocks[q->next_take % (long long)q->n_blocks];
+		q->next_take++;
+		pthread_mutex_unlock(&q->mu);
+		run_block(q->p, q->req, b);
+		pthread_mutex_lock(&q->mu);
+		b->state = BLOCK_DONE;
+		pthread_cond_broadcast(&q->done);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+/* Writes a finished block's output; its exit status (or -1 to stop). */
+static int emit(flow_input *in, block *b)
+{
+	if (b->out.nomem) {
+		fprintf(stderr, "nsgsim: error: out of memory\n");
+		return -1;
+	}
+	if (b->out.len)
+		fwrite(b->out.p, 1, b->out.len, stdout);
+	if (b->failure) { /* what the chunks before it printed is written */
+		fflush(stdout);
+		print_error(&b->err);
+		return -1;
+	}
+	in->flows += b->flows;
+	draw_progress(in, false);
+	return b->worst;
 }
 
 static int open_input(const char *path, flow_input *in)
@@ -516,25 +740,113 @@ static int open_input(const char *path, flow_input *in)
 	return 0;
 }
 
-/* Evaluates and prints one chunk; returns its worst exit status. */
-static int run_chunk(const nsgsim_policy *p, const flows_request *req, batch *b)
+static void free_block(block *b)
 {
-	nsgsim_error err = {0};
-	/* The batch skips nothing: a line that did not parse is a zero flow,
-	 * answered with BAD_FLOW and never printed. */
-	for (size_t i = 0; i < b->n; i++)
-		if (b->status[i] != -1)
-			memset(&b->flows[i], 0, sizeof b->flows[i]);
-	if (!req->at && req->format != FLOWS_JSON &&
-	    nsgsim_eval_batch(p, b->flows, b->n, req->engine, b->out, &err) != 0) {
-		print_error(&err);
-		return EXIT_USAGE;
+	if (b) {
+		free(b->in);
+		free(b->out.p);
 	}
+	free(b);
+}
+
+/* One block at a time, on this thread. */
+static int run_serial(const nsgsim_policy *p, const flows_request *req, flow_input *in)
+{
+	block *b = calloc(1, sizeof *b);
 	int worst = 0;
-	for (size_t i = 0; i < b->n; i++) {
-		int w = print_line(p, req, b, i);
+	if (!b) {
+		in->error = true;
+		return 0;
+	}
+	while (read_block(in, b)) {
+		run_block(p, req, b);
+		int w = emit(in, b);
+		if (w < 0) {
+			worst = EXIT_USAGE;
+			break;
+		}
 		worst = w > worst ? w : worst;
 	}
+	free_block(b);
+	return worst;
+}
+
+/* jobs threads over blocks, the outputs written here in input order. */
+static int run_parallel(const nsgsim_policy *p, const flows_request *req, flow_input *in, int jobs)
+{
+	pool q = {.p = p, .req = req, .n_blocks = (size_t)jobs * 2};
+	pthread_t *threads = calloc((size_t)jobs, sizeof *threads);
+	q.blocks = calloc(q.n_blocks, sizeof *q.blocks);
+	bool ok = threads && q.blocks;
+	for (size_t i = 0; ok && i < q.n_blocks; i++)
+		ok = (q.blocks[i] = calloc(1, sizeof *q.blocks[i])) != NULL;
+	if (!ok) {
+		for (size_t i = 0; q.blocks && i < q.n_blocks; i++)
+			free_block(q.blocks[i]);
+		free(q.blocks);
+		free(threads);
+		in->error = true;
+		return 0;
+	}
+	pthread_mutex_init(&q.mu, NULL);
+	pthread_cond_init(&q.work, NULL);
+	pthread_cond_init(&q.done, NULL);
+	int started = 0;
+	for (; started < jobs; started++)
+		if (pthread_create(&threads[started], NULL, worker, &q) != 0)
+			break;
+	int worst = 0;
+	long long written = 0;
+	bool more = started > 0, failed = false;
+	if (!more) {
+		fprintf(stderr, "nsgsim: error: cannot start a thread\n");
+		worst = EXIT_USAGE;
+	}
+	for (;;) {
+		/* queue blocks while some are free and input is left */
+		while (more && q.queued - written < (long long)q.n_blocks) {
+			block *b = q.blocks[q.queued % (long long)q.n_blocks];
+			if (!read_block(in, b)) {
+				more = false;
+				break;
+			}
+			pthread_mutex_lock(&q.mu);
+			b->state = BLOCK_QUEUED;
+			q.queued++;
+			pthread_cond_signal(&q.work);
+			pthread_mutex_unlock(&q.mu);
+		}
+		if (written == q.queued)
+			break;
+		block *b = q.blocks[written % (long long)q.n_blocks];
+		pthread_mutex_lock(&q.mu);
+		while (b->state != BLOCK_DONE)
+			pthread_cond_wait(&q.done, &q.mu);
+		pthread_mutex_unlock(&q.mu);
+		/* after a failure, the blocks queued still finish, unprinted */
+		int w = failed ? 0 : emit(in, b);
+		b->state = BLOCK_FREE;
+		written++;
+		if (w < 0) {
+			worst = EXIT_USAGE;
+			failed = true;
+			more = false;
+		}
+		worst = w > worst ? w : worst;
+	}
+	pthread_mutex_lock(&q.mu);
+	q.quit = true;
+	pthread_cond_broadcast(&q.work);
+	pthread_mutex_unlock(&q.mu);
+	for (int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	pthread_mutex_destroy(&q.mu);
+	pthread_cond_destroy(&q.work);
+	pthread_cond_destroy(&q.done);
+	for (size_t i = 0; i < q.n_blocks; i++)
+		free_block(q.blocks[i]);
+	free(q.blocks);
+	free(threads);
 	return worst;
 }
 
@@ -544,26 +856,18 @@ int eval_flows_file(const nsgsim_policy *p, const flows_request *req)
 	int rc = open_input(req->path, &in);
 	if (rc != 0)
 		return rc;
-	batch *b = calloc(1, sizeof *b);
-	int worst = 0;
-	long n = 0;
 	if (req->format == FLOWS_CSV)
 		puts("line,flow,verdict,layer,rule,endpoint,sourcePorts,assumptions");
-	while (b && (n = read_chunk(&in, b)) > 0) {
-		int w = run_chunk(p, req, b);
-		out_flush(b);
-		worst = w > worst ? w : worst;
-		draw_progress(&in, false);
-	}
-	if (!b || n < 0) {
-		fprintf(stderr, "nsgsim: error: out of memory\n");
+	int worst = req->jobs > 1 ? run_parallel(p, req, &in, req->jobs) : run_serial(p, req, &in);
+	if (in.error) {
+		if (ferror(in.f))
+			fprintf(stderr, "nsgsim: error: %s: read error\n", req->path);
+		else
+			fprintf(stderr, "nsgsim: error: out of memory\n");
 		worst = EXIT_USAGE;
 	}
 	draw_progress(&in, true);
-	free(in.buf);
-	if (b)
-		free(b->texts);
-	free(b);
+	free(in.carry);
 	if (in.f != stdin)
 		fclose(in.f);
 	return worst;

@@ -57,7 +57,7 @@ static const char eval_help[] =
         "                   [--engine linear|compiled] [--at NIC --direction DIR]\n"
         "                   PROTO SRC[:PORT] DST[:PORT]\n"
         "       nsgsim eval --env PATH... [--service-tags FILE] --flows FILE\n"
-        "                   [--format tsv|csv|json] [--at NIC --direction DIR]\n"
+        "                   [--format tsv|csv|json] [--at NIC --direction DIR] [--jobs N]\n"
         "\n"
         "Would this flow be allowed, and why?  The flow goes through Azure's chain:\n"
         "at the source (outbound: admin rules, NIC NSG, subnet NSG) and at the\n"
@@ -75,6 +75,8 @@ static const char eval_help[] =
         "                         comment; each answer is numbered with its input line\n"
         "  --format F             with --flows: tsv (default), csv or json (one object\n"
         "                         a line)\n"
+        "  -j, --jobs N           with --flows: N threads over blocks of the input\n"
+        "                         (default 1); the output is the same, in input order\n"
         "\n"
         "examples:\n"
         "  nsgsim eval --env env/ --service-tags tags.json tcp 93.184.216.34 10.1.1.4:443\n"
@@ -314,7 +316,7 @@ const command_spec commands[] = {
         {"eval",
          ENV_OPTS | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_VERBOSE) | OPT_BIT(OPT_ENGINE) |
                  OPT_BIT(OPT_AT) | OPT_BIT(OPT_DIRECTION) | OPT_BIT(OPT_FLOWS) |
-                 OPT_BIT(OPT_FORMAT),
+                 OPT_BIT(OPT_FORMAT) | OPT_BIT(OPT_JOBS),
          3, eval_help, cmd_eval},
         {"effective", ENV_OPTS | OPT_BIT(OPT_FORMAT), 1, effective_help, cmd_effective},
         {"reach",

@@ -130,18 +130,21 @@ int cmd_eval(const options *o)
 	nsgsim_flow flow;
 	if (!o->flows && (rc = flow_from_args(o, &flow)) != 0)
 		return rc;
+	if (o->jobs && !o->flows)
+		return usage_error("--jobs goes with --flows");
+	flows_request req = {o->flows, m.engine, m.format, o->at, m.direction, 1};
+	if ((rc = parse_jobs(o, &req.jobs)) != 0)
+		return rc;
 	/* Classifiers pay for themselves over many flows; one flow is answered
 	 * sooner by the reference scan (the same answer), unless --engine asks. */
 	int build = o->flows || o->engine ? NSGSIM_BUILD_FULL : NSGSIM_BUILD_MINIMAL;
 	nsgsim_policy *p = load_policy(o, build);
 	if (!p)
 		return EXIT_USAGE;
-	if (o->flows) {
-		flows_request req = {o->flows, m.engine, m.format, o->at, m.direction};
+	if (o->flows)
 		rc = eval_flows_file(p, &req);
-	} else {
+	else
 		rc = eval_one(o, p, &flow, &m);
-	}
 	nsgsim_policy_free(p);
 	return rc;
 }

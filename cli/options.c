@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -36,6 +37,7 @@ static const opt_def opt_defs[] = {
         {OPT_DIRECTION, "--direction", NULL, VALUE, F(direction)},
         {OPT_ENGINE, "--engine", NULL, VALUE, F(engine)},
         {OPT_FLOWS, "--flows", NULL, VALUE, F(flows)},
+        {OPT_JOBS, "--jobs", "-j", VALUE, F(jobs)},
         {OPT_TO, "--to", NULL, VALUE, F(to)},
         {OPT_FROM, "--from", NULL, VALUE, F(from)},
         {OPT_PROTOCOL, "--protocol", NULL, VALUE, F(protocols)},
@@ -182,5 +184,21 @@ int parse_command_line(const command_spec *cmd, int argc, char **argv, options *
 			o->args[o->n_args++] = a;
 		}
 	}
+	return 0;
+}
+
+#define MAX_JOBS 64
+
+int parse_jobs(const options *o, int *jobs)
+{
+	*jobs = 1;
+	if (!o->jobs)
+		return 0;
+	char *end = NULL;
+	long n = strtol(o->jobs, &end, 10);
+	if (end == o->jobs || *end || n < 1 || n > MAX_JOBS)
+		return usage_error("--jobs takes a number of threads, 1 to %d ('%s')", MAX_JOBS,
+		                   o->jobs);
+	*jobs = (int)n;
 	return 0;
 }

@@ -10,13 +10,13 @@ _nsgsim_list_kinds="nics subnets nsgs asgs managers"
 # The options that take a value (the next word).
 _nsgsim_valued=" --env --service-tags --format --engine --at --direction --flows --to --from
  --protocol --before --after --after-service-tags --fail-on --junit --sarif --only --skip
- --parameters --subscription --resource-group --location --by --html "
+ --parameters --subscription --resource-group --location --by --html --jobs -j "
 
 _nsgsim_options()
 {
 	case $1 in
 	effective) echo "--env --service-tags --format --parameters --subscription --resource-group --location -q --quiet --help" ;;
-	eval) echo "--env --service-tags --json -v --verbose --engine --at --direction --flows --format --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	eval) echo "--env --service-tags --json -v --verbose --engine --at --direction --flows --format -j --jobs --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	reach) echo "--env --service-tags --to --from --protocol --allowed-only --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	diff) echo "--before --after --service-tags --after-service-tags --to --from --protocol --rules --json --fail-on --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	matrix) echo "--env --service-tags --by --json --html --parameters --subscription --resource-group --location -q --quiet --help" ;;
@@ -77,6 +77,7 @@ _nsgsim()
 	--engine) _nsgsim_words "linear compiled" "$cur"; return 0 ;;
 	--by) _nsgsim_words "subnet nic asg" "$cur"; return 0 ;;
 	--direction) _nsgsim_words "inbound outbound" "$cur"; return 0 ;;
+	--jobs | -j) _nsgsim_words "1 2 4 8" "$cur"; return 0 ;;
 	--fail-on)
 		if [[ $cmd == lint ]]; then
 			_nsgsim_words "error warning note" "$cur"

@@ -173,6 +173,44 @@ class FlowsFile(unittest.TestCase):
                                 capture_output=True, text=True)
         self.assertEqual(legacy.stdout, proc.stdout)  # --json is --format json
 
+    def test_jobs_print_what_one_thread_prints(self):
+        """--jobs N: the same bytes and exit status as --jobs 1, in input order, over an
+        input of several blocks (about 1 MiB each) with comments, blank lines, errors, CRLF,
+        flows whose answer depends on the source port, and a last line without a newline."""
+        rows = [r for r in parse_table("fixtures/example/flows.txt") if not r[3]]
+        lines = [" ".join(r[1]) for r in rows]
+        lines += ["# a comment", "", "tcp nowhere 10.1.1.4:443", "  udp 10.0.3.4 10.1.1.4:53\r",
+                  "tcp 93.184.216.34 10.1.1.4:443  # every source port", "icmp 10.0.3.4 10.2.1.4"]
+        text = "\n".join(lines[i % len(lines)] for i in range(90000)) + "\ntcp 10.0.3.4 10.1.1.5:5986"
+        self.assertGreater(len(text), 2 << 20)
+        with tempfile.TemporaryDirectory(prefix="nsgsim-jobs-") as tmp:
+            path = os.path.join(tmp, "flows.txt")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            for fmt in ("tsv", "csv"):
+                outs = {}
+                for jobs in ("1", "2", "3"):
+                    proc = subprocess.run([NSGSIM, "eval", "--format", fmt, "--jobs", jobs,
+                                           "--flows", path] + fixture_args("fixtures/example"),
+                                          capture_output=True)
+                    outs[jobs] = (proc.returncode, proc.stdout, proc.stderr)
+                with self.subTest(format=fmt):
+                    self.assertEqual(outs["1"][0], 2)  # the bad line
+                    self.assertEqual(outs["2"], outs["1"])
+                    self.assertEqual(outs["3"], outs["1"])
+                    last = outs["1"][1].decode().splitlines()[-1]
+                    self.assertTrue(last.startswith("90001" + ("\t" if fmt == "tsv" else ",")))
+        one = "tcp 10.1.1.4:50000 10.2.1.4:22\n"
+        for bad in ("0", "x", "65", "-1"):
+            proc = subprocess.run([NSGSIM, "eval", "--jobs", bad, "--flows", "-"] +
+                                  fixture_args("fixtures/example"), input=one,
+                                  capture_output=True, text=True)
+            self.assertEqual(proc.returncode, 2, bad)
+            self.assertIn("--jobs", proc.stderr)
+        proc = subprocess.run([NSGSIM, "eval", "--jobs", "2"] + fixture_args("fixtures/example") +
+                              one.split(), capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 2)  # --jobs goes with --flows
+
     def test_engines_agree_on_a_single_flow(self):
         for engine in ("compiled", "linear"):
             proc = subprocess.run([NSGSIM, "eval", "--json", "--engine", engine] +
