@@ -40,8 +40,10 @@
 #define BLOCK_BYTES        (1u << 20) /* input a block, in whole lines */
 #define PROGRESS_MIN_BYTES (4u << 20) /* inputs smaller than this need no bar */
 #define RANGES_FIRST       64         /* source-port ranges asked for at first */
-#define ROW_CACHE          512        /* per-answer row texts remembered, a power of 2 */
-#define ROW_TEXT           112        /* the longest cached verdict..endpoint text */
+#define MID_CACHE          1024       /* verdict..endpoint texts remembered, a power of 2 */
+#define MID_TEXT           64         /* the longest cached (with 8 bytes to spare) */
+#define TAIL_CACHE         64         /* assumptions texts remembered, a power of 2 */
+#define TAIL_TEXT          160
 
 /* ---- a growing output buffer ----------------------------------------------- */
 
@@ -81,6 +83,22 @@ static inline void ob_char(obuf *o, char c)
 	ob_put(o, &c, 1);
 }
 
+/* A short copy (n < 256) eight bytes a step: s must be readable up to n
+ * rounded up to 8, and the buffer keeps SLACK bytes past what it holds. */
+#define SLACK 16
+static inline void ob_short(obuf *o, const char *s, size_t n)
+{
+	if (o->len + n + SLACK > o->cap && !ob_reserve(o, n + SLACK))
+		return;
+	char *d = o->p + o->len;
+	for (size_t k = 0; k < n; k += 8) {
+		uint64_t w;
+		memcpy(&w, s + k, 8);
+		memcpy(d + k, &w, 8);
+	}
+	o->len += n;
+}
+
 static void ob_str(obuf *o, const char *s)
 {
 	ob_put(o, s, strlen(s));
@@ -93,7 +111,7 @@ static inline void ob_ull(obuf *o, unsigned long long u)
 	                            "25262728293031323334353637383940414243444546474849"
 	                            "50515253545556575859606162636465666768697071727374"
 	                            "75767778798081828384858687888990919293949596979899";
-	char num[24], *p = num + sizeof num;
+	char num[32], *p = num + 24; /* 8 readable bytes past the digits */
 	while (u >= 100) {
 		unsigned k = (unsigned)(u % 100) * 2;
 		u /= 100;
@@ -106,7 +124,7 @@ static inline void ob_ull(obuf *o, unsigned long long u)
 	} else {
 		*--p = (char)('0' + u);
 	}
-	ob_put(o, p, (size_t)(num + sizeof num - p));
+	ob_short(o, p, (size_t)(num + 24 - p));
 }
 
 /* s as a JSON string (null for NULL), as json_string writes it. */
@@ -181,16 +199,20 @@ typedef struct block {
 	unsigned text_len[CHUNK];
 	long long line_no[CHUNK];
 	int status[CHUNK]; /* -1 a flow, else the parse error's code */
-	/* the verdict..endpoint text and the assumptions' text of recent answers */
-	struct row_text {
+	/* the texts of recent answers around their sourcePorts */
+	struct mid_text {
 		const char *rule;
-		int verdict, layer, endpoint;
-		unsigned bits;
-		unsigned char mid_len, tail_len;
+		short verdict, layer, endpoint;
+		unsigned char len;
 		bool set;
-		char mid[ROW_TEXT];  /* "\tAllow\tSubnetNsg\tout-88\tsource\t" */
-		char tail[ROW_TEXT]; /* "\tkey,key\n" */
-	} rows[ROW_CACHE];
+		char text[MID_TEXT]; /* "\tAllow\tSubnetNsg\tout-88\tsource\t" */
+	} mids[MID_CACHE];
+	struct tail_text {
+		unsigned bits;
+		unsigned char len;
+		bool set;
+		char text[TAIL_TEXT]; /* "\tkey,key\n" */
+	} tails[TAIL_CACHE];
 	/* the queue's state of the block (under the queue's mutex) */
 	int state;
 	long long seq;
@@ -245,7 +267,7 @@ static bool read_block(flow_input *in, block *b)
 		return false;
 	size_t want = BLOCK_BYTES > in->carry_len * 2 ? BLOCK_BYTES : in->carry_len * 2;
 	if (b->in_cap < want + 1) {
-		char *p = realloc(b->in, want + 1);
+		char *p = realloc(b->in, want + 1 + SLACK);
 		if (!p) {
 			in->error = true;
 			return false;
@@ -291,7 +313,7 @@ static bool read_block(flow_input *in, block *b)
 		}
 		scanned = b->in_len;
 		if (b->in_len + 1 >= b->in_cap) { /* a line longer than the block */
-			char *p = realloc(b->in, b->in_cap * 2);
+			char *p = realloc(b->in, b->in_cap * 2 + SLACK);
 			if (!p) {
 				in->error = true;
 				return false;
@@ -389,7 +411,7 @@ static bool join_tabbed(char *buf, size_t cap, unsigned char *len, const char *c
 	for (size_t k = 0; k <= n; k++) {
 		const char *s = k < n ? parts[k] : end;
 		size_t m = strlen(s);
-		if (used + m + 1 >= cap)
+		if (used + m + 8 >= cap) /* 8 readable bytes past the text for ob_short */
 			return false;
 		if (k < n)
 			buf[used++] = '\t';
@@ -400,30 +422,39 @@ static bool join_tabbed(char *buf, size_t cap, unsigned char *len, const char *c
 	return true;
 }
 
-/* The texts of an answer's row around its sourcePorts, remembered per
- * (rule, verdict, layer, endpoint, assumptions): NULL when they do not fit. */
-static const struct row_text *row_text_of(block *b, const nsgsim_decision *d, unsigned bits)
+/* The verdict..endpoint text of an answer, remembered per (rule, verdict,
+ * layer, endpoint): NULL when it does not fit. */
+static const struct mid_text *mid_text_of(block *b, const nsgsim_decision *d)
 {
 	const char *rule = d->decided_rule.name ? d->decided_rule.name : "-";
-	size_t h = ((size_t)(uintptr_t)rule >> 3) ^ ((size_t)(uintptr_t)rule >> 12) ^
+	size_t h = ((size_t)(uintptr_t)rule >> 3) ^ ((size_t)(uintptr_t)rule >> 13) ^
 	           (size_t)d->verdict * 31u ^ (size_t)d->decided_layer * 131u ^
-	           (size_t)d->decided_endpoint * 17u ^ (size_t)bits * 2654435761u;
-	struct row_text *t = &b->rows[(h ^ (h >> 9)) & (ROW_CACHE - 1)];
+	           (size_t)d->decided_endpoint * 17u;
+	struct mid_text *t = &b->mids[h & (MID_CACHE - 1)];
 	if (t->set && t->rule == rule && t->verdict == d->verdict && t->layer == d->decided_layer &&
-	    t->endpoint == d->decided_endpoint && t->bits == bits)
+	    t->endpoint == d->decided_endpoint)
 		return t;
-	const char *mid[] = {d->verdict == NSGSIM_ALLOW ? "Allow" : "Deny",
-	                     nsgsim_layer_name(d->decided_layer), rule,
-	                     endpoint_text(d->decided_endpoint)};
+	const char *parts[] = {d->verdict == NSGSIM_ALLOW ? "Allow" : "Deny",
+	                       nsgsim_layer_name(d->decided_layer), rule,
+	                       endpoint_text(d->decided_endpoint)};
+	t->set = join_tabbed(t->text, sizeof t->text, &t->len, parts, 4, "\t");
+	t->rule = rule;
+	t->verdict = (short)d->verdict;
+	t->layer = (short)d->decided_layer;
+	t->endpoint = (short)d->decided_endpoint;
+	return t->set ? t : NULL;
+}
+
+/* The assumptions' text, remembered per set of bits: NULL when it does not fit. */
+static const struct tail_text *tail_text_of(block *b, unsigned bits)
+{
+	struct tail_text *t = &b->tails[(bits ^ (bits >> 6) ^ (bits >> 12)) & (TAIL_CACHE - 1)];
+	if (t->set && t->bits == bits)
+		return t;
 	char keys[512];
 	assumption_keys(bits, keys, sizeof keys);
-	const char *tail[] = {keys};
-	t->set = join_tabbed(t->mid, sizeof t->mid, &t->mid_len, mid, 4, "\t") &&
-	         join_tabbed(t->tail, sizeof t->tail, &t->tail_len, tail, 1, "\n");
-	t->rule = rule;
-	t->verdict = d->verdict;
-	t->layer = d->decided_layer;
-	t->endpoint = d->decided_endpoint;
+	const char *parts[] = {keys};
+	t->set = join_tabbed(t->text, sizeof t->text, &t->len, parts, 1, "\n");
 	t->bits = bits;
 	return t->set ? t : NULL;
 }
@@ -433,15 +464,19 @@ static int print_decision_row(block *b, size_t i, const nsgsim_decision *d, cons
                               size_t ports_len, int format)
 {
 	unsigned bits = d->assumptions & ~(unsigned)NSGSIM_ASSUME_SOURCE_PORTS_DIFFER;
-	const struct row_text *t = format == FLOWS_TSV ? row_text_of(b, d, bits) : NULL;
-	if (t) { /* the common case: five copies */
+	const struct mid_text *m = format == FLOWS_TSV ? mid_text_of(b, d) : NULL;
+	const struct tail_text *t = m ? tail_text_of(b, bits) : NULL;
+	if (t) { /* the common case: a few short copies */
 		obuf *o = &b->out;
 		ob_ull(o, (unsigned long long)b->line_no[i]);
 		ob_char(o, '\t');
-		ob_put(o, b->text[i], b->text_len[i]);
-		ob_put(o, t->mid, t->mid_len);
-		ob_put(o, ports, ports_len);
-		ob_put(o, t->tail, t->tail_len);
+		if (b->text_len[i] < 256)
+			ob_short(o, b->text[i], b->text_len[i]);
+		else
+			ob_put(o, b->text[i], b->text_len[i]);
+		ob_short(o, m->text, m->len);
+		ob_short(o, ports, ports_len);
+		ob_short(o, t->text, t->len);
 	} else {
 		char keys[512];
 		assumption_keys(bits, keys, sizeof keys);

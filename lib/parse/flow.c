@@ -101,30 +101,50 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* A canonical dotted quad (no leading zeros, octets <= 255: what
- * inet_pton accepts), then an optional :PORT; *p moves past it. */
+/* One octet of a canonical dotted quad: 1-3 digits, no leading zero,
+ * <= 255 (what inet_pton accepts); *p moves past it. */
+static inline bool fast_octet(const char **p, uint8_t *out)
+{
+	const unsigned char *s = (const unsigned char *)*p;
+	unsigned d0 = (unsigned)s[0] - (unsigned)'0', d1, d2;
+	if (d0 > 9)
+		return false;
+	if ((d1 = (unsigned)s[1] - (unsigned)'0') > 9) {
+		*out = (uint8_t)d0;
+		*p += 1;
+		return true;
+	}
+	if (d0 == 0)
+		return false;
+	if ((d2 = (unsigned)s[2] - (unsigned)'0') > 9) {
+		*out = (uint8_t)(d0 * 10 + d1);
+		*p += 2;
+		return true;
+	}
+	unsigned v = d0 * 100 + d1 * 10 + d2;
+	if (v > 255 || (unsigned)s[3] - (unsigned)'0' <= 9)
+		return false;
+	*out = (uint8_t)v;
+	*p += 3;
+	return true;
+}
+
+/* A canonical dotted quad, then an optional :PORT; *p moves past it. */
 static bool fast_endpoint(const char **p, nsgsim_ip *ip, int *port)
 {
 	const char *s = *p;
 	memset(ip, 0, sizeof *ip);
 	ip->family = 4;
-	for (int k = 0; k < 4; k++) {
-		if (k && *s++ != '.')
-			return false;
-		unsigned v = 0;
-		int digits = 0;
-		for (; *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
-			v = v * 10 + (unsigned)(*s - '0');
-		if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && s[-digits] == '0'))
-			return false;
-		ip->bytes[k] = (uint8_t)v;
-	}
+	if (!fast_octet(&s, &ip->bytes[0]) || *s++ != '.' || !fast_octet(&s, &ip->bytes[1]) ||
+	    *s++ != '.' || !fast_octet(&s, &ip->bytes[2]) || *s++ != '.' ||
+	    !fast_octet(&s, &ip->bytes[3]))
+		return false;
 	*port = NSGSIM_PORT_ANY;
 	if (*s == ':') {
-		unsigned v = 0;
+		unsigned v = 0, d;
 		int digits = 0;
-		for (s++; *s >= '0' && *s <= '9' && digits < 6; s++, digits++)
-			v = v * 10 + (unsigned)(*s - '0');
+		for (s++; (d = (unsigned char)*s - (unsigned)'0') <= 9 && digits < 6; s++, digits++)
+			v = v * 10 + d;
 		if (digits == 0 || digits > 5 || v > 65535)
 			return false;
 		*port = (int)v;
@@ -137,9 +157,22 @@ static bool fast_endpoint(const char **p, nsgsim_ip *ip, int *port)
 
 static int fast_protocol(const char **p)
 {
+	const char *s = *p;
+	/* tcp and udp first, in any case (c | 0x20 is the letter's lower case,
+	 * and no other byte maps to these letters) */
+	if (s[0] && s[1] && s[2] && is_blank(s[3])) {
+		char a = (char)(s[0] | 0x20), b = (char)(s[1] | 0x20), c = (char)(s[2] | 0x20);
+		if (a == 't' && b == 'c' && c == 'p') {
+			*p = s + 3;
+			return NSGSIM_PROTO_TCP;
+		}
+		if (a == 'u' && b == 'd' && c == 'p') {
+			*p = s + 3;
+			return NSGSIM_PROTO_UDP;
+		}
+	}
 	char word[8];
 	size_t n = 0;
-	const char *s = *p;
 	for (; *s && !is_blank(*s); s++) {
 		if (n + 1 == sizeof word)
 			return 0;
