@@ -47,7 +47,7 @@ STATIC   := $(B)/libnsgsim.a
 CLI      := $(B)/nsgsim
 PC       := $(B)/nsgsim.pc
 
-.PHONY: sarif-deps fuzz-deps fuzz-ci bench bench-replay FORCE
+.PHONY: sarif-deps fuzz-deps fuzz-ci bench bench-replay bench-flows bench-python FORCE
 .PHONY: check-browser check-browser-deps
 .PHONY: all deps run test check-c check-cli check-python check-format check-symbols check-layers \
         check-install check-install-deps first-hour \
@@ -281,6 +281,15 @@ bench: all $(B)/nsgsim-bench $(BENCH_DATA)/hub-changed/nsgs.json
 	./$(B)/nsgsim-bench $(BENCH_DATA) --cli ./$(CLI) --full-tags $(BENCH_FULL_TAGS) \
 		--full-snapshot $(BENCH_DATA)/full-tags.nst
 	@sh bench/callgrind.sh ./$(B)/nsgsim-bench $(BENCH_DATA)
+
+# eval --flows through the CLI (bench/flows.sh) and packed flows from Python
+# (bench/python_flows.py), beside the paths they replace.
+bench-flows: all $(BENCH_DATA)/hub-changed/nsgs.json
+	@sh bench/flows.sh ./$(CLI) $(BENCH_DATA)
+
+bench-python: $(SHARED) $(BENCH_DATA)/hub-changed/nsgs.json
+	@NSGSIM_LIBRARY=$(CURDIR)/$(B)/libnsgsim.so.$(SOMAJOR) PYTHONPATH=bindings/python \
+		$(PYTHON) bench/python_flows.py $(BENCH_DATA)
 
 # A generated day of VNet flow logs through nsgsim replay, beside the plain parse.
 $(B)/nsgsim-bench-replay: bench/replay.c $(STATIC)

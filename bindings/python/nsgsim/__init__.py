@@ -30,6 +30,7 @@ from ._core import DecidedBy, Flow, Policy, Result, load, snapshot_service_tags
 from ._regions import Region, Regions, diff
 from ._flowlog import read_flow_log
 from ._matrix import Matrix
+from ._packed import DECISION_SIZE, FLOW_FORMAT, FLOW_SIZE, Decisions, pack_flows
 
 # The NSGSIM_E_* codes as module constants (nsgsim.NSGSIM_E_BAD_FLOW == -24).
 globals().update(ERROR_CODES)
@@ -45,6 +46,11 @@ __all__ = [
     "Regions",
     "diff",
     "Matrix",
+    "Decisions",
+    "pack_flows",
+    "FLOW_FORMAT",
+    "FLOW_SIZE",
+    "DECISION_SIZE",
     "read_flow_log",
     "Error",
     "ERROR_CODES",

@@ -609,10 +609,33 @@ class Policy:
         finally:
             self._leave()
 
-    def evaluate_many(self, flows, *, at=None, direction=None):
+    def evaluate_many(self, flows, *, at=None, direction=None, out=None, jobs=1):
         """Evaluates each flow (text, nsgsim.Flow, or a dict of evaluate()'s
         keyword arguments, which may include at and direction) in order;
-        returns the list of Results.  The first failure raises."""
+        returns the list of Results.  The first failure raises.
+
+        flows may instead be a buffer of packed flows (bytes, bytearray,
+        memoryview, array.array, what nsgsim.pack_flows returns: nsgsim_flow
+        records, see nsgsim.FLOW_FORMAT): they are evaluated in batches
+        (nsgsim_eval_batch) without a Python object per flow, into an
+        nsgsim.Decisions (out: a writable buffer of DECISION_SIZE bytes a
+        flow to fill instead of a new one), with jobs threads over blocks
+        of 65,536 flows.  A flow that cannot be evaluated has a status there
+        instead of raising; at and direction are not taken then."""
+        from . import _packed
+
+        packed = _packed.as_flow_buffer(flows)
+        if packed is not None:
+            if at is not None or direction is not None:
+                raise _invalid("packed flows are evaluated end to end: no at or direction")
+            ptr = self._enter()
+            try:
+                return _packed.evaluate_packed(self, ptr, packed, _lib.NSGSIM_ENGINE_COMPILED,
+                                               out, jobs)
+            finally:
+                self._leave()
+        if out is not None or jobs != 1:
+            raise TypeError("out and jobs go with packed flows")
         items = []
         for flow in flows:
             if isinstance(flow, dict):

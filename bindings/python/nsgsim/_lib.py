@@ -25,6 +25,9 @@ NSGSIM_FORMAT_TABLE = 1
 NSGSIM_ALLOW = 1
 NSGSIM_DENY = 2
 
+NSGSIM_ENGINE_LINEAR = 0
+NSGSIM_ENGINE_COMPILED = 1
+
 NSGSIM_INBOUND = 1
 NSGSIM_OUTBOUND = 2
 
@@ -195,6 +198,19 @@ class nsgsim_rule_ref(ctypes.Structure):
         ("priority", c_int),
         ("access", c_int),
         ("is_default", c_int),
+    ]
+
+
+class nsgsim_decision(ctypes.Structure):
+    _fields_ = [
+        ("status", c_int),
+        ("verdict", c_int),
+        ("decided_layer", c_int),
+        ("decided_endpoint", c_int),
+        ("decided_rule", nsgsim_rule_ref),
+        ("decided_resource", c_char_p),
+        ("assumptions", ctypes.c_uint),
+        ("src_port", c_int),
     ]
 
 
@@ -472,6 +488,11 @@ _FUNCTIONS = {
     "nsgsim_flow_parse": (c_int, [ctypes.c_char_p, P(nsgsim_flow), _ERR], _check_status),
     "nsgsim_eval": (c_int, [_PolicyPtr, P(nsgsim_flow), P(nsgsim_result), _ERR],
                     _check_status),
+    # packed flows (Policy.evaluate_many of a buffer): raw addresses, no per-flow objects
+    "nsgsim_eval_batch": (
+        c_int, [_PolicyPtr, ctypes.c_void_p, c_size_t, c_int, ctypes.c_void_p, _ERR],
+        _check_status,
+    ),
     "nsgsim_eval_at": (
         c_int,
         [_PolicyPtr, P(nsgsim_flow), ctypes.c_char_p, c_int, P(nsgsim_result), _ERR],
@@ -625,7 +646,7 @@ if library_version.split(".")[:2] != BINDINGS_VERSION.split(".")[:2]:
 for _struct in (nsgsim_error, nsgsim_note, nsgsim_resource, nsgsim_finding, nsgsim_stats, nsgsim_ip, nsgsim_flow, nsgsim_rule_ref,
                 nsgsim_layer_result,
                 nsgsim_side_result, nsgsim_result, nsgsim_port_outcome, nsgsim_rule_detail,
-                nsgsim_tags_info, nsgsim_query, nsgsim_flowlog_tuple):
+                nsgsim_tags_info, nsgsim_query, nsgsim_flowlog_tuple, nsgsim_decision):
     _expected = lib.nsgsim_struct_size(_struct.__name__.encode())
     if _expected != ctypes.sizeof(_struct):
         raise ImportError(
