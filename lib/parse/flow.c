@@ -129,25 +129,28 @@ static inline bool fast_octet(const char **p, uint8_t *out)
 	return true;
 }
 
-/* A canonical dotted quad, then an optional :PORT; *p moves past it. */
+/* A canonical dotted quad, then an optional :PORT; *p moves past it.  *ip
+ * is zero already (fast_flow clears the flow). */
 static bool fast_endpoint(const char **p, nsgsim_ip *ip, int *port)
 {
 	const char *s = *p;
-	memset(ip, 0, sizeof *ip);
 	ip->family = 4;
 	if (!fast_octet(&s, &ip->bytes[0]) || *s++ != '.' || !fast_octet(&s, &ip->bytes[1]) ||
 	    *s++ != '.' || !fast_octet(&s, &ip->bytes[2]) || *s++ != '.' ||
 	    !fast_octet(&s, &ip->bytes[3]))
 		return false;
 	*port = NSGSIM_PORT_ANY;
-	if (*s == ':') {
-		unsigned v = 0, d;
-		int digits = 0;
-		for (s++; (d = (unsigned char)*s - (unsigned)'0') <= 9 && digits < 6; s++, digits++)
+	if (*s == ':') { /* 1-5 digits, <= 65535 */
+		const unsigned char *u = (const unsigned char *)s + 1;
+		unsigned v = 0, d, k = 0;
+		while (k < 5 && (d = (unsigned)u[k] - (unsigned)'0') <= 9) {
 			v = v * 10 + d;
-		if (digits == 0 || digits > 5 || v > 65535)
+			k++;
+		}
+		if (k == 0 || (unsigned)u[k] - (unsigned)'0' <= 9 || v > 65535)
 			return false;
 		*port = (int)v;
+		s = (const char *)u + k;
 	}
 	if (*s && !is_blank(*s))
 		return false;
