@@ -72,6 +72,8 @@ static bool ob_reserve(obuf *o, size_t n)
 
 static inline void ob_put(obuf *o, const char *s, size_t n)
 {
+	if (!n)
+		return;
 	if (o->len + n > o->cap && !ob_reserve(o, n))
 		return;
 	memcpy(o->p + o->len, s, n);
@@ -275,7 +277,8 @@ static bool read_block(flow_input *in, block *b)
 		b->in = p;
 		b->in_cap = want + 1;
 	}
-	memcpy(b->in, in->carry, in->carry_len);
+	if (in->carry_len)
+		memcpy(b->in, in->carry, in->carry_len);
 	b->in_len = in->carry_len;
 	in->carry_len = 0;
 	size_t scanned = 0; /* bytes known to hold no newline */
@@ -306,7 +309,8 @@ static bool read_block(flow_input *in, block *b)
 				in->carry = c;
 				in->carry_cap = rest;
 			}
-			memcpy(in->carry, q, rest);
+			if (rest)
+				memcpy(in->carry, q, rest);
 			in->carry_len = rest;
 			b->in_len -= rest;
 			break;
