@@ -286,6 +286,9 @@ bench: all $(B)/nsgsim-bench $(BENCH_DATA)/hub-changed/nsgs.json
 	./$(B)/nsgsim-bench $(BENCH_DATA) --cli ./$(CLI) --full-tags $(BENCH_FULL_TAGS) \
 		--full-snapshot $(BENCH_DATA)/full-tags.nst
 	@sh bench/callgrind.sh ./$(B)/nsgsim-bench $(BENCH_DATA)
+	@sh bench/flows.sh ./$(CLI) $(BENCH_DATA)
+	@NSGSIM_LIBRARY=$(CURDIR)/$(B)/libnsgsim.so.$(SOMAJOR) PYTHONPATH=bindings/python \
+		$(PYTHON) bench/python_flows.py $(BENCH_DATA)
 
 # eval --flows through the CLI (bench/flows.sh) and packed flows from Python
 # (bench/python_flows.py), beside the paths they replace.
