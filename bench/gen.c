@@ -322,6 +322,30 @@ static void vnet(FILE *f, const char *name, int octet, const char *const *subnet
 	fprintf(f, "]}}%s\n", last ? "" : ",");
 }
 
+/* The end of a NIC: a spoke's NIC is in one of its spoke's five ASGs. */
+static void nic_end(FILE *f, int spoke, int i)
+{
+	if (spoke)
+		fprintf(f,
+		        ",\"applicationSecurityGroups\":[{\"id\":\"" NET
+		        "/applicationSecurityGroups/asg-spoke%d-%d\"}]",
+		        spoke, i % 5);
+	fprintf(f, "}}]}}");
+}
+
+/* The spokes' ASGs, after the NICs, and the end of the file. */
+static void spoke_asgs_end(FILE *f)
+{
+	for (int s = 1; s <= N_SPOKES; s++)
+		for (int a = 0; a < 5; a++)
+			fprintf(f,
+			        ",\n{\"name\":\"asg-spoke%d-%d\",\"id\":\"" NET
+			        "/applicationSecurityGroups/asg-spoke%d-%d\","
+			        "\"type\":\"Microsoft.Network/applicationSecurityGroups\"}",
+			        s, a, s, a);
+	fprintf(f, "\n]}\n");
+}
+
 static void nics(FILE *f)
 {
 	int k = 0;
@@ -353,23 +377,11 @@ static void nics(FILE *f)
 				        "\"subnet\":{\"id\":\"" NET
 				        "/virtualNetworks/%s/subnets/%s\"}",
 				        k, s, s ? sub : 2, 4 + i, vname, sn);
-				if (s)
-					fprintf(f,
-					        ",\"applicationSecurityGroups\":[{\"id\":\"" NET
-					        "/applicationSecurityGroups/asg-spoke%d-%d\"}]",
-					        s, i % 5);
-				fprintf(f, "}}]}}");
+				nic_end(f, s, i);
 			}
 		}
 	}
-	for (int s = 1; s <= N_SPOKES; s++)
-		for (int a = 0; a < 5; a++)
-			fprintf(f,
-			        ",\n{\"name\":\"asg-spoke%d-%d\",\"id\":\"" NET
-			        "/applicationSecurityGroups/asg-spoke%d-%d\","
-			        "\"type\":\"Microsoft.Network/applicationSecurityGroups\"}",
-			        s, a, s, a);
-	fprintf(f, "\n]}\n");
+	spoke_asgs_end(f);
 }
 
 /* Two managers, 50 rules each: a management-group-scoped corporate baseline
@@ -585,21 +597,9 @@ static void estate_nics(FILE *f)
 				        "\"subnet\":{\"id\":\"" NET "/virtualNetworks/%s/subnets/%s\"}",
 				        k ? ",\n" : "", k, k, k, k, s, sub, 4 + i, vname,
 				        s ? spoke_sub[sub] : hub_sub[sub]);
-				if (s)
-					fprintf(f,
-					        ",\"applicationSecurityGroups\":[{\"id\":\"" NET
-					        "/applicationSecurityGroups/asg-spoke%d-%d\"}]",
-					        s, i % 5);
-				fprintf(f, "}}]}}");
+				nic_end(f, s, i);
 			}
-	for (int s = 1; s <= N_SPOKES; s++)
-		for (int a = 0; a < 5; a++)
-			fprintf(f,
-			        ",\n{\"name\":\"asg-spoke%d-%d\",\"id\":\"" NET
-			        "/applicationSecurityGroups/asg-spoke%d-%d\","
-			        "\"type\":\"Microsoft.Network/applicationSecurityGroups\"}",
-			        s, a, s, a);
-	fprintf(f, "\n]}\n");
+	spoke_asgs_end(f);
 }
 
 /* The 48 NSGs with n_rules custom rules between them (60% inbound). */
