@@ -251,8 +251,8 @@ ubsan: deps
 
 # ThreadSanitizer over the concurrency test (and the rest of the C tests; the
 # set-query differential in its quick mode: it has no threads, and TSan runs
-# it ten times slower), then the CLI under TSan over eval --flows --jobs (the
-# --jobs test of tests/cli_flows.py: threads over blocks, output in order).
+# it ten times slower), then the CLI under TSan over eval --flows --jobs and
+# replay --jobs (the --jobs tests of tests/cli_flows.py and tests/replay_golden.py).
 tsan: deps
 	NSGSIM_TEST_QUICK=1 $(MAKE) B=build/tsan OPT_CFLAGS="-O1 -g -fsanitize=thread" \
 		LDFLAGS="-fsanitize=thread -pthread" check-c
@@ -260,6 +260,8 @@ tsan: deps
 		LDFLAGS="-fsanitize=thread -pthread" build/tsan/nsgsim
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" NSGSIM=build/tsan/nsgsim \
 		$(PYTHON) tests/cli_flows.py FlowsFile.test_jobs_print_what_one_thread_prints
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" NSGSIM=build/tsan/nsgsim \
+		$(PYTHON) tests/replay_golden.py Replay.test_jobs_print_what_one_thread_prints
 
 valgrind: all $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== valgrind $$t"; \

@@ -279,7 +279,7 @@ static const char snapshot_help[] =
 
 static const char replay_help[] =
         "usage: nsgsim replay --env PATH... [--service-tags FILE] [--after PATH...]\n"
-        "                     [--json] [--junit FILE] LOG...\n"
+        "                     [--json] [--junit FILE] [--jobs N] LOG...\n"
         "\n"
         "Does the model match production?  Every tuple of Azure's flow logs (NSG\n"
         "flow logs v1/v2, VNet flow logs v4; a PT1H.json, .json.gz, or a directory\n"
@@ -298,6 +298,8 @@ static const char replay_help[] =
         "                         (repeatable)\n"
         "  --json                 {\"summary\", \"groups\", \"after\"} (the README's schema)\n"
         "  --junit FILE           also a JUnit report, one test case per group\n"
+        "  -j, --jobs N           2 or more: the logs are read on a second thread\n"
+        "                         (default 1); the output is the same\n"
         "\n"
         "examples:\n"
         "  nsgsim replay --env env/ --service-tags tags.json insights-logs-flowlogflowevent/\n"
@@ -342,8 +344,9 @@ const command_spec commands[] = {
          0, lint_help, cmd_lint},
         {"show", ENV_OPTS | OPT_BIT(OPT_JSON), 0, show_help, cmd_show},
         {"snapshot-tags", 0, 2, snapshot_help, cmd_snapshot_tags},
-        {"replay", ENV_OPTS | OPT_BIT(OPT_AFTER) | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_JUNIT), MAX_ARGS,
-         replay_help, cmd_replay},
+        {"replay",
+         ENV_OPTS | OPT_BIT(OPT_AFTER) | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_JUNIT) | OPT_BIT(OPT_JOBS),
+         MAX_ARGS, replay_help, cmd_replay},
         {"version", 0, 0, version_help, cmd_version},
 };
 const size_t n_commands = sizeof commands / sizeof commands[0];

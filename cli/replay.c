@@ -16,6 +16,7 @@
  * Exit status: 1 when a tuple disagrees, 0 otherwise, 2 an error. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -793,6 +795,200 @@ static int write_junit(const char *path, const replay *rp)
 	return 0;
 }
 
+/* ---- --jobs 2: the logs read on a thread of their own ----------------------------- */
+
+/* The reader (JSON, tuple text: about half of a replay) runs on a second
+ * thread and hands this one batches of tuples, copied with their strings,
+ * in the order it read them; this thread runs on_tuple on each exactly as
+ * the one-thread replay does, so everything printed is the same.  The
+ * comparison itself keeps state across tuples (sessions, groups, the first
+ * example of each), so it stays on one thread: more than two jobs give
+ * nothing more. */
+#define PIPE_BATCH 4096
+
+typedef struct tuple_batch {
+	nsgsim_flowlog_tuple t[PIPE_BATCH];
+	size_t n;
+	char *arena; /* the tuples' strings; their pointers are offsets until handed over */
+	size_t used, cap;
+	size_t last[5]; /* the last tuple's strings (offset + 1; 0 none), shared when equal */
+	bool ends_arg;  /* the last batch of a LOG argument: its read's rc and err */
+	int arg, rc;
+	nsgsim_error err;
+	bool ready; /* filled, for the consumer (under the pipe's mutex) */
+} tuple_batch;
+
+typedef struct replay_pipe {
+	const options *o;
+	nsgsim_flowlog *reader;
+	tuple_batch b[2];
+	int fill; /* the batch the reader fills */
+	bool stop, failed;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+} replay_pipe;
+
+static bool keep_string(tuple_batch *b, int k, const char **field)
+{
+	const char *s = *field ? *field : "";
+	size_t n = strlen(s) + 1;
+	if (b->last[k] && strcmp(b->arena + b->last[k] - 1, s) == 0) {
+		*field = (const char *)(uintptr_t)(b->last[k] - 1);
+		return true;
+	}
+	if (b->used + n > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 1u << 20;
+		while (cap < b->used + n)
+			cap *= 2;
+		char *a = realloc(b->arena, cap);
+		if (!a)
+			return false;
+		b->arena = a;
+		b->cap = cap;
+	}
+	memcpy(b->arena + b->used, s, n);
+	*field = (const char *)(uintptr_t)b->used;
+	b->last[k] = b->used + 1;
+	b->used += n;
+	return true;
+}
+
+/* Hands the batch being filled to the consumer and waits for the other one. */
+static void pipe_hand_over(replay_pipe *q)
+{
+	tuple_batch *b = &q->b[q->fill];
+	for (size_t i = 0; i < b->n; i++) {
+		nsgsim_flowlog_tuple *t = &b->t[i];
+		t->rule = b->arena + (uintptr_t)t->rule;
+		t->acl = b->arena + (uintptr_t)t->acl;
+		t->target = b->arena + (uintptr_t)t->target;
+		t->mac = b->arena + (uintptr_t)t->mac;
+		t->file = b->arena + (uintptr_t)t->file;
+	}
+	pthread_mutex_lock(&q->mu);
+	b->ready = true;
+	pthread_cond_broadcast(&q->cv);
+	q->fill ^= 1;
+	tuple_batch *next = &q->b[q->fill];
+	while (next->ready) /* the consumer always gives batches back */
+		pthread_cond_wait(&q->cv, &q->mu);
+	pthread_mutex_unlock(&q->mu);
+	next->n = next->used = 0;
+	memset(next->last, 0, sizeof next->last);
+	next->ends_arg = false;
+}
+
+static int pipe_on_tuple(void *ctx, const nsgsim_flowlog_tuple *t)
+{
+	replay_pipe *q = ctx;
+	if (__atomic_load_n(&q->stop, __ATOMIC_ACQUIRE))
+		return NSGSIM_E_NOMEM; /* the consumer failed; it reports that */
+	tuple_batch *b = &q->b[q->fill];
+	nsgsim_flowlog_tuple *c = &b->t[b->n];
+	*c = *t;
+	if (!keep_string(b, 0, &c->rule) || !keep_string(b, 1, &c->acl) ||
+	    !keep_string(b, 2, &c->target) || !keep_string(b, 3, &c->mac) ||
+	    !keep_string(b, 4, &c->file))
+		return NSGSIM_E_NOMEM;
+	if (++b->n == PIPE_BATCH)
+		pipe_hand_over(q);
+	return 0;
+}
+
+static void *pipe_reader(void *arg)
+{
+	replay_pipe *q = arg;
+	for (int i = 0; i < q->o->n_args; i++) {
+		tuple_batch *b = &q->b[q->fill];
+		nsgsim_error err = {0};
+		int rc = nsgsim_flowlog_read(q->reader, q->o->args[i], pipe_on_tuple, q, &err);
+		b = &q->b[q->fill];
+		b->ends_arg = true;
+		b->arg = i;
+		b->rc = rc;
+		b->err = err;
+		pipe_hand_over(q);
+		if (rc != 0 || __atomic_load_n(&q->stop, __ATOMIC_ACQUIRE))
+			break;
+	}
+	return NULL;
+}
+
+/* What the one-thread loop does after reading LOG argument i. */
+static int after_read(replay *rp, const options *o, int i, int rc, const nsgsim_error *err,
+                      size_t before)
+{
+	if (rc == 0 && rp->tuples == before && !o->quiet)
+		fprintf(stderr,
+		        "nsgsim: warning: %s holds no flow tuple (a PT1H.json, "
+		        "*.json.gz, or a directory of them)\n",
+		        o->args[i]);
+	if (rc != 0) {
+		if (rp->progress)
+			fputs("\r\033[K", stderr);
+		if (rc == NSGSIM_E_NOMEM && !err->message[0])
+			fprintf(stderr, "nsgsim: error: out of memory\n");
+		else
+			print_error(err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Reads every LOG on a second thread, comparing here; the exit status so far. */
+static int replay_piped(replay *rp, const options *o, nsgsim_flowlog *reader)
+{
+	replay_pipe *q = calloc(1, sizeof *q);
+	if (!q) {
+		fprintf(stderr, "nsgsim: error: out of memory\n");
+		return EXIT_USAGE;
+	}
+	q->o = o;
+	q->reader = reader;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	pthread_t th;
+	int status = 0;
+	bool started = pthread_create(&th, NULL, pipe_reader, q) == 0;
+	if (!started) {
+		fprintf(stderr, "nsgsim: error: cannot start a thread\n");
+		status = EXIT_USAGE;
+	}
+	size_t before = rp->tuples;
+	int take = 0, failed_rc = 0;
+	for (bool done = status != 0; !done;) {
+		tuple_batch *b = &q->b[take];
+		pthread_mutex_lock(&q->mu);
+		while (!b->ready)
+			pthread_cond_wait(&q->cv, &q->mu);
+		pthread_mutex_unlock(&q->mu);
+		for (size_t i = 0; i < b->n && !failed_rc; i++)
+			failed_rc = on_tuple(rp, &b->t[i]);
+		if (failed_rc) /* the reader stops at its next tuple */
+			__atomic_store_n(&q->stop, true, __ATOMIC_RELEASE);
+		if (b->ends_arg) {
+			nsgsim_error none = {0};
+			status = failed_rc ? after_read(rp, o, b->arg, failed_rc, &none, before)
+			                   : after_read(rp, o, b->arg, b->rc, &b->err, before);
+			before = rp->tuples;
+			done = status != 0 || b->arg == o->n_args - 1;
+		}
+		pthread_mutex_lock(&q->mu);
+		b->ready = false;
+		pthread_cond_broadcast(&q->cv);
+		pthread_mutex_unlock(&q->mu);
+		take ^= 1;
+	}
+	if (started) /* it has handed over its last batch: the one ending an argument */
+		pthread_join(th, NULL);
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+	free(q->b[0].arena);
+	free(q->b[1].arena);
+	free(q);
+	return status;
+}
+
 int cmd_replay(const options *o)
 {
 	if (o->n_args == 0)
@@ -800,6 +996,9 @@ int cmd_replay(const options *o)
 		                   "directory of them)");
 	if (o->env.n == 0)
 		return usage_error("--env is required");
+	int jobs;
+	if (parse_jobs(o, &jobs) != 0)
+		return EXIT_USAGE;
 	replay rp;
 	memset(&rp, 0, sizeof rp);
 	rp.before.p = load_policy(o, NSGSIM_BUILD_FULL);
@@ -822,24 +1021,13 @@ int cmd_replay(const options *o)
 		fprintf(stderr, "nsgsim: error: out of memory\n");
 		status = EXIT_USAGE;
 	}
-	for (int i = 0; status == 0 && i < o->n_args; i++) {
+	if (status == 0 && jobs > 1)
+		status = replay_piped(&rp, o, reader);
+	for (int i = 0; status == 0 && jobs == 1 && i < o->n_args; i++) {
 		nsgsim_error err = {0};
 		size_t before = rp.tuples;
 		int rc = nsgsim_flowlog_read(reader, o->args[i], on_tuple, &rp, &err);
-		if (rc == 0 && rp.tuples == before && !o->quiet)
-			fprintf(stderr,
-			        "nsgsim: warning: %s holds no flow tuple (a PT1H.json, "
-			        "*.json.gz, or a directory of them)\n",
-			        o->args[i]);
-		if (rc != 0) {
-			if (rp.progress)
-				fputs("\r\033[K", stderr);
-			if (rc == NSGSIM_E_NOMEM && !err.message[0])
-				fprintf(stderr, "nsgsim: error: out of memory\n");
-			else
-				print_error(&err);
-			status = EXIT_USAGE;
-		}
+		status = after_read(&rp, o, i, rc, &err, before);
 	}
 	if (rp.progress)
 		fputs("\r\033[K", stderr);

@@ -24,7 +24,7 @@ _nsgsim_options()
 	list) echo "--env --service-tags --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	lint) echo "--env --service-tags --json --sarif --only --skip --fail-on --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	show) echo "--env --service-tags --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
-	replay) echo "--env --service-tags --after --json --junit --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	replay) echo "--env --service-tags --after --json --junit -j --jobs --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	snapshot-tags | version) echo "--help" ;;
 	esac
 }

@@ -232,6 +232,22 @@ class Replay(GoldenFiles, unittest.TestCase):
         finally:
             shutil.rmtree(tmp)
 
+    def test_jobs_print_what_one_thread_prints(self):
+        """--jobs 2 reads the logs on a second thread: the same output and status, for every
+        log at once (batches of 4,096 tuples cross files), with --after and --json, and for
+        a log that is not there."""
+        logs = ["%s/%s" % (LOGS, log) for _, _, log in CASES]
+        for args in ([*env("chshin9"), *logs], [*env("chshin9"), "--json", *logs],
+                     [*env("chshin9_no_supplier"), "--after", "%s/env/chshin9" % LOGS,
+                      "%s/vnet_v4_chshin9_PT1H.json" % LOGS],
+                     [*env("danifitz"), "%s/nope.json" % LOGS, logs[0]],
+                     [*env("danifitz"), logs[0], "%s/nope.json" % LOGS]):
+            with self.subTest(args=args):
+                one = run("replay", *args)
+                two = run("replay", "--jobs", "2", *args)
+                self.assertEqual((two.returncode, two.stdout, two.stderr),
+                                 (one.returncode, one.stdout, one.stderr))
+
     def test_errors(self):
         p = run("replay", *env("danifitz"), "tests/golden/replay/bad_port.json")
         self.check_run(p, 2)
