@@ -687,8 +687,8 @@ static void run_block(const nsgsim_policy *p, const flows_request *req, block *b
 				b->text[i] = s;
 				b->text_len[i] = (unsigned)(e - s);
 				b->line_no[i] = line;
-				nsgsim_error
-				        err; /* filled on failure only: no 2 KB to clear per flow */
+				/* filled on failure only: no 2 KB to clear per flow */
+				nsgsim_error err;
 				if (nsgsim_flow_parse(s, &b->flows_v[i], &err) == 0) {
 					b->status[i] = -1;
 				} else {
