@@ -40,13 +40,21 @@ size_t ns_ptr_key(ns_pctx *c, const char *key)
 	size_t mark = c->len;
 	if (c->len + 2 < sizeof c->ptr)
 		c->ptr[c->len++] = '/';
-	/* RFC 6901: '~' is written ~0 and '/' is written ~1. */
-	for (const char *k = key; *k && c->len + 3 < sizeof c->ptr; k++) {
-		if (*k == '~' || *k == '/') {
+	/* RFC 6901: '~' is written ~0 and '/' is written ~1.  Runs without
+	 * either are copied whole (this runs for every property read). */
+	for (const char *k = key; *k && c->len + 3 < sizeof c->ptr;) {
+		size_t run = strcspn(k, "~/"), room = sizeof c->ptr - 3 - c->len;
+		if (run > room)
+			run = room;
+		memcpy(c->ptr + c->len, k, run);
+		c->len += run;
+		k += run;
+		if (*k && c->len + 3 < sizeof c->ptr) {
 			c->ptr[c->len++] = '~';
 			c->ptr[c->len++] = *k == '~' ? '0' : '1';
-		} else {
-			c->ptr[c->len++] = *k;
+			k++;
+		} else if (run == room) {
+			break;
 		}
 	}
 	c->ptr[c->len] = '\0';
