@@ -270,7 +270,7 @@ static int global_fields(const nsgsim_policy *p, const ns_cls_store *st, const n
 				src[k++] = gsrc_sweep(&vn[v4 ? 0 : 1]);
 		}
 		if (global_field(src, k, &g[f], &budget) != 0 ||
-		    ns_plan_imap(&g[f].o, keybits[f], &g[f].plan) != 0)
+		    ns_plan_imap(&g[f].o, keybits[f], false, &g[f].plan) != 0)
 			rc = -1;
 	}
 	free(src);
