@@ -354,7 +354,7 @@ static void chain_build_free(chain_build *b)
  * keep the full tries. */
 enum { NS_LEAN_RULES = 10000 };
 
-static bool cls_lean(const nsgsim_policy *p)
+bool ns_cls_lean(const nsgsim_policy *p)
 {
 	const char *force = getenv("NSGSIM_LEAN_TRIES"); /* tests take the lean tries */
 	if (force && *force && strcmp(force, "0") != 0)
@@ -364,7 +364,7 @@ static bool cls_lean(const nsgsim_policy *p)
 
 ns_cls *ns_cls_build(const nsgsim_policy *p, const ns_chain *ch)
 {
-	bool lean = cls_lean(p);
+	bool lean = ns_cls_lean(p);
 	static const uint32_t keybits[F_COUNT] = {32, 32, 128, 128, 16, 16, 16};
 	chain_build b;
 	memset(&b, 0, sizeof b);
