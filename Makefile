@@ -47,7 +47,8 @@ STATIC   := $(B)/libnsgsim.a
 CLI      := $(B)/nsgsim
 PC       := $(B)/nsgsim.pc
 
-.PHONY: sarif-deps fuzz-deps fuzz-ci bench bench-replay bench-estate bench-flows bench-python FORCE
+.PHONY: sarif-deps fuzz-deps fuzz-ci bench bench-replay bench-estate bench-flows bench-python \
+        bench-growth FORCE
 .PHONY: check-browser check-browser-deps
 .PHONY: all deps run test check-c check-cli check-python check-format check-symbols check-layers \
         check-install check-install-deps first-hour \
@@ -290,6 +291,12 @@ ESTATE_TAGS  := $(if $(wildcard $(BENCH_FULL_TAGS)),$(BENCH_FULL_TAGS),fixtures/
 $(BENCH_DATA)/estate$(ESTATE_RULES)/nsgs.json: $(B)/nsgsim-benchgen
 	./$(B)/nsgsim-benchgen --estate $(ESTATE_RULES) $(BENCH_DATA)/estate$(ESTATE_RULES) $(ESTATE_TAGS)
 bench-estate: $(BENCH_DATA)/estate$(ESTATE_RULES)/nsgs.json
+
+# Compile time and peak RSS of one flow at 2k-200k rules (bench/growth.sh);
+# GROWTH_SIZES picks others.
+GROWTH_SIZES ?= 2000 14000 50000 200000
+bench-growth: all $(B)/nsgsim-benchgen
+	sh bench/growth.sh $(B) $(BENCH_DATA) $(ESTATE_TAGS) $(GROWTH_SIZES)
 
 bench: all $(B)/nsgsim-bench $(BENCH_DATA)/hub-changed/nsgs.json
 	@if [ -f $(BENCH_FULL_TAGS) ]; then \

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "cli.h"
 #include "nsgsim.h"
@@ -169,6 +172,14 @@ static int help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+#ifdef __GLIBC__
+	/* Loading frees cJSON's tree of every input file, millions of small
+	 * blocks on a large estate; with glibc's fast bins they are merged
+	 * later in one malloc_consolidate pass that was a tenth of a one-flow
+	 * eval of the 14,000-rule estate.  Without them each free merges at
+	 * once: about 12% less CPU there (issue 18), the same elsewhere. */
+	mallopt(M_MXFAST, 0);
+#endif
 	if (argc < 2) {
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;

@@ -928,6 +928,12 @@ static genpolicy genenv_compile_edited(int env, genv *g, int edits, uint64_t edi
 		setenv("NSGSIM_NO_GLOBAL", "1", 1);
 	else
 		unsetenv("NSGSIM_NO_GLOBAL");
+	/* The lean per-chain tries of a large policy (lib/compile/cls_chain.c),
+	 * on their own and under the per-chain fallback. */
+	if (env % 5 == 1 || env % 5 == 3)
+		setenv("NSGSIM_LEAN_TRIES", "1", 1);
+	else
+		unsetenv("NSGSIM_LEAN_TRIES");
 	nsgsim_loader *l = nsgsim_loader_new();
 	int rc = nsgsim_loader_add_env_buffer(l, "random.json", gp.json, env_len, &gp.err);
 	if (rc == 0)
@@ -938,6 +944,7 @@ static genpolicy genenv_compile_edited(int env, genv *g, int edits, uint64_t edi
 	nsgsim_loader_free(l);
 	unsetenv("NSGSIM_NO_SIMD");
 	unsetenv("NSGSIM_NO_GLOBAL");
+	unsetenv("NSGSIM_LEAN_TRIES");
 	return gp;
 }
 

@@ -664,6 +664,33 @@ static void test_tags_as_cjson_reads_them(void **state)
 	}
 }
 
+/* ns_json_plain_run (eight bytes a step) against the byte loop it stands for:
+ * random bytes, dense in the ones it stops at, from every start and to every
+ * end of a 64-byte window, so each stopping byte meets every lane. */
+static void test_plain_run(void **state)
+{
+	(void)state;
+	static const unsigned char stops[] = {'"', '\\', '\n', 0, 0x1f, 0x7f, 0x80, 0xff, 'a', ' '};
+	uint64_t x = 0x9E3779B97F4A7C15ULL;
+	char buf[64];
+	for (int round = 0; round < 2000; round++) {
+		for (size_t i = 0; i < sizeof buf; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			buf[i] = (char)((x % 8) ? 'a' + (x >> 8) % 26 : stops[(x >> 16) % 10]);
+		}
+		for (size_t a = 0; a < sizeof buf; a++)
+			for (size_t b = a; b <= sizeof buf; b++) {
+				const char *want = buf + a;
+				while (want < buf + b && (unsigned char)*want >= 0x20 &&
+				       *want != '"' && *want != '\\')
+					want++;
+				assert_ptr_equal(ns_json_plain_run(buf + a, buf + b), want);
+			}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -676,6 +703,7 @@ int main(void)
 	        cmocka_unit_test(test_utf8),
 	        cmocka_unit_test(test_long_number),
 	        cmocka_unit_test(test_tags_as_cjson_reads_them),
+	        cmocka_unit_test(test_plain_run),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

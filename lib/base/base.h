@@ -67,7 +67,7 @@ void ns_buf_free(ns_buf *b);
 
 bool ns_ieq(const char *a, const char *b); /* ASCII case-insensitive equality */
 bool ns_ieqn(const char *a, const char *b, size_t n);
-uint64_t ns_ihash(const char *s); /* case-insensitive FNV-1a */
+uint64_t ns_ihash(const char *s); /* case-insensitive (ASCII), 8 bytes a step */
 /* Edit distance without case (a swap of neighbours counts one), for "did
  * you mean" suggestions; names
  * longer than NS_EDIT_MAX count as SIZE_MAX away. */
@@ -92,6 +92,7 @@ int ns_fail(nsgsim_error *err, int code, const char *file, const char *pointer,
 typedef struct ns_map {
 	const char **keys;
 	void **vals;
+	uint64_t *hashes; /* ns_ihash of each slot's key */
 	size_t cap, n;
 } ns_map;
 

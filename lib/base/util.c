@@ -396,6 +396,10 @@ bool ns_ieq(const char *a, const char *b)
 {
 	if (!a || !b)
 		return a == b;
+	/* Ids are mostly spelled alike: the library's strcmp is many bytes a
+	 * step, and only a difference sends us through the byte loop. */
+	if (strcmp(a, b) == 0)
+		return true;
 	while (*a && lower((unsigned char)*a) == lower((unsigned char)*b)) {
 		a++;
 		b++;
@@ -449,20 +453,51 @@ size_t ns_edit_distance(const char *a, const char *b)
 	return prev[nb];
 }
 
+/* 8 bytes with ASCII A-Z lowered (other bytes, UTF-8 too, unchanged):
+ * the high bit of each byte lane says "upper", and 0x80 >> 2 is 0x20. */
+static inline uint64_t lower8(uint64_t x)
+{
+	const uint64_t hi = 0x8080808080808080ULL, ones = 0x0101010101010101ULL;
+	uint64_t h7 = x & ~hi;
+	uint64_t ge_a = h7 + ones * (0x80 - 'A'), gt_z = h7 + ones * (0x80 - 'Z' - 1);
+	uint64_t upper = ge_a & ~gt_z & ~x & hi;
+	return x | (upper >> 2);
+}
+
+/* Case-insensitive, eight bytes a step (ARM ids are 100-200 characters
+ * long and a map lookup used to spend most of its time here); the final
+ * mix makes the low bits, which pick the slot, depend on every byte. */
+static uint64_t ihash_len(const char *s, size_t n)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		h = (h ^ lower8(w)) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	if (i < n) {
+		uint64_t w = 0;
+		memcpy(&w, s + i, n - i);
+		h = (h ^ lower8(w)) * 0xff51afd7ed558ccdULL;
+	}
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
 uint64_t ns_ihash(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++) {
-		h ^= lower((unsigned char)*s);
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return ihash_len(s, strlen(s));
 }
 
 void ns_map_init(ns_map *m)
 {
 	m->keys = NULL;
 	m->vals = NULL;
+	m->hashes = NULL;
 	m->cap = m->n = 0;
 }
 
@@ -471,35 +506,43 @@ static int map_grow(ns_map *m)
 	size_t cap = m->cap ? m->cap * 2 : 64;
 	const char **keys = calloc(cap, sizeof *keys);
 	void **vals = calloc(cap, sizeof *vals);
-	if (!keys || !vals) {
+	uint64_t *hashes = malloc(cap * sizeof *hashes);
+	if (!keys || !vals || !hashes) {
 		free(keys);
 		free(vals);
+		free(hashes);
 		return -1;
 	}
 	for (size_t i = 0; i < m->cap; i++) {
 		if (!m->keys[i])
 			continue;
-		size_t j = ns_ihash(m->keys[i]) & (cap - 1);
+		size_t j = m->hashes[i] & (cap - 1);
 		while (keys[j])
 			j = (j + 1) & (cap - 1);
 		keys[j] = m->keys[i];
 		vals[j] = m->vals[i];
+		hashes[j] = m->hashes[i];
 	}
 	free(m->keys);
 	free(m->vals);
+	free(m->hashes);
 	m->keys = keys;
 	m->vals = vals;
+	m->hashes = hashes;
 	m->cap = cap;
 	return 0;
 }
 
+/* A slot holds the key's hash beside it, so a probe compares strings only
+ * where the hashes agree (almost always the key itself). */
 int ns_map_put(ns_map *m, const char *key, void *val)
 {
 	if ((m->n + 1) * 2 > m->cap && map_grow(m) != 0)
 		return -1;
-	size_t j = ns_ihash(key) & (m->cap - 1);
+	uint64_t h = ns_ihash(key);
+	size_t j = h & (m->cap - 1);
 	while (m->keys[j]) {
-		if (ns_ieq(m->keys[j], key)) {
+		if (m->hashes[j] == h && ns_ieq(m->keys[j], key)) {
 			m->vals[j] = val;
 			return 0;
 		}
@@ -507,6 +550,7 @@ int ns_map_put(ns_map *m, const char *key, void *val)
 	}
 	m->keys[j] = key;
 	m->vals[j] = val;
+	m->hashes[j] = h;
 	m->n++;
 	return 0;
 }
@@ -515,9 +559,10 @@ void *ns_map_get(const ns_map *m, const char *key)
 {
 	if (!m->cap || !key)
 		return NULL;
-	size_t j = ns_ihash(key) & (m->cap - 1);
+	uint64_t h = ns_ihash(key);
+	size_t j = h & (m->cap - 1);
 	while (m->keys[j]) {
-		if (ns_ieq(m->keys[j], key))
+		if (m->hashes[j] == h && ns_ieq(m->keys[j], key))
 			return m->vals[j];
 		j = (j + 1) & (m->cap - 1);
 	}
@@ -528,5 +573,6 @@ void ns_map_free(ns_map *m)
 {
 	free(m->keys);
 	free(m->vals);
+	free(m->hashes);
 	ns_map_init(m);
 }

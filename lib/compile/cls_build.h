@@ -132,8 +132,12 @@ typedef struct ns_imap_plan {
 	uint32_t shift1;
 } ns_imap_plan;
 
-/* Plans the trie of a sweep's intervals over keys of keybits bits. */
-int ns_plan_imap(const ns_sweep_out *o, uint32_t keybits, ns_imap_plan *pl);
+/* Plans the trie of a sweep's intervals over keys of keybits bits; lean,
+ * a smaller trie (the per-chain maps of a large policy, which evaluates
+ * through the policy-wide classes; lib/compile/cls_chain.c). */
+int ns_plan_imap(const ns_sweep_out *o, uint32_t keybits, bool lean, ns_imap_plan *pl);
+/* Whether the policy's chains get lean tries (lib/compile/cls_chain.c). */
+bool ns_cls_lean(const nsgsim_policy *p);
 void ns_plan_free(ns_imap_plan *pl);
 /* Lays out an interval map of a sweep's result and its plan; fills it when
  * l->base is set. */

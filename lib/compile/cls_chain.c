@@ -345,8 +345,26 @@ static void chain_build_free(chain_build *b)
 	free(b->sb);
 }
 
+/* A policy of more than NS_LEAN_RULES rules gets lean per-chain tries
+ * (ns_plan_imap): it evaluates through the policy-wide classes, which read
+ * a chain's intervals but never its trie, so the trie serves only the
+ * fallback (the classes over their budget, NSGSIM_NO_GLOBAL) and a chain
+ * searched alone.  On the 14,000-rule estate the tries were two thirds of
+ * the classifiers' memory.  Smaller policies (the bench's chains and hub)
+ * keep the full tries. */
+enum { NS_LEAN_RULES = 10000 };
+
+bool ns_cls_lean(const nsgsim_policy *p)
+{
+	const char *force = getenv("NSGSIM_LEAN_TRIES"); /* tests take the lean tries */
+	if (force && *force && strcmp(force, "0") != 0)
+		return true;
+	return p->m.rules.n + p->n_admin_rules > NS_LEAN_RULES;
+}
+
 ns_cls *ns_cls_build(const nsgsim_policy *p, const ns_chain *ch)
 {
+	bool lean = ns_cls_lean(p);
 	static const uint32_t keybits[F_COUNT] = {32, 32, 128, 128, 16, 16, 16};
 	chain_build b;
 	memset(&b, 0, sizeof b);
@@ -373,7 +391,7 @@ ns_cls *ns_cls_build(const nsgsim_policy *p, const ns_chain *ch)
 	             : b.hdr.words == 16 ? NS_SCAN_AVX2_16
 	                                 : NS_SCAN_AVX2;
 	for (int i = 0; i < F_COUNT; i++)
-		if (ns_plan_imap(&b.f[i], keybits[i], &b.plan[i]) != 0)
+		if (ns_plan_imap(&b.f[i], keybits[i], lean, &b.plan[i]) != 0)
 			goto out;
 	c = lay_out(&b);
 out:

@@ -251,8 +251,18 @@ static int global_fields(const nsgsim_policy *p, const ns_cls_store *st, const n
 	static const uint32_t keybits[NS_F_COUNT] = {32, 32, 128, 128, 16, 16, 16};
 	size_t C = st->n;
 	size_t cls_bytes = 0;
-	for (size_t c = 0; c < C; c++)
-		cls_bytes += st->all[c]->bytes;
+	for (size_t c = 0; c < C; c++) {
+		const ns_cls *cl = st->all[c];
+		cls_bytes += cl->bytes;
+		/* Lean tries (ns_cls_lean) must not shrink the budget: count what
+		 * the full ones would have added, at most 4.5n + 3,840 words a map
+		 * more (lib/compile/cls_imap.c). */
+		if (ns_cls_lean(p)) {
+			size_t n = (size_t)cl->src4.n + cl->dst4.n + cl->src6.n + cl->dst6.n +
+			           cl->sport.n + cl->dport[0].n + cl->dport[1].n;
+			cls_bytes += 4 * (n * 9 / 2 + 7 * 3840);
+		}
+	}
 	/* At most 2x the classifiers plus 16 MB, in 32-bit words. */
 	size_t budget = (2 * cls_bytes + (16u << 20)) / 4;
 	gsrc *src = malloc((C + 3) * sizeof *src);
@@ -270,7 +280,7 @@ static int global_fields(const nsgsim_policy *p, const ns_cls_store *st, const n
 				src[k++] = gsrc_sweep(&vn[v4 ? 0 : 1]);
 		}
 		if (global_field(src, k, &g[f], &budget) != 0 ||
-		    ns_plan_imap(&g[f].o, keybits[f], &g[f].plan) != 0)
+		    ns_plan_imap(&g[f].o, keybits[f], false, &g[f].plan) != 0)
 			rc = -1;
 	}
 	free(src);

@@ -106,11 +106,15 @@ static int fill_node(const ns_u128 *s, uint32_t n, uint32_t *dst, bool in_l2, ui
 	return 0;
 }
 
-int ns_plan_imap(const ns_sweep_out *o, uint32_t keybits, ns_imap_plan *pl)
+int ns_plan_imap(const ns_sweep_out *o, uint32_t keybits, bool lean, ns_imap_plan *pl)
 {
 	const ns_u128 *s = o->starts.data;
 	uint32_t n = (uint32_t)o->starts.n;
+	/* Lean: a root of n/2-n entries and child nodes within n/2 + 256 (about
+	 * a word per interval in place of six); lookups take a step or two more. */
 	uint32_t k1 = ns_ceil_log2(n) + 1;
+	if (lean)
+		k1 = k1 > 3 ? k1 - 2 : 1;
 	if (k1 > 16)
 		k1 = 16;
 	if (k1 > keybits)
@@ -126,7 +130,7 @@ int ns_plan_imap(const ns_sweep_out *o, uint32_t keybits, ns_imap_plan *pl)
 	pl->l1.n = 1u << k1;
 	if (fill_node(s, n, pl->l1.data, false, 0, 0, k1, pl->shift1, 0, &heap) != 0)
 		goto out;
-	size_t budget = 4 * (size_t)n + 4096;
+	size_t budget = lean ? (size_t)n / 2 + 256 : 4 * (size_t)n + 4096;
 	while (heap.n) {
 		im_bucket bk = heap_pop(&heap);
 		uint32_t bits = bk.shift % 8 ? bk.shift % 8 : 8;

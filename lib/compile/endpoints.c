@@ -391,7 +391,8 @@ static int build_map(nsgsim_policy *p, const nic_addr *addrs, size_t n_addrs)
 	/* Record 0: not modelled. */
 	if (eb.subnet_rec && eb.active && new_record(&eb, NULL, false) == 0 &&
 	    endpoint_family(&eb, 4, &o[0]) == 0 && endpoint_family(&eb, 6, &o[1]) == 0 &&
-	    ns_plan_imap(&o[0], 32, &plan[0]) == 0 && ns_plan_imap(&o[1], 128, &plan[1]) == 0)
+	    ns_plan_imap(&o[0], 32, false, &plan[0]) == 0 &&
+	    ns_plan_imap(&o[1], 128, false, &plan[1]) == 0)
 		rc = lay_map(p, &eb, o, plan);
 	for (int i = 0; i < 2; i++) {
 		ns_sweep_out_free(&o[i]);

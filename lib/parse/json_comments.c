@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse/parse.h"
+#include "parse/json_flat.h"
 
 /* Where the next comment starts outside strings, or NULL. */
 static const char *next_comment(const char *p, const char *end)
@@ -16,6 +16,9 @@ static const char *next_comment(const char *p, const char *end)
 	bool in_string = false;
 	for (; p < end; p++) {
 		if (in_string) {
+			p = ns_json_plain_run(p, end);
+			if (p == end)
+				break;
 			if (*p == '\\')
 				p++;
 			else if (*p == '"')

@@ -234,8 +234,7 @@ static int scan_string(reader *r, uint32_t i)
 	const char *start = r->p + 1, *p = start, *end = r->end;
 	bool escaped = false;
 	for (;;) {
-		while (p < end && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\')
-			p++;
+		p = ns_json_plain_run(p, end);
 		if (p >= end)
 			return syntax(r, r->p, "malformed JSON (an unterminated string)");
 		if (*p == '"')

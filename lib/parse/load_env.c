@@ -218,6 +218,10 @@ static int prescan_json(const char *name, const char *text, size_t len, uint64_t
 	uint32_t line = 1;
 	bool in_string = false;
 	for (size_t i = 0; i < len; i++) {
+		if (in_string) /* to the next quote, backslash, newline or NUL */
+			i = (size_t)(ns_json_plain_run(text + i, text + len) - text);
+		if (i == len)
+			break;
 		char ch = text[i];
 		line += ch == '\n';
 		if (ch == '\0')
@@ -330,7 +334,15 @@ static int record_lines(ns_pctx *c, const cJSON *v, const uint32_t *lines, size_
 		return 0;
 	uint32_t line = lines[(*next)++];
 	if (cJSON_IsObject(v) && depth <= MAX_LINE_DEPTH) {
-		char *key = ns_arena_printf(&c->m->arena, "%s\x1f%s", c->file, c->ptr);
+		/* "file\x1fpointer", joined by hand: once per object of the input */
+		size_t nf = strlen(c->file), np = strlen(c->ptr);
+		char *key = ns_arena_alloc(&c->m->arena, nf + np + 2);
+		if (key) {
+			memcpy(key, c->file, nf);
+			key[nf] = '\x1f';
+			memcpy(key + nf + 1, c->ptr, np);
+			key[nf + 1 + np] = '\0';
+		}
 		if (!key || ns_map_put(&c->m->lines, key, (void *)(uintptr_t)line) != 0)
 			return ns_fail(c->err, NSGSIM_E_NOMEM, c->file, "", "", "out of memory");
 	}

@@ -40,13 +40,21 @@ size_t ns_ptr_key(ns_pctx *c, const char *key)
 	size_t mark = c->len;
 	if (c->len + 2 < sizeof c->ptr)
 		c->ptr[c->len++] = '/';
-	/* RFC 6901: '~' is written ~0 and '/' is written ~1. */
-	for (const char *k = key; *k && c->len + 3 < sizeof c->ptr; k++) {
-		if (*k == '~' || *k == '/') {
+	/* RFC 6901: '~' is written ~0 and '/' is written ~1.  Runs without
+	 * either are copied whole (this runs for every property read). */
+	for (const char *k = key; *k && c->len + 3 < sizeof c->ptr;) {
+		size_t run = strcspn(k, "~/"), room = sizeof c->ptr - 3 - c->len;
+		if (run > room)
+			run = room;
+		memcpy(c->ptr + c->len, k, run);
+		c->len += run;
+		k += run;
+		if (*k && c->len + 3 < sizeof c->ptr) {
 			c->ptr[c->len++] = '~';
 			c->ptr[c->len++] = *k == '~' ? '0' : '1';
-		} else {
-			c->ptr[c->len++] = *k;
+			k++;
+		} else if (run == room) {
+			break;
 		}
 	}
 	c->ptr[c->len] = '\0';
@@ -105,10 +113,37 @@ int ns_expected(ns_pctx *c, const cJSON *v, const char *what)
 	return ns_pfail(c, NSGSIM_E_SHAPE, "expected %s", what);
 }
 
+/* cJSON_GetObjectItem, the first member whose key equals key ignoring ASCII
+ * case, without its tolower() a character: ns_prop runs it twice for every
+ * property a rule has, and it was a tenth of loading a large estate. */
+static const cJSON *get_item(const cJSON *obj, const char *key)
+{
+	if (!obj || !key)
+		return NULL;
+	for (const cJSON *a = obj->child; a; a = a->next) {
+		const unsigned char *x = (const unsigned char *)a->string,
+		                    *y = (const unsigned char *)key;
+		if (!x || (x[0] | 0x20) != (y[0] | 0x20))
+			continue;
+		if (strcmp((const char *)x, key) == 0)
+			return a;
+		for (;; x++, y++) {
+			unsigned cx = *x, cy = *y;
+			cx += (cx - 'A' < 26u) << 5;
+			cy += (cy - 'A' < 26u) << 5;
+			if (cx != cy)
+				break;
+			if (!cx)
+				return a;
+		}
+	}
+	return NULL;
+}
+
 /* A raw string member, expressions and all (for notes about skipped input). */
 const char *ns_raw_string(const cJSON *res, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItem(res, key);
+	const cJSON *v = get_item(res, key);
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
@@ -125,16 +160,16 @@ bool ns_is_expression(const char *s)
  * JSON null. */
 const cJSON *ns_prop(ns_pctx *c, const cJSON *res, const char *key, size_t *mark)
 {
-	const cJSON *props = cJSON_GetObjectItem(res, "properties");
+	const cJSON *props = get_item(res, "properties");
 	if (cJSON_IsObject(props)) {
-		const cJSON *v = cJSON_GetObjectItem(props, key);
+		const cJSON *v = get_item(props, key);
 		if (v && !cJSON_IsNull(v)) {
 			*mark = ns_ptr_key(c, "properties");
 			ns_ptr_key(c, v->string);
 			return v;
 		}
 	}
-	const cJSON *v = cJSON_GetObjectItem(res, key);
+	const cJSON *v = get_item(res, key);
 	if (!v || cJSON_IsNull(v))
 		return NULL;
 	*mark = ns_ptr_key(c, v->string);
@@ -146,7 +181,7 @@ const cJSON *ns_prop(ns_pctx *c, const cJSON *res, const char *key, size_t *mark
 size_t ns_ptr_prop(ns_pctx *c, const cJSON *res, const char *key)
 {
 	size_t mark = c->len;
-	if (cJSON_IsObject(cJSON_GetObjectItem(res, "properties")))
+	if (cJSON_IsObject(get_item(res, "properties")))
 		ns_ptr_key(c, "properties");
 	ns_ptr_key(c, key);
 	return mark;
@@ -216,7 +251,7 @@ int ns_opt_ref(ns_pctx *c, const cJSON *res, const char *key, const char **out, 
 	} else if (cJSON_IsRaw(v)) {
 		rc = ns_fail_unknown(c, v);
 	} else if (cJSON_IsObject(v)) {
-		const cJSON *id = cJSON_GetObjectItem(v, "id");
+		const cJSON *id = get_item(v, "id");
 		size_t m2 = ns_ptr_key(c, "id");
 		rc = id ? ns_json_string(c, id, out)
 		        : ns_pfail(c, NSGSIM_E_MISSING_FIELD, "a reference needs an 'id'");
@@ -262,7 +297,7 @@ int ns_opt_ref_array(ns_pctx *c, const cJSON *res, const char *key, const char *
 		size_t m2 = ns_ptr_index(c, i);
 		if (cJSON_IsRaw(item))
 			return ns_fail_unknown(c, item);
-		const cJSON *id = cJSON_IsObject(item) ? cJSON_GetObjectItem(item, "id") : item;
+		const cJSON *id = cJSON_IsObject(item) ? get_item(item, "id") : item;
 		size_t m3 = cJSON_IsObject(item) ? ns_ptr_key(c, "id") : c->len;
 		int rc = id ? ns_json_string(c, id, &(*ids)[i])
 		            : ns_pfail(c, NSGSIM_E_MISSING_FIELD, "a reference needs an 'id'");
