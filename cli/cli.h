@@ -51,6 +51,8 @@ enum {
 	OPT_SARIF,
 	OPT_BY,
 	OPT_HTML,
+	OPT_POLICY,
+	OPT_OUTPUT,
 };
 #define OPT_BIT(id) (1u << (id))
 
@@ -66,6 +68,8 @@ typedef struct options {
 	const char *to, *from, *protocols, *fail_on;
 	const char *only, *skip; /* lint: check ids */
 	const char *by, *html;   /* matrix: subnet | nic | asg, the page to write */
+	const char *policy;      /* --policy FILE.nsgp instead of --env */
+	const char *output;      /* compile -o FILE */
 	bool quiet, json, verbose, allowed_only, rules, allow_unassigned;
 	const char *args[MAX_ARGS];
 	int n_args;
@@ -105,6 +109,15 @@ nsgsim_policy *load_policy(const options *o, int build);
 /* The same for a list of environment paths and service tags. */
 nsgsim_policy *load_policy_from(const options *o, const path_list *env, const char *tags,
                                 int build);
+
+/* A compiled policy file (nsgsim compile) at one->v[0], as load_policy. */
+nsgsim_policy *load_compiled(const options *o, const path_list *one, int build);
+/* Whether path starts with a compiled policy file's magic bytes. */
+bool is_policy_file(const char *path);
+/* 95012 -> "95,012" (cli/snapshot.c). */
+const char *grouped(unsigned long long v, char *buf, size_t cap);
+/* Writes buf to path through path.XXXXXX and rename(2); 0, or -1 with errno. */
+int write_atomically(const char *path, const void *buf, size_t len);
 
 /* nsgsim eval --flows (cli/flows.c); returns the exit status. */
 enum { FLOWS_TSV, FLOWS_CSV, FLOWS_JSON };
@@ -148,6 +161,7 @@ int cmd_list(const options *o);
 int cmd_lint(const options *o);
 int cmd_show(const options *o);
 int cmd_snapshot_tags(const options *o);
+int cmd_compile(const options *o);
 int cmd_replay(const options *o); /* cli/replay.c */
 
 #endif
