@@ -84,10 +84,11 @@ static int check_holds_network(const nsgsim_policy *p, const path_list *env)
 nsgsim_policy *load_policy(const options *o, int build)
 {
 	if (o->policy) {
-		if (o->env.n || o->tags || o->parameters.n || o->subscription || o->resource_group ||
-		    o->location) {
-			usage_error("--policy replaces --env, --service-tags and what they are read "
-			            "with (the file holds them); give one or the other");
+		if (o->env.n || o->tags || o->parameters.n || o->subscription ||
+		    o->resource_group || o->location) {
+			usage_error(
+			        "--policy replaces --env, --service-tags and what they are read "
+			        "with (the file holds them); give one or the other");
 			return NULL;
 		}
 		path_list one = {.v = {o->policy}, .n = 1};
@@ -182,11 +183,13 @@ nsgsim_policy *load_policy_from(const options *o, const path_list *env, const ch
 	/* A compiled policy file given where the input goes (diff --before/--after,
 	 * replay --after, --env): told apart by its magic bytes. */
 	if (env->n == 1 && is_policy_file(env->v[0])) {
-		if (tags || o->parameters.n || o->subscription || o->resource_group || o->location) {
-			usage_error("%s is a compiled policy file: it holds its service tags and "
-			            "template inputs; give it without --service-tags, --parameters, "
-			            "--subscription, --resource-group or --location",
-			            env->v[0]);
+		if (tags || o->parameters.n || o->subscription || o->resource_group ||
+		    o->location) {
+			usage_error(
+			        "%s is a compiled policy file: it holds its service tags and "
+			        "template inputs; give it without --service-tags, --parameters, "
+			        "--subscription, --resource-group or --location",
+			        env->v[0]);
 			return NULL;
 		}
 		return load_compiled(o, env, build);

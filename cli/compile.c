@@ -25,7 +25,8 @@ int cmd_compile(const options *o)
 	if (rc != 0) {
 		print_error(&err);
 	} else if (write_atomically(o->output, buf, len) != 0) {
-		fprintf(stderr, "nsgsim: error: %s: cannot write: %s\n", o->output, strerror(errno));
+		fprintf(stderr, "nsgsim: error: %s: cannot write: %s\n", o->output,
+		        strerror(errno));
 		rc = -1;
 	} else if (!o->quiet) {
 		nsgsim_stats st;

@@ -26,8 +26,8 @@
 	"                         recursively (repeatable)\n"                                      \
 	"  --service-tags FILE    Microsoft's service-tags download, the REST list\n"              \
 	"                         response, or a snapshot of either (snapshot-tags)\n"             \
-	"  --policy FILE          a compiled policy file (nsgsim compile) instead of\n"           \
-	"                         --env and --service-tags: the same answers\n"                  \
+	"  --policy FILE          a compiled policy file (nsgsim compile) instead of\n"            \
+	"                         --env and --service-tags: the same answers\n"                    \
 	"  -q, --quiet            do not print notes (skipped resources, limits, "                 \
 	"warnings)\n" IAC_HELP
 
@@ -292,7 +292,8 @@ static const char compile_help[] =
         "FILE is written atomically.  A damaged file is an error (never a wrong\n"
         "answer); one of another format version says to compile again.\n"
         "\n"
-        "options:\n" ENV_HELP "  -o, --output FILE      the compiled policy file to write (required)\n"
+        "options:\n" ENV_HELP
+        "  -o, --output FILE      the compiled policy file to write (required)\n"
         "\n"
         "examples:\n"
         "  nsgsim compile --env env/ --service-tags tags.json -o estate.nsgp\n"

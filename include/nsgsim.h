@@ -284,8 +284,7 @@ NSGSIM_EXPORT int nsgsim_policy_load_buffer(const char *name, const void *data, 
 NSGSIM_EXPORT int nsgsim_loader_add_policy_file(nsgsim_loader *loader, const char *path,
                                                 nsgsim_error *err);
 NSGSIM_EXPORT int nsgsim_loader_add_policy_buffer(nsgsim_loader *loader, const char *name,
-                                                  const void *data, size_t len,
-                                                  nsgsim_error *err);
+                                                  const void *data, size_t len, nsgsim_error *err);
 /* Whether data starts with the magic bytes of a compiled policy file. */
 NSGSIM_EXPORT int nsgsim_policy_file_detect(const void *data, size_t len);
 

@@ -38,7 +38,8 @@ NSGSIM_EXPORT int nsgsim_policy_save_buffer(const nsgsim_policy *p, void **buf, 
                                             nsgsim_error *err)
 {
 	if (!p || !buf || !len)
-		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "", "policy, buf and len are required");
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		               "policy, buf and len are required");
 	*buf = NULL;
 	*len = 0;
 	ns_nsgp_wr w = {.too_big = false};
@@ -103,21 +104,24 @@ static int read_file(ns_nsgp_rd *r)
 	ns_nsgp_at(r, "/header/magic");
 	if (r->len < NS_NSGP_MAGIC_LEN || !nsgsim_policy_file_detect(r->d, r->len)) {
 		r->pos = 0;
-		return ns_nsgp_fail(r, r->len < NS_NSGP_MAGIC_LEN
-		                               ? "the file ends inside the magic bytes of a compiled "
-		                                 "policy file: it is truncated"
-		                               : "not a compiled policy file (no \"NSGSIMP\" magic); "
-		                                 "make one with `nsgsim compile`");
+		return ns_nsgp_fail(r,
+		                    r->len < NS_NSGP_MAGIC_LEN
+		                            ? "the file ends inside the magic bytes of a compiled "
+		                              "policy file: it is truncated"
+		                            : "not a compiled policy file (no \"NSGSIMP\" magic); "
+		                              "make one with `nsgsim compile`");
 	}
 	ns_nsgp_at(r, "/header/version");
 	r->pos = r->len < 12 ? r->len : 8;
 	if (r->len < 12)
-		return ns_nsgp_fail(r, "the file ends inside the header (%d bytes): it is truncated",
+		return ns_nsgp_fail(r,
+		                    "the file ends inside the header (%d bytes): it is truncated",
 		                    NS_NSGP_HEADER_SIZE);
 	uint32_t version = le32(r->d + 8);
 	if (version != NS_NSGP_VERSION) {
-		ns_nsgp_fail(r, "the file has format version %u; this nsgsim (%s) reads version %u: "
-		                "compile the policy again with `nsgsim compile`",
+		ns_nsgp_fail(r,
+		             "the file has format version %u; this nsgsim (%s) reads version %u: "
+		             "compile the policy again with `nsgsim compile`",
 		             version, NSGSIM_VERSION_STRING, NS_NSGP_VERSION);
 		r->err->code = r->rc = NSGSIM_E_POLICY_FILE_VERSION;
 		return r->rc;
@@ -125,7 +129,8 @@ static int read_file(ns_nsgp_rd *r)
 	ns_nsgp_at(r, "/header");
 	if (r->len < NS_NSGP_HEADER_SIZE) {
 		r->pos = r->len;
-		return ns_nsgp_fail(r, "the file ends inside the header (%d bytes): it is truncated",
+		return ns_nsgp_fail(r,
+		                    "the file ends inside the header (%d bytes): it is truncated",
 		                    NS_NSGP_HEADER_SIZE);
 	}
 	uint64_t payload = (uint64_t)le32(r->d + 16) | (uint64_t)le32(r->d + 20) << 32;
@@ -133,8 +138,9 @@ static int read_file(ns_nsgp_rd *r)
 	if (payload != have) {
 		ns_nsgp_at(r, "/header/length");
 		r->pos = 16;
-		return ns_nsgp_fail(r, "the header gives %llu bytes of payload but the file has %zu "
-		                       "after the header: the file is %s",
+		return ns_nsgp_fail(r,
+		                    "the header gives %llu bytes of payload but the file has %zu "
+		                    "after the header: the file is %s",
 		                    (unsigned long long)payload, have,
 		                    payload > have ? "truncated" : "followed by other bytes");
 	}
@@ -143,8 +149,9 @@ static int read_file(ns_nsgp_rd *r)
 	if (got != want) {
 		ns_nsgp_at(r, "/header/checksum");
 		r->pos = 12;
-		return ns_nsgp_fail(r, "the payload's CRC-32 is 0x%08x but the header says 0x%08x: "
-		                       "the file is damaged; compile the policy again",
+		return ns_nsgp_fail(r,
+		                    "the payload's CRC-32 is 0x%08x but the header says 0x%08x: "
+		                    "the file is damaged; compile the policy again",
 		                    got, want);
 	}
 	r->pos = NS_NSGP_HEADER_SIZE;
@@ -166,13 +173,13 @@ static bool loader_empty(const ns_model *m)
 }
 
 NSGSIM_EXPORT int nsgsim_loader_add_policy_buffer(nsgsim_loader *l, const char *name,
-                                                  const void *data, size_t len,
-                                                  nsgsim_error *err)
+                                                  const void *data, size_t len, nsgsim_error *err)
 {
 	if (!name)
 		name = "";
 	if (!l || (!data && len))
-		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "", "loader and data are required");
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
+		               "loader and data are required");
 	ns_model *lm = ns_loader_model(l);
 	if (!loader_empty(lm))
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
@@ -226,7 +233,8 @@ NSGSIM_EXPORT int nsgsim_loader_add_policy_file(nsgsim_loader *l, const char *pa
                                                 nsgsim_error *err)
 {
 	if (!l || !path)
-		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "", "loader and path are required");
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		               "loader and path are required");
 	void *map;
 	size_t len;
 	int rc = map_file(path, &map, &len, err);
@@ -238,10 +246,9 @@ NSGSIM_EXPORT int nsgsim_loader_add_policy_file(nsgsim_loader *l, const char *pa
 	return rc;
 }
 
-static int load_with(int (*add)(nsgsim_loader *, const char *, const void *, size_t,
-                                nsgsim_error *),
-                     const char *name, const void *data, size_t len, nsgsim_policy **out,
-                     nsgsim_error *err)
+static int
+load_with(int (*add)(nsgsim_loader *, const char *, const void *, size_t, nsgsim_error *),
+          const char *name, const void *data, size_t len, nsgsim_policy **out, nsgsim_error *err)
 {
 	if (!out)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "", "out is required");

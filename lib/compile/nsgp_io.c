@@ -95,8 +95,9 @@ static const unsigned char *take(ns_nsgp_rd *r, size_t n, const char *what)
 	if (r->rc)
 		return NULL;
 	if (r->len - r->pos < n) {
-		ns_nsgp_fail(r, "the file ends inside %s (%zu bytes, %zu left): the file is "
-		                "truncated",
+		ns_nsgp_fail(r,
+		             "the file ends inside %s (%zu bytes, %zu left): the file is "
+		             "truncated",
 		             what, n, r->len - r->pos);
 		return NULL;
 	}

@@ -125,8 +125,7 @@ static void put_refs(ns_nsgp_wr *w, const char *const *ids, const ns_loc *locs, 
 	}
 }
 
-static void get_refs(ns_nsgp_rd *r, const char *what, const char ***ids, ns_loc **locs,
-                     size_t *n)
+static void get_refs(ns_nsgp_rd *r, const char *what, const char ***ids, ns_loc **locs, size_t *n)
 {
 	*n = ns_nsgp_get_count(r, what, MIN_STR + MIN_LOC);
 	*ids = ns_nsgp_array(r, *n, sizeof **ids);
@@ -473,8 +472,8 @@ static void get_admin_config(ns_nsgp_rd *r, ns_admin_config *x)
 {
 	get_named(r, &x->id, &x->name, &x->loc);
 	x->manager_id = ns_nsgp_get_str(r, "a configuration's manager", OPT);
-	x->apply_on_intent = ns_nsgp_get_range(r, "a network intent policy setting",
-	                                       NS_INTENT_NONE, NS_INTENT_ALLOW_RULES_ONLY);
+	x->apply_on_intent = ns_nsgp_get_range(r, "a network intent policy setting", NS_INTENT_NONE,
+	                                       NS_INTENT_ALLOW_RULES_ONLY);
 }
 
 static void put_rule_collection(ns_nsgp_wr *w, const ns_rule_collection *x)
@@ -659,8 +658,39 @@ static void get_param_rec(ns_nsgp_rd *r, ns_param_rec *x)
 	X(policy_asgs, ns_policy_asg, policy_asg, 4 * MIN_STR + 2 * MIN_LOC + 8)                   \
 	X(params, ns_param_rec, param_rec, 3 * MIN_STR + 4)
 
-void ns_nsgp_put_model(ns_nsgp_wr *w, const ns_model *m, size_t n_notes, nsgsim_error *err,
-                       int *rc)
+/* Slot indexes ordered by their keys (byte-wise), a heap sort: no
+ * comparison context is needed (qsort has none, and the library keeps no
+ * globals). */
+static void sift(size_t *o, size_t root, size_t n, const char *const *keys)
+{
+	for (;;) {
+		size_t c = 2 * root + 1;
+		if (c >= n)
+			return;
+		if (c + 1 < n && strcmp(keys[o[c + 1]], keys[o[c]]) > 0)
+			c++;
+		if (strcmp(keys[o[root]], keys[o[c]]) >= 0)
+			return;
+		size_t t = o[root];
+		o[root] = o[c];
+		o[c] = t;
+		root = c;
+	}
+}
+
+static void sort_keys(size_t *o, size_t n, const char *const *keys)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift(o, i, n, keys);
+	for (size_t end = n; end > 1; end--) {
+		size_t t = o[0];
+		o[0] = o[end - 1];
+		o[end - 1] = t;
+		sift(o, 0, end - 1, keys);
+	}
+}
+
+void ns_nsgp_put_model(ns_nsgp_wr *w, const ns_model *m, size_t n_notes, nsgsim_error *err, int *rc)
 {
 	*rc = 0;
 	ns_nsgp_str(w, m->subscription_id);
@@ -682,14 +712,24 @@ void ns_nsgp_put_model(ns_nsgp_wr *w, const ns_model *m, size_t n_notes, nsgsim_
 	ns_nsgp_count(w, n_notes);
 	for (size_t i = 0; i < n_notes; i++)
 		put_note(w, NS_VEC_AT(&m->notes, ns_note_rec, i));
-	/* The lines map, in slot order (a map built again from it answers the
-	 * same; the order is the writer's). */
-	ns_nsgp_count(w, m->lines.n);
-	for (size_t i = 0; i < m->lines.cap; i++)
-		if (m->lines.keys && m->lines.keys[i]) {
-			ns_nsgp_str(w, m->lines.keys[i]);
-			ns_nsgp_u32(w, (uint32_t)(uintptr_t)m->lines.vals[i]);
-		}
+	/* The lines map, sorted by key: the same map gives the same bytes
+	 * whatever its slots' order. */
+	size_t *order = m->lines.n ? malloc(m->lines.n * sizeof *order) : NULL;
+	if (m->lines.n && !order) {
+		*rc = ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
+		return;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < m->lines.cap && k < m->lines.n; i++)
+		if (m->lines.keys && m->lines.keys[i])
+			order[k++] = i;
+	sort_keys(order, k, m->lines.keys);
+	ns_nsgp_count(w, k);
+	for (size_t i = 0; i < k; i++) {
+		ns_nsgp_str(w, m->lines.keys[order[i]]);
+		ns_nsgp_u32(w, (uint32_t)(uintptr_t)m->lines.vals[order[i]]);
+	}
+	free(order);
 	ns_nsgp_u8(w, m->has_tags);
 	if (m->has_tags) {
 		void *snap = NULL;
@@ -725,7 +765,7 @@ int ns_nsgp_get_model(ns_nsgp_rd *r)
 	if (!r->rc) {                                                                              \
 		ns_nsgp_at(r, "/model/" #vec);                                                     \
 		size_t n = ns_nsgp_get_count(r, #vec, min);                                        \
-		if (!r->rc && ns_vec_reserve(&m->vec, n) != 0)                                    \
+		if (!r->rc && ns_vec_reserve(&m->vec, n) != 0)                                     \
 			ns_nsgp_nomem(r);                                                          \
 		for (size_t i = 0; i < n && !r->rc; i++) {                                         \
 			ns_nsgp_at(r, "/model/" #vec "/%zu", i);                                   \
@@ -761,10 +801,12 @@ int ns_nsgp_get_model(ns_nsgp_rd *r)
 			             (unsigned long long)len, r->len - r->pos);
 		if (!r->rc) {
 			nsgsim_error terr = {0};
-			int rc = ns_tags_snapshot_read(m, r->file, r->d + r->pos, (size_t)len, &terr);
+			int rc = ns_tags_snapshot_read(m, r->file, r->d + r->pos, (size_t)len,
+			                               &terr);
 			if (rc != 0)
 				ns_nsgp_fail(r, "the embedded service-tags snapshot: %s%s%s",
-				             terr.pointer, terr.pointer[0] ? ": " : "", terr.message);
+				             terr.pointer, terr.pointer[0] ? ": " : "",
+				             terr.message);
 			r->pos += (size_t)len;
 			m->has_tags = true;
 			m->tags_file = file;
