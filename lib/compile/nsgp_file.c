@@ -104,12 +104,12 @@ static int read_file(ns_nsgp_rd *r)
 	ns_nsgp_at(r, "/header/magic");
 	if (r->len < NS_NSGP_MAGIC_LEN || !nsgsim_policy_file_detect(r->d, r->len)) {
 		r->pos = 0;
-		return ns_nsgp_fail(r,
-		                    r->len < NS_NSGP_MAGIC_LEN
-		                            ? "the file ends inside the magic bytes of a compiled "
-		                              "policy file: it is truncated"
-		                            : "not a compiled policy file (no \"NSGSIMP\" magic); "
-		                              "make one with `nsgsim compile`");
+		return ns_nsgp_fail(
+		        r, r->len < NS_NSGP_MAGIC_LEN && memcmp(r->d, NS_NSGP_MAGIC, r->len) == 0
+		                   ? "the file ends inside the magic bytes of a compiled "
+		                     "policy file: it is truncated"
+		                   : "not a compiled policy file (no \"NSGSIMP\" magic); "
+		                     "make one with `nsgsim compile`");
 	}
 	ns_nsgp_at(r, "/header/version");
 	r->pos = r->len < 12 ? r->len : 8;
@@ -180,6 +180,8 @@ NSGSIM_EXPORT int nsgsim_loader_add_policy_buffer(nsgsim_loader *l, const char *
 	if (!l || (!data && len))
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
 		               "loader and data are required");
+	if (!data)
+		data = "";
 	ns_model *lm = ns_loader_model(l);
 	if (!loader_empty(lm))
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
