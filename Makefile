@@ -290,6 +290,11 @@ bench: all $(B)/nsgsim-bench $(BENCH_DATA)/hub-changed/nsgs.json
 	./$(B)/nsgsim-bench $(BENCH_DATA) --cli ./$(CLI) --full-tags $(BENCH_FULL_TAGS) \
 		--full-snapshot $(BENCH_DATA)/full-tags.nst
 	@sh bench/callgrind.sh ./$(B)/nsgsim-bench $(BENCH_DATA)
+	@sh bench/nsgp.sh ./$(CLI) $(BENCH_DATA)/hub \
+		$(if $(wildcard $(BENCH_DATA)/full-tags.nst),$(BENCH_DATA)/full-tags.nst)
+	@if [ -f $(BENCH_DATA)/estate$(ESTATE_RULES)/nsgs.json ]; then \
+		sh bench/nsgp.sh ./$(CLI) $(BENCH_DATA)/estate$(ESTATE_RULES) \
+			$(if $(wildcard $(BENCH_DATA)/full-tags.nst),$(BENCH_DATA)/full-tags.nst); fi
 
 # A generated day of VNet flow logs through nsgsim replay, beside the plain parse.
 $(B)/nsgsim-bench-replay: bench/replay.c $(STATIC)

@@ -17,6 +17,43 @@
 #include "compile/nsgp.h"
 #include "parse/parse.h"
 
+/* Each model struct's size where it was last counted (x86-64, LP64): a
+ * field added to a struct of lib/parse/model.h changes its size and stops
+ * the build here, so that the field gets into its function pair below (or
+ * is said not to need it), the new size is written here and NS_NSGP_VERSION
+ * raised.  The round-trip test (tests/test_nsgp.c) then checks the answers. */
+#if defined(__x86_64__) && defined(__LP64__)
+#define NS_NSGP_SIZE(T, n)                                                                         \
+	_Static_assert(sizeof(T) == (n), #T " changed: update its put/get pair in "                \
+	                                    "lib/compile/nsgp_model.c and NS_NSGP_VERSION")
+NS_NSGP_SIZE(ns_loc, 16);
+NS_NSGP_SIZE(ns_addr, 80);
+NS_NSGP_SIZE(ns_port_range, 4);
+NS_NSGP_SIZE(ns_side, 72);
+NS_NSGP_SIZE(ns_rule, 208);
+NS_NSGP_SIZE(ns_nsg, 32);
+NS_NSGP_SIZE(ns_vnet, 80);
+NS_NSGP_SIZE(ns_subnet, 120);
+NS_NSGP_SIZE(ns_peering, 88);
+NS_NSGP_SIZE(ns_ipconfig, 112);
+NS_NSGP_SIZE(ns_nic, 96);
+NS_NSGP_SIZE(ns_asg, 32);
+NS_NSGP_SIZE(ns_route_table, 32);
+NS_NSGP_SIZE(ns_route, 144);
+NS_NSGP_SIZE(ns_manager, 64);
+NS_NSGP_SIZE(ns_net_group, 40);
+NS_NSGP_SIZE(ns_static_member, 56);
+NS_NSGP_SIZE(ns_cond, 104);
+NS_NSGP_SIZE(ns_policy_param, 48);
+NS_NSGP_SIZE(ns_policy_def, 176);
+NS_NSGP_SIZE(ns_policy_asg, 96);
+NS_NSGP_SIZE(ns_admin_config, 48);
+NS_NSGP_SIZE(ns_rule_collection, 64);
+NS_NSGP_SIZE(ns_param_rec, 32);
+NS_NSGP_SIZE(ns_note_rec, 40);
+NS_NSGP_SIZE(ns_model, 864);
+#endif
+
 #define OPT true  /* a string that may be null */
 #define REQ false /* one that may not */
 
