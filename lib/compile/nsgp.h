@@ -12,14 +12,17 @@
  *     12  u32 checksum    CRC-32 (IEEE, zlib's crc32) of the payload
  *     16  u64 length      of the payload, which is the rest of the file exactly
  *   payload
- *     str nsgsim version  of the writer (reported, not checked: the format
- *                         version is what decides)
+ *     u32 length, bytes   the writer's nsgsim version (reported, not checked:
+ *                         the format version is what decides)
+ *     u32 n, u64 bytes    the string table: n distinct strings, each followed
+ *                         by a NUL, in the bytes given; every str below is an
+ *                         index into it
  *     the model (nsgp_model.c, ns_nsgp_put_model): its deployment, limits and
  *     prefix count, then each vector of lib/parse/model.h in its order as a
  *     u32 count and its records, the parse-stage notes, the input lines map,
  *     then u8 has-tags and, when set, the tags' file name, the snapshot flag
  *     and a u64-length embedded service-tags snapshot (lib/parse/tags_snapshot.c)
- *   str: a u32 byte count (0xFFFFFFFF: null), then the bytes, no NUL among them
+ *   str: a u32 index into the string table (0xFFFFFFFF: null)
  *   u128: 16 bytes, low half first; bool/u8: one byte, 0 or 1 for a bool
  *
  * The reader checks every count against the bytes left (a record has a
@@ -41,9 +44,17 @@
 #define NS_NSGP_NULL_STR    0xFFFFFFFFu
 
 typedef struct ns_nsgp_wr {
-	ns_buf b;
+	ns_buf b;     /* the model, strings as indexes into the table */
+	ns_buf table; /* each distinct string once, NUL-terminated */
 	bool too_big; /* a count or a string of 2^32 or more */
+	bool failed;  /* out of memory in the string index */
+	/* The string index: open addressing, exact comparison. */
+	const char **keys;
+	uint32_t *vals;
+	size_t cap, n_strs;
 } ns_nsgp_wr;
+
+void ns_nsgp_wr_free(ns_nsgp_wr *w);
 
 void ns_nsgp_u8(ns_nsgp_wr *w, unsigned v);
 void ns_nsgp_u32(ns_nsgp_wr *w, uint32_t v);
@@ -61,8 +72,14 @@ typedef struct ns_nsgp_rd {
 	nsgsim_error *err;
 	int rc; /* sticky: the first error; every read after it gives zeros */
 	char where[192];
-	int depth; /* of policy conditions */
+	int depth;         /* of policy conditions */
+	const char **strs; /* the string table, in the model's arena */
+	size_t n_strs;
 } ns_nsgp_rd;
+
+/* The string table (a u32 count, a u64 byte length, the strings each
+ * NUL-terminated): copied into the arena in one block and indexed. */
+int ns_nsgp_get_table(ns_nsgp_rd *r);
 
 /* Fails r (once) with NSGSIM_E_POLICY_FILE at the current position. */
 int ns_nsgp_fail(ns_nsgp_rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -80,8 +97,8 @@ int ns_nsgp_get_range(ns_nsgp_rd *r, const char *what, int lo, int hi);
 /* A count of records of at least min_bytes each: no more than the bytes
  * left allow, so an allocation for them is bounded by the file. */
 size_t ns_nsgp_get_count(ns_nsgp_rd *r, const char *what, size_t min_bytes);
-/* A string in the model's arena; NULL when the file says null, which is an
- * error unless nullable. */
+/* A string: an index into the table; NULL when the file says null, which
+ * is an error unless nullable. */
 const char *ns_nsgp_get_str(ns_nsgp_rd *r, const char *what, bool nullable);
 /* n zeroed elements in the arena (NULL for n == 0 or after an error). */
 void *ns_nsgp_array(ns_nsgp_rd *r, size_t n, size_t size);

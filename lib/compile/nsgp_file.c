@@ -44,25 +44,35 @@ NSGSIM_EXPORT int nsgsim_policy_save_buffer(const nsgsim_policy *p, void **buf, 
 	*len = 0;
 	ns_nsgp_wr w = {.too_big = false};
 	ns_buf_init(&w.b);
-	ns_buf_put(&w.b, (const char[NS_NSGP_HEADER_SIZE]){0}, NS_NSGP_HEADER_SIZE);
-	ns_nsgp_str(&w, NSGSIM_VERSION_STRING);
+	ns_buf_init(&w.table);
 	int rc = 0;
 	ns_nsgp_put_model(&w, &p->m, p->n_parse_notes, err, &rc);
-	if (rc == 0 && w.b.failed)
+	/* header, version, string table, model */
+	ns_nsgp_wr out = {.too_big = false};
+	ns_buf_init(&out.b);
+	ns_buf_put(&out.b, (const char[NS_NSGP_HEADER_SIZE]){0}, NS_NSGP_HEADER_SIZE);
+	ns_nsgp_u32(&out, (uint32_t)strlen(NSGSIM_VERSION_STRING));
+	ns_buf_puts(&out.b, NSGSIM_VERSION_STRING);
+	ns_nsgp_count(&out, w.n_strs);
+	ns_nsgp_u64(&out, w.table.len);
+	ns_buf_put(&out.b, w.table.data ? w.table.data : "", w.table.len);
+	ns_buf_put(&out.b, w.b.data ? w.b.data : "", w.b.len);
+	if (rc == 0 && (w.b.failed || w.table.failed || w.failed || out.b.failed))
 		rc = ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
-	if (rc == 0 && w.too_big)
+	if (rc == 0 && (w.too_big || out.too_big))
 		rc = ns_fail(err, NSGSIM_E_LIMIT, "", "", "",
 		             "the policy is too large for a compiled policy file (a count or a "
 		             "string of 2^32 or more)");
+	ns_nsgp_wr_free(&w);
 	if (rc != 0) {
-		ns_buf_free(&w.b);
+		ns_buf_free(&out.b);
 		return rc;
 	}
-	size_t payload = w.b.len - NS_NSGP_HEADER_SIZE;
-	unsigned char *d = (unsigned char *)w.b.data;
+	size_t payload = out.b.len - NS_NSGP_HEADER_SIZE;
+	unsigned char *d = (unsigned char *)out.b.data;
 	put_header(d, ns_crc32(0, d + NS_NSGP_HEADER_SIZE, payload), payload);
 	*buf = d;
-	*len = w.b.len;
+	*len = out.b.len;
 	return 0;
 }
 
@@ -156,8 +166,12 @@ static int read_file(ns_nsgp_rd *r)
 	}
 	r->pos = NS_NSGP_HEADER_SIZE;
 	ns_nsgp_at(r, "/version");
-	ns_nsgp_get_str(r, "the writer's nsgsim version", false);
-	if (ns_nsgp_get_model(r) != 0)
+	uint32_t vlen = ns_nsgp_get_u32(r, "the writer's nsgsim version");
+	if (!r->rc && vlen > r->len - r->pos)
+		return ns_nsgp_fail(r, "a version of %u bytes but %zu are left", vlen,
+		                    r->len - r->pos);
+	r->pos += r->rc ? 0 : vlen;
+	if (ns_nsgp_get_table(r) != 0 || ns_nsgp_get_model(r) != 0)
 		return r->rc;
 	if (r->pos != r->len) {
 		ns_nsgp_at(r, "/");

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compile/nsgp.h"
@@ -48,15 +49,69 @@ void ns_nsgp_count(ns_nsgp_wr *w, size_t n)
 	ns_nsgp_u32(w, (uint32_t)n);
 }
 
+static uint64_t hash_exact(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
+}
+
+static bool index_grow(ns_nsgp_wr *w)
+{
+	size_t cap = w->cap ? 2 * w->cap : 1024;
+	const char **keys = calloc(cap, sizeof *keys);
+	uint32_t *vals = calloc(cap, sizeof *vals);
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return false;
+	}
+	for (size_t i = 0; i < w->cap; i++)
+		if (w->keys[i]) {
+			size_t k = (size_t)hash_exact(w->keys[i]) & (cap - 1);
+			while (keys[k])
+				k = (k + 1) & (cap - 1);
+			keys[k] = w->keys[i];
+			vals[k] = w->vals[i];
+		}
+	free(w->keys);
+	free(w->vals);
+	w->keys = keys;
+	w->vals = vals;
+	w->cap = cap;
+	return true;
+}
+
 void ns_nsgp_str(ns_nsgp_wr *w, const char *s)
 {
-	if (!s) {
+	if (!s || w->failed) {
 		ns_nsgp_u32(w, NS_NSGP_NULL_STR);
 		return;
 	}
-	size_t n = strlen(s);
-	ns_nsgp_count(w, n);
-	ns_buf_put(&w->b, s, n);
+	if (2 * (w->n_strs + 1) > w->cap && !index_grow(w)) {
+		w->failed = true;
+		return;
+	}
+	size_t k = (size_t)hash_exact(s) & (w->cap - 1);
+	while (w->keys[k] && strcmp(w->keys[k], s) != 0)
+		k = (k + 1) & (w->cap - 1);
+	if (!w->keys[k]) {
+		if (w->n_strs >= UINT32_MAX - 1 || strlen(s) >= UINT32_MAX)
+			w->too_big = true;
+		w->keys[k] = s;
+		w->vals[k] = (uint32_t)w->n_strs++;
+		ns_buf_put(&w->table, s, strlen(s) + 1);
+	}
+	ns_nsgp_u32(w, w->vals[k]);
+}
+
+void ns_nsgp_wr_free(ns_nsgp_wr *w)
+{
+	ns_buf_free(&w->b);
+	ns_buf_free(&w->table);
+	free(w->keys);
+	free(w->vals);
 }
 
 /* ---- reading ------------------------------------------------------------------ */
@@ -188,18 +243,54 @@ const char *ns_nsgp_get_str(ns_nsgp_rd *r, const char *what, bool nullable)
 		}
 		return NULL;
 	}
-	const unsigned char *p = take(r, n, what);
-	if (!p)
-		return NULL;
-	if (memchr(p, '\0', n)) {
-		r->pos -= n;
-		ns_nsgp_fail(r, "%s holds a NUL byte", what);
+	if (n >= r->n_strs) {
+		r->pos -= 4;
+		ns_nsgp_fail(r, "%s is string %u; the table has %zu", what, n, r->n_strs);
 		return NULL;
 	}
-	char *s = ns_arena_strndup(&r->m->arena, (const char *)p, n);
-	if (!s)
-		ns_nsgp_nomem(r);
-	return s;
+	return r->strs[n];
+}
+
+int ns_nsgp_get_table(ns_nsgp_rd *r)
+{
+	ns_nsgp_at(r, "/strings");
+	size_t n = ns_nsgp_get_count(r, "strings", 1);
+	uint64_t bytes = ns_nsgp_get_u64(r, "the string table's length");
+	if (r->rc)
+		return r->rc;
+	if (bytes > r->len - r->pos) {
+		r->pos -= 8;
+		return ns_nsgp_fail(r, "a string table of %llu bytes but %zu are left",
+		                    (unsigned long long)bytes, r->len - r->pos - 8);
+	}
+	char *block = bytes ? ns_arena_alloc(&r->m->arena, (size_t)bytes) : NULL;
+	r->strs = ns_nsgp_array(r, n, sizeof *r->strs);
+	if ((bytes && !block) || (n && !r->strs))
+		return ns_nsgp_nomem(r);
+	if (bytes)
+		memcpy(block, r->d + r->pos, (size_t)bytes);
+	size_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *end =
+		        off < bytes ? memchr(block + off, '\0', (size_t)bytes - off) : NULL;
+		if (!end) {
+			r->pos += off;
+			return ns_nsgp_fail(r,
+			                    "string %zu of %zu is not NUL-terminated within the "
+			                    "table",
+			                    i, n);
+		}
+		r->strs[i] = block + off;
+		off = (size_t)(end - block) + 1;
+	}
+	if (off != bytes) {
+		r->pos += off;
+		return ns_nsgp_fail(r, "%llu bytes follow the last of the %zu strings",
+		                    (unsigned long long)(bytes - off), n);
+	}
+	r->n_strs = n;
+	r->pos += (size_t)bytes;
+	return 0;
 }
 
 void *ns_nsgp_array(ns_nsgp_rd *r, size_t n, size_t size)
