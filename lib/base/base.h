@@ -92,6 +92,8 @@ int ns_fail(nsgsim_error *err, int code, const char *file, const char *pointer,
 typedef struct ns_map {
 	const char **keys;
 	void **vals;
+	uint64_t *hashes; /* each key's ns_ihash: probes and growth compare and move without
+	                     hashing or comparing strings again */
 	size_t cap, n;
 } ns_map;
 

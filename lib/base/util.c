@@ -461,6 +461,7 @@ uint64_t ns_ihash(const char *s)
 
 void ns_map_init(ns_map *m)
 {
+	m->hashes = NULL;
 	m->keys = NULL;
 	m->vals = NULL;
 	m->cap = m->n = 0;
@@ -471,24 +472,29 @@ static int map_grow(ns_map *m)
 	size_t cap = m->cap ? m->cap * 2 : 64;
 	const char **keys = calloc(cap, sizeof *keys);
 	void **vals = calloc(cap, sizeof *vals);
-	if (!keys || !vals) {
+	uint64_t *hashes = calloc(cap, sizeof *hashes);
+	if (!keys || !vals || !hashes) {
 		free(keys);
 		free(vals);
+		free(hashes);
 		return -1;
 	}
 	for (size_t i = 0; i < m->cap; i++) {
 		if (!m->keys[i])
 			continue;
-		size_t j = ns_ihash(m->keys[i]) & (cap - 1);
+		size_t j = m->hashes[i] & (cap - 1);
 		while (keys[j])
 			j = (j + 1) & (cap - 1);
 		keys[j] = m->keys[i];
 		vals[j] = m->vals[i];
+		hashes[j] = m->hashes[i];
 	}
 	free(m->keys);
 	free(m->vals);
+	free(m->hashes);
 	m->keys = keys;
 	m->vals = vals;
+	m->hashes = hashes;
 	m->cap = cap;
 	return 0;
 }
@@ -497,9 +503,10 @@ int ns_map_put(ns_map *m, const char *key, void *val)
 {
 	if ((m->n + 1) * 2 > m->cap && map_grow(m) != 0)
 		return -1;
-	size_t j = ns_ihash(key) & (m->cap - 1);
+	uint64_t h = ns_ihash(key);
+	size_t j = h & (m->cap - 1);
 	while (m->keys[j]) {
-		if (ns_ieq(m->keys[j], key)) {
+		if (m->hashes[j] == h && ns_ieq(m->keys[j], key)) {
 			m->vals[j] = val;
 			return 0;
 		}
@@ -507,6 +514,7 @@ int ns_map_put(ns_map *m, const char *key, void *val)
 	}
 	m->keys[j] = key;
 	m->vals[j] = val;
+	m->hashes[j] = h;
 	m->n++;
 	return 0;
 }
@@ -515,9 +523,10 @@ void *ns_map_get(const ns_map *m, const char *key)
 {
 	if (!m->cap || !key)
 		return NULL;
-	size_t j = ns_ihash(key) & (m->cap - 1);
+	uint64_t h = ns_ihash(key);
+	size_t j = h & (m->cap - 1);
 	while (m->keys[j]) {
-		if (ns_ieq(m->keys[j], key))
+		if (m->hashes[j] == h && ns_ieq(m->keys[j], key))
 			return m->vals[j];
 		j = (j + 1) & (m->cap - 1);
 	}
@@ -528,5 +537,6 @@ void ns_map_free(ns_map *m)
 {
 	free(m->keys);
 	free(m->vals);
+	free(m->hashes);
 	ns_map_init(m);
 }
