@@ -265,7 +265,7 @@ NSGSIM_EXPORT void nsgsim_policy_free(nsgsim_policy *policy);
  *
  * A damaged or truncated file is NSGSIM_E_POLICY_FILE, one of another
  * format version NSGSIM_E_POLICY_FILE_VERSION (compile it again), with the
- * byte offset and a pointer ("/header/checksum", "/model/rules/3/src") in
+ * byte offset and a pointer ("/header/checksum", "/model/rules/3") in
  * err; never a crash.  Saving: 0, NSGSIM_E_IO, NSGSIM_E_LIMIT (a count or
  * string too large), NSGSIM_E_NOMEM. */
 NSGSIM_EXPORT int nsgsim_policy_save(const nsgsim_policy *policy, const char *path,
