@@ -307,6 +307,12 @@ bench: all $(B)/nsgsim-bench $(BENCH_DATA)/hub-changed/nsgs.json
 	@sh bench/flows.sh ./$(CLI) $(BENCH_DATA)
 	@NSGSIM_LIBRARY=$(CURDIR)/$(B)/libnsgsim.so.$(SOMAJOR) PYTHONPATH=bindings/python \
 		$(PYTHON) bench/python_flows.py $(BENCH_DATA)
+	@tags=fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json; \
+	[ -f $(BENCH_DATA)/full-tags.nst ] && tags=$(BENCH_DATA)/full-tags.nst; \
+	sh bench/nsgp.sh ./$(CLI) $(BENCH_DATA)/hub $$tags; \
+	if [ -f $(BENCH_DATA)/estate$(ESTATE_RULES)/nsgs.json ]; then \
+		sh bench/nsgp.sh ./$(CLI) $(BENCH_DATA)/estate$(ESTATE_RULES) $$tags; \
+	else echo "(make bench-estate, then make bench, for the 14,000-rule estate's figures)"; fi
 
 # eval --flows through the CLI (bench/flows.sh) and packed flows from Python
 # (bench/python_flows.py), beside the paths they replace.

@@ -52,8 +52,13 @@ enum {
 	OPT_BY,
 	OPT_HTML,
 	OPT_JOBS,
+	OPT_POLICY,
+	OPT_OUTPUT,
+	OPT_COUNT
 };
-#define OPT_BIT(id) (1u << (id))
+/* A command's options as bits of a 64-bit mask. */
+#define OPT_BIT(id) (UINT64_C(1) << (id))
+_Static_assert(OPT_COUNT <= 64, "the options no longer fit cmd.takes");
 
 typedef struct options {
 	path_list env, before, after;
@@ -68,6 +73,8 @@ typedef struct options {
 	const char *to, *from, *protocols, *fail_on;
 	const char *only, *skip; /* lint: check ids */
 	const char *by, *html;   /* matrix: subnet | nic | asg, the page to write */
+	const char *policy;      /* --policy FILE.nsgp instead of --env */
+	const char *output;      /* compile -o FILE */
 	bool quiet, json, verbose, allowed_only, rules, allow_unassigned;
 	const char *args[MAX_ARGS];
 	int n_args;
@@ -77,7 +84,7 @@ typedef struct options {
  * arguments, its --help text and what runs it. */
 typedef struct command_spec {
 	const char *name;
-	unsigned takes; /* OPT_BIT()s */
+	uint64_t takes; /* OPT_BIT()s */
 	int max_args;   /* 0: --env PATH... takes every path up to the next option */
 	const char *help;
 	int (*run)(const options *o);
@@ -109,6 +116,15 @@ nsgsim_policy *load_policy(const options *o, int build);
 /* The same for a list of environment paths and service tags. */
 nsgsim_policy *load_policy_from(const options *o, const path_list *env, const char *tags,
                                 int build);
+
+/* A compiled policy file (nsgsim compile) at one->v[0], as load_policy. */
+nsgsim_policy *load_compiled(const options *o, const path_list *one, int build);
+/* Whether path starts with a compiled policy file's magic bytes. */
+bool is_policy_file(const char *path);
+/* 95012 -> "95,012" (cli/snapshot.c). */
+const char *grouped(unsigned long long v, char *buf, size_t cap);
+/* Writes buf to path through path.XXXXXX and rename(2); 0, or -1 with errno. */
+int write_atomically(const char *path, const void *buf, size_t len);
 
 /* nsgsim eval --flows (cli/flows.c); returns the exit status. */
 enum { FLOWS_TSV, FLOWS_CSV, FLOWS_JSON };
@@ -153,6 +169,7 @@ int cmd_list(const options *o);
 int cmd_lint(const options *o);
 int cmd_show(const options *o);
 int cmd_snapshot_tags(const options *o);
+int cmd_compile(const options *o);
 int cmd_replay(const options *o); /* cli/replay.c */
 
 #endif

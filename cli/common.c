@@ -83,7 +83,58 @@ static int check_holds_network(const nsgsim_policy *p, const path_list *env)
 
 nsgsim_policy *load_policy(const options *o, int build)
 {
+	if (o->policy) {
+		if (o->env.n || o->tags || o->parameters.n || o->subscription ||
+		    o->resource_group || o->location) {
+			usage_error(
+			        "--policy replaces --env, --service-tags and what they are read "
+			        "with (the file holds them); give one or the other");
+			return NULL;
+		}
+		path_list one = {.v = {o->policy}, .n = 1};
+		return load_compiled(o, &one, build);
+	}
 	return load_policy_from(o, &o->env, o->tags, build);
+}
+
+bool is_policy_file(const char *path)
+{
+	char magic[8];
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	size_t n = fread(magic, 1, sizeof magic, f);
+	fclose(f);
+	return nsgsim_policy_file_detect(magic, n) != 0;
+}
+
+/* A compiled policy file (nsgsim compile), one->v[0]. */
+nsgsim_policy *load_compiled(const options *o, const path_list *one, int build)
+{
+	nsgsim_error err = {0};
+	nsgsim_policy *p = NULL;
+	nsgsim_loader *l = nsgsim_loader_new();
+	if (!l) {
+		fprintf(stderr, "nsgsim: error: out of memory\n");
+		return NULL;
+	}
+	int rc = nsgsim_loader_set_build(l, build);
+	if (rc == 0)
+		rc = nsgsim_loader_add_policy_file(l, one->v[0], &err);
+	if (rc == 0)
+		rc = nsgsim_compile(l, &p, &err);
+	nsgsim_loader_free(l);
+	if (rc != 0) {
+		print_error(&err);
+		return NULL;
+	}
+	if (!o->quiet)
+		print_notes(p);
+	if (check_holds_network(p, one) != 0) {
+		nsgsim_policy_free(p);
+		return NULL;
+	}
+	return p;
 }
 
 /* NAME=VALUE, or a parameters file (FILE or @FILE, as az takes it): a value
@@ -128,6 +179,20 @@ nsgsim_policy *load_policy_from(const options *o, const path_list *env, const ch
 	if (env->n == 0) {
 		usage_error("give at least one --env PATH");
 		return NULL;
+	}
+	/* A compiled policy file given where the input goes (diff --before/--after,
+	 * replay --after, --env): told apart by its magic bytes. */
+	if (env->n == 1 && is_policy_file(env->v[0])) {
+		if (tags || o->parameters.n || o->subscription || o->resource_group ||
+		    o->location) {
+			usage_error(
+			        "%s is a compiled policy file: it holds its service tags and "
+			        "template inputs; give it without --service-tags, --parameters, "
+			        "--subscription, --resource-group or --location",
+			        env->v[0]);
+			return NULL;
+		}
+		return load_compiled(o, env, build);
 	}
 	nsgsim_error err = {0};
 	nsgsim_policy *p = NULL;

@@ -10,7 +10,8 @@
 #define IAC_OPTS                                                                                   \
 	(OPT_BIT(OPT_PARAMETERS) | OPT_BIT(OPT_SUBSCRIPTION) | OPT_BIT(OPT_RESOURCE_GROUP) |       \
 	 OPT_BIT(OPT_LOCATION))
-#define ENV_OPTS (OPT_BIT(OPT_ENV) | OPT_BIT(OPT_TAGS) | OPT_BIT(OPT_QUIET) | IAC_OPTS)
+#define ENV_OPTS                                                                                   \
+	(OPT_BIT(OPT_ENV) | OPT_BIT(OPT_TAGS) | OPT_BIT(OPT_QUIET) | OPT_BIT(OPT_POLICY) | IAC_OPTS)
 #define IAC_HELP                                                                                   \
 	"  --parameters FILE|NAME=VALUE\n"                                                         \
 	"                         template parameter values: a deployment parameters\n"            \
@@ -25,6 +26,8 @@
 	"                         recursively (repeatable)\n"                                      \
 	"  --service-tags FILE    Microsoft's service-tags download, the REST list\n"              \
 	"                         response, or a snapshot of either (snapshot-tags)\n"             \
+	"  --policy FILE          a compiled policy file (nsgsim compile) instead of\n"            \
+	"                         --env and --service-tags: the same answers\n"                    \
 	"  -q, --quiet            do not print notes (skipped resources, limits, "                 \
 	"warnings)\n" IAC_HELP
 
@@ -46,6 +49,7 @@ const char usage_text[] =
         "  lint           shadowed rules, unfiltered NICs, what affects nothing\n"
         "  show           the resolved input: a summary, or REST JSON (--json)\n"
         "  snapshot-tags  compile a service-tags download into a fast snapshot\n"
+        "  compile        compile the input once into a policy file for --policy\n"
         "  replay         Azure's NSG / VNet flow logs against the model\n"
         "  version        the version\n"
         "\n"
@@ -54,6 +58,7 @@ const char usage_text[] =
 
 static const char eval_help[] =
         "usage: nsgsim eval --env PATH... [--service-tags FILE] [--json] [--verbose]\n"
+        "                   [--policy FILE]\n"
         "                   [--engine linear|compiled] [--at NIC --direction DIR]\n"
         "                   PROTO SRC[:PORT] DST[:PORT]\n"
         "       nsgsim eval --env PATH... [--service-tags FILE] --flows FILE\n"
@@ -158,8 +163,9 @@ static const char diff_help[] =
         "flow with an endpoint modelled in either snapshot.\n"
         "\n"
         "options:\n"
-        "  --before PATH...       the environment before the change\n"
-        "  --after PATH...        the environment after it\n"
+        "  --before PATH...       the environment before the change (or one compiled\n"
+        "                         policy file, nsgsim compile: told by its magic)\n"
+        "  --after PATH...        the environment after it (likewise)\n"
         "  --service-tags FILE    service tags for both (or before only, with\n"
         "                         --after-service-tags)\n"
         "  --after-service-tags FILE  the service tags after the change\n" IAC_HELP
@@ -277,6 +283,24 @@ static const char snapshot_help[] =
         "example:\n"
         "  nsgsim snapshot-tags ServiceTags_Public_20251109.json tags.nst\n";
 
+static const char compile_help[] =
+        "usage: nsgsim compile --env PATH... [--service-tags FILE] -o FILE\n"
+        "\n"
+        "Compile the input once into a compiled policy file (.nsgp): the resolved\n"
+        "model with its names, ids, rule texts, input locations, notes and the\n"
+        "service tags, versioned and checksummed.  Every command that takes --env\n"
+        "takes --policy FILE instead and answers exactly the same, without reading\n"
+        "or parsing the input again; diff and replay take it as --before/--after.\n"
+        "FILE is written atomically.  A damaged file is an error (never a wrong\n"
+        "answer); one of another format version says to compile again.\n"
+        "\n"
+        "options:\n" ENV_HELP
+        "  -o, --output FILE      the compiled policy file to write (required)\n"
+        "\n"
+        "examples:\n"
+        "  nsgsim compile --env env/ --service-tags tags.json -o estate.nsgp\n"
+        "  nsgsim eval --policy estate.nsgp tcp 93.184.216.34 10.1.1.4:443\n";
+
 static const char replay_help[] =
         "usage: nsgsim replay --env PATH... [--service-tags FILE] [--after PATH...]\n"
         "                     [--json] [--junit FILE] [--jobs N] LOG...\n"
@@ -344,6 +368,7 @@ const command_spec commands[] = {
          0, lint_help, cmd_lint},
         {"show", ENV_OPTS | OPT_BIT(OPT_JSON), 0, show_help, cmd_show},
         {"snapshot-tags", 0, 2, snapshot_help, cmd_snapshot_tags},
+        {"compile", ENV_OPTS | OPT_BIT(OPT_OUTPUT), 0, compile_help, cmd_compile},
         {"replay",
          ENV_OPTS | OPT_BIT(OPT_AFTER) | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_JUNIT) | OPT_BIT(OPT_JOBS),
          MAX_ARGS, replay_help, cmd_replay},

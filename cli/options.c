@@ -50,6 +50,8 @@ static const opt_def opt_defs[] = {
         {OPT_LOCATION, "--location", NULL, VALUE, F(location)},
         {OPT_BY, "--by", NULL, VALUE, F(by)},
         {OPT_HTML, "--html", NULL, VALUE, F(html)},
+        {OPT_POLICY, "--policy", NULL, VALUE, F(policy)},
+        {OPT_OUTPUT, "--output", "-o", VALUE, F(output)},
         {OPT_JSON, "--json", NULL, FLAG, F(json)},
         {OPT_VERBOSE, "--verbose", "-v", FLAG, F(verbose)},
         {OPT_QUIET, "--quiet", "-q", FLAG, F(quiet)},

@@ -14,7 +14,7 @@
 #include "nsgsim.h"
 
 /* 95012 -> "95,012" */
-static const char *grouped(unsigned long long v, char *buf, size_t cap)
+const char *grouped(unsigned long long v, char *buf, size_t cap)
 {
 	char digits[32];
 	int n = snprintf(digits, sizeof digits, "%llu", v);
@@ -44,7 +44,7 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 
 /* Writes buf to path through path.XXXXXX and rename(2): a reader of path
  * sees the old file or the new one, never a part.  0, or -1 with errno. */
-static int write_atomically(const char *path, const void *buf, size_t len)
+int write_atomically(const char *path, const void *buf, size_t len)
 {
 	size_t cap = strlen(path) + 8;
 	char *tmp = malloc(cap);

@@ -3,28 +3,29 @@
 # Self-contained (no bash-completion helpers needed), so it also works when
 # sourced directly:  . completion/nsgsim.bash
 
-_nsgsim_commands="effective eval reach diff matrix check list lint show snapshot-tags replay version"
+_nsgsim_commands="effective eval reach diff matrix check list lint show snapshot-tags compile replay version"
 _nsgsim_checks="shadowed-rule never-decides unattached-nsg unused-asg empty-network-group no-filtering broad-always-allow exposed-port open-to-any"
 _nsgsim_protocols="tcp udp icmp esp ah"
 _nsgsim_list_kinds="nics subnets nsgs asgs managers"
 # The options that take a value (the next word).
-_nsgsim_valued=" --env --service-tags --format --engine --at --direction --flows --to --from
+_nsgsim_valued=" --env --policy -o --output --service-tags --format --engine --at --direction --flows --to --from
  --protocol --before --after --after-service-tags --fail-on --junit --sarif --only --skip
  --parameters --subscription --resource-group --location --by --html --jobs -j "
 
 _nsgsim_options()
 {
 	case $1 in
-	effective) echo "--env --service-tags --format --parameters --subscription --resource-group --location -q --quiet --help" ;;
-	eval) echo "--env --service-tags --json -v --verbose --engine --at --direction --flows --format -j --jobs --parameters --subscription --resource-group --location -q --quiet --help" ;;
-	reach) echo "--env --service-tags --to --from --protocol --allowed-only --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	effective) echo "--env --policy --service-tags --format --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	eval) echo "--env --policy --service-tags --json -v --verbose --engine --at --direction --flows --format -j --jobs --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	reach) echo "--env --policy --service-tags --to --from --protocol --allowed-only --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	compile) echo "--env --policy --service-tags -o --output --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	diff) echo "--before --after --service-tags --after-service-tags --to --from --protocol --rules --json --fail-on --parameters --subscription --resource-group --location -q --quiet --help" ;;
-	matrix) echo "--env --service-tags --by --json --html --parameters --subscription --resource-group --location -q --quiet --help" ;;
-	check) echo "--env --service-tags --junit --json -v --verbose --allow-unassigned --parameters --subscription --resource-group --location -q --quiet --help" ;;
-	list) echo "--env --service-tags --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
-	lint) echo "--env --service-tags --json --sarif --only --skip --fail-on --parameters --subscription --resource-group --location -q --quiet --help" ;;
-	show) echo "--env --service-tags --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
-	replay) echo "--env --service-tags --after --json --junit -j --jobs --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	matrix) echo "--env --policy --service-tags --by --json --html --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	check) echo "--env --policy --service-tags --junit --json -v --verbose --allow-unassigned --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	list) echo "--env --policy --service-tags --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	lint) echo "--env --policy --service-tags --json --sarif --only --skip --fail-on --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	show) echo "--env --policy --service-tags --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	replay) echo "--env --policy --service-tags --after --json --junit -j --jobs --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	snapshot-tags | version) echo "--help" ;;
 	esac
 }
@@ -62,7 +63,7 @@ _nsgsim()
 
 	# The value of an option.
 	case $prev in
-	--env | --before | --after | --service-tags | --after-service-tags | --flows | --junit | --sarif | --parameters | --html)
+	--env | --policy | -o | --output | --before | --after | --service-tags | --after-service-tags | --flows | --junit | --sarif | --parameters | --html)
 		_nsgsim_files "$cur"
 		return 0
 		;;
@@ -123,7 +124,7 @@ _nsgsim()
 	case $cmd in
 	# They take no positional argument: --env/--before/--after PATH... take
 	# every path up to the next option.
-	reach | diff | matrix | lint | show) [[ $last == --env || $last == --before || $last == --after ]] && _nsgsim_files "$cur" ;;
+	reach | diff | matrix | lint | show | compile) [[ $last == --env || $last == --before || $last == --after ]] && _nsgsim_files "$cur" ;;
 	list) ((npos == 0)) && _nsgsim_words "$_nsgsim_list_kinds" "$cur" ;;
 	eval) ((npos == 0)) && _nsgsim_words "$_nsgsim_protocols" "$cur" ;;
 	check | replay) _nsgsim_files "$cur" ;;

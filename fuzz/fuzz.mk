@@ -15,7 +15,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_JOBS    ?= 1
 FUZZ_SHARED  ?= $(or $(NSGSIM_SHARED_DATA),../shared/data)
 FUZZ_TARGETS := env tags flow eval snapshot json query reach arm_expr terraform
-FUZZ_TARGETS += flowlog template
+FUZZ_TARGETS += flowlog template nsgp
 FUZZ_DIR      = $(B)/fuzz
 
 # -max_len per target: a JSON environment, a trimmed service-tags file, a flow
@@ -36,6 +36,7 @@ FUZZ_MAXLEN_arm_expr := 4096
 FUZZ_MAXLEN_terraform := 131072
 FUZZ_MAXLEN_flowlog  := 65536
 FUZZ_MAXLEN_template := 65536
+FUZZ_MAXLEN_nsgp     := 65536
 
 # These are the Makefile's; the defaults make the file usable on its own.
 B           ?= build
@@ -69,7 +70,7 @@ $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(wildcard fuzz/*.h) $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(DEPS_LIBS)
 
-fuzz-seeds: $(FUZZ_DIR)/seeds/.stamp $(FUZZ_DIR)/seeds/.snapshot-stamp
+fuzz-seeds: $(FUZZ_DIR)/seeds/.stamp $(FUZZ_DIR)/seeds/.snapshot-stamp $(FUZZ_DIR)/seeds/.nsgp-stamp
 
 $(FUZZ_DIR)/seeds/.stamp: fuzz/make_corpus.py $(shell find fixtures -type f 2>/dev/null)
 	$(PYTHON) fuzz/make_corpus.py $(FUZZ_DIR)/seeds $(FUZZ_SHARED)
@@ -90,6 +91,18 @@ $(FUZZ_DIR)/seeds/.snapshot-stamp: $(FUZZ_DIR)/seeds/.stamp $(FUZZ_DIR)/nsgsim
 		[ $$(wc -c <$$out) -le $(FUZZ_MAXLEN_snapshot) ] || rm -f $$out; \
 	done
 	@echo "seeds snapshot $$(ls $(FUZZ_DIR)/seeds/snapshot | wc -l) files in $(FUZZ_DIR)/seeds/snapshot"
+	@touch $@
+
+# The compiled policy seeds: `nsgsim compile` of each environment seed that
+# compiles, small enough (no service tags: they would dwarf the model).
+$(FUZZ_DIR)/seeds/.nsgp-stamp: $(FUZZ_DIR)/seeds/.stamp $(FUZZ_DIR)/nsgsim
+	@rm -rf $(FUZZ_DIR)/seeds/nsgp && mkdir -p $(FUZZ_DIR)/seeds/nsgp
+	@for f in $(FUZZ_DIR)/seeds/env/*; do \
+		out=$(FUZZ_DIR)/seeds/nsgp/$$(basename $$f).nsgp; \
+		$(FUZZ_DIR)/nsgsim compile -q --env $$f -o $$out 2>/dev/null || continue; \
+		[ $$(wc -c <$$out) -le $(FUZZ_MAXLEN_nsgp) ] || rm -f $$out; \
+	done
+	@echo "seeds nsgp $$(ls $(FUZZ_DIR)/seeds/nsgp | wc -l) files in $(FUZZ_DIR)/seeds/nsgp"
 	@touch $@
 
 # One run per target; `make -j2 fuzz` runs two at once.

@@ -74,7 +74,9 @@ extern "C" {
 	X(LIMIT, -26, "a configured limit was exceeded")                                           \
 	X(INTERNAL, -27, "internal error")                                                         \
 	X(SNAPSHOT, -28, "corrupt or truncated service-tags snapshot")                             \
-	X(SNAPSHOT_VERSION, -29, "service-tags snapshot of another format version")
+	X(SNAPSHOT_VERSION, -29, "service-tags snapshot of another format version")                \
+	X(POLICY_FILE, -30, "corrupt or truncated compiled policy file")                           \
+	X(POLICY_FILE_VERSION, -31, "compiled policy file of another format version")
 
 typedef enum nsgsim_status {
 #define NSGSIM_X_ENUM(name, value, msg) NSGSIM_E_##name = (value),
@@ -246,6 +248,45 @@ NSGSIM_EXPORT int nsgsim_loader_set_parameter(nsgsim_loader *loader, const char 
  * loader keeps its content. */
 NSGSIM_EXPORT int nsgsim_compile(nsgsim_loader *loader, nsgsim_policy **out, nsgsim_error *err);
 NSGSIM_EXPORT void nsgsim_policy_free(nsgsim_policy *policy);
+
+/* ---- compiled policy files (.nsgp; lib/compile/nsgp.h) -------------------
+ * A compiled policy saved once and loaded by every later run instead of its
+ * input: the model compile resolved (every resource, rule, name, id, text
+ * and input location that traces, JSON output and findings report, the
+ * parameters and deployment the templates were read for, the limits), the
+ * parse-stage notes and the service tags, in a versioned, checksummed,
+ * little-endian form.  Loading maps the file, checks the header (magic,
+ * format version, CRC-32) and every length, count, enum and invariant of
+ * the payload, then compiles the model: the loaded policy answers every API
+ * exactly as the saved one (eval, eval_batch, eval_at, reach, diff, lint,
+ * matrix, effective, show, stats, notes).  Format version 1 stores the
+ * model, not the classifiers: loading skips parsing but rebuilds them (the
+ * README's "Compiled policy files" gives the figures).
+ *
+ * A damaged or truncated file is NSGSIM_E_POLICY_FILE, one of another
+ * format version NSGSIM_E_POLICY_FILE_VERSION (compile it again), with the
+ * byte offset and a pointer ("/header/checksum", "/model/rules/3") in
+ * err; never a crash.  Saving: 0, NSGSIM_E_IO, NSGSIM_E_LIMIT (a count or
+ * string too large), NSGSIM_E_NOMEM. */
+NSGSIM_EXPORT int nsgsim_policy_save(const nsgsim_policy *policy, const char *path,
+                                     nsgsim_error *err);
+/* The same into memory: *buf (len bytes) for nsgsim_free. */
+NSGSIM_EXPORT int nsgsim_policy_save_buffer(const nsgsim_policy *policy, void **buf, size_t *len,
+                                            nsgsim_error *err);
+/* Loads and compiles (NSGSIM_BUILD_FULL); *out for nsgsim_policy_free. */
+NSGSIM_EXPORT int nsgsim_policy_load(const char *path, nsgsim_policy **out, nsgsim_error *err);
+/* The same from memory; name is used in error messages. */
+NSGSIM_EXPORT int nsgsim_policy_load_buffer(const char *name, const void *data, size_t len,
+                                            nsgsim_policy **out, nsgsim_error *err);
+/* Fills an empty loader from a compiled policy file (as if its input had
+ * been added), so that nsgsim_loader_set_build applies; nothing else may be
+ * added to that loader.  NSGSIM_E_INVALID_ARG when the loader holds input. */
+NSGSIM_EXPORT int nsgsim_loader_add_policy_file(nsgsim_loader *loader, const char *path,
+                                                nsgsim_error *err);
+NSGSIM_EXPORT int nsgsim_loader_add_policy_buffer(nsgsim_loader *loader, const char *name,
+                                                  const void *data, size_t len, nsgsim_error *err);
+/* Whether data starts with the magic bytes of a compiled policy file. */
+NSGSIM_EXPORT int nsgsim_policy_file_detect(const void *data, size_t len);
 
 /* ---- notes: warnings and skipped input -------------------------------- */
 

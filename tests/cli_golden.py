@@ -21,6 +21,10 @@ What is checked:
   the snapshot as --service-tags, `effective` matches the same goldens and
   `eval` prints exactly what it prints with the JSON; a damaged snapshot is a
   clear error.
+- `compile`: its line on stderr and the hash of its output (tests/golden/nsgp/);
+  with --policy every command prints exactly what it prints with --env (and
+  `eval --json --verbose` matches a golden); diff takes the file as
+  --before/--after; a damaged file is a clear error.
 
 The binary comes from $NSGSIM (default ./build/nsgsim, relative to the
 current directory); the commands run from the repository root.
@@ -482,6 +486,114 @@ class SnapshotTags(unittest.TestCase, GoldenFiles):
                 with open(bad, "wb") as fh:
                     fh.write(content)
                 p = run("eval", "--env", EXAMPLE_ENV, "--service-tags", bad, "tcp", "10.1.1.4:1", "10.2.1.4:22")
+                self.assertEqual(p.returncode, EXIT_ERROR)
+                self.assertEqual(p.stdout, "")
+                self.assertTrue(p.stderr.startswith("nsgsim: error: %s: %s: at byte offset " % (bad, pointer)),
+                                p.stderr)
+                self.assertIn(needle, p.stderr)
+                self.assertIn(code, p.stderr)
+
+
+# ---- compiled policy files ------------------------------------------------------
+
+
+class CompiledPolicy(unittest.TestCase, GoldenFiles):
+    """`nsgsim compile ... -o FILE`, and --policy FILE on every command: the
+    same output as --env, byte for byte."""
+
+    maxDiff = None
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="nsgsim-nsgp-")
+        self.out = os.path.join(self.tmp.name, "example.nsgp")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def compile(self, *extra):
+        return run("compile", "--env", EXAMPLE_ENV, "--service-tags", EXAMPLE_TAGS, *extra,
+                   "-o", self.out)
+
+    def test_compile_writes_the_file_and_says_so(self):
+        p = self.compile()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, "")
+        with open(self.out, "rb") as fh:
+            data = fh.read()
+        self.assertEqual(data[:8], b"NSGSIMP\0")
+        text = p.stderr.replace(self.out, "OUT") + "sha256 %s\n" % hashlib.sha256(data).hexdigest()
+        self.golden("nsgp/compile.out", text)
+        self.assertEqual(os.listdir(self.tmp.name), ["example.nsgp"], "no temporary file is left")
+        again = os.path.join(self.tmp.name, "again.nsgp")
+        self.assertEqual(run("compile", "--policy", self.out, "-o", again, "-q").returncode, 0)
+        with open(again, "rb") as fh:
+            self.assertEqual(fh.read(), data)
+
+    def test_eval_with_the_policy_matches_the_golden(self):
+        self.assertEqual(self.compile().returncode, 0)
+        p = run("eval", "--policy", self.out, "--json", "--verbose", "tcp", "93.184.216.34",
+                "10.1.1.4:443")
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+        self.golden("nsgp/eval_internet_to_web1.verbose.json", p.stdout)
+        q = run("eval", "--env", EXAMPLE_ENV, "--service-tags", EXAMPLE_TAGS, "--json", "--verbose",
+                "tcp", "93.184.216.34", "10.1.1.4:443")
+        self.assertEqual((p.returncode, p.stdout, p.stderr), (q.returncode, q.stdout, q.stderr))
+
+    def test_every_command_prints_the_same(self):
+        self.assertEqual(self.compile().returncode, 0)
+        env = ["--env", EXAMPLE_ENV, "--service-tags", EXAMPLE_TAGS]
+        pol = ["--policy", self.out]
+        cases = [
+            (["eval"], ["tcp", "10.1.1.4:50000", "10.2.1.4:22"]),
+            (["eval"], ["--verbose", "tcp", "10.1.2.4", "20.38.108.10:443"]),
+            (["eval"], ["--at", "vm-web1-nic", "--direction", "inbound", "tcp", "10.0.3.4:5",
+                        "10.1.1.4:22"]),
+            (["eval"], ["--flows", "fixtures/example/flows.txt", "--format", "json"]),
+            (["effective"], ["--format", "json", "vm-web1-nic"]),
+            (["reach"], ["--to", "vm-db1-nic", "--json"]),
+            (["matrix"], ["--json"]),
+            (["check"], ["fixtures/example/assertions.txt"]),
+            (["list", "nics"], ["--json"]),
+            (["lint"], ["--json"]),
+            (["show"], ["--json"]),
+            (["show"], []),
+        ]
+        for cmd, args in cases:
+            with self.subTest(cmd=cmd, args=args):
+                a = run(*cmd, *env, *args)
+                b = run(*cmd, *pol, *args)
+                self.assertEqual((a.returncode, a.stdout, a.stderr), (b.returncode, b.stdout, b.stderr))
+        # diff and replay take the file where the input goes.
+        a = run("diff", "--before", EXAMPLE_ENV, "--after", EXAMPLE_ENV, "--service-tags",
+                EXAMPLE_TAGS, "--json")
+        b = run("diff", "--before", self.out, "--after", self.out, "--json")
+        self.assertEqual((a.returncode, a.stdout), (b.returncode, b.stdout))
+        self.assertEqual(b.returncode, 0, b.stderr)
+
+    def test_errors(self):
+        p = run("compile", "--env", EXAMPLE_ENV)
+        self.assertEqual(p.returncode, EXIT_ERROR)
+        self.assertIn("give -o FILE", p.stderr)
+        self.assertEqual(self.compile().returncode, 0)
+        p = run("eval", "--policy", self.out, "--env", EXAMPLE_ENV, "tcp", "10.1.1.4:1", "10.2.1.4:22")
+        self.assertEqual(p.returncode, EXIT_ERROR)
+        self.assertIn("--policy replaces --env", p.stderr)
+        with open(self.out, "rb") as fh:
+            data = fh.read()
+        cases = [
+            ("truncated", data[:1000], "/header/length", "truncated", "NSGSIM_E_POLICY_FILE]"),
+            ("version", data[:8] + b"\x02" + data[9:], "/header/version",
+             "compile the policy again", "NSGSIM_E_POLICY_FILE_VERSION]"),
+            ("checksum", data[:500] + bytes([data[500] ^ 1]) + data[501:], "/header/checksum",
+             "CRC-32", "NSGSIM_E_POLICY_FILE]"),
+            ("json", b"{}", "/header/magic", "not a compiled policy file", "NSGSIM_E_POLICY_FILE]"),
+        ]
+        for name, content, pointer, needle, code in cases:
+            with self.subTest(name=name):
+                bad = os.path.join(self.tmp.name, name + ".nsgp")
+                with open(bad, "wb") as fh:
+                    fh.write(content)
+                p = run("eval", "--policy", bad, "tcp", "10.1.1.4:1", "10.2.1.4:22")
                 self.assertEqual(p.returncode, EXIT_ERROR)
                 self.assertEqual(p.stdout, "")
                 self.assertTrue(p.stderr.startswith("nsgsim: error: %s: %s: at byte offset " % (bad, pointer)),

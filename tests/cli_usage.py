@@ -15,7 +15,7 @@ NSGSIM = os.environ.get("NSGSIM", "./build/nsgsim")
 ENV = ["--env", "fixtures/example/env", "--service-tags",
        "fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json", "-q"]
 COMMANDS = ["eval", "effective", "reach", "diff", "matrix", "check", "list", "lint", "show",
-            "snapshot-tags", "replay", "version"]
+            "snapshot-tags", "compile", "replay", "version"]
 
 
 def run(*args, stdin=None):

@@ -34,7 +34,7 @@
 
 #define TEMPLATES_SUBDIR "/nsg/arm_quickstart_templates/templates"
 #define TAGS_SUBDIR      "/service_tags/ServiceTags_Public_20251109.json"
-#define N_CODES          32 /* -code indexes; the table ends at -29 */
+#define N_CODES          32 /* -code indexes; the table ends at -31 */
 
 /* ---- collecting the files ---- */
 

@@ -679,6 +679,7 @@ NSGSIM_EXPORT int nsgsim_compile(nsgsim_loader *loader, nsgsim_policy **out, nsg
 	ns_model *lm = ns_loader_model(loader);
 	size_t notes_before = lm->notes.n;
 	p->m = *lm; /* move; the loader gets it back on failure */
+	p->n_parse_notes = notes_before;
 	ns_vec_init(&p->owned_sets, sizeof(ns_pset *));
 	int rc = compile_all(p, err);
 	if (p->m.notes_failed && (rc == 0 || rc == NSGSIM_E_NOMEM))

@@ -175,6 +175,9 @@ typedef struct ns_platform_chains {
 
 struct nsgsim_policy {
 	ns_model m; /* moved from the loader */
+	/* The notes parsing made (the rest are compile's): what a compiled
+	 * policy file keeps (lib/compile/nsgp_model.c). */
+	size_t n_parse_notes;
 	ns_arena arena;
 	ns_vec owned_sets; /* ns_pset* this policy allocated */
 	ns_cvnet *vnets;

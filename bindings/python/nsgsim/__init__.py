@@ -26,7 +26,7 @@ is the file actually loaded.
 
 from ._lib import BINDINGS_VERSION as __version__
 from ._lib import ERROR_CODES, Error, library_path, library_version
-from ._core import DecidedBy, Flow, Policy, Result, load, snapshot_service_tags
+from ._core import DecidedBy, Flow, Policy, Result, load, load_policy, snapshot_service_tags
 from ._regions import Region, Regions, diff
 from ._flowlog import read_flow_log
 from ._matrix import Matrix
@@ -38,6 +38,7 @@ globals().update(ERROR_CODES)
 __all__ = [
     "load",
     "snapshot_service_tags",
+    "load_policy",
     "Policy",
     "Result",
     "Flow",

@@ -12,7 +12,7 @@ from . import _lib
 from ._lib import Error, lib, text
 from ._values import DecidedBy
 
-__all__ = ["load", "snapshot_service_tags", "Policy", "Result", "Flow", "DecidedBy", "Error"]
+__all__ = ["load", "load_policy", "snapshot_service_tags", "Policy", "Result", "Flow", "DecidedBy", "Error"]
 
 # cJSON keeps its error position in a process-wide global: one load at a time.
 _LOAD_LOCK = threading.Lock()
@@ -325,6 +325,36 @@ def load(env=None, service_tags=None, *, env_json=None, service_tags_json=None, 
     return Policy._adopt(ptr)
 
 
+def load_policy(path=None, *, data=None, build="full"):
+    """Loads a compiled policy file (Policy.save(), `nsgsim compile -o`):
+    the same Policy as the one saved, every answer identical, without
+    reading or parsing its input again.
+
+    path: the .nsgp file; or data: its bytes.  build: as for load().
+    Raises nsgsim.Error: NSGSIM_E_POLICY_FILE for a damaged or truncated
+    file, NSGSIM_E_POLICY_FILE_VERSION for one of another format version
+    (compile it again)."""
+    if build not in _BUILDS:
+        raise ValueError("build is 'full' or 'minimal', not %r" % (build,))
+    if (path is None) == (data is None):
+        raise TypeError("give path or data")
+    err = _lib.nsgsim_error()
+    with _LOAD_LOCK:
+        loader = lib.nsgsim_loader_new()
+        try:
+            lib.nsgsim_loader_set_build(loader, _BUILDS[build])
+            if path is not None:
+                lib.nsgsim_loader_add_policy_file(loader, _encode_path(path), err)
+            else:
+                raw = bytes(data)
+                lib.nsgsim_loader_add_policy_buffer(loader, b"<data>", raw, len(raw), err)
+            ptr = _lib._PolicyPtr()
+            lib.nsgsim_compile(loader, ctypes.byref(ptr), err)
+        finally:
+            lib.nsgsim_loader_free(loader)
+    return Policy._adopt(ptr)
+
+
 def _write_atomically(path, data):
     """Writes data to path through a new file beside it and os.replace: a
     reader of path sees the old file or the new one, never a part."""
@@ -570,6 +600,29 @@ class Policy:
             finally:
                 self._leave()
         return json.loads(body) if format == "json" else body
+
+    def save(self, path=None):
+        """Saves the policy as a compiled policy file (.nsgp) that
+        nsgsim.load_policy() and `nsgsim --policy` load: written atomically
+        to path, or, with no path, returned as bytes."""
+        buf = ctypes.c_void_p()
+        size = ctypes.c_size_t()
+        ptr = self._enter()
+        try:
+            lib.nsgsim_policy_save_buffer(ptr, ctypes.byref(buf), ctypes.byref(size),
+                                          _lib.nsgsim_error())
+            try:
+                data = ctypes.string_at(buf, size.value)
+            finally:
+                lib.nsgsim_free(buf)
+        finally:
+            self._leave()
+        if path is None:
+            return data
+        _write_atomically(path, data)
+        return None
+
+    load = staticmethod(load_policy)
 
     def show(self, json=True):
         """The model nsgsim read: with json=True the REST-shaped

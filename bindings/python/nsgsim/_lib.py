@@ -484,6 +484,19 @@ _FUNCTIONS = {
                 ctypes.c_void_p, _ERR], _check_status),
     # the resolved model
     "nsgsim_policy_show": (c_int, [_PolicyPtr, c_int, P(_CharPtr), _ERR], _check_status),
+    # compiled policy files
+    "nsgsim_policy_save_buffer": (
+        c_int,
+        [_PolicyPtr, P(ctypes.c_void_p), P(c_size_t), _ERR],
+        _check_status,
+    ),
+    "nsgsim_loader_add_policy_file": (c_int, [_LoaderPtr, ctypes.c_char_p, _ERR], _check_status),
+    "nsgsim_loader_add_policy_buffer": (
+        c_int,
+        [_LoaderPtr, ctypes.c_char_p, ctypes.c_char_p, c_size_t, _ERR],
+        _check_status,
+    ),
+    "nsgsim_policy_file_detect": (c_int, [ctypes.c_char_p, c_size_t], None),
     # flows and evaluation
     "nsgsim_flow_parse": (c_int, [ctypes.c_char_p, P(nsgsim_flow), _ERR], _check_status),
     "nsgsim_eval": (c_int, [_PolicyPtr, P(nsgsim_flow), P(nsgsim_result), _ERR],

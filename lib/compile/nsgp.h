@@ -1,0 +1,112 @@
+/* Compiled policy files (.nsgp): the reader's and the writer's shared
+ * primitives.  lib/compile/nsgp_model.c holds one function pair per model
+ * structure (put_X / get_X side by side, so a field added to a struct in
+ * lib/parse/model.h has one obvious place to go), lib/compile/nsgp_file.c the
+ * header, the checksum, the mapping and the public API.
+ *
+ * Format version 1.  Integers are little-endian; nothing is padded.
+ *
+ *   header, 24 bytes
+ *     0   magic           "NSGSIMP\0"
+ *     8   u32 version     NS_NSGP_VERSION; another one: compile the policy again
+ *     12  u32 checksum    CRC-32 (IEEE, zlib's crc32) of the payload
+ *     16  u64 length      of the payload, which is the rest of the file exactly
+ *   payload
+ *     u32 length, bytes   the writer's nsgsim version (reported, not checked:
+ *                         the format version is what decides)
+ *     u32 n, u64 bytes    the string table: n distinct strings, each followed
+ *                         by a NUL, in the bytes given; every str below is an
+ *                         index into it
+ *     the model (nsgp_model.c, ns_nsgp_put_model): its deployment, limits and
+ *     prefix count, then each vector of lib/parse/model.h in its order as a
+ *     u32 count and its records, the parse-stage notes, the input lines map,
+ *     then u8 has-tags and, when set, the tags' file name, the snapshot flag
+ *     and a u64-length embedded service-tags snapshot (lib/parse/tags_snapshot.c)
+ *   str: a u32 index into the string table (0xFFFFFFFF: null)
+ *   u128: 16 bytes, low half first; bool/u8: one byte, 0 or 1 for a bool
+ *
+ * The reader checks every count against the bytes left (a record has a
+ * minimum size), every enum against its values, every address family,
+ * prefix length, host bits and port range as the parser would, the depth of
+ * policy conditions, and that the payload ends exactly where the last field
+ * does.  Compiling the model then checks references as for any input.
+ *
+ * May touch: lib/base, the model, the compiled policy. */
+#ifndef NSGSIM_NSGP_H
+#define NSGSIM_NSGP_H
+
+#include "compile/policy.h"
+
+#define NS_NSGP_MAGIC       "NSGSIMP" /* and a NUL: 8 bytes */
+#define NS_NSGP_MAGIC_LEN   8
+#define NS_NSGP_VERSION     1u
+#define NS_NSGP_HEADER_SIZE 24
+#define NS_NSGP_NULL_STR    0xFFFFFFFFu
+
+typedef struct ns_nsgp_wr {
+	ns_buf b;     /* the model, strings as indexes into the table */
+	ns_buf table; /* each distinct string once, NUL-terminated */
+	bool too_big; /* a count or a string of 2^32 or more */
+	bool failed;  /* out of memory in the string index */
+	/* The string index: open addressing, exact comparison. */
+	const char **keys;
+	uint32_t *vals;
+	size_t cap, n_strs;
+} ns_nsgp_wr;
+
+void ns_nsgp_wr_free(ns_nsgp_wr *w);
+
+void ns_nsgp_u8(ns_nsgp_wr *w, unsigned v);
+void ns_nsgp_u32(ns_nsgp_wr *w, uint32_t v);
+void ns_nsgp_u64(ns_nsgp_wr *w, uint64_t v);
+void ns_nsgp_u128(ns_nsgp_wr *w, ns_u128 v);
+void ns_nsgp_i32(ns_nsgp_wr *w, int v);
+void ns_nsgp_count(ns_nsgp_wr *w, size_t n);
+void ns_nsgp_str(ns_nsgp_wr *w, const char *s);
+
+typedef struct ns_nsgp_rd {
+	const unsigned char *d;
+	size_t len, pos;
+	ns_model *m;      /* strings and arrays go to its arena */
+	const char *file; /* for errors */
+	nsgsim_error *err;
+	int rc; /* sticky: the first error; every read after it gives zeros */
+	char where[192];
+	int depth;         /* of policy conditions */
+	const char **strs; /* the string table, in the model's arena */
+	size_t n_strs;
+} ns_nsgp_rd;
+
+/* The string table (a u32 count, a u64 byte length, the strings each
+ * NUL-terminated): copied into the arena in one block and indexed. */
+int ns_nsgp_get_table(ns_nsgp_rd *r);
+
+/* Fails r (once) with NSGSIM_E_POLICY_FILE at the current position. */
+int ns_nsgp_fail(ns_nsgp_rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ns_nsgp_nomem(ns_nsgp_rd *r);
+/* r->where = printf(fmt, ...) */
+void ns_nsgp_at(ns_nsgp_rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+unsigned ns_nsgp_get_u8(ns_nsgp_rd *r, const char *what);
+bool ns_nsgp_get_bool(ns_nsgp_rd *r, const char *what);
+uint32_t ns_nsgp_get_u32(ns_nsgp_rd *r, const char *what);
+uint64_t ns_nsgp_get_u64(ns_nsgp_rd *r, const char *what);
+ns_u128 ns_nsgp_get_u128(ns_nsgp_rd *r, const char *what);
+int ns_nsgp_get_i32(ns_nsgp_rd *r, const char *what);
+/* An int that must lie in lo..hi. */
+int ns_nsgp_get_range(ns_nsgp_rd *r, const char *what, int lo, int hi);
+/* A count of records of at least min_bytes each: no more than the bytes
+ * left allow, so an allocation for them is bounded by the file. */
+size_t ns_nsgp_get_count(ns_nsgp_rd *r, const char *what, size_t min_bytes);
+/* A string: an index into the table; NULL when the file says null, which
+ * is an error unless nullable. */
+const char *ns_nsgp_get_str(ns_nsgp_rd *r, const char *what, bool nullable);
+/* n zeroed elements in the arena (NULL for n == 0 or after an error). */
+void *ns_nsgp_array(ns_nsgp_rd *r, size_t n, size_t size);
+
+/* lib/compile/nsgp_model.c: the whole model.  put: the parse-stage part of
+ * m (its first n_notes notes); get: into a freshly initialised model. */
+void ns_nsgp_put_model(ns_nsgp_wr *w, const ns_model *m, size_t n_notes, nsgsim_error *err,
+                       int *rc);
+int ns_nsgp_get_model(ns_nsgp_rd *r);
+
+#endif

@@ -1,0 +1,293 @@
+/* Compiled policy files: the header, the checksum, the mapping and the
+ * public API (include/nsgsim.h; the format is lib/compile/nsgp.h's).
+ *
+ * Saving writes the model the policy was compiled from (its parse-stage
+ * part: compile's own notes come again when the file is compiled).  Loading
+ * maps the file read-only (MAP_PRIVATE), checks the header and the CRC-32,
+ * reads the payload into an empty loader's model -- every string and array
+ * copied into the model's arena, so nothing points into the mapping, which
+ * is unmapped before compile -- and compiles it.
+ *
+ * May touch: lib/base, the model, the compiled policy, lib/parse's loader. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "compile/compile.h"
+#include "compile/nsgp.h"
+#include "parse/parse.h"
+
+static void put_header(unsigned char *p, uint32_t crc, uint64_t payload)
+{
+	memcpy(p, NS_NSGP_MAGIC, NS_NSGP_MAGIC_LEN);
+	uint32_t v[2] = {NS_NSGP_VERSION, crc};
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < 4; i++)
+			p[8 + 4 * k + i] = (unsigned char)(v[k] >> (8 * i));
+	for (int i = 0; i < 8; i++)
+		p[16 + i] = (unsigned char)(payload >> (8 * i));
+}
+
+NSGSIM_EXPORT int nsgsim_policy_save_buffer(const nsgsim_policy *p, void **buf, size_t *len,
+                                            nsgsim_error *err)
+{
+	if (!p || !buf || !len)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		               "policy, buf and len are required");
+	*buf = NULL;
+	*len = 0;
+	ns_nsgp_wr w = {.too_big = false};
+	ns_buf_init(&w.b);
+	ns_buf_init(&w.table);
+	int rc = 0;
+	ns_nsgp_put_model(&w, &p->m, p->n_parse_notes, err, &rc);
+	/* header, version, string table, model */
+	ns_nsgp_wr out = {.too_big = false};
+	ns_buf_init(&out.b);
+	ns_buf_put(&out.b, (const char[NS_NSGP_HEADER_SIZE]){0}, NS_NSGP_HEADER_SIZE);
+	ns_nsgp_u32(&out, (uint32_t)strlen(NSGSIM_VERSION_STRING));
+	ns_buf_puts(&out.b, NSGSIM_VERSION_STRING);
+	ns_nsgp_count(&out, w.n_strs);
+	ns_nsgp_u64(&out, w.table.len);
+	ns_buf_put(&out.b, w.table.data ? w.table.data : "", w.table.len);
+	ns_buf_put(&out.b, w.b.data ? w.b.data : "", w.b.len);
+	if (rc == 0 && (w.b.failed || w.table.failed || w.failed || out.b.failed))
+		rc = ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
+	if (rc == 0 && (w.too_big || out.too_big))
+		rc = ns_fail(err, NSGSIM_E_LIMIT, "", "", "",
+		             "the policy is too large for a compiled policy file (a count or a "
+		             "string of 2^32 or more)");
+	ns_nsgp_wr_free(&w);
+	if (rc != 0) {
+		ns_buf_free(&out.b);
+		return rc;
+	}
+	size_t payload = out.b.len - NS_NSGP_HEADER_SIZE;
+	unsigned char *d = (unsigned char *)out.b.data;
+	put_header(d, ns_crc32(0, d + NS_NSGP_HEADER_SIZE, payload), payload);
+	*buf = d;
+	*len = out.b.len;
+	return 0;
+}
+
+NSGSIM_EXPORT int nsgsim_policy_save(const nsgsim_policy *p, const char *path, nsgsim_error *err)
+{
+	if (!path)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "", "path is required");
+	void *buf;
+	size_t len;
+	int rc = nsgsim_policy_save_buffer(p, &buf, &len, err);
+	if (rc != 0)
+		return rc;
+	FILE *f = fopen(path, "wb");
+	bool ok = f && fwrite(buf, 1, len, f) == len;
+	int saved = errno;
+	if (f && fclose(f) != 0)
+		ok = false, saved = errno;
+	free(buf);
+	if (!ok)
+		return ns_fail(err, NSGSIM_E_IO, path, "", "", "cannot write the file: %s",
+		               strerror(saved));
+	return 0;
+}
+
+NSGSIM_EXPORT int nsgsim_policy_file_detect(const void *data, size_t len)
+{
+	return data && len >= NS_NSGP_MAGIC_LEN &&
+	       memcmp(data, NS_NSGP_MAGIC, NS_NSGP_MAGIC_LEN) == 0;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The header's checks, then the payload into r->m. */
+static int read_file(ns_nsgp_rd *r)
+{
+	ns_nsgp_at(r, "/header/magic");
+	if (r->len < NS_NSGP_MAGIC_LEN || !nsgsim_policy_file_detect(r->d, r->len)) {
+		r->pos = 0;
+		return ns_nsgp_fail(
+		        r, r->len < NS_NSGP_MAGIC_LEN && memcmp(r->d, NS_NSGP_MAGIC, r->len) == 0
+		                   ? "the file ends inside the magic bytes of a compiled "
+		                     "policy file: it is truncated"
+		                   : "not a compiled policy file (no \"NSGSIMP\" magic); "
+		                     "make one with `nsgsim compile`");
+	}
+	ns_nsgp_at(r, "/header/version");
+	r->pos = r->len < 12 ? r->len : 8;
+	if (r->len < 12)
+		return ns_nsgp_fail(r,
+		                    "the file ends inside the header (%d bytes): it is truncated",
+		                    NS_NSGP_HEADER_SIZE);
+	uint32_t version = le32(r->d + 8);
+	if (version != NS_NSGP_VERSION) {
+		ns_nsgp_fail(r,
+		             "the file has format version %u; this nsgsim (%s) reads version %u: "
+		             "compile the policy again with `nsgsim compile`",
+		             version, NSGSIM_VERSION_STRING, NS_NSGP_VERSION);
+		r->err->code = r->rc = NSGSIM_E_POLICY_FILE_VERSION;
+		return r->rc;
+	}
+	ns_nsgp_at(r, "/header");
+	if (r->len < NS_NSGP_HEADER_SIZE) {
+		r->pos = r->len;
+		return ns_nsgp_fail(r,
+		                    "the file ends inside the header (%d bytes): it is truncated",
+		                    NS_NSGP_HEADER_SIZE);
+	}
+	uint64_t payload = (uint64_t)le32(r->d + 16) | (uint64_t)le32(r->d + 20) << 32;
+	size_t have = r->len - NS_NSGP_HEADER_SIZE;
+	if (payload != have) {
+		ns_nsgp_at(r, "/header/length");
+		r->pos = 16;
+		return ns_nsgp_fail(r,
+		                    "the header gives %llu bytes of payload but the file has %zu "
+		                    "after the header: the file is %s",
+		                    (unsigned long long)payload, have,
+		                    payload > have ? "truncated" : "followed by other bytes");
+	}
+	uint32_t want = le32(r->d + 12);
+	uint32_t got = ns_crc32(0, r->d + NS_NSGP_HEADER_SIZE, have);
+	if (got != want) {
+		ns_nsgp_at(r, "/header/checksum");
+		r->pos = 12;
+		return ns_nsgp_fail(r,
+		                    "the payload's CRC-32 is 0x%08x but the header says 0x%08x: "
+		                    "the file is damaged; compile the policy again",
+		                    got, want);
+	}
+	r->pos = NS_NSGP_HEADER_SIZE;
+	ns_nsgp_at(r, "/version");
+	uint32_t vlen = ns_nsgp_get_u32(r, "the writer's nsgsim version");
+	if (!r->rc && vlen > r->len - r->pos)
+		return ns_nsgp_fail(r, "a version of %u bytes but %zu are left", vlen,
+		                    r->len - r->pos);
+	r->pos += r->rc ? 0 : vlen;
+	if (ns_nsgp_get_table(r) != 0 || ns_nsgp_get_model(r) != 0)
+		return r->rc;
+	if (r->pos != r->len) {
+		ns_nsgp_at(r, "/");
+		return ns_nsgp_fail(r, "%zu bytes follow the end of the model", r->len - r->pos);
+	}
+	return 0;
+}
+
+static bool loader_empty(const ns_model *m)
+{
+	return ns_model_resource_count(m) == 0 && !m->has_tags && m->params.n == 0 &&
+	       m->lines.n == 0;
+}
+
+NSGSIM_EXPORT int nsgsim_loader_add_policy_buffer(nsgsim_loader *l, const char *name,
+                                                  const void *data, size_t len, nsgsim_error *err)
+{
+	if (!name)
+		name = "";
+	if (!l || (!data && len))
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
+		               "loader and data are required");
+	if (!data)
+		data = "";
+	ns_model *lm = ns_loader_model(l);
+	if (!loader_empty(lm))
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
+		               "a compiled policy file loads into an empty loader: give it alone, "
+		               "without --env or --service-tags");
+	ns_model m;
+	ns_model_init(&m);
+	m.build = lm->build;
+	nsgsim_error scratch;
+	ns_nsgp_rd r = {.d = data, .len = len, .m = &m, .file = name, .err = err ? err : &scratch};
+	int rc = read_file(&r);
+	if (rc != 0) {
+		ns_model_free(&m);
+		return rc;
+	}
+	ns_model_free(lm);
+	*lm = m;
+	return 0;
+}
+
+/* The file mapped read-only; *len 0 and *map NULL for an empty file. */
+static int map_file(const char *path, void **map, size_t *len, nsgsim_error *err)
+{
+	*map = NULL;
+	*len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ns_fail(err, NSGSIM_E_IO, path, "", "", "cannot open the file: %s",
+		               strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ns_fail(err, NSGSIM_E_IO, path, "", "", "not a regular file");
+	}
+	if (st.st_size > 0) {
+		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED) {
+			int e = errno;
+			close(fd);
+			return ns_fail(err, NSGSIM_E_IO, path, "", "", "cannot map the file: %s",
+			               strerror(e));
+		}
+		*map = p;
+		*len = (size_t)st.st_size;
+	}
+	close(fd);
+	return 0;
+}
+
+NSGSIM_EXPORT int nsgsim_loader_add_policy_file(nsgsim_loader *l, const char *path,
+                                                nsgsim_error *err)
+{
+	if (!l || !path)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		               "loader and path are required");
+	void *map;
+	size_t len;
+	int rc = map_file(path, &map, &len, err);
+	if (rc != 0)
+		return rc;
+	rc = nsgsim_loader_add_policy_buffer(l, path, map ? map : "", len, err);
+	if (map)
+		munmap(map, len);
+	return rc;
+}
+
+static int
+load_with(int (*add)(nsgsim_loader *, const char *, const void *, size_t, nsgsim_error *),
+          const char *name, const void *data, size_t len, nsgsim_policy **out, nsgsim_error *err)
+{
+	if (!out)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "", "out is required");
+	*out = NULL;
+	nsgsim_loader *l = nsgsim_loader_new();
+	if (!l)
+		return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
+	int rc = add ? add(l, name, data, len, err) : nsgsim_loader_add_policy_file(l, name, err);
+	if (rc == 0)
+		rc = nsgsim_compile(l, out, err);
+	nsgsim_loader_free(l);
+	return rc;
+}
+
+NSGSIM_EXPORT int nsgsim_policy_load(const char *path, nsgsim_policy **out, nsgsim_error *err)
+{
+	if (!path)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "", "path is required");
+	return load_with(NULL, path, NULL, 0, out, err);
+}
+
+NSGSIM_EXPORT int nsgsim_policy_load_buffer(const char *name, const void *data, size_t len,
+                                            nsgsim_policy **out, nsgsim_error *err)
+{
+	return load_with(nsgsim_loader_add_policy_buffer, name ? name : "", data, len, out, err);
+}

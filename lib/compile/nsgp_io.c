@@ -1,0 +1,304 @@
+/* Compiled policy files: the primitives both sides share (lib/compile/nsgp.h).
+ *
+ * May touch: lib/base, the model. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile/nsgp.h"
+
+/* ---- writing ------------------------------------------------------------------ */
+
+void ns_nsgp_u8(ns_nsgp_wr *w, unsigned v)
+{
+	char c = (char)(unsigned char)v;
+	ns_buf_put(&w->b, &c, 1);
+}
+
+void ns_nsgp_u32(ns_nsgp_wr *w, uint32_t v)
+{
+	char c[4];
+	for (int i = 0; i < 4; i++)
+		c[i] = (char)(unsigned char)(v >> (8 * i));
+	ns_buf_put(&w->b, c, 4);
+}
+
+void ns_nsgp_u64(ns_nsgp_wr *w, uint64_t v)
+{
+	ns_nsgp_u32(w, (uint32_t)v);
+	ns_nsgp_u32(w, (uint32_t)(v >> 32));
+}
+
+void ns_nsgp_u128(ns_nsgp_wr *w, ns_u128 v)
+{
+	ns_nsgp_u64(w, (uint64_t)v);
+	ns_nsgp_u64(w, (uint64_t)(v >> 64));
+}
+
+void ns_nsgp_i32(ns_nsgp_wr *w, int v)
+{
+	ns_nsgp_u32(w, (uint32_t)v);
+}
+
+void ns_nsgp_count(ns_nsgp_wr *w, size_t n)
+{
+	if (n >= UINT32_MAX)
+		w->too_big = true;
+	ns_nsgp_u32(w, (uint32_t)n);
+}
+
+static uint64_t hash_exact(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
+}
+
+static bool index_grow(ns_nsgp_wr *w)
+{
+	size_t cap = w->cap ? 2 * w->cap : 1024;
+	const char **keys = calloc(cap, sizeof *keys);
+	uint32_t *vals = calloc(cap, sizeof *vals);
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return false;
+	}
+	for (size_t i = 0; i < w->cap; i++)
+		if (w->keys[i]) {
+			size_t k = (size_t)hash_exact(w->keys[i]) & (cap - 1);
+			while (keys[k])
+				k = (k + 1) & (cap - 1);
+			keys[k] = w->keys[i];
+			vals[k] = w->vals[i];
+		}
+	free(w->keys);
+	free(w->vals);
+	w->keys = keys;
+	w->vals = vals;
+	w->cap = cap;
+	return true;
+}
+
+void ns_nsgp_str(ns_nsgp_wr *w, const char *s)
+{
+	if (!s || w->failed) {
+		ns_nsgp_u32(w, NS_NSGP_NULL_STR);
+		return;
+	}
+	if (2 * (w->n_strs + 1) > w->cap && !index_grow(w)) {
+		w->failed = true;
+		return;
+	}
+	size_t k = (size_t)hash_exact(s) & (w->cap - 1);
+	while (w->keys[k] && strcmp(w->keys[k], s) != 0)
+		k = (k + 1) & (w->cap - 1);
+	if (!w->keys[k]) {
+		if (w->n_strs >= UINT32_MAX - 1 || strlen(s) >= UINT32_MAX)
+			w->too_big = true;
+		w->keys[k] = s;
+		w->vals[k] = (uint32_t)w->n_strs++;
+		ns_buf_put(&w->table, s, strlen(s) + 1);
+	}
+	ns_nsgp_u32(w, w->vals[k]);
+}
+
+void ns_nsgp_wr_free(ns_nsgp_wr *w)
+{
+	ns_buf_free(&w->b);
+	ns_buf_free(&w->table);
+	free(w->keys);
+	free(w->vals);
+}
+
+/* ---- reading ------------------------------------------------------------------ */
+
+void ns_nsgp_at(ns_nsgp_rd *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->where, sizeof r->where, fmt, ap);
+	va_end(ap);
+}
+
+int ns_nsgp_fail(ns_nsgp_rd *r, const char *fmt, ...)
+{
+	if (r->rc)
+		return r->rc;
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	r->rc = ns_fail(r->err, NSGSIM_E_POLICY_FILE, r->file, r->where, "",
+	                "at byte offset %zu: %s", r->pos, msg);
+	return r->rc;
+}
+
+int ns_nsgp_nomem(ns_nsgp_rd *r)
+{
+	if (!r->rc)
+		r->rc = ns_fail(r->err, NSGSIM_E_NOMEM, r->file, r->where, "", "out of memory");
+	return r->rc;
+}
+
+static const unsigned char *take(ns_nsgp_rd *r, size_t n, const char *what)
+{
+	if (r->rc)
+		return NULL;
+	if (r->len - r->pos < n) {
+		ns_nsgp_fail(r,
+		             "the file ends inside %s (%zu bytes, %zu left): the file is "
+		             "truncated",
+		             what, n, r->len - r->pos);
+		return NULL;
+	}
+	const unsigned char *p = r->d + r->pos;
+	r->pos += n;
+	return p;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+unsigned ns_nsgp_get_u8(ns_nsgp_rd *r, const char *what)
+{
+	const unsigned char *p = take(r, 1, what);
+	return p ? *p : 0;
+}
+
+bool ns_nsgp_get_bool(ns_nsgp_rd *r, const char *what)
+{
+	unsigned v = ns_nsgp_get_u8(r, what);
+	if (v > 1) {
+		r->pos--;
+		ns_nsgp_fail(r, "%s is %u; a flag is 0 or 1", what, v);
+	}
+	return v == 1;
+}
+
+uint32_t ns_nsgp_get_u32(ns_nsgp_rd *r, const char *what)
+{
+	const unsigned char *p = take(r, 4, what);
+	return p ? le32(p) : 0;
+}
+
+uint64_t ns_nsgp_get_u64(ns_nsgp_rd *r, const char *what)
+{
+	const unsigned char *p = take(r, 8, what);
+	return p ? (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32 : 0;
+}
+
+ns_u128 ns_nsgp_get_u128(ns_nsgp_rd *r, const char *what)
+{
+	uint64_t lo = ns_nsgp_get_u64(r, what);
+	uint64_t hi = ns_nsgp_get_u64(r, what);
+	return (ns_u128)hi << 64 | lo;
+}
+
+int ns_nsgp_get_i32(ns_nsgp_rd *r, const char *what)
+{
+	return (int)(int32_t)ns_nsgp_get_u32(r, what);
+}
+
+int ns_nsgp_get_range(ns_nsgp_rd *r, const char *what, int lo, int hi)
+{
+	int v = ns_nsgp_get_i32(r, what);
+	if (!r->rc && (v < lo || v > hi)) {
+		r->pos -= 4;
+		ns_nsgp_fail(r, "%s is %d; it must lie in %d..%d", what, v, lo, hi);
+		return lo;
+	}
+	return v;
+}
+
+size_t ns_nsgp_get_count(ns_nsgp_rd *r, const char *what, size_t min_bytes)
+{
+	uint32_t n = ns_nsgp_get_u32(r, what);
+	if (r->rc)
+		return 0;
+	if (min_bytes && n > (r->len - r->pos) / min_bytes) {
+		r->pos -= 4;
+		ns_nsgp_fail(r, "%u %s need at least %llu bytes but %zu are left", n, what,
+		             (unsigned long long)n * min_bytes, r->len - r->pos - 4);
+		return 0;
+	}
+	return n;
+}
+
+const char *ns_nsgp_get_str(ns_nsgp_rd *r, const char *what, bool nullable)
+{
+	uint32_t n = ns_nsgp_get_u32(r, what);
+	if (r->rc)
+		return NULL;
+	if (n == NS_NSGP_NULL_STR) {
+		if (!nullable) {
+			r->pos -= 4;
+			ns_nsgp_fail(r, "%s is null; it is required", what);
+		}
+		return NULL;
+	}
+	if (n >= r->n_strs) {
+		r->pos -= 4;
+		ns_nsgp_fail(r, "%s is string %u; the table has %zu", what, n, r->n_strs);
+		return NULL;
+	}
+	return r->strs[n];
+}
+
+int ns_nsgp_get_table(ns_nsgp_rd *r)
+{
+	ns_nsgp_at(r, "/strings");
+	size_t n = ns_nsgp_get_count(r, "strings", 1);
+	uint64_t bytes = ns_nsgp_get_u64(r, "the string table's length");
+	if (r->rc)
+		return r->rc;
+	if (bytes > r->len - r->pos) {
+		r->pos -= 8;
+		return ns_nsgp_fail(r, "a string table of %llu bytes but %zu are left",
+		                    (unsigned long long)bytes, r->len - r->pos - 8);
+	}
+	char *block = bytes ? ns_arena_alloc(&r->m->arena, (size_t)bytes) : NULL;
+	r->strs = ns_nsgp_array(r, n, sizeof *r->strs);
+	if ((bytes && !block) || (n && !r->strs))
+		return ns_nsgp_nomem(r);
+	if (bytes)
+		memcpy(block, r->d + r->pos, (size_t)bytes);
+	size_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *end =
+		        off < bytes ? memchr(block + off, '\0', (size_t)bytes - off) : NULL;
+		if (!end) {
+			r->pos += off;
+			return ns_nsgp_fail(r,
+			                    "string %zu of %zu is not NUL-terminated within the "
+			                    "table",
+			                    i, n);
+		}
+		r->strs[i] = block + off;
+		off = (size_t)(end - block) + 1;
+	}
+	if (off != bytes) {
+		r->pos += off;
+		return ns_nsgp_fail(r, "%llu bytes follow the last of the %zu strings",
+		                    (unsigned long long)(bytes - off), n);
+	}
+	r->n_strs = n;
+	r->pos += (size_t)bytes;
+	return 0;
+}
+
+void *ns_nsgp_array(ns_nsgp_rd *r, size_t n, size_t size)
+{
+	if (r->rc || n == 0)
+		return NULL;
+	void *a = ns_arena_alloc(&r->m->arena, n * size);
+	if (!a)
+		ns_nsgp_nomem(r);
+	return a;
+}

@@ -1,0 +1,86 @@
+"""Compiled policy files from Python: Policy.save() and nsgsim.load_policy()
+(Policy.load), which must answer exactly as the policy that was saved."""
+
+import os
+import tempfile
+import unittest
+
+import nsgsim
+
+from . import support
+
+ENV = "fixtures/example/env"
+FLOWS = [
+    "tcp 93.184.216.34 10.1.1.4:443",
+    "tcp 10.1.1.4:50000 10.2.1.4:22",
+    "udp 10.1.1.4 10.1.2.4:53",
+    "icmp 10.1.2.4 10.1.1.4",
+    "tcp 10.0.3.4:50000 10.1.1.4:22",
+]
+
+
+class TestCompiledPolicy(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="nsgsim-py-nsgp-")
+        self.path = os.path.join(self.tmp.name, "example.nsgp")
+        self.policy = nsgsim.load(env=ENV, service_tags=support.DEFAULT_TAGS)
+
+    def tearDown(self):
+        self.policy.close()
+        self.tmp.cleanup()
+
+    def test_save_and_load_answer_the_same(self):
+        self.assertIsNone(self.policy.save(self.path))
+        self.assertEqual(os.listdir(self.tmp.name), ["example.nsgp"], "no temporary file is left")
+        with open(self.path, "rb") as f:
+            data = f.read()
+        self.assertEqual(data[:8], b"NSGSIMP\0")
+        self.assertEqual(self.policy.save(), data)
+        for loaded in (nsgsim.load_policy(self.path), nsgsim.Policy.load(data=data),
+                       nsgsim.load_policy(self.path, build="minimal")):
+            with loaded:
+                self.assertEqual(loaded.save(), data)
+                self.assertEqual(loaded.show(), self.policy.show())
+                self.assertEqual(loaded.show(json=False), self.policy.show(json=False))
+                self.assertEqual(loaded.notes, self.policy.notes)
+                self.assertEqual(loaded.stats, self.policy.stats)
+                for flow in FLOWS:
+                    a, b = self.policy.evaluate(flow), loaded.evaluate(flow)
+                    self.assertEqual(a.to_dict(verbose=True), b.to_dict(verbose=True), flow)
+                    self.assertEqual(a.explain(verbose=True), b.explain(verbose=True))
+                self.assertEqual(loaded.effective("vm-web1-nic"),
+                                 self.policy.effective("vm-web1-nic"))
+                self.assertEqual([(r.verdict, r.decided_by) for r in loaded.reach("vm-db1-nic")],
+                                 [(r.verdict, r.decided_by) for r in
+                                  self.policy.reach("vm-db1-nic")])
+                self.assertEqual([f.__dict__ if hasattr(f, "__dict__") else f
+                                  for f in loaded.lint()],
+                                 [f.__dict__ if hasattr(f, "__dict__") else f
+                                  for f in self.policy.lint()])
+
+    def test_damaged_files_are_errors(self):
+        data = self.policy.save()
+        for bad, code, pointer in [
+            (data[:100], "NSGSIM_E_POLICY_FILE", "/header/length"),
+            (data[:8] + b"\x09" + data[9:], "NSGSIM_E_POLICY_FILE_VERSION", "/header/version"),
+            (data[:-1] + bytes([data[-1] ^ 1]), "NSGSIM_E_POLICY_FILE", "/header/checksum"),
+            (b"{}", "NSGSIM_E_POLICY_FILE", "/header/magic"),
+        ]:
+            with self.subTest(code=code, pointer=pointer):
+                with self.assertRaises(nsgsim.Error) as cm:
+                    nsgsim.load_policy(data=bad)
+                self.assertEqual(cm.exception.name, code)
+                self.assertEqual(cm.exception.pointer, pointer)
+        self.assertEqual(nsgsim.NSGSIM_E_POLICY_FILE, -30)
+        self.assertEqual(nsgsim.NSGSIM_E_POLICY_FILE_VERSION, -31)
+        with self.assertRaises(nsgsim.Error) as cm:
+            nsgsim.load_policy(os.path.join(self.tmp.name, "missing.nsgp"))
+        self.assertEqual(cm.exception.name, "NSGSIM_E_IO")
+        with self.assertRaises(TypeError):
+            nsgsim.load_policy()
+        with self.assertRaises(ValueError):
+            nsgsim.load_policy(self.path, build="fast")
+
+
+if __name__ == "__main__":
+    unittest.main()
