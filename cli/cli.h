@@ -51,6 +51,7 @@ enum {
 	OPT_SARIF,
 	OPT_BY,
 	OPT_HTML,
+	OPT_JOBS,
 };
 #define OPT_BIT(id) (1u << (id))
 
@@ -66,6 +67,7 @@ typedef struct options {
 	const char *to, *from, *protocols, *fail_on;
 	const char *only, *skip; /* lint: check ids */
 	const char *by, *html;   /* matrix: subnet | nic | asg, the page to write */
+	const char *jobs;        /* lint: threads */
 	bool quiet, json, verbose, allowed_only, rules, allow_unassigned;
 	const char *args[MAX_ARGS];
 	int n_args;

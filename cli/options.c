@@ -48,6 +48,7 @@ static const opt_def opt_defs[] = {
         {OPT_LOCATION, "--location", NULL, VALUE, F(location)},
         {OPT_BY, "--by", NULL, VALUE, F(by)},
         {OPT_HTML, "--html", NULL, VALUE, F(html)},
+        {OPT_JOBS, "--jobs", NULL, VALUE, F(jobs)},
         {OPT_JSON, "--json", NULL, FLAG, F(json)},
         {OPT_VERBOSE, "--verbose", "-v", FLAG, F(verbose)},
         {OPT_QUIET, "--quiet", "-q", FLAG, F(quiet)},

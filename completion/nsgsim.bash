@@ -22,7 +22,7 @@ _nsgsim_options()
 	matrix) echo "--env --service-tags --by --json --html --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	check) echo "--env --service-tags --junit --json -v --verbose --allow-unassigned --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	list) echo "--env --service-tags --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
-	lint) echo "--env --service-tags --json --sarif --only --skip --fail-on --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	lint) echo "--env --service-tags --json --sarif --only --skip --fail-on --jobs --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	show) echo "--env --service-tags --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	replay) echo "--env --service-tags --after --json --junit --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	snapshot-tags | version) echo "--help" ;;

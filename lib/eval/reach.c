@@ -312,6 +312,137 @@ static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, ns
 	return finish(rc, &q, r, out, err);
 }
 
+/* ---- a visit in items ---------------------------------------------------------------------- */
+
+typedef struct rfam {
+	int family;
+	ns_ralt *alts;
+	size_t n_alts;
+	ns_vec dst; /* ns_epgroup */
+} rfam;
+
+struct ns_rplan {
+	const nsgsim_policy *p;
+	nsgsim_regions *r; /* the query's addresses, in its arena */
+	unsigned protos;
+	uint64_t limit;
+	rfam fam[2];
+	int n_fam;
+};
+
+void ns_rplan_free(ns_rplan *pl)
+{
+	if (!pl)
+		return;
+	for (int f = 0; f < pl->n_fam; f++) {
+		free(pl->fam[f].alts);
+		ns_epgroups_free(&pl->fam[f].dst);
+	}
+	nsgsim_regions_free(pl->r);
+	free(pl);
+}
+
+size_t ns_rplan_items(const ns_rplan *pl)
+{
+	size_t n = 0;
+	for (int f = 0; f < pl->n_fam; f++)
+		n += pl->fam[f].dst.n;
+	return n;
+}
+
+/* A family's source alternatives and destination groups (reach_family's). */
+static int plan_family(ns_rplan *pl, rfam *rf, ns_ilist from, ns_ilist to)
+{
+	ns_vec src;
+	int rc = 0;
+	ns_vec_init(&rf->dst, sizeof(ns_epgroup));
+	if (ns_split_by_endpoint(pl->p, rf->family, from, NS_WAY_OUT, &src) != 0 ||
+	    ns_split_by_endpoint(pl->p, rf->family, to, NS_WAY_IN, &rf->dst) != 0)
+		rc = NSGSIM_E_NOMEM;
+	const ns_epgroup *gs = src.data;
+	rf->alts = calloc(src.n + 1, sizeof *rf->alts);
+	if (!rf->alts)
+		rc = NSGSIM_E_NOMEM;
+	for (size_t i = 0; i < src.n && rc == 0; i++) {
+		rf->alts[i].ep[0] = gs[i].ep;
+		if (as_list(&pl->r->arena, &gs[i], &rf->alts[i].src) != 0)
+			rc = NSGSIM_E_NOMEM;
+	}
+	rf->n_alts = src.n;
+	ns_epgroups_free(&src);
+	return rc;
+}
+
+int ns_reach_plan(const nsgsim_policy *p, const nsgsim_query *query, ns_rplan **out,
+                  nsgsim_error *err)
+{
+	nsgsim_regions *dummy = NULL;
+	int rc = check_query(query, &dummy, err);
+	if (rc != 0)
+		return rc;
+	*out = NULL;
+	if (!p || !query->to)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		               "reach needs a policy and a target (to)");
+	ns_rplan *pl = calloc(1, sizeof *pl);
+	if (!pl || !(pl->r = regions_new(query))) {
+		free(pl);
+		return nomem(err);
+	}
+	pl->p = p;
+	pl->protos = pl->r->protocols;
+	pl->limit = p->m.limits[NSGSIM_LIMIT_QUERY_REGIONS];
+	ns_addrs to, from;
+	rc = resolve(p, query, &pl->r->arena, &to, &from, err);
+	bool modelled = false, any = false;
+	if (rc == 0 && target_modelled(p, &to, &modelled) != 0)
+		rc = nomem(err);
+	else if (rc == 0 && !modelled)
+		rc = ns_fail(err, NSGSIM_E_NOT_MODELLED, "", "", "",
+		             "no address of the target (to) '%s' belongs to a NIC or subnet in the "
+		             "input: reach answers what can reach a modelled target",
+		             query->to);
+	for (int f = 0; rc == 0 && f < 2; f++) {
+		if (!to.fam[f].n || !from.fam[f].n)
+			continue;
+		any = true;
+		rfam *rf = &pl->fam[pl->n_fam++];
+		rf->family = f ? 6 : 4;
+		if (plan_family(pl, rf, from.fam[f], to.fam[f]) != 0)
+			rc = nomem(err);
+	}
+	if (rc == 0 && !any)
+		rc = ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		             "the source (from) and the target (to) share no address family");
+	if (rc != 0) {
+		ns_rplan_free(pl);
+		return rc;
+	}
+	*out = pl;
+	return 0;
+}
+
+int ns_rplan_visit(const ns_rplan *pl, size_t i, ns_rvisit_fn fn, void *ctx)
+{
+	int f = 0;
+	while (f < pl->n_fam && i >= pl->fam[f].dst.n)
+		i -= pl->fam[f++].dst.n;
+	if (f == pl->n_fam)
+		return NSGSIM_E_INVALID_ARG;
+	const rfam *rf = &pl->fam[f];
+	const ns_epgroup *gd = rf->dst.data;
+	ns_arena ar = {0};
+	ns_rquery q = {rf->family, &ar, {0}, pl->limit, 1, false, false, fn, ctx, NULL};
+	ns_vec_init(&q.pieces, sizeof(ns_piece));
+	ns_ilist list;
+	ns_rspec spec = {{pl->p, NULL}, rf->alts, rf->n_alts, {gd[i].ep, NULL}, false, NULL, 0};
+	int rc = as_list(&ar, &gd[i], &list) != 0 ? NSGSIM_E_NOMEM
+	                                          : partition(&q, &spec, pl->protos, list);
+	ns_vec_free(&q.pieces);
+	ns_arena_free(&ar);
+	return rc;
+}
+
 /* ---- diff -------------------------------------------------------------------------------- */
 
 /* The groups of both policies over one list: each before-group split by

@@ -44,6 +44,20 @@ void ns_lint_add(nsgsim_findings *fs, const char *id, int level, const char *res
 	                      line};
 }
 
+void ns_lint_adopt(nsgsim_findings *fs, const nsgsim_finding *f)
+{
+	nsgsim_finding *to = fs->failed ? NULL : ns_vec_push(&fs->v);
+	const char *msg = ns_arena_strdup(&fs->ar, f->message);
+	const char *ev = ns_arena_strdup(&fs->ar, f->evidence);
+	if (!to || !msg || !ev) {
+		fs->failed = true;
+		return;
+	}
+	*to = *f;
+	to->message = msg;
+	to->evidence = ev;
+}
+
 void ns_lint_progress(nsgsim_findings *fs, uint64_t from, uint64_t to, size_t i, size_t n)
 {
 	uint64_t at = from + (n ? (to - from) * (uint64_t)i / n : to - from);
@@ -367,6 +381,16 @@ NSGSIM_EXPORT int nsgsim_lint(const nsgsim_policy *p, nsgsim_findings **out, nsg
 NSGSIM_EXPORT int nsgsim_lint_progress(const nsgsim_policy *p, nsgsim_progress_fn fn, void *ctx,
                                        nsgsim_findings **out, nsgsim_error *err)
 {
+	nsgsim_lint_options o = {fn, ctx, 1};
+	return nsgsim_lint_opts(p, &o, out, err);
+}
+
+NSGSIM_EXPORT int nsgsim_lint_opts(const nsgsim_policy *p, const nsgsim_lint_options *opts,
+                                   nsgsim_findings **out, nsgsim_error *err)
+{
+	nsgsim_lint_options none = {NULL, NULL, 1};
+	if (!opts)
+		opts = &none;
 	if (!p || !out)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		               "policy and out are required");
@@ -376,8 +400,9 @@ NSGSIM_EXPORT int nsgsim_lint_progress(const nsgsim_policy *p, nsgsim_progress_f
 		return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
 	ns_vec_init(&fs->v, sizeof(nsgsim_finding));
 	fs->p = p;
-	fs->progress = fn;
-	fs->progress_ctx = ctx;
+	fs->progress = opts->progress;
+	fs->progress_ctx = opts->progress_ctx;
+	fs->jobs = opts->jobs > 1 ? opts->jobs : 1;
 	int rc = check_nsgs(p, fs);
 	check_asgs(p, fs);
 	check_groups(p, fs);
