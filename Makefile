@@ -47,7 +47,7 @@ STATIC   := $(B)/libnsgsim.a
 CLI      := $(B)/nsgsim
 PC       := $(B)/nsgsim.pc
 
-.PHONY: sarif-deps fuzz-deps fuzz-ci bench bench-replay FORCE
+.PHONY: sarif-deps fuzz-deps fuzz-ci bench bench-replay bench-estate FORCE
 .PHONY: check-browser check-browser-deps
 .PHONY: all deps run test check-c check-cli check-python check-format check-symbols check-layers \
         check-install check-install-deps first-hour \
@@ -274,6 +274,15 @@ $(B)/nsgsim-bench: bench/bench.c bench/sets.c bench/common.c bench/bench.h $(LIB
 # hub-changed is the last thing nsgsim-benchgen writes of the hub.
 $(BENCH_DATA)/hub-changed/nsgs.json: $(B)/nsgsim-benchgen
 	./$(B)/nsgsim-benchgen $(BENCH_DATA)
+
+# The estate of issue 18 (48 NSGs, 8 subnets, 40 NICs, 100 admin rules) at
+# ESTATE_RULES custom NSG rules, with Microsoft's full service tags when
+# ../shared has them.
+ESTATE_RULES ?= 14000
+ESTATE_TAGS  := $(if $(wildcard $(BENCH_FULL_TAGS)),$(BENCH_FULL_TAGS),fixtures/service_tags/ServiceTags_Public_20251109_trimmed.json)
+$(BENCH_DATA)/estate$(ESTATE_RULES)/nsgs.json: $(B)/nsgsim-benchgen
+	./$(B)/nsgsim-benchgen --estate $(ESTATE_RULES) $(BENCH_DATA)/estate$(ESTATE_RULES) $(ESTATE_TAGS)
+bench-estate: $(BENCH_DATA)/estate$(ESTATE_RULES)/nsgs.json
 
 bench: all $(B)/nsgsim-bench $(BENCH_DATA)/hub-changed/nsgs.json
 	@if [ -f $(BENCH_FULL_TAGS) ]; then \

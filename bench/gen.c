@@ -22,6 +22,13 @@
  *                            addresses of their sets and one beyond, first and
  *                            last ports and one beyond), half random
  *
+ *   nsgsim-benchgen --estate N_RULES OUTDIR [TAGS]
+ *
+ * writes the estate issue 18 measures: a hub and three spokes, 8 subnets
+ * and 40 NICs, each with an NSG of its own (48 NSGs sharing N_RULES custom
+ * rules, 60% inbound), the hub's route tables and 100 admin rules, and
+ * OUTDIR/flows.txt (200,000 flows made as the hub's are).
+ *
  * Rules look like real ones: CIDR lists of partner and on-premises ranges,
  * spoke prefixes, ASGs, port lists and ranges; 15% name a real service tag
  * from TAGS (default: the trimmed fixture file), a few more VirtualNetwork,
@@ -315,6 +322,30 @@ static void vnet(FILE *f, const char *name, int octet, const char *const *subnet
 	fprintf(f, "]}}%s\n", last ? "" : ",");
 }
 
+/* The end of a NIC: a spoke's NIC is in one of its spoke's five ASGs. */
+static void nic_end(FILE *f, int spoke, int i)
+{
+	if (spoke)
+		fprintf(f,
+		        ",\"applicationSecurityGroups\":[{\"id\":\"" NET
+		        "/applicationSecurityGroups/asg-spoke%d-%d\"}]",
+		        spoke, i % 5);
+	fprintf(f, "}}]}}");
+}
+
+/* The spokes' ASGs, after the NICs, and the end of the file. */
+static void spoke_asgs_end(FILE *f)
+{
+	for (int s = 1; s <= N_SPOKES; s++)
+		for (int a = 0; a < 5; a++)
+			fprintf(f,
+			        ",\n{\"name\":\"asg-spoke%d-%d\",\"id\":\"" NET
+			        "/applicationSecurityGroups/asg-spoke%d-%d\","
+			        "\"type\":\"Microsoft.Network/applicationSecurityGroups\"}",
+			        s, a, s, a);
+	fprintf(f, "\n]}\n");
+}
+
 static void nics(FILE *f)
 {
 	int k = 0;
@@ -346,23 +377,11 @@ static void nics(FILE *f)
 				        "\"subnet\":{\"id\":\"" NET
 				        "/virtualNetworks/%s/subnets/%s\"}",
 				        k, s, s ? sub : 2, 4 + i, vname, sn);
-				if (s)
-					fprintf(f,
-					        ",\"applicationSecurityGroups\":[{\"id\":\"" NET
-					        "/applicationSecurityGroups/asg-spoke%d-%d\"}]",
-					        s, i % 5);
-				fprintf(f, "}}]}}");
+				nic_end(f, s, i);
 			}
 		}
 	}
-	for (int s = 1; s <= N_SPOKES; s++)
-		for (int a = 0; a < 5; a++)
-			fprintf(f,
-			        ",\n{\"name\":\"asg-spoke%d-%d\",\"id\":\"" NET
-			        "/applicationSecurityGroups/asg-spoke%d-%d\","
-			        "\"type\":\"Microsoft.Network/applicationSecurityGroups\"}",
-			        s, a, s, a);
-	fprintf(f, "\n]}\n");
+	spoke_asgs_end(f);
 }
 
 /* Two managers, 50 rules each: a management-group-scoped corporate baseline
@@ -457,6 +476,23 @@ static void admin(FILE *f)
 	fprintf(f, "\n]}\n");
 }
 
+static void write_routes(const char *dir)
+{
+	FILE *f = open_out(dir, "routes.json");
+	fprintf(f,
+	        "{\"value\":[{\"name\":\"rt-force-fw\",\"id\":\"" NET "/routeTables/rt-force-fw\","
+	        "\"type\":\"Microsoft.Network/routeTables\",\"properties\":{\"routes\":[{"
+	        "\"name\":\"default\",\"id\":\"" NET "/routeTables/rt-force-fw/routes/default\","
+	        "\"properties\":{\"addressPrefix\":\"0.0.0.0/0\",\"nextHopType\":"
+	        "\"VirtualAppliance\",\"nextHopIpAddress\":\"10.0.0.4\"}}]}},\n"
+	        "{\"name\":\"rt-onprem\",\"id\":\"" NET "/routeTables/rt-onprem\","
+	        "\"type\":\"Microsoft.Network/routeTables\",\"properties\":{\"routes\":[{"
+	        "\"name\":\"onprem\",\"id\":\"" NET "/routeTables/rt-onprem/routes/onprem\","
+	        "\"properties\":{\"addressPrefix\":\"172.16.0.0/12\",\"nextHopType\":"
+	        "\"VirtualNetworkGateway\"}}]}}]}\n");
+	fclose(f);
+}
+
 static void write_hub(const char *dir)
 {
 	make_dir(dir);
@@ -475,19 +511,7 @@ static void write_hub(const char *dir)
 	}
 	fprintf(f, "]}\n");
 	fclose(f);
-	f = open_out(dir, "routes.json");
-	fprintf(f,
-	        "{\"value\":[{\"name\":\"rt-force-fw\",\"id\":\"" NET "/routeTables/rt-force-fw\","
-	        "\"type\":\"Microsoft.Network/routeTables\",\"properties\":{\"routes\":[{"
-	        "\"name\":\"default\",\"id\":\"" NET "/routeTables/rt-force-fw/routes/default\","
-	        "\"properties\":{\"addressPrefix\":\"0.0.0.0/0\",\"nextHopType\":"
-	        "\"VirtualAppliance\",\"nextHopIpAddress\":\"10.0.0.4\"}}]}},\n"
-	        "{\"name\":\"rt-onprem\",\"id\":\"" NET "/routeTables/rt-onprem\","
-	        "\"type\":\"Microsoft.Network/routeTables\",\"properties\":{\"routes\":[{"
-	        "\"name\":\"onprem\",\"id\":\"" NET "/routeTables/rt-onprem/routes/onprem\","
-	        "\"properties\":{\"addressPrefix\":\"172.16.0.0/12\",\"nextHopType\":"
-	        "\"VirtualNetworkGateway\"}}]}}]}\n");
-	fclose(f);
+	write_routes(dir);
 	f = open_out(dir, "nsgs.json");
 	fprintf(f, "{\"value\":[\n");
 	for (int s = 1; s <= N_SPOKES; s++) {
@@ -520,6 +544,104 @@ static void write_chain(const char *dir, int n)
 	vnet(f, "vnet-spoke1", 1, sub, 1, g, NULL, -1, 0);
 	nsg(f, "nsg-chain", n, 0, -1, "10.1.0.0/24", 1);
 	fprintf(f, "]}\n");
+	fclose(f);
+}
+
+/* ---- the estate: issue 18's 48 NSGs on 8 subnets and 40 NICs ---------------------------- */
+
+#define ESTATE_NSGS            48
+#define ESTATE_NICS_PER_SUBNET 5
+
+/* A hub (snet-shared, snet-mgmt) and N_SPOKES spokes (snet-web, snet-app),
+ * every subnet with its own NSG and the spokes' last subnets routed as in
+ * the hub above. */
+static void estate_vnets(FILE *f)
+{
+	fprintf(f, "{\"value\":[\n");
+	const char *hub_sub[] = {"snet-shared", "snet-mgmt"};
+	const char *hub_nsg[] = {"nsg-hub-shared", "nsg-hub-mgmt"};
+	vnet(f, "vnet-hub", 0, hub_sub, 2, hub_nsg, NULL, 0, 0);
+	for (int s = 1; s <= N_SPOKES; s++) {
+		char name[32], g0[32], g1[32];
+		snprintf(name, sizeof name, "vnet-spoke%d", s);
+		snprintf(g0, sizeof g0, "nsg-spoke%d-web", s);
+		snprintf(g1, sizeof g1, "nsg-spoke%d-app", s);
+		const char *sub[] = {"snet-web", "snet-app"};
+		const char *ng[] = {g0, g1};
+		vnet(f, name, s, sub, 2, ng, s == 1 ? "rt-force-fw" : "rt-onprem", 1, s == N_SPOKES);
+	}
+	fprintf(f, "]}\n");
+}
+
+/* Five NICs in each subnet, each with an NSG of its own; the spokes' NICs
+ * in their spoke's ASGs. */
+static void estate_nics(FILE *f)
+{
+	static const char *const hub_sub[] = {"snet-shared", "snet-mgmt"};
+	static const char *const spoke_sub[] = {"snet-web", "snet-app"};
+	int k = 0;
+	fprintf(f, "{\"value\":[\n");
+	for (int s = 0; s <= N_SPOKES; s++)
+		for (int sub = 0; sub < 2; sub++)
+			for (int i = 0; i < ESTATE_NICS_PER_SUBNET; i++, k++) {
+				char vname[32];
+				snprintf(vname, sizeof vname, s ? "vnet-spoke%d" : "vnet-hub", s);
+				fprintf(f,
+				        "%s{\"name\":\"nic%d\",\"id\":\"" NET
+				        "/networkInterfaces/nic%d\",\"type\":\"Microsoft.Network/"
+				        "networkInterfaces\",\"properties\":{\"networkSecurityGroup\":{"
+				        "\"id\":\"" NET "/networkSecurityGroups/nsg-nic%d\"},"
+				        "\"ipConfigurations\":[{\"name\":\"ipconfig1\",\"id\":\"" NET
+				        "/networkInterfaces/nic%d/ipConfigurations/ipconfig1\","
+				        "\"properties\":{\"privateIPAddress\":\"10.%d.%d.%d\","
+				        "\"subnet\":{\"id\":\"" NET "/virtualNetworks/%s/subnets/%s\"}",
+				        k ? ",\n" : "", k, k, k, k, s, sub, 4 + i, vname,
+				        s ? spoke_sub[sub] : hub_sub[sub]);
+				nic_end(f, s, i);
+			}
+	spoke_asgs_end(f);
+}
+
+/* The 48 NSGs with n_rules custom rules between them (60% inbound). */
+static void estate_nsgs(FILE *f, int n_rules)
+{
+	int per = n_rules / ESTATE_NSGS, n_in = per * 6 / 10, n_out = per - n_in;
+	char name[40], local[40];
+	fprintf(f, "{\"value\":[\n");
+	for (int s = 0; s <= N_SPOKES; s++)
+		for (int sub = 0; sub < 2; sub++) {
+			if (s)
+				snprintf(name, sizeof name, "nsg-spoke%d-%s", s, sub ? "app" : "web");
+			else
+				snprintf(name, sizeof name, "nsg-hub-%s", sub ? "mgmt" : "shared");
+			snprintf(local, sizeof local, "10.%d.%d.0/24", s, sub);
+			nsg(f, name, n_in, n_out, s ? s : -1, local, 0);
+		}
+	int n_nics = (N_SPOKES + 1) * 2 * ESTATE_NICS_PER_SUBNET;
+	for (int k = 0; k < n_nics; k++) {
+		int s = k / (2 * ESTATE_NICS_PER_SUBNET), sub = k / ESTATE_NICS_PER_SUBNET % 2;
+		snprintf(name, sizeof name, "nsg-nic%d", k);
+		snprintf(local, sizeof local, "10.%d.%d.%d/32", s, sub, 4 + k % ESTATE_NICS_PER_SUBNET);
+		nsg(f, name, n_in, n_out, s ? s : -1, local, k == n_nics - 1);
+	}
+	fprintf(f, "]}\n");
+}
+
+static void write_estate(const char *dir, int n_rules)
+{
+	make_dir(dir);
+	FILE *f = open_out(dir, "vnets.json");
+	estate_vnets(f);
+	fclose(f);
+	write_routes(dir);
+	f = open_out(dir, "nsgs.json");
+	estate_nsgs(f, n_rules);
+	fclose(f);
+	f = open_out(dir, "nics.json");
+	estate_nics(f);
+	fclose(f);
+	f = open_out(dir, "admin.json");
+	admin(f);
 	fclose(f);
 }
 
@@ -690,9 +812,9 @@ static uint32_t nic_ip(void)
 /* End-to-end flows: to a NIC from the rules' sources (inbound edges), from
  * a NIC to the rules' destinations (outbound edges), and random flows
  * between NICs, subnets and the Internet. */
-static void hub_flows(const char *dir, int n)
+static void hub_flows(const char *dir, const char *name, int n)
 {
-	FILE *f = open_out(dir, "flows-hub.txt");
+	FILE *f = open_out(dir, name);
 	for (int i = 0; i < n; i++) {
 		uint32_t src, dst;
 		int proto, dport;
@@ -741,8 +863,34 @@ static void hub_flows(const char *dir, int n)
 	fclose(f);
 }
 
+/* nsgsim-benchgen --estate N_RULES OUTDIR [TAGS]: the estate and 200,000
+ * flows (OUTDIR/flows.txt) aimed at its rules as the hub's are. */
+static int estate_main(int argc, char **argv)
+{
+	if (argc < 4 || argc > 5)
+		die("usage: nsgsim-benchgen --estate N_RULES OUTDIR [SERVICE_TAGS]");
+	char *end;
+	long n = strtol(argv[2], &end, 10);
+	if (*end || n < ESTATE_NSGS || n > 1000000)
+		die("nsgsim-benchgen: --estate takes %d to 1000000 rules, not '%s'", ESTATE_NSGS,
+		    argv[2]);
+	const char *out = argv[3], *tags = argc > 4 ? argv[4] : DEFAULT_TAGS;
+	write_estate(out, (int)n);
+	nsgsim_policy *p = bench_load(out, tags, NULL);
+	collect_nic_addrs(p);
+	hub_flows(out, "flows.txt", 200000);
+	nsgsim_policy_free(p);
+	free(nic_addrs);
+	printf("nsgsim-benchgen: wrote %s ({vnets,routes,nsgs,nics,admin}.json, flows.txt): %ld "
+	       "NSG rules in %d NSGs, 100 admin rules\n",
+	       out, n / ESTATE_NSGS * ESTATE_NSGS, ESTATE_NSGS);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--estate") == 0)
+		return estate_main(argc, argv);
 	if (argc < 2 || argc > 3)
 		die("usage: nsgsim-benchgen OUTDIR [SERVICE_TAGS]");
 	const char *out = argv[1], *tags = argc > 2 ? argv[2] : DEFAULT_TAGS;
@@ -752,7 +900,7 @@ int main(int argc, char **argv)
 	write_hub(path);
 	nsgsim_policy *p = bench_load(path, tags, NULL);
 	collect_nic_addrs(p);
-	hub_flows(out, 200000);
+	hub_flows(out, "flows-hub.txt", 200000);
 	nsgsim_policy_free(p);
 	free(nic_addrs);
 	/* The changed copy from the same seed; the chains keep theirs. */

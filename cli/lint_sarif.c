@@ -14,11 +14,9 @@
 #include "cli.h"
 #include "lint_sarif.h"
 
-/* Where the SARIF's tool.driver.informationUri points; a packager may set
- * the project's own page. */
-#ifndef NSGSIM_INFO_URI
-#define NSGSIM_INFO_URI "https://github.com/nsgsim/nsgsim"
-#endif
+/* Where the SARIF's tool.driver.informationUri points: the project has no
+ * public page yet, so the (optional) property is left out unless a packager
+ * defines one -- a made-up address would send readers nowhere. */
 
 typedef struct check_doc {
 	const char *id, *level, *short_text, *full_text;
@@ -84,9 +82,12 @@ FILE *sarif_open(const char *path)
 	fputs("{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n"
 	      "  \"version\": \"2.1.0\",\n  \"runs\": [{\n    \"tool\": {\"driver\": {"
 	      "\"name\": \"nsgsim\", \"semanticVersion\": \"" NSGSIM_VERSION_STRING "\", "
-	      "\"version\": \"" NSGSIM_VERSION_STRING "\",\n      \"informationUri\": ",
+	      "\"version\": \"" NSGSIM_VERSION_STRING "\"",
 	      f);
+#ifdef NSGSIM_INFO_URI
+	fputs(",\n      \"informationUri\": ", f);
 	json_string(f, NSGSIM_INFO_URI);
+#endif
 	fputs(",\n      \"rules\": [", f);
 	for (size_t i = 0; i < N_DOCS; i++) {
 		const check_doc *c = &checks[i];
