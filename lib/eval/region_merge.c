@@ -228,12 +228,12 @@ static long merge_pass(ns_rquery *q, mhash *hs, int f, mscratch *sc)
 	return merged;
 }
 
-/* The order of the passes: the protocols and the ports first, whose
+/* The order of the passes: the ports and the protocols first, whose
  * pieces share their address lists (the partition cuts the ports last),
  * so that the address unions meet fewer, larger pieces -- on the bench
- * hub a third of the work and a sixth of the regions of merging the
- * sources first. */
-static const int pass_order[M_FIELDS] = {M_PROTO, M_DPORT, M_SPORT, M_SRC, M_DST};
+ * hub's nic0 query 577 regions instead of 897, and a fifth fewer
+ * instructions, than merging the sources first. */
+static const int pass_order[M_FIELDS] = {M_DPORT, M_SPORT, M_PROTO, M_SRC, M_DST};
 
 int ns_region_merge(ns_rquery *q)
 {
