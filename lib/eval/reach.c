@@ -122,15 +122,24 @@ static int cmp_piece(const void *pa, const void *pb)
 	return (int)a->box.protos - (int)b->box.protos;
 }
 
-/* Moves the query's pieces into the result, merged and sorted. */
-static int move_pieces(ns_rquery *q, nsgsim_regions *r, nsgsim_error *err)
+/* Moves the query's pieces into the result, merged and sorted; with
+ * allowed_only, the others to rest when it is given. */
+static int move_pieces(ns_rquery *q, nsgsim_regions *r, ns_vec *rest, nsgsim_error *err)
 {
 	if (r->allowed_only) {
 		ns_piece *ps = q->pieces.data;
 		size_t m = 0;
-		for (size_t i = 0; i < q->pieces.n; i++)
-			if (ps[i].out[0].verdict == NSGSIM_ALLOW)
+		for (size_t i = 0; i < q->pieces.n; i++) {
+			if (ps[i].out[0].verdict == NSGSIM_ALLOW) {
 				ps[m++] = ps[i];
+				continue;
+			}
+			ns_piece *slot = rest ? ns_vec_push(rest) : NULL;
+			if (rest && !slot)
+				return nomem(err);
+			if (slot)
+				*slot = ps[i];
+		}
 		q->pieces.n = m;
 	}
 	if (!r->raw && ns_region_merge(q) != 0)
@@ -145,10 +154,11 @@ static int move_pieces(ns_rquery *q, nsgsim_regions *r, nsgsim_error *err)
 
 /* The end of a query that got this far with rc: the result in *out, or
  * everything freed. */
-static int finish(int rc, ns_rquery *q, nsgsim_regions *r, nsgsim_regions **out, nsgsim_error *err)
+static int finish(int rc, ns_rquery *q, nsgsim_regions *r, nsgsim_regions **out, nsgsim_error *err,
+                  ns_vec *rest)
 {
 	if (rc == 0)
-		rc = move_pieces(q, r, err);
+		rc = move_pieces(q, r, rest, err);
 	ns_vec_free(&q->pieces);
 	if (rc != 0) {
 		nsgsim_regions_free(r);
@@ -249,31 +259,50 @@ static int resolve(const nsgsim_policy *p, const nsgsim_query *q, ns_arena *ar, 
 }
 
 static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, nsgsim_regions **out,
-                 nsgsim_error *err, ns_rvisit_fn fn, ns_rgroup_fn group, void *ctx);
+                 nsgsim_error *err, ns_rvisit_fn fn, ns_rgroup_fn group, void *ctx, ns_vec *rest);
 
 NSGSIM_EXPORT int nsgsim_reach(const nsgsim_policy *p, const nsgsim_query *query,
                                nsgsim_regions **out, nsgsim_error *err)
 {
-	return reach(p, query, false, out, err, NULL, NULL, NULL);
+	return reach(p, query, false, out, err, NULL, NULL, NULL, NULL);
 }
 
 int ns_reach_raw(const nsgsim_policy *p, const nsgsim_query *query, nsgsim_regions **out,
                  nsgsim_error *err)
 {
-	return reach(p, query, true, out, err, NULL, NULL, NULL);
+	return reach(p, query, true, out, err, NULL, NULL, NULL, NULL);
+}
+
+int ns_reach_and_rest(const nsgsim_policy *p, const nsgsim_query *query, nsgsim_regions **out,
+                      ns_piece **rest, size_t *n_rest, nsgsim_error *err)
+{
+	ns_vec v;
+	ns_vec_init(&v, sizeof(ns_piece));
+	*rest = NULL;
+	*n_rest = 0;
+	if (!query || !query->allowed_only)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "", "allowed_only is required");
+	int rc = reach(p, query, false, out, err, NULL, NULL, NULL, &v);
+	if (rc != 0) {
+		ns_vec_free(&v);
+		return rc;
+	}
+	*rest = v.data;
+	*n_rest = v.n;
+	return 0;
 }
 
 int ns_reach_visit(const nsgsim_policy *p, const nsgsim_query *query, ns_rvisit_fn fn,
                    ns_rgroup_fn group, void *ctx, nsgsim_error *err)
 {
 	nsgsim_regions *r = NULL;
-	int rc = reach(p, query, true, &r, err, fn, group, ctx);
+	int rc = reach(p, query, true, &r, err, fn, group, ctx, NULL);
 	nsgsim_regions_free(r);
 	return rc;
 }
 
 static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, nsgsim_regions **out,
-                 nsgsim_error *err, ns_rvisit_fn fn, ns_rgroup_fn group, void *ctx)
+                 nsgsim_error *err, ns_rvisit_fn fn, ns_rgroup_fn group, void *ctx, ns_vec *rest)
 {
 	int rc = check_query(query, out, err);
 	if (rc != 0)
@@ -309,7 +338,7 @@ static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, ns
 	if (rc == 0 && !any)
 		rc = ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		             "the source (from) and the target (to) share no address family");
-	return finish(rc, &q, r, out, err);
+	return finish(rc, &q, r, out, err, rest);
 }
 
 /* ---- a visit in items ---------------------------------------------------------------------- */
@@ -747,7 +776,7 @@ NSGSIM_EXPORT int nsgsim_diff(const nsgsim_policy *before, const nsgsim_policy *
 		rc = query_fail(diff_family(&q, pol, r->protocols, from.fam[f], to.fam[f]), &q,
 		                err);
 	}
-	if ((rc = finish(rc, &q, r, out, err)) == 0)
+	if ((rc = finish(rc, &q, r, out, err, NULL)) == 0)
 		count_changes(r);
 	return rc;
 }

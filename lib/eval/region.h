@@ -157,6 +157,14 @@ struct nsgsim_regions {
 int ns_reach_raw(const nsgsim_policy *p, const nsgsim_query *query, nsgsim_regions **out,
                  nsgsim_error *err);
 
+/* nsgsim_reach with allowed_only set, and beside its result the pieces it
+ * leaves out (those not allowed, as the partition left them: unmerged) in
+ * *rest (n_rest of them; malloc'd, free()d by the caller, their lists in
+ * the result's arena, so valid while the result is): one partition for
+ * what a query allows and what it does not. */
+int ns_reach_and_rest(const nsgsim_policy *p, const nsgsim_query *query, nsgsim_regions **out,
+                      ns_piece **rest, size_t *n_rest, nsgsim_error *err);
+
 /* ns_reach_raw's walk over the same flows, each leaf handed to fn and none
  * kept: 0, NSGSIM_E_NOMEM, or the query's errors. */
 int ns_reach_visit(const nsgsim_policy *p, const nsgsim_query *query, ns_rvisit_fn fn,
