@@ -27,7 +27,7 @@ SOMAJOR := 0
 B       := build
 
 DEPS_CFLAGS := $(shell pkg-config --cflags libcjson 2>/dev/null)
-DEPS_LIBS   := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lcidr -lz
+DEPS_LIBS   := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lcidr -lz -pthread
 
 BASE_CFLAGS := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla \
                -fvisibility=hidden -Iinclude -Ilib $(DEPS_CFLAGS)
@@ -101,7 +101,7 @@ $(PC): Makefile $(B)/pc-dirs
 	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 		'Name: nsgsim' 'Description: Offline Azure NSG and AVNM flow evaluation' \
 		'Version: $(VERSION)' 'Requires.private: libcjson' \
-		'Libs: -L$${libdir} -lnsgsim' 'Libs.private: -lcidr -lz' \
+		'Libs: -L$${libdir} -lnsgsim' 'Libs.private: -lcidr -lz -pthread' \
 		'Cflags: -I$${includedir}' > $@
 
 # Unit tests see the library's internals: they link its objects directly.

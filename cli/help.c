@@ -243,6 +243,7 @@ static const char show_help[] =
 static const char lint_help[] =
         "usage: nsgsim lint --env PATH... [--service-tags FILE] [--json] [--sarif FILE]\n"
         "                   [--only ID,...] [--skip ID,...] [--fail-on error|warning|note]\n"
+        "                   [--jobs N]\n"
         "\n"
         "Findings about the policy, each computed from the whole chain of rules, not\n"
         "read off one rule's text:\n"
@@ -266,6 +267,8 @@ static const char lint_help[] =
         "  --only ID,...          only these checks\n"
         "  --skip ID,...          all checks but these\n"
         "  --fail-on LEVEL        error (default), warning or note\n"
+        "  -j, --jobs N           N threads for the costly checks (default 1); the same\n"
+        "                         findings in the same order for every N\n"
         "\n"
         "examples:\n"
         "  nsgsim lint --env env/ --service-tags tags.json\n"
@@ -364,7 +367,7 @@ const command_spec commands[] = {
         {"list", ENV_OPTS | OPT_BIT(OPT_JSON), 1, list_help, cmd_list},
         {"lint",
          ENV_OPTS | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_ONLY) | OPT_BIT(OPT_SKIP) |
-                 OPT_BIT(OPT_FAIL_ON) | OPT_BIT(OPT_SARIF),
+                 OPT_BIT(OPT_FAIL_ON) | OPT_BIT(OPT_SARIF) | OPT_BIT(OPT_JOBS),
          0, lint_help, cmd_lint},
         {"show", ENV_OPTS | OPT_BIT(OPT_JSON), 0, show_help, cmd_show},
         {"snapshot-tags", 0, 2, snapshot_help, cmd_snapshot_tags},

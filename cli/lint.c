@@ -2,6 +2,7 @@
  * (and SARIF with --sarif FILE), filtered by id, with an exit status for CI. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -84,6 +85,9 @@ int cmd_lint(const options *o)
 			return EXIT_USAGE;
 		fail_at = k + 1;
 	}
+	int jobs;
+	if (parse_jobs(o, &jobs) != 0)
+		return EXIT_USAGE;
 	nsgsim_policy *p = load_policy(o, NSGSIM_BUILD_MINIMAL);
 	if (!p)
 		return EXIT_USAGE;
@@ -91,7 +95,8 @@ int cmd_lint(const options *o)
 	nsgsim_error err = {0};
 	progress bar;
 	progress_init(&bar, "lint");
-	int rc = nsgsim_lint_progress(p, progress_update, &bar, &fs, &err);
+	nsgsim_lint_options lo = {progress_update, &bar, jobs};
+	int rc = nsgsim_lint_opts(p, &lo, &fs, &err);
 	progress_end(&bar);
 	if (rc != 0) {
 		print_error(&err);

@@ -23,7 +23,7 @@ _nsgsim_options()
 	matrix) echo "--env --policy --service-tags --by --json --html --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	check) echo "--env --policy --service-tags --junit --json -v --verbose --allow-unassigned --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	list) echo "--env --policy --service-tags --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
-	lint) echo "--env --policy --service-tags --json --sarif --only --skip --fail-on --parameters --subscription --resource-group --location -q --quiet --help" ;;
+	lint) echo "--env --policy --service-tags --json --sarif --only --skip --fail-on -j --jobs --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	show) echo "--env --policy --service-tags --json --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	replay) echo "--env --policy --service-tags --after --json --junit -j --jobs --parameters --subscription --resource-group --location -q --quiet --help" ;;
 	snapshot-tags | version) echo "--help" ;;

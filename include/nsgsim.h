@@ -381,6 +381,17 @@ typedef void (*nsgsim_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 /* nsgsim_lint, reporting its progress to fn (NULL: none). */
 NSGSIM_EXPORT int nsgsim_lint_progress(const nsgsim_policy *policy, nsgsim_progress_fn fn,
                                        void *ctx, nsgsim_findings **out, nsgsim_error *err);
+/* How nsgsim_lint_opts runs (zeroed: as nsgsim_lint). */
+typedef struct nsgsim_lint_options {
+	nsgsim_progress_fn progress; /* NULL: none */
+	void *progress_ctx;
+	/* Threads for the costly checks (0 or 1: the calling thread only); the
+	 * findings are the same, in the same order, for every value. */
+	int jobs;
+} nsgsim_lint_options;
+/* nsgsim_lint with options (NULL: the defaults). */
+NSGSIM_EXPORT int nsgsim_lint_opts(const nsgsim_policy *policy, const nsgsim_lint_options *opts,
+                                   nsgsim_findings **out, nsgsim_error *err);
 NSGSIM_EXPORT size_t nsgsim_findings_count(const nsgsim_findings *findings);
 /* The strings stay valid as long as the findings and the policy. */
 NSGSIM_EXPORT int nsgsim_findings_get(const nsgsim_findings *findings, size_t i,

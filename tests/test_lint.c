@@ -258,6 +258,47 @@ static int check_eval(const nsgsim_policy *p, const nsgsim_flow *fl, const char 
 	return decided;
 }
 
+/* nsgsim_lint_opts with threads gives the findings of one thread, in the
+ * same order, with every field equal (the partitions run apart and are
+ * merged in order). */
+static void test_jobs_give_the_same_findings(void **state)
+{
+	(void)state;
+	int envs = getenv("NSGSIM_TEST_QUICK") ? 4 : 16;
+	size_t compared = 0;
+	for (int env = 0; env < envs; env++) {
+		genv g;
+		genpolicy gp = genenv_compile(env, &g);
+		assert_non_null(gp.p);
+		nsgsim_findings *one = NULL;
+		assert_int_equal(nsgsim_lint(gp.p, &one, NULL), 0);
+		for (int jobs = 2; jobs <= 3; jobs++) {
+			nsgsim_lint_options o = {NULL, NULL, jobs};
+			nsgsim_findings *many = NULL;
+			assert_int_equal(nsgsim_lint_opts(gp.p, &o, &many, NULL), 0);
+			assert_int_equal(nsgsim_findings_count(many), nsgsim_findings_count(one));
+			for (size_t i = 0; i < nsgsim_findings_count(one); i++) {
+				nsgsim_finding a, b;
+				assert_int_equal(nsgsim_findings_get(one, i, &a), 0);
+				assert_int_equal(nsgsim_findings_get(many, i, &b), 0);
+				assert_string_equal(a.id, b.id);
+				assert_int_equal(a.level, b.level);
+				assert_string_equal(a.resource, b.resource);
+				assert_true(a.rule == b.rule ||
+				            (a.rule && b.rule && !strcmp(a.rule, b.rule)));
+				assert_string_equal(a.message, b.message);
+				assert_string_equal(a.evidence, b.evidence);
+				assert_int_equal(a.line, b.line);
+				compared++;
+			}
+			nsgsim_findings_free(many);
+		}
+		nsgsim_findings_free(one);
+		genpolicy_free(&gp);
+	}
+	print_message("jobs: %zu findings compared\n", compared);
+}
+
 static void test_never_decides_is_exact(void **state)
 {
 	(void)state;
@@ -505,6 +546,7 @@ int main(void)
 	        cmocka_unit_test(test_shadowed_rules_never_decide),
 	        cmocka_unit_test(test_findings_of_a_known_environment),
 	        cmocka_unit_test(test_never_decides_is_exact),
+	        cmocka_unit_test(test_jobs_give_the_same_findings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -257,6 +257,113 @@ static void test_matrix_agrees_with_eval(void **state)
 	assert_true(n_allowed > 100 / step && n_witness > 100 / step);
 }
 
+/* The cell as the matrix computed it with two queries per cell (before one
+ * partition served both): the allowed regions of an --allowed-only reach
+ * (the same as the cell's, region for region), and the partial flag from a
+ * second reach on the cell's protocols.  Subnet and NIC matrices (an ASG's
+ * cell is the union of its members'). */
+static long n_two_query;
+
+static bool ports_overlap(const nsgsim_matrix *m, size_t i, size_t j, const nsgsim_regions *r,
+                          size_t k, const nsgsim_region *g, unsigned cell_protos)
+{
+	if (g->protocols & cell_protos & ~(unsigned)(NSGSIM_PBIT_TCP | NSGSIM_PBIT_UDP))
+		return true;
+	nsgsim_matrix_cell_info ci;
+	nsgsim_matrix_cell(m, i, j, &ci);
+	for (int t = 0; t < 2; t++) {
+		unsigned bit = t ? NSGSIM_PBIT_UDP : NSGSIM_PBIT_TCP;
+		if (!(g->protocols & cell_protos & bit))
+			continue;
+		for (size_t a = 0; a < g->n_destination_ports; a++) {
+			int lo, hi;
+			nsgsim_region_range(r, k, NSGSIM_FIELD_DESTINATION_PORTS, a, NULL, NULL,
+			                    &lo, &hi);
+			for (size_t b = 0; b < ci.n_ports[t]; b++) {
+				int plo, phi;
+				nsgsim_matrix_cell_ports(m, i, j, t == 0, b, &plo, &phi);
+				if (lo <= phi && hi >= plo)
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+static void check_two_queries(int env, const nsgsim_policy *p, int by)
+{
+	nsgsim_matrix *m = NULL;
+	nsgsim_error err;
+	if (nsgsim_matrix_build(p, by, &m, &err) != 0)
+		return; /* check_matrix reports it */
+	for (size_t i = 0; i < nsgsim_matrix_rows(m); i++)
+		for (size_t j = 0; j < nsgsim_matrix_columns(m); j++) {
+			nsgsim_matrix_label row, col;
+			nsgsim_matrix_cell_info ci;
+			nsgsim_matrix_row(m, i, &row);
+			nsgsim_matrix_column(m, j, &col);
+			nsgsim_matrix_cell(m, i, j, &ci);
+			if (ci.n_queries != 1)
+				continue; /* no flow between the families */
+			nsgsim_query q = {col.id, row.id, 0, 1, 0};
+			nsgsim_regions *a = NULL;
+			if (nsgsim_reach(p, &q, &a, &err) != 0) {
+				FAIL("env %d: reach %s -> %s: %s\n", env, row.id, col.id,
+				     err.message);
+				continue;
+			}
+			char *x = NULL, *y = NULL;
+			nsgsim_regions_render(a, NSGSIM_FORMAT_JSON, &x, NULL);
+			nsgsim_regions_render(nsgsim_matrix_cell_regions(m, i, j, 0),
+			                      NSGSIM_FORMAT_JSON, &y, NULL);
+			if (!x || !y || strcmp(x, y) != 0)
+				FAIL("env %d: cell %s -> %s: regions differ from --allowed-only "
+				     "reach\n",
+				     env, row.id, col.id);
+			nsgsim_free(x);
+			nsgsim_free(y);
+			nsgsim_regions_free(a);
+			int partial = 0;
+			if (ci.protocols) {
+				nsgsim_query q2 = {col.id, row.id, ci.protocols, 0, 0};
+				nsgsim_regions *r = NULL;
+				assert_int_equal(nsgsim_reach(p, &q2, &r, &err), 0);
+				for (size_t k = 0; k < nsgsim_regions_count(r) && !partial; k++) {
+					nsgsim_region g;
+					nsgsim_regions_get(r, k, &g);
+					partial = g.decided.verdict != NSGSIM_ALLOW &&
+					          ports_overlap(m, i, j, r, k, &g, ci.protocols);
+				}
+				nsgsim_regions_free(r);
+			}
+			if (partial != ci.partial)
+				FAIL("env %d: cell %s -> %s: partial %d, the second query says "
+				     "%d\n",
+				     env, row.id, col.id, ci.partial, partial);
+			n_two_query++;
+		}
+	nsgsim_matrix_free(m);
+}
+
+static void test_matrix_cells_as_two_queries(void **state)
+{
+	(void)state;
+	failures = 0;
+	const char *q = getenv("NSGSIM_TEST_QUICK");
+	int step = q && *q && strcmp(q, "0") != 0 ? 5 : 1;
+	for (int env = 0; env < 30; env += step) {
+		genv g;
+		genpolicy gp = genenv_compile(env, &g);
+		assert_non_null(gp.p);
+		check_two_queries(env, gp.p, NSGSIM_MATRIX_BY_SUBNET);
+		check_two_queries(env, gp.p, NSGSIM_MATRIX_BY_NIC);
+		genpolicy_free(&gp);
+	}
+	printf("matrix: %ld cells against two queries each, %d failures\n", n_two_query, failures);
+	assert_int_equal(failures, 0);
+	assert_true(n_two_query > 50);
+}
+
 static void test_matrix_of_the_example(void **state)
 {
 	(void)state;
@@ -307,6 +414,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_matrix_agrees_with_eval),
 	        cmocka_unit_test(test_matrix_of_the_example),
+	        cmocka_unit_test(test_matrix_cells_as_two_queries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,15 +122,24 @@ static int cmp_piece(const void *pa, const void *pb)
 	return (int)a->box.protos - (int)b->box.protos;
 }
 
-/* Moves the query's pieces into the result, merged and sorted. */
-static int move_pieces(ns_rquery *q, nsgsim_regions *r, nsgsim_error *err)
+/* Moves the query's pieces into the result, merged and sorted; with
+ * allowed_only, the others to rest when it is given. */
+static int move_pieces(ns_rquery *q, nsgsim_regions *r, ns_vec *rest, nsgsim_error *err)
 {
 	if (r->allowed_only) {
 		ns_piece *ps = q->pieces.data;
 		size_t m = 0;
-		for (size_t i = 0; i < q->pieces.n; i++)
-			if (ps[i].out[0].verdict == NSGSIM_ALLOW)
+		for (size_t i = 0; i < q->pieces.n; i++) {
+			if (ps[i].out[0].verdict == NSGSIM_ALLOW) {
 				ps[m++] = ps[i];
+				continue;
+			}
+			ns_piece *slot = rest ? ns_vec_push(rest) : NULL;
+			if (rest && !slot)
+				return nomem(err);
+			if (slot)
+				*slot = ps[i];
+		}
 		q->pieces.n = m;
 	}
 	if (!r->raw && ns_region_merge(q) != 0)
@@ -145,10 +154,11 @@ static int move_pieces(ns_rquery *q, nsgsim_regions *r, nsgsim_error *err)
 
 /* The end of a query that got this far with rc: the result in *out, or
  * everything freed. */
-static int finish(int rc, ns_rquery *q, nsgsim_regions *r, nsgsim_regions **out, nsgsim_error *err)
+static int finish(int rc, ns_rquery *q, nsgsim_regions *r, nsgsim_regions **out, nsgsim_error *err,
+                  ns_vec *rest)
 {
 	if (rc == 0)
-		rc = move_pieces(q, r, err);
+		rc = move_pieces(q, r, rest, err);
 	ns_vec_free(&q->pieces);
 	if (rc != 0) {
 		nsgsim_regions_free(r);
@@ -249,31 +259,50 @@ static int resolve(const nsgsim_policy *p, const nsgsim_query *q, ns_arena *ar, 
 }
 
 static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, nsgsim_regions **out,
-                 nsgsim_error *err, ns_rvisit_fn fn, ns_rgroup_fn group, void *ctx);
+                 nsgsim_error *err, ns_rvisit_fn fn, ns_rgroup_fn group, void *ctx, ns_vec *rest);
 
 NSGSIM_EXPORT int nsgsim_reach(const nsgsim_policy *p, const nsgsim_query *query,
                                nsgsim_regions **out, nsgsim_error *err)
 {
-	return reach(p, query, false, out, err, NULL, NULL, NULL);
+	return reach(p, query, false, out, err, NULL, NULL, NULL, NULL);
 }
 
 int ns_reach_raw(const nsgsim_policy *p, const nsgsim_query *query, nsgsim_regions **out,
                  nsgsim_error *err)
 {
-	return reach(p, query, true, out, err, NULL, NULL, NULL);
+	return reach(p, query, true, out, err, NULL, NULL, NULL, NULL);
+}
+
+int ns_reach_and_rest(const nsgsim_policy *p, const nsgsim_query *query, nsgsim_regions **out,
+                      ns_piece **rest, size_t *n_rest, nsgsim_error *err)
+{
+	ns_vec v;
+	ns_vec_init(&v, sizeof(ns_piece));
+	*rest = NULL;
+	*n_rest = 0;
+	if (!query || !query->allowed_only)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "", "allowed_only is required");
+	int rc = reach(p, query, false, out, err, NULL, NULL, NULL, &v);
+	if (rc != 0) {
+		ns_vec_free(&v);
+		return rc;
+	}
+	*rest = v.data;
+	*n_rest = v.n;
+	return 0;
 }
 
 int ns_reach_visit(const nsgsim_policy *p, const nsgsim_query *query, ns_rvisit_fn fn,
                    ns_rgroup_fn group, void *ctx, nsgsim_error *err)
 {
 	nsgsim_regions *r = NULL;
-	int rc = reach(p, query, true, &r, err, fn, group, ctx);
+	int rc = reach(p, query, true, &r, err, fn, group, ctx, NULL);
 	nsgsim_regions_free(r);
 	return rc;
 }
 
 static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, nsgsim_regions **out,
-                 nsgsim_error *err, ns_rvisit_fn fn, ns_rgroup_fn group, void *ctx)
+                 nsgsim_error *err, ns_rvisit_fn fn, ns_rgroup_fn group, void *ctx, ns_vec *rest)
 {
 	int rc = check_query(query, out, err);
 	if (rc != 0)
@@ -309,7 +338,138 @@ static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, ns
 	if (rc == 0 && !any)
 		rc = ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		             "the source (from) and the target (to) share no address family");
-	return finish(rc, &q, r, out, err);
+	return finish(rc, &q, r, out, err, rest);
+}
+
+/* ---- a visit in items ---------------------------------------------------------------------- */
+
+typedef struct rfam {
+	int family;
+	ns_ralt *alts;
+	size_t n_alts;
+	ns_vec dst; /* ns_epgroup */
+} rfam;
+
+struct ns_rplan {
+	const nsgsim_policy *p;
+	nsgsim_regions *r; /* the query's addresses, in its arena */
+	unsigned protos;
+	uint64_t limit;
+	rfam fam[2];
+	int n_fam;
+};
+
+void ns_rplan_free(ns_rplan *pl)
+{
+	if (!pl)
+		return;
+	for (int f = 0; f < pl->n_fam; f++) {
+		free(pl->fam[f].alts);
+		ns_epgroups_free(&pl->fam[f].dst);
+	}
+	nsgsim_regions_free(pl->r);
+	free(pl);
+}
+
+size_t ns_rplan_items(const ns_rplan *pl)
+{
+	size_t n = 0;
+	for (int f = 0; f < pl->n_fam; f++)
+		n += pl->fam[f].dst.n;
+	return n;
+}
+
+/* A family's source alternatives and destination groups (reach_family's). */
+static int plan_family(ns_rplan *pl, rfam *rf, ns_ilist from, ns_ilist to)
+{
+	ns_vec src;
+	int rc = 0;
+	ns_vec_init(&rf->dst, sizeof(ns_epgroup));
+	if (ns_split_by_endpoint(pl->p, rf->family, from, NS_WAY_OUT, &src) != 0 ||
+	    ns_split_by_endpoint(pl->p, rf->family, to, NS_WAY_IN, &rf->dst) != 0)
+		rc = NSGSIM_E_NOMEM;
+	const ns_epgroup *gs = src.data;
+	rf->alts = calloc(src.n + 1, sizeof *rf->alts);
+	if (!rf->alts)
+		rc = NSGSIM_E_NOMEM;
+	for (size_t i = 0; i < src.n && rc == 0; i++) {
+		rf->alts[i].ep[0] = gs[i].ep;
+		if (as_list(&pl->r->arena, &gs[i], &rf->alts[i].src) != 0)
+			rc = NSGSIM_E_NOMEM;
+	}
+	rf->n_alts = src.n;
+	ns_epgroups_free(&src);
+	return rc;
+}
+
+int ns_reach_plan(const nsgsim_policy *p, const nsgsim_query *query, ns_rplan **out,
+                  nsgsim_error *err)
+{
+	nsgsim_regions *dummy = NULL;
+	int rc = check_query(query, &dummy, err);
+	if (rc != 0)
+		return rc;
+	*out = NULL;
+	if (!p || !query->to)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		               "reach needs a policy and a target (to)");
+	ns_rplan *pl = calloc(1, sizeof *pl);
+	if (!pl || !(pl->r = regions_new(query))) {
+		free(pl);
+		return nomem(err);
+	}
+	pl->p = p;
+	pl->protos = pl->r->protocols;
+	pl->limit = p->m.limits[NSGSIM_LIMIT_QUERY_REGIONS];
+	ns_addrs to, from;
+	rc = resolve(p, query, &pl->r->arena, &to, &from, err);
+	bool modelled = false, any = false;
+	if (rc == 0 && target_modelled(p, &to, &modelled) != 0)
+		rc = nomem(err);
+	else if (rc == 0 && !modelled)
+		rc = ns_fail(err, NSGSIM_E_NOT_MODELLED, "", "", "",
+		             "no address of the target (to) '%s' belongs to a NIC or subnet in the "
+		             "input: reach answers what can reach a modelled target",
+		             query->to);
+	for (int f = 0; rc == 0 && f < 2; f++) {
+		if (!to.fam[f].n || !from.fam[f].n)
+			continue;
+		any = true;
+		rfam *rf = &pl->fam[pl->n_fam++];
+		rf->family = f ? 6 : 4;
+		if (plan_family(pl, rf, from.fam[f], to.fam[f]) != 0)
+			rc = nomem(err);
+	}
+	if (rc == 0 && !any)
+		rc = ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		             "the source (from) and the target (to) share no address family");
+	if (rc != 0) {
+		ns_rplan_free(pl);
+		return rc;
+	}
+	*out = pl;
+	return 0;
+}
+
+int ns_rplan_visit(const ns_rplan *pl, size_t i, ns_rvisit_fn fn, void *ctx)
+{
+	int f = 0;
+	while (f < pl->n_fam && i >= pl->fam[f].dst.n)
+		i -= pl->fam[f++].dst.n;
+	if (f == pl->n_fam)
+		return NSGSIM_E_INVALID_ARG;
+	const rfam *rf = &pl->fam[f];
+	const ns_epgroup *gd = rf->dst.data;
+	ns_arena ar = {0};
+	ns_rquery q = {rf->family, &ar, {0}, pl->limit, 1, false, false, fn, ctx, NULL};
+	ns_vec_init(&q.pieces, sizeof(ns_piece));
+	ns_ilist list;
+	ns_rspec spec = {{pl->p, NULL}, rf->alts, rf->n_alts, {gd[i].ep, NULL}, false, NULL, 0};
+	int rc = as_list(&ar, &gd[i], &list) != 0 ? NSGSIM_E_NOMEM
+	                                          : partition(&q, &spec, pl->protos, list);
+	ns_vec_free(&q.pieces);
+	ns_arena_free(&ar);
+	return rc;
 }
 
 /* ---- diff -------------------------------------------------------------------------------- */
@@ -616,7 +776,7 @@ NSGSIM_EXPORT int nsgsim_diff(const nsgsim_policy *before, const nsgsim_policy *
 		rc = query_fail(diff_family(&q, pol, r->protocols, from.fam[f], to.fam[f]), &q,
 		                err);
 	}
-	if ((rc = finish(rc, &q, r, out, err)) == 0)
+	if ((rc = finish(rc, &q, r, out, err, NULL)) == 0)
 		count_changes(r);
 	return rc;
 }

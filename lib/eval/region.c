@@ -52,6 +52,43 @@ typedef struct cand {
 	uint32_t rule;
 } cand;
 
+/* Room for n elements of size elem in *buf (capacity *cap); 0 or -1. */
+static int room(void *buf, size_t *cap, size_t n, size_t elem)
+{
+	void **b = buf;
+	if (n <= *cap && *b)
+		return 0;
+	size_t c = *cap ? *cap : 16;
+	while (c < n)
+		c *= 2;
+	void *nb = realloc(*b, c * elem);
+	if (!nb)
+		return -1;
+	*b = nb;
+	*cap = c;
+	return 0;
+}
+
+/* What a split at one level needs, kept across the splits of that level:
+ * one split per level is under way at a time (a split recurses only into
+ * deeper levels), so its buffers serve every split of the level without
+ * an allocation each (malloc and memset were a fifth of a lint). */
+typedef struct lscratch {
+	ns_vec events;    /* event */
+	struct group *gs; /* the groups; their piece vectors kept */
+	size_t n_gs, cap_gs;
+	uint64_t *gbits; /* the groups' candidate bits, words each */
+	size_t cap_gbits;
+	int32_t *count;
+	size_t cap_count;
+	uint64_t *bits;
+	size_t cap_bits;
+	uint32_t *index;
+	size_t cap_index;
+	struct cand *sub; /* the candidates of the child being walked */
+	size_t cap_sub;
+} lscratch;
+
 typedef struct part {
 	ns_rquery *q;
 	const ns_rspec *spec;
@@ -64,6 +101,7 @@ typedef struct part {
 	size_t guard_first; /* the guards' chains come last */
 	uint32_t *win;      /* scratch: a winner per chain */
 	ns_rhit *hits;      /* scratch for q->visit: a leaf's rules */
+	lscratch lv[L_LEAF + 1];
 } part;
 
 static const ns_crule *rule_of(const part *pt, cand c)
@@ -282,7 +320,7 @@ typedef struct event {
 
 /* Events by position: a quicksort on the 128-bit key without qsort's
  * call per comparison (the sweeps' sorting was most of a query's time). */
-static void sort_events(event *v, size_t n)
+static void sort_events128(event *v, size_t n)
 {
 	while (n > 16) {
 		ns_u128 pivot = v[n / 2].at;
@@ -301,11 +339,11 @@ static void sort_events(event *v, size_t n)
 		/* Recurse on the smaller part, loop on the larger. */
 		size_t left = j + 1;
 		if (left < n - left) {
-			sort_events(v, left);
+			sort_events128(v, left);
 			v += left;
 			n -= left;
 		} else {
-			sort_events(v + left, n - left);
+			sort_events128(v + left, n - left);
 			n = left;
 		}
 	}
@@ -318,16 +356,60 @@ static void sort_events(event *v, size_t n)
 	}
 }
 
+/* The same on keys below 2^64 (IPv4 addresses, ports): 64-bit compares. */
+static void sort_events64(event *v, size_t n)
+{
+	while (n > 16) {
+		uint64_t pivot = (uint64_t)v[n / 2].at;
+		size_t i = 0, j = n - 1;
+		for (;;) {
+			while ((uint64_t)v[i].at < pivot)
+				i++;
+			while ((uint64_t)v[j].at > pivot)
+				j--;
+			if (i >= j)
+				break;
+			event t = v[i];
+			v[i++] = v[j];
+			v[j--] = t;
+		}
+		/* Recurse on the smaller part, loop on the larger. */
+		size_t left = j + 1;
+		if (left < n - left) {
+			sort_events64(v, left);
+			v += left;
+			n -= left;
+		} else {
+			sort_events64(v + left, n - left);
+			n = left;
+		}
+	}
+	for (size_t i = 1; i < n; i++) {
+		event x = v[i];
+		size_t j = i;
+		for (; j > 0 && (uint64_t)v[j - 1].at > (uint64_t)x.at; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+/* kmax: the largest key of the field. */
+static void sort_events(event *v, size_t n, ns_u128 kmax)
+{
+	if (kmax < ((ns_u128)1 << 64) - 1)
+		sort_events64(v, n);
+	else
+		sort_events128(v, n);
+}
+
 typedef struct group {
 	uint64_t hash;
-	uint64_t *bits; /* the candidates holding its pieces */
-	ns_vec pieces;  /* ns_ivl */
+	size_t bits;   /* the candidates holding its pieces: at gbits + bits */
+	ns_vec pieces; /* ns_ivl */
 } group;
 
 typedef struct cut {
-	ns_vec events;   /* event */
-	ns_vec groups;   /* group */
-	uint32_t *index; /* open addressing over groups: group + 1 */
+	lscratch *ls; /* the level's buffers: events, groups, index */
 	size_t index_cap;
 	size_t words;
 	ns_u128 kmax;
@@ -338,13 +420,13 @@ static int add_interval(cut *ct, ns_u128 lo, ns_u128 hi, int32_t slot)
 {
 	if (hi < ct->span_lo || lo > ct->span_hi)
 		return 0;
-	event *a = ns_vec_push(&ct->events);
+	event *a = ns_vec_push(&ct->ls->events);
 	if (!a)
 		return -1;
 	*a = (event){lo, slot, 1};
 	if (hi == ct->kmax)
 		return 0;
-	event *b = ns_vec_push(&ct->events);
+	event *b = ns_vec_push(&ct->ls->events);
 	if (!b)
 		return -1;
 	*b = (event){hi + 1, slot, -1};
@@ -414,45 +496,61 @@ static int add_candidate(const part *pt, cut *ct, cand c, int32_t slot, int leve
 	               level == L_SRC ? alt : NULL, slot);
 }
 
-static group *find_group(cut *ct, uint64_t hash, const uint64_t *bits, ns_arena *ar)
+static group *find_group(cut *ct, uint64_t hash, const uint64_t *bits)
 {
-	group *gs = ct->groups.data;
+	lscratch *ls = ct->ls;
 	size_t i = (size_t)hash & (ct->index_cap - 1);
-	for (; ct->index[i]; i = (i + 1) & (ct->index_cap - 1)) {
-		group *g = &gs[ct->index[i] - 1];
-		if (g->hash == hash && memcmp(g->bits, bits, ct->words * 8) == 0)
+	for (; ls->index[i]; i = (i + 1) & (ct->index_cap - 1)) {
+		group *g = &ls->gs[ls->index[i] - 1];
+		if (g->hash == hash && memcmp(ls->gbits + g->bits, bits, ct->words * 8) == 0)
 			return g;
 	}
-	if ((ct->groups.n + 1) * 2 > ct->index_cap)
+	if ((ls->n_gs + 1) * 2 > ct->index_cap)
 		return NULL; /* the index is sized for every piece: never */
-	group *g = ns_vec_push(&ct->groups);
-	if (!g)
+	if (ls->n_gs == ls->cap_gs) {
+		size_t cap = ls->cap_gs ? 2 * ls->cap_gs : 16;
+		group *gs = realloc(ls->gs, cap * sizeof *gs);
+		if (!gs)
+			return NULL;
+		for (size_t k = ls->cap_gs; k < cap; k++)
+			ns_vec_init(&gs[k].pieces, sizeof(ns_ivl));
+		ls->gs = gs;
+		ls->cap_gs = cap;
+	}
+	if (room(&ls->gbits, &ls->cap_gbits, (ls->n_gs + 1) * ct->words, 8) != 0)
 		return NULL;
-	ct->index[i] = (uint32_t)ct->groups.n;
+	group *g = &ls->gs[ls->n_gs++];
+	ls->index[i] = (uint32_t)ls->n_gs;
 	g->hash = hash;
-	g->bits = ns_arena_alloc(ar, ct->words * 8 + 8);
-	if (!g->bits)
-		return NULL;
-	memcpy(g->bits, bits, ct->words * 8);
-	ns_vec_init(&g->pieces, sizeof(ns_ivl));
+	g->bits = (ls->n_gs - 1) * ct->words;
+	g->pieces.n = 0;
+	memcpy(ls->gbits + g->bits, bits, ct->words * 8);
 	return g;
 }
 
 /* The sweep: after the events of each cut point, the piece up to the next
  * cut point holds the active candidates. */
-static int sweep_groups(part *pt, cut *ct, size_t n)
+static int sweep_groups(cut *ct, size_t n)
 {
-	event *ev = ct->events.data;
-	size_t ne = ct->events.n;
-	sort_events(ev, ne);
-	int32_t *count = calloc(n + 1, sizeof *count);
-	uint64_t *bits = calloc(ct->words + 1, 8);
+	lscratch *ls = ct->ls;
+	event *ev = ls->events.data;
+	size_t ne = ls->events.n;
+	sort_events(ev, ne, ct->kmax);
 	/* Room for a group per piece, at most half full. */
 	ct->index_cap = 16;
 	while (ct->index_cap < 2 * (ne + 2))
 		ct->index_cap *= 2;
-	ct->index = calloc(ct->index_cap, sizeof *ct->index);
-	int rc = count && bits && ct->index ? 0 : -1;
+	if (room(&ls->count, &ls->cap_count, n + 1, sizeof *ls->count) != 0 ||
+	    room(&ls->bits, &ls->cap_bits, ct->words + 1, 8) != 0 ||
+	    room(&ls->index, &ls->cap_index, ct->index_cap, sizeof *ls->index) != 0)
+		return -1;
+	int32_t *count = ls->count;
+	uint64_t *bits = ls->bits;
+	memset(count, 0, (n + 1) * sizeof *count);
+	memset(bits, 0, (ct->words + 1) * 8);
+	memset(ls->index, 0, ct->index_cap * sizeof *ls->index);
+	ls->n_gs = 0;
+	int rc = 0;
 	uint64_t hash = 0;
 	int in_box = 0;
 	for (size_t e = 0; e < ne && rc == 0;) {
@@ -473,23 +571,11 @@ static int sweep_groups(part *pt, cut *ct, size_t n)
 		if (in_box <= 0)
 			continue;
 		ns_u128 end = e < ne ? ev[e].at - 1 : ct->kmax;
-		group *g = find_group(ct, hash, bits, pt->q->arena);
+		group *g = find_group(ct, hash, bits);
 		if (!g || ns_ivl_append(&g->pieces, at, end) != 0)
 			rc = -1;
 	}
-	free(count);
-	free(bits);
 	return rc;
-}
-
-static void cut_free(cut *ct)
-{
-	group *gs = ct->groups.data;
-	for (size_t i = 0; i < ct->groups.n; i++)
-		ns_vec_free(&gs[i].pieces);
-	ns_vec_free(&ct->groups);
-	ns_vec_free(&ct->events);
-	free(ct->index);
 }
 
 static int node(part *pt, const ns_box *b, const cand *cs, size_t n, int level);
@@ -498,16 +584,15 @@ static int node(part *pt, const ns_box *b, const cand *cs, size_t n, int level);
 static int child(part *pt, const ns_box *b, const cand *cs, size_t n, const uint64_t *bits,
                  int level)
 {
-	cand *sub = malloc((n + 1) * sizeof *sub);
-	if (!sub)
+	lscratch *ls = &pt->lv[level];
+	if (room(&ls->sub, &ls->cap_sub, n + 1, sizeof *ls->sub) != 0)
 		return NSGSIM_E_NOMEM;
+	cand *sub = ls->sub;
 	size_t m = 0;
-	for (size_t i = 0; i < n; i++)
-		if (bits[i / 64] >> (i % 64) & 1)
-			sub[m++] = cs[i];
-	int rc = node(pt, b, sub, m, level);
-	free(sub);
-	return rc;
+	for (size_t w = 0; w * 64 < n; w++)
+		for (uint64_t x = bits[w]; x; x &= x - 1)
+			sub[m++] = cs[w * 64 + (size_t)__builtin_ctzll(x)];
+	return node(pt, b, sub, m, level);
 }
 
 /* The field of a level in a box. */
@@ -525,31 +610,31 @@ static int split_field(part *pt, const ns_box *b, const cand *cs, size_t n, int 
 	ns_ilist box = *field_of(&copy, level);
 	cut ct;
 	memset(&ct, 0, sizeof ct);
-	ns_vec_init(&ct.events, sizeof(event));
-	ns_vec_init(&ct.groups, sizeof(group));
+	ct.ls = &pt->lv[level];
+	ct.ls->events.n = 0;
 	ct.words = (n + 63) / 64 + 1;
 	ct.kmax = level == L_DPORT || level == L_SPORT ? 65535 : ns_key_max(pt->q->family);
 	ct.span_lo = box.v[0].lo;
 	ct.span_hi = box.v[box.n - 1].hi;
-	int rc = ns_vec_reserve(&ct.events, 2 * (box.n + n)) == 0 ? 0 : -1;
+	int rc = ns_vec_reserve(&ct.ls->events, 2 * (box.n + n)) == 0 ? 0 : -1;
 	for (size_t i = 0; i < box.n && rc == 0; i++)
 		rc = add_interval(&ct, box.v[i].lo, box.v[i].hi, -1);
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = add_candidate(pt, &ct, cs[i], (int32_t)i, level);
 	if (rc == 0)
-		rc = sweep_groups(pt, &ct, n);
+		rc = sweep_groups(&ct, n);
 	rc = rc ? NSGSIM_E_NOMEM : 0;
-	group *gs = ct.groups.data;
-	for (size_t i = 0; i < ct.groups.n && rc == 0; i++) {
+	lscratch *ls = ct.ls;
+	for (size_t i = 0; i < ls->n_gs && rc == 0; i++) {
 		ns_ilist *f = field_of(&copy, level);
 		/* The sweep met the pieces in order and joined touching ones. */
-		if (ns_il_copy(pt->q->arena, gs[i].pieces.data, gs[i].pieces.n, f) != 0) {
+		const group *g = &ls->gs[i];
+		if (ns_il_copy(pt->q->arena, g->pieces.data, g->pieces.n, f) != 0) {
 			rc = NSGSIM_E_NOMEM;
 			break;
 		}
-		rc = child(pt, &copy, cs, n, gs[i].bits, level + 1);
+		rc = child(pt, &copy, cs, n, ls->gbits + g->bits, level + 1);
 	}
-	cut_free(&ct);
 	return rc;
 }
 
@@ -558,9 +643,11 @@ static int split_field(part *pt, const ns_box *b, const cand *cs, size_t n, int 
 static int split_protos(part *pt, const ns_box *b, const cand *cs, size_t n)
 {
 	size_t words = (n + 63) / 64 + 1;
-	uint64_t *bits = calloc(NS_PSLOTS * words, 8);
-	if (!bits)
+	lscratch *ls = &pt->lv[L_PROTO];
+	if (room(&ls->bits, &ls->cap_bits, NS_PSLOTS * words, 8) != 0)
 		return NSGSIM_E_NOMEM;
+	uint64_t *bits = ls->bits;
+	memset(bits, 0, NS_PSLOTS * words * 8);
 	for (size_t i = 0; i < n; i++) {
 		unsigned m = rule_protos(rule_of(pt, cs[i]));
 		for (int s = 0; s < NS_PSLOTS; s++)
@@ -586,7 +673,6 @@ static int split_protos(part *pt, const ns_box *b, const cand *cs, size_t n)
 			c.sport = c.dport = (ns_ilist){NULL, 0};
 		rc = child(pt, &c, cs, n, &bits[s * words], L_SRC);
 	}
-	free(bits);
 	return rc;
 }
 
@@ -721,6 +807,8 @@ int ns_region_partition(ns_rquery *q, const ns_rspec *spec, const ns_box *box)
 {
 	part pt;
 	memset(&pt, 0, sizeof pt);
+	for (int l = 0; l <= L_LEAF; l++)
+		ns_vec_init(&pt.lv[l].events, sizeof(event));
 	pt.q = q;
 	pt.spec = spec;
 	size_t n = 0;
@@ -729,6 +817,18 @@ int ns_region_partition(ns_rquery *q, const ns_rspec *spec, const ns_box *box)
 	if (gather_chains(&pt) == 0 && (cs = root_candidates(&pt, box, &n)) != NULL &&
 	    (!q->visit || (pt.hits = malloc((n + 1) * sizeof *pt.hits)) != NULL))
 		rc = box->src.n && box->dst.n ? node(&pt, box, cs, n, L_DST) : 0;
+	for (int l = 0; l <= L_LEAF; l++) {
+		lscratch *ls = &pt.lv[l];
+		for (size_t k = 0; k < ls->cap_gs; k++)
+			ns_vec_free(&ls->gs[k].pieces);
+		free(ls->gs);
+		ns_vec_free(&ls->events);
+		free(ls->gbits);
+		free(ls->count);
+		free(ls->bits);
+		free(ls->index);
+		free(ls->sub);
+	}
 	free(pt.hits);
 	free(cs);
 	free(pt.chains);

@@ -157,10 +157,31 @@ struct nsgsim_regions {
 int ns_reach_raw(const nsgsim_policy *p, const nsgsim_query *query, nsgsim_regions **out,
                  nsgsim_error *err);
 
+/* nsgsim_reach with allowed_only set, and beside its result the pieces it
+ * leaves out (those not allowed, as the partition left them: unmerged) in
+ * *rest (n_rest of them; malloc'd, free()d by the caller, their lists in
+ * the result's arena, so valid while the result is): one partition for
+ * what a query allows and what it does not. */
+int ns_reach_and_rest(const nsgsim_policy *p, const nsgsim_query *query, nsgsim_regions **out,
+                      ns_piece **rest, size_t *n_rest, nsgsim_error *err);
+
 /* ns_reach_raw's walk over the same flows, each leaf handed to fn and none
  * kept: 0, NSGSIM_E_NOMEM, or the query's errors. */
 int ns_reach_visit(const nsgsim_policy *p, const nsgsim_query *query, ns_rvisit_fn fn,
                    ns_rgroup_fn group, void *ctx, nsgsim_error *err);
+
+/* ns_reach_visit cut into items that can run apart (on threads): one item
+ * per destination group of each family, in the order ns_reach_visit walks
+ * them.  The plan is read-only once made, so items may run at once, each
+ * calling fn with its own ctx. */
+typedef struct ns_rplan ns_rplan;
+/* 0, NSGSIM_E_NOMEM, or the query's errors (then *out is NULL). */
+int ns_reach_plan(const nsgsim_policy *p, const nsgsim_query *query, ns_rplan **out,
+                  nsgsim_error *err);
+size_t ns_rplan_items(const ns_rplan *pl);
+/* The leaves of item i to fn: 0, NSGSIM_E_NOMEM. */
+int ns_rplan_visit(const ns_rplan *pl, size_t i, ns_rvisit_fn fn, void *ctx);
+void ns_rplan_free(ns_rplan *pl);
 
 /* Whether a flow (family, addresses, ports; -1 for none) lies in a box. */
 bool ns_box_contains(const ns_box *b, int slot, ns_u128 src, int sport, ns_u128 dst, int dport);

@@ -10,6 +10,7 @@
 #include "compile/policy.h"
 #include "eval/region.h"
 #include "eval/shadow.h"
+#include "report/jobs.h"
 #include "report/lint.h"
 #include "report/report.h"
 
@@ -42,6 +43,20 @@ void ns_lint_add(nsgsim_findings *fs, const char *id, int level, const char *res
 	                      message,
 	                      ev,
 	                      line};
+}
+
+void ns_lint_adopt(nsgsim_findings *fs, const nsgsim_finding *f)
+{
+	nsgsim_finding *to = fs->failed ? NULL : ns_vec_push(&fs->v);
+	const char *msg = ns_arena_strdup(&fs->ar, f->message);
+	const char *ev = ns_arena_strdup(&fs->ar, f->evidence);
+	if (!to || !msg || !ev) {
+		fs->failed = true;
+		return;
+	}
+	*to = *f;
+	to->message = msg;
+	to->evidence = ev;
 }
 
 void ns_lint_progress(nsgsim_findings *fs, uint64_t from, uint64_t to, size_t i, size_t n)
@@ -188,33 +203,77 @@ static int chain_shadows(nsgsim_findings *fs, const ns_cnsg *g, const ns_chain *
 	return rc;
 }
 
+/* The NSGs as items (report/jobs.h): each NSG's findings built apart and
+ * added in NSG order. */
+typedef struct spar {
+	const nsgsim_policy *p;
+	nsgsim_findings *fs;
+	nsgsim_findings **part;
+	int *rc;
+} spar;
+
+static void nsg_work(void *ctx, size_t i)
+{
+	spar *sp = ctx;
+	const nsgsim_policy *p = sp->p;
+	nsgsim_findings *fs = sp->part[i] = calloc(1, sizeof *fs);
+	const ns_csubnet **at = calloc(p->n_subnets + 1, sizeof *at);
+	if (!fs || !at) {
+		free(at);
+		sp->rc[i] = -1;
+		return;
+	}
+	ns_vec_init(&fs->v, sizeof(nsgsim_finding));
+	fs->p = p;
+	const ns_cnsg *g = &p->nsgs[i];
+	size_t n = attachments(p, g, at);
+	if (n == 0)
+		ns_lint_add(fs, "unattached-nsg", NSGSIM_LEVEL_WARNING, g->g->id, NULL, &g->g->loc,
+		            ns_arena_printf(&fs->ar,
+		                            "NSG '%s' is attached to no subnet and no network "
+		                            "interface: "
+		                            "its rules affect nothing; attach it or delete it",
+		                            g->g->name),
+		            NULL);
+	int rc = n ? chain_shadows(fs, g, &g->in, at, n) : 0;
+	if (rc == 0 && n)
+		rc = chain_shadows(fs, g, &g->out, at, n);
+	sp->rc[i] = rc;
+	free(at);
+}
+
+static void nsg_commit(void *ctx, size_t i)
+{
+	spar *sp = ctx;
+	nsgsim_findings *f = sp->part[i];
+	for (size_t k = 0; f && sp->rc[i] == 0 && k < f->v.n; k++)
+		ns_lint_adopt(sp->fs, NS_VEC_AT(&f->v, nsgsim_finding, k));
+	if (f)
+		sp->fs->failed |= f->failed;
+	nsgsim_findings_free(f);
+	sp->part[i] = NULL;
+}
+
+static void nsg_tick(void *ctx, size_t done, size_t n)
+{
+	spar *sp = ctx;
+	ns_lint_progress(sp->fs, NS_STAGE_SHADOW, NS_STAGE_DECIDES, done, n);
+}
+
 static int check_nsgs(const nsgsim_policy *p, nsgsim_findings *fs)
 {
-	const ns_csubnet **at = calloc(p->n_subnets + 1, sizeof *at);
-	if (!at)
-		return -1;
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < p->n_nsgs; i++) {
-		const ns_cnsg *g = &p->nsgs[i];
-		ns_lint_progress(fs, NS_STAGE_SHADOW, NS_STAGE_DECIDES, i, p->n_nsgs);
-		size_t n = attachments(p, g, at);
-		if (n == 0) {
-			ns_lint_add(
-			        fs, "unattached-nsg", NSGSIM_LEVEL_WARNING, g->g->id, NULL,
-			        &g->g->loc,
-			        ns_arena_printf(&fs->ar,
-			                        "NSG '%s' is attached to no subnet and no network "
-			                        "interface: "
-			                        "its rules affect nothing; attach it or delete it",
-			                        g->g->name),
-			        NULL);
-			continue;
-		}
-		rc = chain_shadows(fs, g, &g->in, at, n);
-		if (rc == 0)
-			rc = chain_shadows(fs, g, &g->out, at, n);
-	}
-	free(at);
+	size_t n = p->n_nsgs;
+	spar sp = {p, fs, calloc(n + 1, sizeof *sp.part), calloc(n + 1, sizeof *sp.rc)};
+	int rc = sp.part && sp.rc ? 0 : -1;
+	if (rc == 0 && ns_jobs_run(fs->jobs, n, nsg_work, nsg_commit, nsg_tick, &sp) != 0)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (sp.rc[i] != 0)
+			rc = -1;
+	for (size_t i = 0; sp.part && i < n; i++)
+		nsgsim_findings_free(sp.part[i]);
+	free(sp.part);
+	free(sp.rc);
 	return rc;
 }
 
@@ -367,6 +426,16 @@ NSGSIM_EXPORT int nsgsim_lint(const nsgsim_policy *p, nsgsim_findings **out, nsg
 NSGSIM_EXPORT int nsgsim_lint_progress(const nsgsim_policy *p, nsgsim_progress_fn fn, void *ctx,
                                        nsgsim_findings **out, nsgsim_error *err)
 {
+	nsgsim_lint_options o = {fn, ctx, 1};
+	return nsgsim_lint_opts(p, &o, out, err);
+}
+
+NSGSIM_EXPORT int nsgsim_lint_opts(const nsgsim_policy *p, const nsgsim_lint_options *opts,
+                                   nsgsim_findings **out, nsgsim_error *err)
+{
+	nsgsim_lint_options none = {NULL, NULL, 1};
+	if (!opts)
+		opts = &none;
 	if (!p || !out)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		               "policy and out are required");
@@ -376,8 +445,9 @@ NSGSIM_EXPORT int nsgsim_lint_progress(const nsgsim_policy *p, nsgsim_progress_f
 		return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
 	ns_vec_init(&fs->v, sizeof(nsgsim_finding));
 	fs->p = p;
-	fs->progress = fn;
-	fs->progress_ctx = ctx;
+	fs->progress = opts->progress;
+	fs->progress_ctx = opts->progress_ctx;
+	fs->jobs = opts->jobs > 1 ? opts->jobs : 1;
 	int rc = check_nsgs(p, fs);
 	check_asgs(p, fs);
 	check_groups(p, fs);

@@ -17,7 +17,12 @@ struct nsgsim_findings {
 	nsgsim_progress_fn progress;
 	void *progress_ctx;
 	uint64_t shown; /* permille last reported */
+	int jobs;       /* threads for the costly checks (report/jobs.h) */
 };
+
+/* Appends a finding of another set (built apart, on a thread) to fs, its
+ * message and evidence copied into fs's arena. */
+void ns_lint_adopt(nsgsim_findings *fs, const nsgsim_finding *f);
 
 /* The stages of a lint, as parts of NS_LINT_UNITS (their share of the
  * time on the bench estate). */

@@ -11,12 +11,20 @@
  * evidence names: the winner of its own step, or the rule that ended the
  * walk before its layer.  Nothing is sampled.
  *
+ * The walk's items (a destination group each, eval/region.h's ns_rplan)
+ * run apart, on threads with nsgsim_lint_options.jobs, each into a state
+ * of its own, merged into the whole in item order: what an item adds to a
+ * rule's evidence is what it would add walked after the items before it
+ * (a rule's first blockers until it decides, at most MAX_BLOCKERS), so the
+ * findings are those of one walk in order, for any number of threads.
+ *
  * May touch: lib/base, the compiled policy and eval/region.h. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "eval/region.h"
+#include "report/jobs.h"
 #include "report/lint.h"
 #include "report/report.h"
 
@@ -131,15 +139,80 @@ static void visit(void *ctx, const ns_rvisit *v)
 	}
 }
 
-/* IPv4 takes nearly all the time: 95% of the stage, IPv6 the rest. */
-static void group(void *ctx, int family, size_t j, size_t n)
+/* The items of the walk, run apart and merged in order. */
+typedef struct dpar {
+	dctx *d;
+	const ns_rplan *pl;
+	rstate **st; /* each item's state until merged */
+	int *rc;
+	uint64_t from, to; /* the stage's progress units */
+} dpar;
+
+static void item_work(void *ctx, size_t i)
 {
-	dctx *d = ctx;
-	uint64_t span = NS_STAGE_REACH - NS_STAGE_DECIDES, mid = NS_STAGE_DECIDES + span * 95 / 100;
-	if (family == 4)
-		ns_lint_progress(d->fs, NS_STAGE_DECIDES, mid, j, n);
-	else
-		ns_lint_progress(d->fs, mid, NS_STAGE_REACH, j, n);
+	dpar *dp = ctx;
+	dctx local = *dp->d;
+	local.st = calloc(local.n[0] + local.n[1] + 1, sizeof *local.st);
+	dp->rc[i] = local.st ? ns_rplan_visit(dp->pl, i, visit, &local) : NSGSIM_E_NOMEM;
+	dp->st[i] = local.st;
+}
+
+/* Item i's state into the whole, as if walked after the items before it. */
+static void item_commit(void *ctx, size_t i)
+{
+	dpar *dp = ctx;
+	rstate *all = dp->d->st, *mine = dp->st[i];
+	size_t n = dp->d->n[0] + dp->d->n[1];
+	for (size_t k = 0; mine && k < n; k++) {
+		rstate *a = &all[k];
+		const rstate *m = &mine[k];
+		if (!m->matched)
+			continue;
+		a->matched = true;
+		for (size_t b = 0; !a->decides && b < m->n_by; b++) {
+			size_t j = 0;
+			while (j < a->n_by && a->by[j]->r != m->by[b]->r)
+				j++;
+			if (j == a->n_by && a->n_by < MAX_BLOCKERS) {
+				a->by_res[a->n_by] = m->by_res[b];
+				a->by[a->n_by++] = m->by[b];
+			}
+		}
+		a->decides |= m->decides;
+	}
+	free(mine);
+	dp->st[i] = NULL;
+}
+
+static void item_tick(void *ctx, size_t done, size_t n)
+{
+	dpar *dp = ctx;
+	ns_lint_progress(dp->d->fs, dp->from, dp->to, done, n);
+}
+
+/* Every flow of one family's space: 0, -1 out of memory, 1 when it cannot
+ * be answered exactly. */
+static int walk_family(dctx *d, const char *space, uint64_t from, uint64_t to)
+{
+	nsgsim_query q = {space, space, 0, 0, 0};
+	ns_rplan *pl = NULL;
+	int st = ns_reach_plan(d->p, &q, &pl, NULL);
+	if (st != 0)
+		return st == NSGSIM_E_NOMEM ? -1 : st == NSGSIM_E_NOT_MODELLED ? 0 : 1;
+	size_t n = ns_rplan_items(pl);
+	dpar dp = {d, pl, calloc(n + 1, sizeof *dp.st), calloc(n + 1, sizeof *dp.rc), from, to};
+	int rc = dp.st && dp.rc ? 0 : -1;
+	if (rc == 0 && ns_jobs_run(d->fs->jobs, n, item_work, item_commit, item_tick, &dp) != 0)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (dp.rc[i] != 0)
+			rc = dp.rc[i] == NSGSIM_E_NOMEM ? -1 : 1;
+	for (size_t i = 0; dp.st && i < n; i++)
+		free(dp.st[i]);
+	free(dp.st);
+	free(dp.rc);
+	ns_rplan_free(pl);
+	return rc;
 }
 
 static void mark_present(dctx *d)
@@ -220,16 +293,11 @@ int ns_lint_decides(const nsgsim_policy *p, nsgsim_findings *fs)
 	if (!d.st)
 		return -1;
 	mark_present(&d);
-	static const char *const spaces[2] = {"0.0.0.0/0", "::/0"};
-	int rc = 0;
-	for (int f = 0; f < 2 && rc == 0; f++) {
-		nsgsim_query q = {spaces[f], spaces[f], 0, 0, 0};
-		int st = ns_reach_visit(p, &q, visit, group, &d, NULL);
-		if (st == NSGSIM_E_NOMEM)
-			rc = -1;
-		else if (st != 0 && st != NSGSIM_E_NOT_MODELLED)
-			rc = 1; /* cannot be answered exactly: report nothing */
-	}
+	/* IPv4 takes nearly all the time: 95% of the stage, IPv6 the rest. */
+	uint64_t span = NS_STAGE_REACH - NS_STAGE_DECIDES, mid = NS_STAGE_DECIDES + span * 95 / 100;
+	int rc = walk_family(&d, "0.0.0.0/0", NS_STAGE_DECIDES, mid);
+	if (rc == 0)
+		rc = walk_family(&d, "::/0", mid, NS_STAGE_REACH); /* 1: report nothing */
 	for (int v = 0; rc == 0 && v < 2; v++)
 		for (size_t i = 0; i < d.n[v]; i++) {
 			const rstate *st = &d.st[(v ? d.n[0] : 0) + i];

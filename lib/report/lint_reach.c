@@ -6,6 +6,10 @@
  *   open-to-any   a port that every source address reaches (the union of the
  *                 allowed regions, not one rule's text).
  *
+ * The targets are items (report/jobs.h): each builds its findings apart,
+ * added to the whole in target order, so that they are the same, in the
+ * same order, on any number of threads.
+ *
  * May touch: lib/base, the compiled policy, eval/region.h (the regions'
  * boxes) and the public evaluation API. */
 #include <stdio.h>
@@ -13,6 +17,7 @@
 #include <string.h>
 
 #include "eval/region.h"
+#include "report/jobs.h"
 #include "report/lint.h"
 #include "report/report.h"
 
@@ -331,46 +336,151 @@ static target nic_target(const ns_cnic *cn)
 	                &cn->n->loc, simple_nic(cn), simple_nic(cn) ? cn->n->ipconfigs[0].ip : 0};
 }
 
-static int check_nics(const nsgsim_policy *p, nsgsim_findings *fs)
+/* The targets as items: NICs (each the lead of its twins, those after it
+ * alike, or one of them), then the subnets. */
+typedef struct rpar {
+	const nsgsim_policy *p;
+	nsgsim_findings *fs;
+	size_t *lead;           /* per NIC: the NIC whose partition serves it (SIZE_MAX: none) */
+	bool *covered;          /* per NIC: answered (by its lead, or on its own) */
+	nsgsim_findings **part; /* per item: its findings until added */
+	bool *got;              /* per item: its regions were had */
+	int *rc;
+} rpar;
+
+static nsgsim_findings *part_new(const rpar *rp)
 {
-	bool *done = calloc(p->n_nics + 1, sizeof *done);
-	int rc = done ? 0 : -1;
-	for (size_t i = 0; rc == 0 && i < p->n_nics; i++) {
-		const ns_cnic *cn = &p->nics[i];
-		ns_lint_progress(fs, NS_STAGE_REACH, NS_LINT_UNITS, i, p->n_nics + p->n_subnets);
-		if (done[i] || !cn->subnet)
-			continue;
-		nsgsim_regions *r = regions_to(p, cn->n->id, &rc);
-		for (size_t k = i; r && rc == 0 && k < p->n_nics; k++) {
-			if (k != i && (done[k] || !twins(p, cn, &p->nics[k])))
-				continue;
-			done[k] = true;
-			target t = nic_target(&p->nics[k]);
-			rc = check_regions(fs, p, &t, r);
-		}
-		nsgsim_regions_free(r);
+	nsgsim_findings *f = calloc(1, sizeof *f);
+	if (f) {
+		ns_vec_init(&f->v, sizeof(nsgsim_finding));
+		f->p = rp->p;
 	}
-	free(done);
+	return f;
+}
+
+/* The findings of lead i and of its twins k > i for which take[k] (NULL:
+ * every twin of the plan): 0, -1 out of memory; *got whether the regions
+ * were had. */
+static int lead_findings(const rpar *rp, size_t i, const bool *skip, nsgsim_findings *out,
+                         bool *got)
+{
+	const nsgsim_policy *p = rp->p;
+	int rc = 0;
+	nsgsim_regions *r = regions_to(p, p->nics[i].n->id, &rc);
+	*got = r != NULL;
+	for (size_t k = i; r && rc == 0 && k < p->n_nics; k++) {
+		if (k != i &&
+		    (skip ? skip[k] || !twins(p, &p->nics[i], &p->nics[k]) : rp->lead[k] != i))
+			continue;
+		target t = nic_target(&p->nics[k]);
+		rc = check_regions(out, p, &t, r);
+	}
+	nsgsim_regions_free(r);
 	return rc;
+}
+
+static void target_work(void *ctx, size_t it)
+{
+	rpar *rp = ctx;
+	const nsgsim_policy *p = rp->p;
+	nsgsim_findings *f = rp->part[it] = part_new(rp);
+	if (!f) {
+		rp->rc[it] = -1;
+		return;
+	}
+	if (it < p->n_nics) {
+		if (rp->lead[it] == it)
+			rp->rc[it] = lead_findings(rp, it, NULL, f, &rp->got[it]);
+		return;
+	}
+	const ns_csubnet *cs = &p->subnets[it - p->n_nics];
+	bool has_nic = false;
+	for (size_t k = 0; k < p->n_nics && !has_nic; k++)
+		has_nic = p->nics[k].subnet == cs;
+	if (has_nic || cs->admin_exempt_service) /* asked at its NICs; Azure's appliances */
+		return;
+	target t = {cs->s->id, cs->s->name, "subnet", &cs->s->loc, false, 0};
+	nsgsim_regions *r = regions_to(p, cs->s->id, &rp->rc[it]);
+	if (r && rp->rc[it] == 0)
+		rp->rc[it] = check_regions(f, p, &t, r);
+	nsgsim_regions_free(r);
+}
+
+static void adopt_all(nsgsim_findings *fs, nsgsim_findings *f)
+{
+	for (size_t k = 0; k < f->v.n; k++)
+		ns_lint_adopt(fs, NS_VEC_AT(&f->v, nsgsim_finding, k));
+	fs->failed |= f->failed;
+}
+
+/* In target order: a lead's findings cover its twins; a NIC whose lead had
+ * no regions is asked now, as the lead of the twins left (what one walk in
+ * order does). */
+static void target_commit(void *ctx, size_t it)
+{
+	rpar *rp = ctx;
+	const nsgsim_policy *p = rp->p;
+	nsgsim_findings *f = rp->part[it];
+	if (f && it < p->n_nics && rp->rc[it] == 0) {
+		size_t l = rp->lead[it];
+		if (l == it && rp->got[it])
+			for (size_t k = it; k < p->n_nics; k++)
+				rp->covered[k] |= rp->lead[k] == it;
+		else if (l != SIZE_MAX && l != it && !rp->covered[it]) {
+			bool got = false;
+			rp->rc[it] = lead_findings(rp, it, rp->covered, f, &got);
+			for (size_t k = it; got && k < p->n_nics; k++)
+				if (k == it ||
+				    (!rp->covered[k] && twins(p, &p->nics[it], &p->nics[k])))
+					rp->covered[k] = true;
+		}
+	}
+	if (f && rp->rc[it] == 0)
+		adopt_all(rp->fs, f);
+	if (f)
+		nsgsim_findings_free(f);
+	rp->part[it] = NULL;
+}
+
+static void target_tick(void *ctx, size_t done, size_t n)
+{
+	rpar *rp = ctx;
+	ns_lint_progress(rp->fs, NS_STAGE_REACH, NS_LINT_UNITS, done, n);
 }
 
 int ns_lint_reach(const nsgsim_policy *p, nsgsim_findings *fs)
 {
-	int rc = check_nics(p, fs);
-	for (size_t i = 0; rc == 0 && i < p->n_subnets; i++) {
-		const ns_csubnet *cs = &p->subnets[i];
-		ns_lint_progress(fs, NS_STAGE_REACH, NS_LINT_UNITS, p->n_nics + i,
-		                 p->n_nics + p->n_subnets);
-		bool has_nic = false;
-		for (size_t k = 0; k < p->n_nics && !has_nic; k++)
-			has_nic = p->nics[k].subnet == cs;
-		if (has_nic || cs->admin_exempt_service) /* asked at its NICs; Azure's appliances */
+	size_t n = p->n_nics + p->n_subnets;
+	rpar rp = {p,
+	           fs,
+	           calloc(p->n_nics + 1, sizeof *rp.lead),
+	           calloc(p->n_nics + 1, sizeof *rp.covered),
+	           calloc(n + 1, sizeof *rp.part),
+	           calloc(n + 1, sizeof *rp.got),
+	           calloc(n + 1, sizeof *rp.rc)};
+	int rc = rp.lead && rp.covered && rp.part && rp.got && rp.rc ? 0 : -1;
+	/* The plan: each NIC's lead, the first NIC alike before it. */
+	for (size_t i = 0; rc == 0 && i < p->n_nics; i++)
+		rp.lead[i] = SIZE_MAX;
+	for (size_t i = 0; rc == 0 && i < p->n_nics; i++) {
+		if (rp.lead[i] != SIZE_MAX || !p->nics[i].subnet)
 			continue;
-		target t = {cs->s->id, cs->s->name, "subnet", &cs->s->loc, false, 0};
-		nsgsim_regions *r = regions_to(p, cs->s->id, &rc);
-		if (r && rc == 0)
-			rc = check_regions(fs, p, &t, r);
-		nsgsim_regions_free(r);
+		rp.lead[i] = i;
+		for (size_t k = i + 1; k < p->n_nics; k++)
+			if (rp.lead[k] == SIZE_MAX && twins(p, &p->nics[i], &p->nics[k]))
+				rp.lead[k] = i;
 	}
+	if (rc == 0 && ns_jobs_run(fs->jobs, n, target_work, target_commit, target_tick, &rp) != 0)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (rp.rc[i] != 0)
+			rc = -1;
+	for (size_t i = 0; rp.part && i < n; i++)
+		nsgsim_findings_free(rp.part[i]);
+	free(rp.lead);
+	free(rp.covered);
+	free(rp.part);
+	free(rp.got);
+	free(rp.rc);
 	return rc;
 }

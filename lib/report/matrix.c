@@ -39,6 +39,8 @@ typedef struct mcell {
 	pvec ports[2]; /* TCP, UDP: merged ranges */
 	bool partial;  /* some flow on an allowed protocol and port is denied */
 	char *summary;
+	ns_piece *rest; /* while the cell is filled: the flows its queries do not allow */
+	size_t n_rest;
 } mcell;
 
 struct nsgsim_matrix {
@@ -217,9 +219,24 @@ static int ask(const nsgsim_policy *p, nsgsim_matrix *m, mcell *c, const char *f
 		return 0; /* no flow between them: nothing to ask */
 	nsgsim_query q = {to, from, 0, 1, 0};
 	nsgsim_regions *r = NULL;
-	int rc = nsgsim_reach(p, &q, &r, err);
+	ns_piece *rest = NULL;
+	size_t n_rest = 0;
+	int rc = ns_reach_and_rest(p, &q, &r, &rest, &n_rest, err);
 	if (rc != 0)
 		return rc;
+	/* The flows not allowed, for the cell's partial flag: one partition
+	 * answers both (a second query per cell asked the same flows again). */
+	ns_piece *all = n_rest ? realloc(c->rest, (c->n_rest + n_rest) * sizeof *all) : c->rest;
+	if (n_rest && !all) {
+		free(rest);
+		nsgsim_regions_free(r);
+		return nomem(err);
+	}
+	if (n_rest)
+		memcpy(all + c->n_rest, rest, n_rest * sizeof *all);
+	c->rest = all;
+	c->n_rest += n_rest;
+	free(rest);
 	nsgsim_regions **regs = realloc(c->regs, (c->n_regs + 1) * sizeof *regs);
 	if (!regs) {
 		nsgsim_regions_free(r);
@@ -267,21 +284,16 @@ static bool overlaps(const mcell *c, const ns_piece *pc)
 	return false;
 }
 
-/* Whether some flow of the query on an allowed protocol and port of the
- * cell is not allowed: the whole partition, read and dropped. */
-static int find_partial(const nsgsim_policy *p, mcell *c, const char *from, unsigned from_fams,
-                        const char *to, unsigned to_fams, nsgsim_error *err)
+/* Whether some flow of the cell's queries on an allowed protocol and port
+ * of the cell is not allowed: the pieces its queries left out, read and
+ * dropped (their lists live in the cell's regions). */
+static void find_partial(mcell *c)
 {
-	if (c->partial || !c->protocols || !(from_fams & to_fams))
-		return 0;
-	nsgsim_query q = {to, from, c->protocols, 0, 0};
-	nsgsim_regions *r = NULL;
-	int rc = ns_reach_raw(p, &q, &r, err);
-	for (size_t i = 0; rc == 0 && i < r->n && !c->partial; i++)
-		c->partial =
-		        r->pieces[i].out[0].verdict != NSGSIM_ALLOW && overlaps(c, &r->pieces[i]);
-	nsgsim_regions_free(r);
-	return rc;
+	for (size_t i = 0; c->protocols && i < c->n_rest && !c->partial; i++)
+		c->partial = overlaps(c, &c->rest[i]);
+	free(c->rest);
+	c->rest = NULL;
+	c->n_rest = 0;
 }
 
 static const struct {
@@ -349,14 +361,7 @@ static int fill_cell(const nsgsim_policy *p, nsgsim_matrix *m, const ment *r, co
 		return rc;
 	pvec_merge(&c->ports[0]);
 	pvec_merge(&c->ports[1]);
-	for (size_t a = 0; a < nr && rc == 0; a++)
-		for (size_t b = 0; b < nc && rc == 0; b++)
-			rc = find_partial(p, c, r->members ? r->members[a] : r->query,
-			                  r->members ? r->member_fams[a] : r->fams,
-			                  col->members ? col->members[b] : col->query,
-			                  col->members ? col->member_fams[b] : col->fams, err);
-	if (rc != 0)
-		return rc;
+	find_partial(c);
 	return summarize(m, c) == 0 ? 0 : nomem(err);
 }
 
@@ -369,6 +374,7 @@ NSGSIM_EXPORT void nsgsim_matrix_free(nsgsim_matrix *m)
 		for (size_t k = 0; k < c->n_regs; k++)
 			nsgsim_regions_free(c->regs[k]);
 		free(c->regs);
+		free(c->rest);
 		free(c->ports[0].v);
 		free(c->ports[1].v);
 	}
