@@ -258,6 +258,23 @@ static int resolve(const nsgsim_policy *p, const nsgsim_query *q, ns_arena *ar, 
 	return rc;
 }
 
+/* resolve, and the target must hold a modelled address: reach answers
+ * what can reach a NIC or subnet of the input. */
+static int resolve_target(const nsgsim_policy *p, const nsgsim_query *q, ns_arena *ar, ns_addrs *to,
+                          ns_addrs *from, nsgsim_error *err)
+{
+	int rc = resolve(p, q, ar, to, from, err);
+	bool modelled = false;
+	if (rc == 0 && target_modelled(p, to, &modelled) != 0)
+		rc = nomem(err);
+	else if (rc == 0 && !modelled)
+		rc = ns_fail(err, NSGSIM_E_NOT_MODELLED, "", "", "",
+		             "no address of the target (to) '%s' belongs to a NIC or subnet in the "
+		             "input: reach answers what can reach a modelled target",
+		             q->to);
+	return rc;
+}
+
 static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, nsgsim_regions **out,
                  nsgsim_error *err, ns_rvisit_fn fn, ns_rgroup_fn group, void *ctx, ns_vec *rest);
 
@@ -319,15 +336,8 @@ static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, ns
 	               1,   false,     false, fn,
 	               ctx, group};
 	ns_vec_init(&q.pieces, sizeof(ns_piece));
-	rc = resolve(p, query, &r->arena, &to, &from, err);
-	bool modelled = false, any = false;
-	if (rc == 0 && target_modelled(p, &to, &modelled) != 0)
-		rc = nomem(err);
-	else if (rc == 0 && !modelled)
-		rc = ns_fail(err, NSGSIM_E_NOT_MODELLED, "", "", "",
-		             "no address of the target (to) '%s' belongs to a NIC or subnet in the "
-		             "input: reach answers what can reach a modelled target",
-		             query->to);
+	rc = resolve_target(p, query, &r->arena, &to, &from, err);
+	bool any = false;
 	for (int f = 0; rc == 0 && f < 2; f++) {
 		if (!to.fam[f].n || !from.fam[f].n)
 			continue;
@@ -422,15 +432,8 @@ int ns_reach_plan(const nsgsim_policy *p, const nsgsim_query *query, ns_rplan **
 	pl->protos = pl->r->protocols;
 	pl->limit = p->m.limits[NSGSIM_LIMIT_QUERY_REGIONS];
 	ns_addrs to, from;
-	rc = resolve(p, query, &pl->r->arena, &to, &from, err);
-	bool modelled = false, any = false;
-	if (rc == 0 && target_modelled(p, &to, &modelled) != 0)
-		rc = nomem(err);
-	else if (rc == 0 && !modelled)
-		rc = ns_fail(err, NSGSIM_E_NOT_MODELLED, "", "", "",
-		             "no address of the target (to) '%s' belongs to a NIC or subnet in the "
-		             "input: reach answers what can reach a modelled target",
-		             query->to);
+	rc = resolve_target(p, query, &pl->r->arena, &to, &from, err);
+	bool any = false;
 	for (int f = 0; rc == 0 && f < 2; f++) {
 		if (!to.fam[f].n || !from.fam[f].n)
 			continue;

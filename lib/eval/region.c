@@ -318,17 +318,28 @@ typedef struct event {
 	int32_t delta;
 } event;
 
-/* Events by position: a quicksort on the 128-bit key without qsort's
- * call per comparison (the sweeps' sorting was most of a query's time). */
-static void sort_events128(event *v, size_t n)
+static void sort_events128(event *v, size_t n);
+static void sort_events64(event *v, size_t n);
+
+/* a before b: on all 128 bits, or (narrow: every key of the field is below
+ * 2^64 -- IPv4 addresses, ports) on the low 64, the cheaper compare. */
+static inline bool event_before(ns_u128 a, ns_u128 b, bool narrow)
+{
+	return narrow ? (uint64_t)a < (uint64_t)b : a < b;
+}
+
+/* Events by position: a quicksort without qsort's call per comparison (the
+ * sweeps' sorting was most of a query's time), inlined into one function
+ * per key width. */
+static inline __attribute__((always_inline)) void sort_events_by(event *v, size_t n, bool narrow)
 {
 	while (n > 16) {
 		ns_u128 pivot = v[n / 2].at;
 		size_t i = 0, j = n - 1;
 		for (;;) {
-			while (v[i].at < pivot)
+			while (event_before(v[i].at, pivot, narrow))
 				i++;
-			while (v[j].at > pivot)
+			while (event_before(pivot, v[j].at, narrow))
 				j--;
 			if (i >= j)
 				break;
@@ -338,59 +349,33 @@ static void sort_events128(event *v, size_t n)
 		}
 		/* Recurse on the smaller part, loop on the larger. */
 		size_t left = j + 1;
+		void (*sort)(event *, size_t) = narrow ? sort_events64 : sort_events128;
 		if (left < n - left) {
-			sort_events128(v, left);
+			sort(v, left);
 			v += left;
 			n -= left;
 		} else {
-			sort_events128(v + left, n - left);
+			sort(v + left, n - left);
 			n = left;
 		}
 	}
 	for (size_t i = 1; i < n; i++) {
 		event x = v[i];
 		size_t j = i;
-		for (; j > 0 && v[j - 1].at > x.at; j--)
+		for (; j > 0 && event_before(x.at, v[j - 1].at, narrow); j--)
 			v[j] = v[j - 1];
 		v[j] = x;
 	}
 }
 
-/* The same on keys below 2^64 (IPv4 addresses, ports): 64-bit compares. */
+static void sort_events128(event *v, size_t n)
+{
+	sort_events_by(v, n, false);
+}
+
 static void sort_events64(event *v, size_t n)
 {
-	while (n > 16) {
-		uint64_t pivot = (uint64_t)v[n / 2].at;
-		size_t i = 0, j = n - 1;
-		for (;;) {
-			while ((uint64_t)v[i].at < pivot)
-				i++;
-			while ((uint64_t)v[j].at > pivot)
-				j--;
-			if (i >= j)
-				break;
-			event t = v[i];
-			v[i++] = v[j];
-			v[j--] = t;
-		}
-		/* Recurse on the smaller part, loop on the larger. */
-		size_t left = j + 1;
-		if (left < n - left) {
-			sort_events64(v, left);
-			v += left;
-			n -= left;
-		} else {
-			sort_events64(v + left, n - left);
-			n = left;
-		}
-	}
-	for (size_t i = 1; i < n; i++) {
-		event x = v[i];
-		size_t j = i;
-		for (; j > 0 && (uint64_t)v[j - 1].at > (uint64_t)x.at; j--)
-			v[j] = v[j - 1];
-		v[j] = x;
-	}
+	sort_events_by(v, n, true);
 }
 
 /* kmax: the largest key of the field. */
