@@ -236,12 +236,19 @@ static void check_matrix(int env, const nsgsim_policy *p, int by, rng *r, int po
 	nsgsim_matrix_free(m);
 }
 
+/* Every random environment, or every fifth under NSGSIM_TEST_QUICK (the
+ * sanitizer and valgrind runs). */
+static int env_step(void)
+{
+	const char *q = getenv("NSGSIM_TEST_QUICK");
+	return q && *q && strcmp(q, "0") != 0 ? 5 : 1;
+}
+
 static void test_matrix_agrees_with_eval(void **state)
 {
 	(void)state;
 	failures = 0;
-	const char *q = getenv("NSGSIM_TEST_QUICK");
-	int step = q && *q && strcmp(q, "0") != 0 ? 5 : 1;
+	int step = env_step();
 	for (int env = 0; env < 30; env += step) {
 		genv g;
 		genpolicy gp = genenv_compile(env, &g);
@@ -349,8 +356,7 @@ static void test_matrix_cells_as_two_queries(void **state)
 {
 	(void)state;
 	failures = 0;
-	const char *q = getenv("NSGSIM_TEST_QUICK");
-	int step = q && *q && strcmp(q, "0") != 0 ? 5 : 1;
+	int step = env_step();
 	for (int env = 0; env < 30; env += step) {
 		genv g;
 		genpolicy gp = genenv_compile(env, &g);
