@@ -585,7 +585,7 @@ static void test_bit_flips(void **state)
 
 static void reseal(unsigned char *d, size_t len)
 {
-	uint32_t crc = ns_crc32(0, d + NS_NSGP_HEADER_SIZE, len - NS_NSGP_HEADER_SIZE);
+	uint32_t crc = ns_nsgp_crc32c(0, d + NS_NSGP_HEADER_SIZE, len - NS_NSGP_HEADER_SIZE);
 	for (int i = 0; i < 4; i++)
 		d[12 + i] = (unsigned char)(crc >> (8 * i));
 }
@@ -650,7 +650,12 @@ static void test_header_errors(void **state)
 	                 NSGSIM_E_POLICY_FILE_VERSION);
 	assert_string_equal(err.pointer, "/header/version");
 	assert_non_null(strstr(err.message, "format version 9"));
+	/* Version 1 (a CRC-32 where 2 has a CRC-32C): the version error, not a
+	 * checksum one. */
 	buf[8] = 1;
+	assert_int_equal(nsgsim_policy_load_buffer("v1.nsgp", buf, len, &p, &err),
+	                 NSGSIM_E_POLICY_FILE_VERSION);
+	buf[8] = NS_NSGP_VERSION;
 	/* Not a policy file at all: JSON. */
 	assert_int_equal(nsgsim_policy_load_buffer("x.json", "{}", 2, &p, &err),
 	                 NSGSIM_E_POLICY_FILE);
@@ -685,13 +690,39 @@ static void test_header_errors(void **state)
 	nsgsim_free(buf);
 }
 
+/* CRC-32C: the standard check value, and the hardware path (where the CPU
+ * has one) equal to the tables at every length and alignment, whole or in
+ * pieces. */
+static void test_crc32c(void **state)
+{
+	(void)state;
+	assert_int_equal(ns_nsgp_crc32c(0, "123456789", 9), 0xE3069283u);
+	assert_int_equal(ns_nsgp_crc32c_sw(0, "123456789", 9), 0xE3069283u);
+	assert_int_equal(ns_nsgp_crc32c(0, "", 0), 0);
+	unsigned char data[300];
+	uint32_t x = 12345;
+	for (size_t i = 0; i < sizeof data; i++) {
+		x = x * 1103515245u + 12345u;
+		data[i] = (unsigned char)(x >> 16);
+	}
+	for (size_t off = 0; off < 9; off++)
+		for (size_t n = 0; off + n <= sizeof data; n += 7) {
+			uint32_t want = ns_nsgp_crc32c_sw(0, data + off, n);
+			assert_int_equal(ns_nsgp_crc32c(0, data + off, n), want);
+			size_t cut = n / 3;
+			assert_int_equal(ns_nsgp_crc32c(ns_nsgp_crc32c(0, data + off, cut),
+			                                data + off + cut, n - cut),
+			                 want);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_header_errors), cmocka_unit_test(test_every_truncation),
 	        cmocka_unit_test(test_bit_flips),     cmocka_unit_test(test_resealed_payload),
 	        cmocka_unit_test(test_fixture_envs),  cmocka_unit_test(test_terraform_plans),
-	        cmocka_unit_test(test_arm_templates),
+	        cmocka_unit_test(test_arm_templates), cmocka_unit_test(test_crc32c),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

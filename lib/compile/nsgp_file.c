@@ -3,7 +3,7 @@
  *
  * Saving writes the model the policy was compiled from (its parse-stage
  * part: compile's own notes come again when the file is compiled).  Loading
- * maps the file read-only (MAP_PRIVATE), checks the header and the CRC-32,
+ * maps the file read-only (MAP_PRIVATE), checks the header and the CRC-32C,
  * reads the payload into an empty loader's model -- every string and array
  * copied into the model's arena, so nothing points into the mapping, which
  * is unmapped before compile -- and compiles it.
@@ -70,7 +70,7 @@ NSGSIM_EXPORT int nsgsim_policy_save_buffer(const nsgsim_policy *p, void **buf, 
 	}
 	size_t payload = out.b.len - NS_NSGP_HEADER_SIZE;
 	unsigned char *d = (unsigned char *)out.b.data;
-	put_header(d, ns_crc32(0, d + NS_NSGP_HEADER_SIZE, payload), payload);
+	put_header(d, ns_nsgp_crc32c(0, d + NS_NSGP_HEADER_SIZE, payload), payload);
 	*buf = d;
 	*len = out.b.len;
 	return 0;
@@ -155,12 +155,12 @@ static int read_file(ns_nsgp_rd *r)
 		                    payload > have ? "truncated" : "followed by other bytes");
 	}
 	uint32_t want = le32(r->d + 12);
-	uint32_t got = ns_crc32(0, r->d + NS_NSGP_HEADER_SIZE, have);
+	uint32_t got = ns_nsgp_crc32c(0, r->d + NS_NSGP_HEADER_SIZE, have);
 	if (got != want) {
 		ns_nsgp_at(r, "/header/checksum");
 		r->pos = 12;
 		return ns_nsgp_fail(r,
-		                    "the payload's CRC-32 is 0x%08x but the header says 0x%08x: "
+		                    "the payload's CRC-32C is 0x%08x but the header says 0x%08x: "
 		                    "the file is damaged; compile the policy again",
 		                    got, want);
 	}

@@ -805,7 +805,7 @@ int ns_nsgp_get_model(ns_nsgp_rd *r)
 		if (!r->rc && ns_vec_reserve(&m->vec, n) != 0)                                     \
 			ns_nsgp_nomem(r);                                                          \
 		for (size_t i = 0; i < n && !r->rc; i++) {                                         \
-			ns_nsgp_at(r, "/model/" #vec "/%zu", i);                                   \
+			ns_nsgp_at_i(r, "/model/" #vec "/%zu", i);                                 \
 			get_##fn(r, ns_vec_push(&m->vec));                                         \
 		}                                                                                  \
 	}
@@ -816,7 +816,7 @@ int ns_nsgp_get_model(ns_nsgp_rd *r)
 	if (!r->rc && ns_vec_reserve(&m->notes, n_notes) != 0)
 		ns_nsgp_nomem(r);
 	for (size_t i = 0; i < n_notes && !r->rc; i++) {
-		ns_nsgp_at(r, "/model/notes/%zu", i);
+		ns_nsgp_at_i(r, "/model/notes/%zu", i);
 		get_note(r, ns_vec_push(&m->notes));
 	}
 	ns_nsgp_at(r, "/model/lines");
@@ -838,8 +838,8 @@ int ns_nsgp_get_model(ns_nsgp_rd *r)
 			             (unsigned long long)len, r->len - r->pos);
 		if (!r->rc) {
 			nsgsim_error terr = {0};
-			int rc = ns_tags_snapshot_read(m, r->file, r->d + r->pos, (size_t)len,
-			                               &terr);
+			int rc = ns_tags_snapshot_read_embedded(m, r->file, r->d + r->pos,
+			                                        (size_t)len, &terr);
 			if (rc != 0)
 				ns_nsgp_fail(r, "the embedded service-tags snapshot: %s%s%s",
 				             terr.pointer, terr.pointer[0] ? ": " : "",
