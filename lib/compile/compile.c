@@ -691,7 +691,7 @@ static int compile_all(nsgsim_policy *p, nsgsim_error *err)
 	free(rule_first);
 	/* Without classifiers every walk takes the reference scan (eval/walk.h):
 	 * the same answers, nothing built that a few evaluations would not repay. */
-	return p->m.build == NSGSIM_BUILD_MINIMAL ? 0 : ns_classify_build(p, err);
+	return p->m.build != NSGSIM_BUILD_FULL ? 0 : ns_classify_build(p, err);
 }
 
 NSGSIM_EXPORT int nsgsim_compile(nsgsim_loader *loader, nsgsim_policy **out, nsgsim_error *err)

@@ -42,6 +42,10 @@ NSGSIM_EXPORT int nsgsim_policy_save_buffer(const nsgsim_policy *p, void **buf, 
 		               "policy, buf and len are required");
 	*buf = NULL;
 	*len = 0;
+	if (p->m.lines_omitted)
+		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
+		               "this policy was loaded with NSGSIM_BUILD_QUERY, without its input "
+		               "lines: load it with another build to save it");
 	ns_nsgp_wr w = {.too_big = false};
 	ns_buf_init(&w.b);
 	ns_buf_init(&w.table);

@@ -355,8 +355,9 @@ int ns_nsgp_get_table(ns_nsgp_rd *r)
 		return ns_nsgp_fail(r, "a string table of %llu bytes but %zu are left",
 		                    (unsigned long long)bytes, r->len - r->pos - 8);
 	}
-	char *block = bytes ? ns_arena_alloc(&r->m->arena, (size_t)bytes) : NULL;
-	r->strs = ns_nsgp_array(r, n, sizeof *r->strs);
+	/* Both filled below (the block copied whole, each pointer set). */
+	char *block = bytes ? ns_arena_alloc_raw(&r->m->arena, (size_t)bytes) : NULL;
+	r->strs = n ? ns_arena_alloc_raw(&r->m->arena, n * sizeof *r->strs) : NULL;
 	if ((bytes && !block) || (n && !r->strs))
 		return ns_nsgp_nomem(r);
 	if (bytes)

@@ -51,7 +51,7 @@ NS_NSGP_SIZE(ns_admin_config, 48);
 NS_NSGP_SIZE(ns_rule_collection, 64);
 NS_NSGP_SIZE(ns_param_rec, 32);
 NS_NSGP_SIZE(ns_note_rec, 40);
-NS_NSGP_SIZE(ns_model, 880);
+NS_NSGP_SIZE(ns_model, 888); /* lines_omitted: a runtime flag, not saved */
 #endif
 
 #define OPT true  /* a string that may be null */
@@ -821,7 +821,15 @@ int ns_nsgp_get_model(ns_nsgp_rd *r)
 	}
 	ns_nsgp_at(r, "/model/lines");
 	size_t n_lines = ns_nsgp_get_count(r, "lines", MIN_STR + 4);
-	for (size_t i = 0; i < n_lines && !r->rc; i++) {
+	/* A query build needs no line numbers: each key is checked (an index
+	 * into the table), nothing is hashed. */
+	bool omit = m->build == NSGSIM_BUILD_QUERY;
+	m->lines_omitted = omit && n_lines > 0;
+	for (size_t i = 0; omit && i < n_lines && !r->rc; i++) {
+		ns_nsgp_get_str(r, "a line's key", REQ);
+		ns_nsgp_get_u32(r, "a line");
+	}
+	for (size_t i = 0; !omit && i < n_lines && !r->rc; i++) {
 		const char *key = ns_nsgp_get_str(r, "a line's key", REQ);
 		uint32_t line = ns_nsgp_get_u32(r, "a line");
 		if (!r->rc && ns_map_put(&m->lines, key, (void *)(uintptr_t)line) != 0)

@@ -332,6 +332,9 @@ typedef struct ns_model {
 	/* "file\x1fpointer" of each object read from JSON -> its first line
 	 * (uintptr_t), for the findings (lib/parse/load_env.c record_lines) */
 	ns_map lines;
+	/* A compiled policy file's lines were checked but not read into lines
+	 * (NSGSIM_BUILD_QUERY): the policy cannot be saved. */
+	bool lines_omitted;
 } ns_model;
 
 void ns_model_init(ns_model *m);
