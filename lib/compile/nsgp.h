@@ -101,20 +101,84 @@ int ns_nsgp_nomem(ns_nsgp_rd *r);
  * ("/model/nsgs/%zu"); formatted only for an error. */
 void ns_nsgp_at(ns_nsgp_rd *r, const char *where);
 void ns_nsgp_at_i(ns_nsgp_rd *r, const char *fmt, size_t i);
-unsigned ns_nsgp_get_u8(ns_nsgp_rd *r, const char *what);
-bool ns_nsgp_get_bool(ns_nsgp_rd *r, const char *what);
-uint32_t ns_nsgp_get_u32(ns_nsgp_rd *r, const char *what);
-uint64_t ns_nsgp_get_u64(ns_nsgp_rd *r, const char *what);
-ns_u128 ns_nsgp_get_u128(ns_nsgp_rd *r, const char *what);
-int ns_nsgp_get_i32(ns_nsgp_rd *r, const char *what);
+/* The getters: inline for a value that is there and valid, the _slow
+ * functions (which read the same way) for everything else -- an error
+ * already, too few bytes left, a value out of range. */
+unsigned ns_nsgp_get_u8_slow(ns_nsgp_rd *r, const char *what);
+uint32_t ns_nsgp_get_u32_slow(ns_nsgp_rd *r, const char *what);
+uint64_t ns_nsgp_get_u64_slow(ns_nsgp_rd *r, const char *what);
+int ns_nsgp_get_range_slow(ns_nsgp_rd *r, const char *what, int lo, int hi);
+const char *ns_nsgp_get_str_slow(ns_nsgp_rd *r, const char *what, bool nullable);
+
+static inline uint32_t ns_nsgp_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline unsigned ns_nsgp_get_u8(ns_nsgp_rd *r, const char *what)
+{
+	if (!r->rc && r->len - r->pos >= 1)
+		return r->d[r->pos++];
+	return ns_nsgp_get_u8_slow(r, what);
+}
+
+static inline uint32_t ns_nsgp_get_u32(ns_nsgp_rd *r, const char *what)
+{
+	if (!r->rc && r->len - r->pos >= 4) {
+		uint32_t v = ns_nsgp_le32(r->d + r->pos);
+		r->pos += 4;
+		return v;
+	}
+	return ns_nsgp_get_u32_slow(r, what);
+}
+
+static inline uint64_t ns_nsgp_get_u64(ns_nsgp_rd *r, const char *what)
+{
+	if (!r->rc && r->len - r->pos >= 8) {
+		uint64_t v = (uint64_t)ns_nsgp_le32(r->d + r->pos) |
+		             (uint64_t)ns_nsgp_le32(r->d + r->pos + 4) << 32;
+		r->pos += 8;
+		return v;
+	}
+	return ns_nsgp_get_u64_slow(r, what);
+}
+
+static inline int ns_nsgp_get_i32(ns_nsgp_rd *r, const char *what)
+{
+	return (int)(int32_t)ns_nsgp_get_u32(r, what);
+}
+
 /* An int that must lie in lo..hi. */
-int ns_nsgp_get_range(ns_nsgp_rd *r, const char *what, int lo, int hi);
+static inline int ns_nsgp_get_range(ns_nsgp_rd *r, const char *what, int lo, int hi)
+{
+	if (!r->rc && r->len - r->pos >= 4) {
+		int v = (int)(int32_t)ns_nsgp_le32(r->d + r->pos);
+		if (v >= lo && v <= hi) {
+			r->pos += 4;
+			return v;
+		}
+	}
+	return ns_nsgp_get_range_slow(r, what, lo, hi);
+}
+
+bool ns_nsgp_get_bool(ns_nsgp_rd *r, const char *what);
+ns_u128 ns_nsgp_get_u128(ns_nsgp_rd *r, const char *what);
 /* A count of records of at least min_bytes each: no more than the bytes
  * left allow, so an allocation for them is bounded by the file. */
 size_t ns_nsgp_get_count(ns_nsgp_rd *r, const char *what, size_t min_bytes);
 /* A string: an index into the table; NULL when the file says null, which
  * is an error unless nullable. */
-const char *ns_nsgp_get_str(ns_nsgp_rd *r, const char *what, bool nullable);
+static inline const char *ns_nsgp_get_str(ns_nsgp_rd *r, const char *what, bool nullable)
+{
+	if (!r->rc && r->len - r->pos >= 4) {
+		uint32_t n = ns_nsgp_le32(r->d + r->pos);
+		if (n < r->n_strs) {
+			r->pos += 4;
+			return r->strs[n];
+		}
+	}
+	return ns_nsgp_get_str_slow(r, what, nullable);
+}
 /* n zeroed elements in the arena (NULL for n == 0 or after an error). */
 void *ns_nsgp_array(ns_nsgp_rd *r, size_t n, size_t size);
 

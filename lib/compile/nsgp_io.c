@@ -258,7 +258,7 @@ static uint32_t le32(const unsigned char *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-unsigned ns_nsgp_get_u8(ns_nsgp_rd *r, const char *what)
+unsigned ns_nsgp_get_u8_slow(ns_nsgp_rd *r, const char *what)
 {
 	const unsigned char *p = take(r, 1, what);
 	return p ? *p : 0;
@@ -274,13 +274,13 @@ bool ns_nsgp_get_bool(ns_nsgp_rd *r, const char *what)
 	return v == 1;
 }
 
-uint32_t ns_nsgp_get_u32(ns_nsgp_rd *r, const char *what)
+uint32_t ns_nsgp_get_u32_slow(ns_nsgp_rd *r, const char *what)
 {
 	const unsigned char *p = take(r, 4, what);
 	return p ? le32(p) : 0;
 }
 
-uint64_t ns_nsgp_get_u64(ns_nsgp_rd *r, const char *what)
+uint64_t ns_nsgp_get_u64_slow(ns_nsgp_rd *r, const char *what)
 {
 	const unsigned char *p = take(r, 8, what);
 	return p ? (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32 : 0;
@@ -293,12 +293,7 @@ ns_u128 ns_nsgp_get_u128(ns_nsgp_rd *r, const char *what)
 	return (ns_u128)hi << 64 | lo;
 }
 
-int ns_nsgp_get_i32(ns_nsgp_rd *r, const char *what)
-{
-	return (int)(int32_t)ns_nsgp_get_u32(r, what);
-}
-
-int ns_nsgp_get_range(ns_nsgp_rd *r, const char *what, int lo, int hi)
+int ns_nsgp_get_range_slow(ns_nsgp_rd *r, const char *what, int lo, int hi)
 {
 	int v = ns_nsgp_get_i32(r, what);
 	if (!r->rc && (v < lo || v > hi)) {
@@ -323,7 +318,7 @@ size_t ns_nsgp_get_count(ns_nsgp_rd *r, const char *what, size_t min_bytes)
 	return n;
 }
 
-const char *ns_nsgp_get_str(ns_nsgp_rd *r, const char *what, bool nullable)
+const char *ns_nsgp_get_str_slow(ns_nsgp_rd *r, const char *what, bool nullable)
 {
 	uint32_t n = ns_nsgp_get_u32(r, what);
 	if (r->rc)
