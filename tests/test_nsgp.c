@@ -693,6 +693,24 @@ static void test_header_errors(void **state)
 	nsgsim_policy *q = NULL;
 	assert_int_equal(nsgsim_policy_load(path, &q, &err), 0);
 	same_policy(p, q, path, 100);
+	/* A query build from the file keeps the mapping (its strings are read
+	 * in place) and answers the same; freeing the policy unmaps it. */
+	nsgsim_loader *ql = nsgsim_loader_new();
+	nsgsim_policy *qp = NULL;
+	assert_int_equal(nsgsim_loader_set_build(ql, NSGSIM_BUILD_QUERY), 0);
+	assert_int_equal(nsgsim_loader_add_policy_file(ql, path, &err), 0);
+	assert_int_equal(nsgsim_compile(ql, &qp, &err), 0);
+	nsgsim_loader_free(ql);
+	assert_non_null(qp->m.map);
+	same_policy(p, qp, path, 100);
+	nsgsim_policy_free(qp);
+	/* A loader that holds a mapped file and is never compiled unmaps it
+	 * when freed (the sanitizers and valgrind watch for a leak). */
+	ql = nsgsim_loader_new();
+	assert_int_equal(nsgsim_loader_set_build(ql, NSGSIM_BUILD_QUERY), 0);
+	assert_int_equal(nsgsim_loader_add_policy_file(ql, path, &err), 0);
+	assert_int_equal(nsgsim_loader_add_policy_file(ql, path, &err), NSGSIM_E_INVALID_ARG);
+	nsgsim_loader_free(ql);
 	/* An empty file, and a loader that already holds input. */
 	FILE *f = fopen(path, "wb");
 	fclose(f);

@@ -86,12 +86,14 @@ typedef struct ns_nsgp_rd {
 	size_t where_i;
 	bool where_has_i;
 	int depth;         /* of policy conditions */
-	const char **strs; /* the string table, in the model's arena */
+	const char **strs; /* the string table: in the model's arena, or in d */
 	size_t n_strs;
+	bool borrow; /* d outlives the model (its mapping): strings point into it */
 } ns_nsgp_rd;
 
 /* The string table (a u32 count, a u64 byte length, the strings each
- * NUL-terminated): copied into the arena in one block and indexed. */
+ * NUL-terminated): copied into the arena in one block (unless r->borrow:
+ * then read where it is) and indexed. */
 int ns_nsgp_get_table(ns_nsgp_rd *r);
 
 /* Fails r (once) with NSGSIM_E_POLICY_FILE at the current position. */

@@ -351,12 +351,14 @@ int ns_nsgp_get_table(ns_nsgp_rd *r)
 		                    (unsigned long long)bytes, r->len - r->pos - 8);
 	}
 	/* Both filled below (the block copied whole, each pointer set). */
-	char *block = bytes ? ns_arena_alloc_raw(&r->m->arena, (size_t)bytes) : NULL;
+	const char *block = NULL;
+	if (r->borrow)
+		block = (const char *)r->d + r->pos;
+	else if (bytes && (block = ns_arena_alloc_raw(&r->m->arena, (size_t)bytes)) != NULL)
+		memcpy((char *)block, r->d + r->pos, (size_t)bytes);
 	r->strs = n ? ns_arena_alloc_raw(&r->m->arena, n * sizeof *r->strs) : NULL;
 	if ((bytes && !block) || (n && !r->strs))
 		return ns_nsgp_nomem(r);
-	if (bytes)
-		memcpy(block, r->d + r->pos, (size_t)bytes);
 	size_t off = 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *end =
