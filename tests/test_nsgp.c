@@ -752,6 +752,23 @@ static void test_crc32c(void **state)
 			                                data + off + cut, n - cut),
 			                 want);
 		}
+	/* Long enough for three streams at once (3 * 4096 bytes and more). */
+	size_t big_len = 50000;
+	unsigned char *big = malloc(big_len);
+	assert_non_null(big);
+	for (size_t i = 0; i < big_len; i++) {
+		x = x * 1103515245u + 12345u;
+		big[i] = (unsigned char)(x >> 16);
+	}
+	const size_t lens[] = {12287, 12288, 12289, 12295, 12296, 24577, 40001, 49999, 50000};
+	for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++)
+		for (size_t off = 0; off < 3 && off + lens[k] <= big_len; off++) {
+			uint32_t want = ns_nsgp_crc32c_sw(0, big + off, lens[k]);
+			assert_int_equal(ns_nsgp_crc32c(0, big + off, lens[k]), want);
+			assert_int_equal(ns_nsgp_crc32c(0x12345678u, big + off, lens[k]),
+			                 ns_nsgp_crc32c_sw(0x12345678u, big + off, lens[k]));
+		}
+	free(big);
 }
 
 int main(void)
