@@ -282,7 +282,7 @@ def load(env=None, service_tags=None, *, env_json=None, service_tags_json=None, 
     build: "full" (the classifiers, for many evaluations) or "minimal" (none:
     the same answers from the reference scan, sooner for a few questions) or
     "query" (minimal, and a compiled policy file's input-lines map unread:
-    findings give line 0, and the policy cannot be saved).
+    findings have no line, and the policy cannot be saved).
     parameters: values for ARM templates and Bicep output in env: a
     parameters file's path, a dict NAME -> value, or a list of those;
     subscription, resource_group, location: the deployment templates are
