@@ -140,7 +140,7 @@ int cmd_eval(const options *o)
 		return rc;
 	/* Classifiers pay for themselves over many flows; one flow is answered
 	 * sooner by the reference scan (the same answer), unless --engine asks. */
-	int build = o->flows || o->engine ? NSGSIM_BUILD_FULL : NSGSIM_BUILD_MINIMAL;
+	int build = o->flows || o->engine ? NSGSIM_BUILD_FULL : NSGSIM_BUILD_QUERY;
 	nsgsim_policy *p = load_policy(o, build);
 	if (!p)
 		return EXIT_USAGE;

@@ -59,7 +59,7 @@ int cmd_reach(const options *o)
 	int rc = parse_protocols(o->protocols, &q.protocols);
 	if (rc != 0)
 		return rc;
-	nsgsim_policy *p = load_policy(o, NSGSIM_BUILD_MINIMAL);
+	nsgsim_policy *p = load_policy(o, NSGSIM_BUILD_QUERY);
 	if (!p)
 		return EXIT_USAGE;
 	nsgsim_regions *r = NULL;

@@ -86,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(copy != NULL);
 		memcpy(copy, data, size);
 		uint64_t payload = size - NS_NSGP_HEADER_SIZE;
-		uint32_t crc = ns_crc32(0, copy + NS_NSGP_HEADER_SIZE, payload);
+		uint32_t crc = ns_nsgp_crc32c(0, copy + NS_NSGP_HEADER_SIZE, payload);
 		copy[8] = NS_NSGP_VERSION;
 		copy[9] = copy[10] = copy[11] = 0;
 		for (int i = 0; i < 4; i++)

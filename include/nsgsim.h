@@ -203,10 +203,16 @@ NSGSIM_EXPORT int nsgsim_loader_set_limit(nsgsim_loader *loader, int limit, uint
  * the policy answers every question identically (nsgsim_eval, reach, diff,
  * effective), the compiled engine falling back to the reference scan --
  * for a handful of evaluations, where building the classifiers costs more
- * than it saves (a one-flow CLI call: about half of its time). */
+ * than it saves (a one-flow CLI call: about half of its time).
+ * NSGSIM_BUILD_QUERY is MINIMAL without what only findings and saving use:
+ * a compiled policy file's input-lines map (lint's line numbers) is checked
+ * but not built.  Every answer is still identical; nsgsim_policy_save of
+ * such a policy read from a compiled file is NSGSIM_E_INVALID_ARG (it would
+ * lose the lines), and findings give line 0. */
 typedef enum nsgsim_build {
 	NSGSIM_BUILD_FULL = 0,
 	NSGSIM_BUILD_MINIMAL = 1,
+	NSGSIM_BUILD_QUERY = 2,
 } nsgsim_build;
 
 /* 0, or NSGSIM_E_INVALID_ARG for an unknown build. */

@@ -582,7 +582,7 @@ class CompiledPolicy(unittest.TestCase, GoldenFiles):
             data = fh.read()
         cases = [
             ("truncated", data[:1000], "/header/length", "truncated", "NSGSIM_E_POLICY_FILE]"),
-            ("version", data[:8] + b"\x02" + data[9:], "/header/version",
+            ("version", data[:8] + b"\x09" + data[9:], "/header/version",
              "compile the policy again", "NSGSIM_E_POLICY_FILE_VERSION]"),
             ("checksum", data[:500] + bytes([data[500] ^ 1]) + data[501:], "/header/checksum",
              "CRC-32", "NSGSIM_E_POLICY_FILE]"),

@@ -25,6 +25,8 @@ typedef struct ns_arena {
 } ns_arena;
 
 void *ns_arena_alloc(ns_arena *a, size_t size); /* zeroed; NULL when out of memory */
+/* The same, not zeroed: for memory the caller fills at once. */
+void *ns_arena_alloc_raw(ns_arena *a, size_t size);
 char *ns_arena_strdup(ns_arena *a, const char *s);
 char *ns_arena_strndup(ns_arena *a, const char *s, size_t n);
 char *ns_arena_printf(ns_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -152,7 +152,7 @@ struct ns_arena_block {
 
 #define NS_ARENA_BLOCK (64 * 1024)
 
-void *ns_arena_alloc(ns_arena *a, size_t size)
+void *ns_arena_alloc_raw(ns_arena *a, size_t size)
 {
 	size = (size + 15) & ~(size_t)15;
 	ns_arena_block *b = a->head;
@@ -175,15 +175,24 @@ void *ns_arena_alloc(ns_arena *a, size_t size)
 	}
 	void *p = b->data + b->used;
 	b->used += size;
-	memset(p, 0, size);
+	return p;
+}
+
+void *ns_arena_alloc(ns_arena *a, size_t size)
+{
+	void *p = ns_arena_alloc_raw(a, size);
+	if (p)
+		memset(p, 0, size);
 	return p;
 }
 
 char *ns_arena_strndup(ns_arena *a, const char *s, size_t n)
 {
-	char *p = ns_arena_alloc(a, n + 1);
-	if (p)
+	char *p = ns_arena_alloc_raw(a, n + 1);
+	if (p) {
 		memcpy(p, s, n);
+		p[n] = '\0';
+	}
 	return p;
 }
 

@@ -19,13 +19,15 @@
  * a later one is checked by same() (NULL: containers, always the same). */
 typedef bool (*same_fn)(const void *a, const void *b);
 
-static int index_vec(ns_map *map, ns_vec *v, size_t id_offset, same_fn same, size_t loc_offset,
-                     nsgsim_error *err)
+static int index_vec_first(ns_map *map, ns_vec *v, size_t id_offset, same_fn same,
+                           size_t loc_offset, bool *first, nsgsim_error *err)
 {
 	for (size_t i = 0; i < v->n; i++) {
 		char *item = (char *)v->data + i * v->elem;
 		const char *id = *(const char **)(item + id_offset);
 		void *prev = ns_map_get(map, id);
+		if (first)
+			first[i] = !prev;
 		if (prev) {
 			if (same && !same(prev, item)) {
 				const ns_loc *a = (const ns_loc *)((char *)prev + loc_offset);
@@ -40,6 +42,12 @@ static int index_vec(ns_map *map, ns_vec *v, size_t id_offset, same_fn same, siz
 			return ns_nomem(err);
 	}
 	return 0;
+}
+
+static int index_vec(ns_map *map, ns_vec *v, size_t id_offset, same_fn same, size_t loc_offset,
+                     nsgsim_error *err)
+{
+	return index_vec_first(map, v, id_offset, same, loc_offset, NULL, err);
 }
 
 static bool same_addrs(const ns_addr *a, size_t na, const ns_addr *b, size_t nb)
@@ -96,7 +104,9 @@ static bool same_nic(const void *pa, const void *pb)
 #define INDEX(map, vec, T, same)                                                                   \
 	index_vec(&p->map, &m->vec, offsetof(T, id), same, offsetof(T, loc), err)
 
-static int build_indexes(nsgsim_policy *p, nsgsim_error *err)
+/* rule_first[i]: whether m->rules[i] is the first definition of its id
+ * (compile_nsg_rules drops the others without hashing ids again). */
+static int build_indexes(nsgsim_policy *p, bool *rule_first, nsgsim_error *err)
 {
 	ns_model *m = &p->m;
 	ns_map rules, subnets_seen, nics_seen, admin_rules;
@@ -110,8 +120,8 @@ static int build_indexes(nsgsim_policy *p, nsgsim_error *err)
 	    (rc = INDEX(group_by_id, net_groups, ns_net_group, NULL)) == 0 &&
 	    (rc = INDEX(cfg_by_id, admin_configs, ns_admin_config, NULL)) == 0 &&
 	    (rc = INDEX(coll_by_id, rule_collections, ns_rule_collection, NULL)) == 0) {
-		if ((rc = index_vec(&rules, &m->rules, offsetof(ns_rule, id), same_rule,
-		                    offsetof(ns_rule, loc), err)) == 0 &&
+		if ((rc = index_vec_first(&rules, &m->rules, offsetof(ns_rule, id), same_rule,
+		                          offsetof(ns_rule, loc), rule_first, err)) == 0 &&
 		    (rc = index_vec(&admin_rules, &m->admin_rules, offsetof(ns_rule, id), same_rule,
 		                    offsetof(ns_rule, loc), err)) == 0 &&
 		    (rc = index_vec(&subnets_seen, &m->subnets, offsetof(ns_subnet, id),
@@ -267,7 +277,7 @@ static int compile_nsg_shells(nsgsim_policy *p, nsgsim_error *err)
 
 /* Attaches every rule (nested or standalone) to its NSG, adds the default
  * rules where the input has none, and compiles both directions. */
-static int compile_nsg_rules(nsgsim_policy *p, nsgsim_error *err)
+static int compile_nsg_rules(nsgsim_policy *p, const bool *rule_first, nsgsim_error *err)
 {
 	ns_model *m = &p->m;
 	ns_vec *vecs = calloc(p->n_nsgs + 1, sizeof *vecs);
@@ -275,14 +285,24 @@ static int compile_nsg_rules(nsgsim_policy *p, nsgsim_error *err)
 		return ns_nomem(err);
 	for (size_t i = 0; i < p->n_nsgs; i++)
 		ns_vec_init(&vecs[i], sizeof(ns_rule *));
-	ns_map seen;
-	ns_map_init(&seen);
 	int rc = 0;
+	/* Rules come grouped by NSG: the last parent's lookup is reused for the
+	 * same id (exactly the same text, so the same entry). */
+	const char *last_parent = NULL;
+	ns_cnsg *last_cg = NULL;
 	for (size_t i = 0; rc == 0 && i < m->rules.n; i++) {
-		if (!first_of_id(&m->rules, i, offsetof(ns_rule, id), &seen, &rc, err))
+		if (!rule_first[i])
 			continue;
 		ns_rule *r = NS_VEC_AT(&m->rules, ns_rule, i);
-		ns_cnsg *cg = ns_map_get(&p->nsg_by_id, r->parent_id);
+		ns_cnsg *cg;
+		if (last_parent && r->parent_id &&
+		    (r->parent_id == last_parent || strcmp(r->parent_id, last_parent) == 0)) {
+			cg = last_cg;
+		} else {
+			cg = ns_map_get(&p->nsg_by_id, r->parent_id);
+			last_parent = r->parent_id;
+			last_cg = cg;
+		}
 		ns_rule **slot = NULL;
 		if (!cg)
 			rc = ns_dangling(err, &r->loc, r->id, "network security group",
@@ -317,7 +337,6 @@ static int compile_nsg_rules(nsgsim_policy *p, nsgsim_error *err)
 	for (size_t i = 0; i < p->n_nsgs; i++)
 		ns_vec_free(&vecs[i]);
 	free(vecs);
-	ns_map_free(&seen);
 	return rc;
 }
 
@@ -655,16 +674,24 @@ NSGSIM_EXPORT void nsgsim_policy_free(nsgsim_policy *p)
 static int compile_all(nsgsim_policy *p, nsgsim_error *err)
 {
 	int rc;
-	if ((rc = build_indexes(p, err)) != 0 || (rc = ns_compile_builtin_tags(p, err)) != 0 ||
-	    (rc = compile_vnets(p, err)) != 0 || (rc = compile_nsg_shells(p, err)) != 0 ||
-	    (rc = compile_subnets(p, err)) != 0 || (rc = compile_nics(p, err)) != 0 ||
-	    (rc = compile_asgs(p, err)) != 0 || (rc = ns_compile_vnet_tags(p, err)) != 0 ||
-	    (rc = compile_nsg_rules(p, err)) != 0 || (rc = compile_platform(p, err)) != 0 ||
-	    (rc = ns_compile_admin(p, err)) != 0 || (rc = ns_compile_endpoints(p, err)) != 0)
+	bool *rule_first = calloc(p->m.rules.n + 1, sizeof *rule_first);
+	if (!rule_first)
+		return ns_nomem(err);
+	if ((rc = build_indexes(p, rule_first, err)) != 0 ||
+	    (rc = ns_compile_builtin_tags(p, err)) != 0 || (rc = compile_vnets(p, err)) != 0 ||
+	    (rc = compile_nsg_shells(p, err)) != 0 || (rc = compile_subnets(p, err)) != 0 ||
+	    (rc = compile_nics(p, err)) != 0 || (rc = compile_asgs(p, err)) != 0 ||
+	    (rc = ns_compile_vnet_tags(p, err)) != 0 ||
+	    (rc = compile_nsg_rules(p, rule_first, err)) != 0 ||
+	    (rc = compile_platform(p, err)) != 0 || (rc = ns_compile_admin(p, err)) != 0 ||
+	    (rc = ns_compile_endpoints(p, err)) != 0) {
+		free(rule_first);
 		return rc;
+	}
+	free(rule_first);
 	/* Without classifiers every walk takes the reference scan (eval/walk.h):
 	 * the same answers, nothing built that a few evaluations would not repay. */
-	return p->m.build == NSGSIM_BUILD_MINIMAL ? 0 : ns_classify_build(p, err);
+	return p->m.build != NSGSIM_BUILD_FULL ? 0 : ns_classify_build(p, err);
 }
 
 NSGSIM_EXPORT int nsgsim_compile(nsgsim_loader *loader, nsgsim_policy **out, nsgsim_error *err)

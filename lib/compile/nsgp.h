@@ -4,12 +4,14 @@
  * lib/parse/model.h has one obvious place to go), lib/compile/nsgp_file.c the
  * header, the checksum, the mapping and the public API.
  *
- * Format version 1.  Integers are little-endian; nothing is padded.
+ * Format version 2 (1 had a CRC-32/IEEE where 2 has a CRC-32C; version 1
+ * files are refused with the version error, so compile them again).  Integers are little-endian;
+ * nothing is padded.
  *
  *   header, 24 bytes
  *     0   magic           "NSGSIMP\0"
  *     8   u32 version     NS_NSGP_VERSION; another one: compile the policy again
- *     12  u32 checksum    CRC-32 (IEEE, zlib's crc32) of the payload
+ *     12  u32 checksum    CRC-32C (Castagnoli) of the payload
  *     16  u64 length      of the payload, which is the rest of the file exactly
  *   payload
  *     u32 length, bytes   the writer's nsgsim version (reported, not checked:
@@ -21,7 +23,9 @@
  *     prefix count, then each vector of lib/parse/model.h in its order as a
  *     u32 count and its records, the parse-stage notes, the input lines map,
  *     then u8 has-tags and, when set, the tags' file name, the snapshot flag
- *     and a u64-length embedded service-tags snapshot (lib/parse/tags_snapshot.c)
+ *     and a u64-length embedded service-tags snapshot (lib/parse/tags_snapshot.c;
+ *     its own CRC-32 is written but not checked on reading: the payload's
+ *     CRC-32C covers it, and its reader checks its structure as always)
  *   str: a u32 index into the string table (0xFFFFFFFF: null)
  *   u128: 16 bytes, low half first; bool/u8: one byte, 0 or 1 for a bool
  *
@@ -39,7 +43,7 @@
 
 #define NS_NSGP_MAGIC       "NSGSIMP" /* and a NUL: 8 bytes */
 #define NS_NSGP_MAGIC_LEN   8
-#define NS_NSGP_VERSION     1u
+#define NS_NSGP_VERSION     2u
 #define NS_NSGP_HEADER_SIZE 24
 #define NS_NSGP_NULL_STR    0xFFFFFFFFu
 
@@ -56,6 +60,11 @@ typedef struct ns_nsgp_wr {
 
 void ns_nsgp_wr_free(ns_nsgp_wr *w);
 
+/* CRC-32C of data, continuing crc (0 to start): the hardware instruction
+ * where the CPU has one; _sw always the tables (for tests). */
+uint32_t ns_nsgp_crc32c(uint32_t crc, const void *data, size_t len);
+uint32_t ns_nsgp_crc32c_sw(uint32_t crc, const void *data, size_t len);
+
 void ns_nsgp_u8(ns_nsgp_wr *w, unsigned v);
 void ns_nsgp_u32(ns_nsgp_wr *w, uint32_t v);
 void ns_nsgp_u64(ns_nsgp_wr *w, uint64_t v);
@@ -71,35 +80,107 @@ typedef struct ns_nsgp_rd {
 	const char *file; /* for errors */
 	nsgsim_error *err;
 	int rc; /* sticky: the first error; every read after it gives zeros */
-	char where[192];
+	/* Where the reader is, formatted only when it fails: where_fmt, with
+	 * where_i for its %zu when where_has_i (a record's index). */
+	const char *where_fmt;
+	size_t where_i;
+	bool where_has_i;
 	int depth;         /* of policy conditions */
-	const char **strs; /* the string table, in the model's arena */
+	const char **strs; /* the string table: in the model's arena, or in d */
 	size_t n_strs;
+	bool borrow; /* d outlives the model (its mapping): strings point into it */
 } ns_nsgp_rd;
 
 /* The string table (a u32 count, a u64 byte length, the strings each
- * NUL-terminated): copied into the arena in one block and indexed. */
+ * NUL-terminated): copied into the arena in one block (unless r->borrow:
+ * then read where it is) and indexed. */
 int ns_nsgp_get_table(ns_nsgp_rd *r);
 
 /* Fails r (once) with NSGSIM_E_POLICY_FILE at the current position. */
 int ns_nsgp_fail(ns_nsgp_rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int ns_nsgp_nomem(ns_nsgp_rd *r);
-/* r->where = printf(fmt, ...) */
-void ns_nsgp_at(ns_nsgp_rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-unsigned ns_nsgp_get_u8(ns_nsgp_rd *r, const char *what);
-bool ns_nsgp_get_bool(ns_nsgp_rd *r, const char *what);
-uint32_t ns_nsgp_get_u32(ns_nsgp_rd *r, const char *what);
-uint64_t ns_nsgp_get_u64(ns_nsgp_rd *r, const char *what);
-ns_u128 ns_nsgp_get_u128(ns_nsgp_rd *r, const char *what);
-int ns_nsgp_get_i32(ns_nsgp_rd *r, const char *what);
+/* Where the reader is: a fixed pointer, or one with a record's index
+ * ("/model/nsgs/%zu"); formatted only for an error. */
+void ns_nsgp_at(ns_nsgp_rd *r, const char *where);
+void ns_nsgp_at_i(ns_nsgp_rd *r, const char *fmt, size_t i);
+/* The getters: inline for a value that is there and valid, the _slow
+ * functions (which read the same way) for everything else -- an error
+ * already, too few bytes left, a value out of range. */
+unsigned ns_nsgp_get_u8_slow(ns_nsgp_rd *r, const char *what);
+uint32_t ns_nsgp_get_u32_slow(ns_nsgp_rd *r, const char *what);
+uint64_t ns_nsgp_get_u64_slow(ns_nsgp_rd *r, const char *what);
+int ns_nsgp_get_range_slow(ns_nsgp_rd *r, const char *what, int lo, int hi);
+const char *ns_nsgp_get_str_slow(ns_nsgp_rd *r, const char *what, bool nullable);
+
+static inline uint32_t ns_nsgp_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline unsigned ns_nsgp_get_u8(ns_nsgp_rd *r, const char *what)
+{
+	if (!r->rc && r->len - r->pos >= 1)
+		return r->d[r->pos++];
+	return ns_nsgp_get_u8_slow(r, what);
+}
+
+static inline uint32_t ns_nsgp_get_u32(ns_nsgp_rd *r, const char *what)
+{
+	if (!r->rc && r->len - r->pos >= 4) {
+		uint32_t v = ns_nsgp_le32(r->d + r->pos);
+		r->pos += 4;
+		return v;
+	}
+	return ns_nsgp_get_u32_slow(r, what);
+}
+
+static inline uint64_t ns_nsgp_get_u64(ns_nsgp_rd *r, const char *what)
+{
+	if (!r->rc && r->len - r->pos >= 8) {
+		uint64_t v = (uint64_t)ns_nsgp_le32(r->d + r->pos) |
+		             (uint64_t)ns_nsgp_le32(r->d + r->pos + 4) << 32;
+		r->pos += 8;
+		return v;
+	}
+	return ns_nsgp_get_u64_slow(r, what);
+}
+
+static inline int ns_nsgp_get_i32(ns_nsgp_rd *r, const char *what)
+{
+	return (int)(int32_t)ns_nsgp_get_u32(r, what);
+}
+
 /* An int that must lie in lo..hi. */
-int ns_nsgp_get_range(ns_nsgp_rd *r, const char *what, int lo, int hi);
+static inline int ns_nsgp_get_range(ns_nsgp_rd *r, const char *what, int lo, int hi)
+{
+	if (!r->rc && r->len - r->pos >= 4) {
+		int v = (int)(int32_t)ns_nsgp_le32(r->d + r->pos);
+		if (v >= lo && v <= hi) {
+			r->pos += 4;
+			return v;
+		}
+	}
+	return ns_nsgp_get_range_slow(r, what, lo, hi);
+}
+
+bool ns_nsgp_get_bool(ns_nsgp_rd *r, const char *what);
+ns_u128 ns_nsgp_get_u128(ns_nsgp_rd *r, const char *what);
 /* A count of records of at least min_bytes each: no more than the bytes
  * left allow, so an allocation for them is bounded by the file. */
 size_t ns_nsgp_get_count(ns_nsgp_rd *r, const char *what, size_t min_bytes);
 /* A string: an index into the table; NULL when the file says null, which
  * is an error unless nullable. */
-const char *ns_nsgp_get_str(ns_nsgp_rd *r, const char *what, bool nullable);
+static inline const char *ns_nsgp_get_str(ns_nsgp_rd *r, const char *what, bool nullable)
+{
+	if (!r->rc && r->len - r->pos >= 4) {
+		uint32_t n = ns_nsgp_le32(r->d + r->pos);
+		if (n < r->n_strs) {
+			r->pos += 4;
+			return r->strs[n];
+		}
+	}
+	return ns_nsgp_get_str_slow(r, what, nullable);
+}
 /* n zeroed elements in the arena (NULL for n == 0 or after an error). */
 void *ns_nsgp_array(ns_nsgp_rd *r, size_t n, size_t size);
 

@@ -51,7 +51,7 @@ NS_NSGP_SIZE(ns_admin_config, 48);
 NS_NSGP_SIZE(ns_rule_collection, 64);
 NS_NSGP_SIZE(ns_param_rec, 32);
 NS_NSGP_SIZE(ns_note_rec, 40);
-NS_NSGP_SIZE(ns_model, 880);
+NS_NSGP_SIZE(ns_model, 904); /* lines_omitted, map, map_len: runtime, not saved */
 #endif
 
 #define OPT true  /* a string that may be null */
@@ -805,7 +805,7 @@ int ns_nsgp_get_model(ns_nsgp_rd *r)
 		if (!r->rc && ns_vec_reserve(&m->vec, n) != 0)                                     \
 			ns_nsgp_nomem(r);                                                          \
 		for (size_t i = 0; i < n && !r->rc; i++) {                                         \
-			ns_nsgp_at(r, "/model/" #vec "/%zu", i);                                   \
+			ns_nsgp_at_i(r, "/model/" #vec "/%zu", i);                                 \
 			get_##fn(r, ns_vec_push(&m->vec));                                         \
 		}                                                                                  \
 	}
@@ -816,12 +816,20 @@ int ns_nsgp_get_model(ns_nsgp_rd *r)
 	if (!r->rc && ns_vec_reserve(&m->notes, n_notes) != 0)
 		ns_nsgp_nomem(r);
 	for (size_t i = 0; i < n_notes && !r->rc; i++) {
-		ns_nsgp_at(r, "/model/notes/%zu", i);
+		ns_nsgp_at_i(r, "/model/notes/%zu", i);
 		get_note(r, ns_vec_push(&m->notes));
 	}
 	ns_nsgp_at(r, "/model/lines");
 	size_t n_lines = ns_nsgp_get_count(r, "lines", MIN_STR + 4);
-	for (size_t i = 0; i < n_lines && !r->rc; i++) {
+	/* A query build needs no line numbers: each key is checked (an index
+	 * into the table), nothing is hashed. */
+	bool omit = m->build == NSGSIM_BUILD_QUERY;
+	m->lines_omitted = omit && n_lines > 0;
+	for (size_t i = 0; omit && i < n_lines && !r->rc; i++) {
+		ns_nsgp_get_str(r, "a line's key", REQ);
+		ns_nsgp_get_u32(r, "a line");
+	}
+	for (size_t i = 0; !omit && i < n_lines && !r->rc; i++) {
 		const char *key = ns_nsgp_get_str(r, "a line's key", REQ);
 		uint32_t line = ns_nsgp_get_u32(r, "a line");
 		if (!r->rc && ns_map_put(&m->lines, key, (void *)(uintptr_t)line) != 0)
@@ -838,8 +846,8 @@ int ns_nsgp_get_model(ns_nsgp_rd *r)
 			             (unsigned long long)len, r->len - r->pos);
 		if (!r->rc) {
 			nsgsim_error terr = {0};
-			int rc = ns_tags_snapshot_read(m, r->file, r->d + r->pos, (size_t)len,
-			                               &terr);
+			int rc = ns_tags_snapshot_read_embedded(m, r->file, r->d + r->pos,
+			                                        (size_t)len, &terr);
 			if (rc != 0)
 				ns_nsgp_fail(r, "the embedded service-tags snapshot: %s%s%s",
 				             terr.pointer, terr.pointer[0] ? ": " : "",

@@ -234,7 +234,8 @@ static int load_env_dir(ns_model *m, const char *dir, nsgsim_error *err)
 
 NSGSIM_EXPORT int nsgsim_loader_set_build(nsgsim_loader *l, int build)
 {
-	if (!l || (build != NSGSIM_BUILD_FULL && build != NSGSIM_BUILD_MINIMAL))
+	if (!l || (build != NSGSIM_BUILD_FULL && build != NSGSIM_BUILD_MINIMAL &&
+	           build != NSGSIM_BUILD_QUERY))
 		return NSGSIM_E_INVALID_ARG;
 	l->model.build = build;
 	return 0;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "parse/model.h"
 
@@ -87,6 +88,9 @@ void ns_model_free(ns_model *m)
 	ns_vec_free(&m->tags);
 	ns_map_free(&m->lines);
 	ns_arena_free(&m->arena);
+	if (m->map)
+		munmap(m->map, m->map_len);
+	m->map = NULL;
 }
 
 void ns_model_drop_tags(ns_model *m)

@@ -332,6 +332,14 @@ typedef struct ns_model {
 	/* "file\x1fpointer" of each object read from JSON -> its first line
 	 * (uintptr_t), for the findings (lib/parse/load_env.c record_lines) */
 	ns_map lines;
+	/* A compiled policy file's lines were checked but not read into lines
+	 * (NSGSIM_BUILD_QUERY): the policy cannot be saved. */
+	bool lines_omitted;
+	/* A compiled policy file mapped for a query build: the string table's
+	 * strings point into it (lib/compile/nsgp_file.c); unmapped by
+	 * ns_model_free. */
+	void *map;
+	size_t map_len;
 } ns_model;
 
 void ns_model_init(ns_model *m);

@@ -27,6 +27,11 @@ bool ns_tags_snapshot_detect(const void *data, size_t len);
  * offset in the message) and the caller drops the partial tags. */
 int ns_tags_snapshot_read(ns_model *m, const char *name, const void *data, size_t len,
                           nsgsim_error *err);
+/* The same for a snapshot inside a file whose own checksum covers it (a
+ * compiled policy file): its CRC-32 is not computed again; every structural
+ * check still is. */
+int ns_tags_snapshot_read_embedded(ns_model *m, const char *name, const void *data, size_t len,
+                                   nsgsim_error *err);
 /* Serializes m's tags into a malloc'd buffer. */
 int ns_tags_snapshot_write(const ns_model *m, void **buf, size_t *len, nsgsim_error *err);
 /* CRC-32 (IEEE 802.3, zlib's crc32) of data, continuing from crc (0 to

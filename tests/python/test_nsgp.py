@@ -58,6 +58,22 @@ class TestCompiledPolicy(unittest.TestCase):
                                  [f.__dict__ if hasattr(f, "__dict__") else f
                                   for f in self.policy.lint()])
 
+    def test_query_build_answers_the_same_and_cannot_save(self):
+        self.assertIsNone(self.policy.save(self.path))
+        with nsgsim.load_policy(self.path, build="query") as loaded:
+            self.assertEqual(loaded.show(), self.policy.show())
+            for flow in FLOWS:
+                a, b = self.policy.evaluate(flow), loaded.evaluate(flow)
+                self.assertEqual(a.to_dict(verbose=True), b.to_dict(verbose=True), flow)
+            self.assertEqual([(r.verdict, r.decided_by) for r in loaded.reach("vm-db1-nic")],
+                             [(r.verdict, r.decided_by) for r in
+                              self.policy.reach("vm-db1-nic")])
+            # The input-lines map was not read: no line numbers, and no saving
+            # what would lose them.
+            self.assertTrue(all(f["line"] is None for f in loaded.lint()))
+            with self.assertRaises(nsgsim.Error):
+                loaded.save()
+
     def test_damaged_files_are_errors(self):
         data = self.policy.save()
         for bad, code, pointer in [

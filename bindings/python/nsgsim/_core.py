@@ -239,7 +239,7 @@ def _paths(value, what):
         raise TypeError("%s is a path or a list of paths" % what) from None
 
 
-_BUILDS = {"full": 0, "minimal": 1}
+_BUILDS = {"full": 0, "minimal": 1, "query": 2}
 
 
 def _add_parameters(loader, parameters, err):
@@ -280,14 +280,16 @@ def load(env=None, service_tags=None, *, env_json=None, service_tags_json=None, 
     for env_json a list of them or a dict name -> JSON; service_tags_json may
     also be a snapshot's bytes).
     build: "full" (the classifiers, for many evaluations) or "minimal" (none:
-    the same answers from the reference scan, sooner for a few questions).
+    the same answers from the reference scan, sooner for a few questions) or
+    "query" (minimal, and a compiled policy file's input-lines map unread:
+    findings have no line, and the policy cannot be saved).
     parameters: values for ARM templates and Bicep output in env: a
     parameters file's path, a dict NAME -> value, or a list of those;
     subscription, resource_group, location: the deployment templates are
     evaluated for (nsgsim_loader_set_deployment).
     Returns an immutable Policy; raises nsgsim.Error."""
     if build not in _BUILDS:
-        raise ValueError("build is 'full' or 'minimal', not %r" % (build,))
+        raise ValueError("build is 'full', 'minimal' or 'query', not %r" % (build,))
     buffers = []
     if env_json is not None:
         if isinstance(env_json, (str, bytes)):
@@ -335,7 +337,7 @@ def load_policy(path=None, *, data=None, build="full"):
     file, NSGSIM_E_POLICY_FILE_VERSION for one of another format version
     (compile it again)."""
     if build not in _BUILDS:
-        raise ValueError("build is 'full' or 'minimal', not %r" % (build,))
+        raise ValueError("build is 'full', 'minimal' or 'query', not %r" % (build,))
     if (path is None) == (data is None):
         raise TypeError("give path or data")
     err = _lib.nsgsim_error()
