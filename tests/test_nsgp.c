@@ -728,6 +728,26 @@ static void test_header_errors(void **state)
 	nsgsim_free(buf);
 }
 
+/* What the parsers never let into a model is refused in a file too
+ * (tests/regressions/nsgp, found by fuzz_nsgp): a prefix with host bits
+ * (its compiled set and the explanation's text disagreed) and a string
+ * that is not UTF-8 (show --json wrote it back out). */
+static void test_model_invariants(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *file, *says;
+	} cases[] = {{"tests/regressions/nsgp/prefix_with_host_bits.nsgp", "host bits set"},
+	             {"tests/regressions/nsgp/malformed_utf8_string.nsgp", "malformed UTF-8"}};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		nsgsim_policy *p = NULL;
+		nsgsim_error err = {0};
+		assert_int_equal(nsgsim_policy_load(cases[i].file, &p, &err), NSGSIM_E_POLICY_FILE);
+		assert_null(p);
+		assert_non_null(strstr(err.message, cases[i].says));
+	}
+}
+
 /* CRC-32C: the standard check value, and the hardware path (where the CPU
  * has one) equal to the tables at every length and alignment, whole or in
  * pieces. */
@@ -774,10 +794,11 @@ static void test_crc32c(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_header_errors), cmocka_unit_test(test_every_truncation),
-	        cmocka_unit_test(test_bit_flips),     cmocka_unit_test(test_resealed_payload),
-	        cmocka_unit_test(test_fixture_envs),  cmocka_unit_test(test_terraform_plans),
-	        cmocka_unit_test(test_arm_templates), cmocka_unit_test(test_crc32c),
+	        cmocka_unit_test(test_header_errors),    cmocka_unit_test(test_every_truncation),
+	        cmocka_unit_test(test_bit_flips),        cmocka_unit_test(test_resealed_payload),
+	        cmocka_unit_test(test_fixture_envs),     cmocka_unit_test(test_terraform_plans),
+	        cmocka_unit_test(test_arm_templates),    cmocka_unit_test(test_crc32c),
+	        cmocka_unit_test(test_model_invariants),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,6 +70,10 @@ void ns_buf_free(ns_buf *b);
 bool ns_ieq(const char *a, const char *b); /* ASCII case-insensitive equality */
 bool ns_ieqn(const char *a, const char *b, size_t n);
 uint64_t ns_ihash(const char *s); /* case-insensitive (ASCII), 8 bytes a step */
+/* The first byte of text[0..len) that starts a malformed UTF-8 sequence
+ * (RFC 3629: no overlong form, no surrogate, nothing above U+10FFFF), or
+ * NULL when there is none. */
+const char *ns_utf8_malformed(const char *text, size_t len);
 /* Edit distance without case (a swap of neighbours counts one), for "did
  * you mean" suggestions; names
  * longer than NS_EDIT_MAX count as SIZE_MAX away. */

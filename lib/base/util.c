@@ -585,3 +585,48 @@ void ns_map_free(ns_map *m)
 	free(m->hashes);
 	ns_map_init(m);
 }
+
+/* The length of the UTF-8 sequence at p (RFC 3629: no overlong form, no
+ * surrogate, nothing above U+10FFFF), or 0 when it is malformed. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	size_t n;
+	unsigned lo = 0x80, hi = 0xBF; /* the range of the second byte */
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		n = 2;
+	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+		n = 3, lo = p[0] == 0xE0 ? 0xA0 : lo, hi = p[0] == 0xED ? 0x9F : hi;
+	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+		n = 4, lo = p[0] == 0xF0 ? 0x90 : lo, hi = p[0] == 0xF4 ? 0x8F : hi;
+	else
+		return 0;
+	if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	return n;
+}
+
+const char *ns_utf8_malformed(const char *text, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)text, *end = p + len;
+	while (p < end) {
+		uint64_t word;
+		if (end - p >= 8 && (memcpy(&word, p, 8), (word & 0x8080808080808080ull) == 0)) {
+			p += 8; /* eight ASCII bytes, the usual case: no decoding */
+			continue;
+		}
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		size_t n = utf8_len(p, end);
+		if (n == 0)
+			return (const char *)p;
+		p += n;
+	}
+	return NULL;
+}

@@ -434,6 +434,14 @@ int ns_nsgp_get_table(ns_nsgp_rd *r)
 		return ns_nsgp_fail(r, "%llu bytes follow the last of the %zu strings",
 		                    (unsigned long long)(bytes - off), n);
 	}
+	/* Every string came from UTF-8 JSON (RFC 8259 §8.1), and the output
+	 * nsgsim writes from them must stay UTF-8. */
+	const char *bad = ns_utf8_malformed(block, (size_t)bytes);
+	if (bad) {
+		r->pos += (size_t)(bad - block);
+		return ns_nsgp_fail(r, "malformed UTF-8 (byte 0x%02X) in the string table",
+		                    (unsigned char)*bad);
+	}
 	r->n_strs = n;
 	r->pos += (size_t)bytes;
 	return 0;

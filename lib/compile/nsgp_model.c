@@ -118,6 +118,14 @@ static bool check_ip(ns_nsgp_rd *r, int family, ns_u128 addr, int plen)
 		return ns_nsgp_fail(r, "an IPv%d prefix length of %d", family, plen), false;
 	if (family == 4 && addr > UINT32_MAX)
 		return ns_nsgp_fail(r, "an IPv4 address of more than 32 bits"), false;
+	/* The parser refuses a prefix with host bits (lib/parse/load_addr.c);
+	 * the engines and the explanation's text match assume there are none. */
+	int bits = family == 4 ? 32 : 128;
+	ns_u128 host = plen == 0 ? (family == 4 ? (ns_u128)UINT32_MAX : ~(ns_u128)0)
+	                         : (((ns_u128)1 << (bits - plen)) - 1);
+	if (addr & host)
+		return ns_nsgp_fail(r, "an IPv%d prefix /%d with host bits set", family, plen),
+		       false;
 	return true;
 }
 
@@ -396,7 +404,7 @@ static void get_ipconfig(ns_nsgp_rd *r, ns_ipconfig *x)
 	x->family = ns_nsgp_get_i32(r, "an ipconfig's family");
 	x->ip = ns_nsgp_get_u128(r, "an ipconfig's IP");
 	if (!r->rc && x->has_ip)
-		check_ip(r, x->family, x->ip, 0);
+		check_ip(r, x->family, x->ip, x->family == 6 ? 128 : 32); /* one address */
 	x->ip_text = ns_nsgp_get_str(r, "an ipconfig's IP text", OPT);
 	x->subnet_id = ns_nsgp_get_str(r, "an ipconfig's subnet", OPT);
 	get_loc(r, &x->subnet_loc);
