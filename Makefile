@@ -342,7 +342,7 @@ fuzz-deps:
 # minute.
 fuzz-ci: fuzz-deps
 	$(MAKE) B=build/fuzzci fuzz-regress
-	$(MAKE) B=build/fuzzci FUZZ_SECONDS=$(or $(FUZZ_CI_SECONDS),30) fuzz
+	$(MAKE) B=build/fuzzci FUZZ_SECONDS=$(or $(FUZZ_CI_SECONDS),20) fuzz
 
 # ---- install ---------------------------------------------------------------
 # The Python package is not installed here: no directory under PREFIX is on

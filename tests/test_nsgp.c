@@ -376,8 +376,18 @@ static int compile_input(const input *in, int build, nsgsim_policy **out)
 }
 
 /* Compiles, saves, loads and compares; 1 when the input loaded. */
+/* Under NSGSIM_TEST_QUICK (the sanitizer and valgrind runs) every eighth
+ * ARM template and a quarter of the flows: the full run is make test's. */
+static bool quick(void)
+{
+	const char *q = getenv("NSGSIM_TEST_QUICK");
+	return q && *q && strcmp(q, "0") != 0;
+}
+
 static int round_trip(const input *in, int flows)
 {
+	if (quick())
+		flows = (flows + 3) / 4;
 	nsgsim_policy *a = NULL;
 	if (compile_input(in, NSGSIM_BUILD_FULL, &a) != 0)
 		return 0;
@@ -514,14 +524,14 @@ static void test_arm_templates(void **state)
 	DIR *d = opendir("fixtures/arm_quickstart/templates");
 	assert_non_null(d);
 	struct dirent *e;
-	int loaded = 0, tried = 0;
+	int loaded = 0, tried = 0, seen = 0;
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
 		input in = {.n_env = 1, .tags = "fixtures/arm_quickstart/service_tags_used.json"};
 		snprintf(in.env[0], sizeof in.env[0],
 		         "fixtures/arm_quickstart/templates/%s/azuredeploy.json", e->d_name);
-		if (!is_file(in.env[0]))
+		if (!is_file(in.env[0]) || (quick() && seen++ % 8 != 0))
 			continue;
 		snprintf(in.params, sizeof in.params,
 		         "fixtures/arm_quickstart/params/%s/azuredeploy.parameters.json",
@@ -533,7 +543,7 @@ static void test_arm_templates(void **state)
 	}
 	closedir(d);
 	printf("# %d of %d ARM quickstart templates round-tripped\n", loaded, tried);
-	assert_true(loaded >= 20);
+	assert_true(loaded >= (quick() ? 20 : 200));
 }
 
 /* ---- damage ------------------------------------------------------------------------------ */
