@@ -612,6 +612,8 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
 
 const char *ns_utf8_malformed(const char *text, size_t len)
 {
+	if (len == 0)
+		return NULL; /* text may be NULL then */
 	const unsigned char *p = (const unsigned char *)text, *end = p + len;
 	while (p < end) {
 		uint64_t word;
