@@ -108,11 +108,33 @@ bool is_policy_file(const char *path)
 	return nsgsim_policy_file_detect(magic, n) != 0;
 }
 
+/* The end of both loads: rc is what reading the input gave; on success the
+ * loader is compiled.  The loader is freed either way; an error is printed,
+ * and the notes unless --quiet. */
+static nsgsim_policy *compile_loaded(const options *o, nsgsim_loader *l, int rc, nsgsim_error *err,
+                                     const path_list *inputs)
+{
+	nsgsim_policy *p = NULL;
+	if (rc == 0)
+		rc = nsgsim_compile(l, &p, err);
+	nsgsim_loader_free(l);
+	if (rc != 0) {
+		print_error(err);
+		return NULL;
+	}
+	if (!o->quiet)
+		print_notes(p);
+	if (check_holds_network(p, inputs) != 0) {
+		nsgsim_policy_free(p);
+		return NULL;
+	}
+	return p;
+}
+
 /* A compiled policy file (nsgsim compile), one->v[0]. */
 nsgsim_policy *load_compiled(const options *o, const path_list *one, int build)
 {
 	nsgsim_error err = {0};
-	nsgsim_policy *p = NULL;
 	nsgsim_loader *l = nsgsim_loader_new();
 	if (!l) {
 		fprintf(stderr, "nsgsim: error: out of memory\n");
@@ -121,20 +143,7 @@ nsgsim_policy *load_compiled(const options *o, const path_list *one, int build)
 	int rc = nsgsim_loader_set_build(l, build);
 	if (rc == 0)
 		rc = nsgsim_loader_add_policy_file(l, one->v[0], &err);
-	if (rc == 0)
-		rc = nsgsim_compile(l, &p, &err);
-	nsgsim_loader_free(l);
-	if (rc != 0) {
-		print_error(&err);
-		return NULL;
-	}
-	if (!o->quiet)
-		print_notes(p);
-	if (check_holds_network(p, one) != 0) {
-		nsgsim_policy_free(p);
-		return NULL;
-	}
-	return p;
+	return compile_loaded(o, l, rc, &err, one);
 }
 
 /* NAME=VALUE, or a parameters file (FILE or @FILE, as az takes it): a value
@@ -195,7 +204,6 @@ nsgsim_policy *load_policy_from(const options *o, const path_list *env, const ch
 		return load_compiled(o, env, build);
 	}
 	nsgsim_error err = {0};
-	nsgsim_policy *p = NULL;
 	nsgsim_loader *l = nsgsim_loader_new();
 	if (!l) {
 		fprintf(stderr, "nsgsim: error: out of memory\n");
@@ -208,20 +216,7 @@ nsgsim_policy *load_policy_from(const options *o, const path_list *env, const ch
 		rc = nsgsim_loader_add_env(l, env->v[i], &err);
 	if (rc == 0 && tags)
 		rc = nsgsim_loader_add_service_tags(l, tags, &err);
-	if (rc == 0)
-		rc = nsgsim_compile(l, &p, &err);
-	nsgsim_loader_free(l);
-	if (rc != 0) {
-		print_error(&err);
-		return NULL;
-	}
-	if (!o->quiet)
-		print_notes(p);
-	if (check_holds_network(p, env) != 0) {
-		nsgsim_policy_free(p);
-		return NULL;
-	}
-	return p;
+	return compile_loaded(o, l, rc, &err, env);
 }
 
 void format_ip(const nsgsim_ip *ip, char *buf, size_t cap)
