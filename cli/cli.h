@@ -123,7 +123,8 @@ nsgsim_policy *load_compiled(const options *o, const path_list *one, int build);
 bool is_policy_file(const char *path);
 /* 95012 -> "95,012" (cli/snapshot.c). */
 const char *grouped(unsigned long long v, char *buf, size_t cap);
-/* Writes buf to path through path.XXXXXX and rename(2); 0, or -1 with errno. */
+/* Writes buf to path through a temporary file beside it (mkstemp) and
+ * rename(2); 0, or -1 with errno. */
 int write_atomically(const char *path, const void *buf, size_t len);
 
 /* nsgsim eval --flows (cli/flows.c); returns the exit status. */

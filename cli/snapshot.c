@@ -42,7 +42,7 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 	return 0;
 }
 
-/* Writes buf to path through path.XXXXXX and rename(2): a reader of path
+/* Writes buf to path through a mkstemp file beside it and rename(2): a reader of path
  * sees the old file or the new one, never a part.  0, or -1 with errno. */
 int write_atomically(const char *path, const void *buf, size_t len)
 {
