@@ -994,8 +994,8 @@ int cmd_replay(const options *o)
 	if (o->n_args == 0)
 		return usage_error("give at least one flow log (a PT1H.json, .json.gz, or a "
 		                   "directory of them)");
-	if (o->env.n == 0)
-		return usage_error("--env is required");
+	if (o->env.n == 0 && !o->policy)
+		return usage_error("--env PATH or --policy FILE is required");
 	int jobs;
 	if (parse_jobs(o, &jobs) != 0)
 		return EXIT_USAGE;

@@ -248,6 +248,19 @@ class Replay(GoldenFiles, unittest.TestCase):
                 self.assertEqual((two.returncode, two.stdout, two.stderr),
                                  (one.returncode, one.stdout, one.stderr))
 
+    def test_policy_file_replays_as_its_env(self):
+        """replay --policy FILE.nsgp (nsgsim compile of the environment) prints what
+        --env prints, for every real log."""
+        with tempfile.TemporaryDirectory(prefix="nsgsim-replay-nsgp-") as tmp:
+            for name, e, log in CASES:
+                with self.subTest(log=log):
+                    nsgp = os.path.join(tmp, name + ".nsgp")
+                    self.check_run(run("compile", *env(e), "-o", nsgp), 0)
+                    by_env = run("replay", *env(e), "%s/%s" % (LOGS, log))
+                    by_file = run("replay", "--policy", nsgp, "-q", "%s/%s" % (LOGS, log))
+                    self.assertEqual((by_file.returncode, by_file.stdout),
+                                     (by_env.returncode, by_env.stdout))
+
     def test_errors(self):
         p = run("replay", *env("danifitz"), "tests/golden/replay/bad_port.json")
         self.check_run(p, 2)
