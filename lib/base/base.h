@@ -105,6 +105,9 @@ typedef struct ns_map {
 void ns_map_init(ns_map *m);
 int ns_map_put(ns_map *m, const char *key, void *val); /* replaces; 0 or -1 (no memory) */
 void *ns_map_get(const ns_map *m, const char *key);
+/* The value under key; when there is none, puts val there and returns NULL
+ * (one hash for both).  *rc -1: no memory (nothing put). */
+void *ns_map_get_or_put(ns_map *m, const char *key, void *val, int *rc);
 void ns_map_free(ns_map *m);
 
 #endif

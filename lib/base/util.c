@@ -462,34 +462,27 @@ size_t ns_edit_distance(const char *a, const char *b)
 	return prev[nb];
 }
 
-/* 8 bytes with ASCII A-Z lowered (other bytes, UTF-8 too, unchanged):
- * the high bit of each byte lane says "upper", and 0x80 >> 2 is 0x20. */
-static inline uint64_t lower8(uint64_t x)
-{
-	const uint64_t hi = 0x8080808080808080ULL, ones = 0x0101010101010101ULL;
-	uint64_t h7 = x & ~hi;
-	uint64_t ge_a = h7 + ones * (0x80 - 'A'), gt_z = h7 + ones * (0x80 - 'Z' - 1);
-	uint64_t upper = ge_a & ~gt_z & ~x & hi;
-	return x | (upper >> 2);
-}
-
 /* Case-insensitive, eight bytes a step (ARM ids are 100-200 characters
- * long and a map lookup used to spend most of its time here); the final
- * mix makes the low bits, which pick the slot, depend on every byte. */
+ * long and a map lookup used to spend most of its time here).  Setting bit
+ * 0x20 of every byte folds A-Z onto a-z -- and a few punctuation pairs
+ * ('@' and '`', '[' and '{') onto each other, which only makes those keys
+ * share a hash: equality is still ns_ieq's.  The final mix makes the low
+ * bits, which pick the slot, depend on every byte. */
 static uint64_t ihash_len(const char *s, size_t n)
 {
+	const uint64_t fold = 0x2020202020202020ULL;
 	uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
 	size_t i = 0;
 	for (; i + 8 <= n; i += 8) {
 		uint64_t w;
 		memcpy(&w, s + i, 8);
-		h = (h ^ lower8(w)) * 0xff51afd7ed558ccdULL;
+		h = (h ^ (w | fold)) * 0xff51afd7ed558ccdULL;
 		h ^= h >> 32;
 	}
 	if (i < n) {
 		uint64_t w = 0;
 		memcpy(&w, s + i, n - i);
-		h = (h ^ lower8(w)) * 0xff51afd7ed558ccdULL;
+		h = (h ^ (w | fold)) * 0xff51afd7ed558ccdULL;
 	}
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ULL;
@@ -564,6 +557,27 @@ int ns_map_put(ns_map *m, const char *key, void *val)
 	return 0;
 }
 
+void *ns_map_get_or_put(ns_map *m, const char *key, void *val, int *rc)
+{
+	*rc = 0;
+	if ((m->n + 1) * 2 > m->cap && map_grow(m) != 0) {
+		*rc = -1;
+		return NULL;
+	}
+	uint64_t h = ns_ihash(key);
+	size_t j = h & (m->cap - 1);
+	while (m->keys[j]) {
+		if (m->hashes[j] == h && ns_ieq(m->keys[j], key))
+			return m->vals[j];
+		j = (j + 1) & (m->cap - 1);
+	}
+	m->keys[j] = key;
+	m->vals[j] = val;
+	m->hashes[j] = h;
+	m->n++;
+	return NULL;
+}
+
 void *ns_map_get(const ns_map *m, const char *key)
 {
 	if (!m->cap || !key)
@@ -615,10 +629,16 @@ const char *ns_utf8_malformed(const char *text, size_t len)
 	if (len == 0)
 		return NULL; /* text may be NULL then */
 	const unsigned char *p = (const unsigned char *)text, *end = p + len;
+	const uint64_t high = 0x8080808080808080ull;
 	while (p < end) {
-		uint64_t word;
-		if (end - p >= 8 && (memcpy(&word, p, 8), (word & 0x8080808080808080ull) == 0)) {
-			p += 8; /* eight ASCII bytes, the usual case: no decoding */
+		uint64_t w[4];
+		if (end - p >= 32 &&
+		    (memcpy(w, p, 32), ((w[0] | w[1] | w[2] | w[3]) & high) == 0)) {
+			p += 32; /* 32 ASCII bytes, the usual case: no decoding */
+			continue;
+		}
+		if (end - p >= 8 && (memcpy(w, p, 8), (w[0] & high) == 0)) {
+			p += 8;
 			continue;
 		}
 		if (*p < 0x80) {
