@@ -113,6 +113,14 @@ int pick_choice(const char *option, const char *value, const char *const *names,
  * many evaluations, NSGSIM_BUILD_MINIMAL, no classifiers, for a few: the same
  * answers); prints the error and returns NULL on failure. */
 nsgsim_policy *load_policy(const options *o, int build);
+/* What a load builds: the build, and a focus (nsgsim_loader_set_focus;
+ * n_focus 0: none) for a one-flow question. */
+typedef struct load_how {
+	int build;
+	const nsgsim_ip *focus;
+	size_t n_focus;
+} load_how;
+nsgsim_policy *load_policy_how(const options *o, const load_how *how);
 /* The same for a list of environment paths and service tags. */
 nsgsim_policy *load_policy_from(const options *o, const path_list *env, const char *tags,
                                 int build);

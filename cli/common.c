@@ -81,7 +81,18 @@ static int check_holds_network(const nsgsim_policy *p, const path_list *env)
 	return -1;
 }
 
+static nsgsim_policy *load_compiled_how(const options *o, const path_list *one,
+                                        const load_how *how);
+static nsgsim_policy *load_from_how(const options *o, const path_list *env, const char *tags,
+                                    const load_how *how);
+
 nsgsim_policy *load_policy(const options *o, int build)
+{
+	load_how how = {build, NULL, 0};
+	return load_policy_how(o, &how);
+}
+
+nsgsim_policy *load_policy_how(const options *o, const load_how *how)
 {
 	if (o->policy) {
 		if (o->env.n || o->tags || o->parameters.n || o->subscription ||
@@ -92,9 +103,26 @@ nsgsim_policy *load_policy(const options *o, int build)
 			return NULL;
 		}
 		path_list one = {.v = {o->policy}, .n = 1};
-		return load_compiled(o, &one, build);
+		return load_compiled_how(o, &one, how);
 	}
-	return load_policy_from(o, &o->env, o->tags, build);
+	return load_from_how(o, &o->env, o->tags, how);
+}
+
+/* A new loader set for how: its build and focus; NULL after printing. */
+static nsgsim_loader *open_loader(const load_how *how)
+{
+	nsgsim_loader *l = nsgsim_loader_new();
+	if (!l) {
+		fprintf(stderr, "nsgsim: error: out of memory\n");
+		return NULL;
+	}
+	if (nsgsim_loader_set_build(l, how->build) != 0 ||
+	    nsgsim_loader_set_focus(l, how->focus, how->n_focus) != 0) {
+		fprintf(stderr, "nsgsim: error: out of memory\n");
+		nsgsim_loader_free(l);
+		return NULL;
+	}
+	return l;
 }
 
 bool is_policy_file(const char *path)
@@ -132,18 +160,20 @@ static nsgsim_policy *compile_loaded(const options *o, nsgsim_loader *l, int rc,
 }
 
 /* A compiled policy file (nsgsim compile), one->v[0]. */
-nsgsim_policy *load_compiled(const options *o, const path_list *one, int build)
+static nsgsim_policy *load_compiled_how(const options *o, const path_list *one, const load_how *how)
 {
 	nsgsim_error err = {0};
-	nsgsim_loader *l = nsgsim_loader_new();
-	if (!l) {
-		fprintf(stderr, "nsgsim: error: out of memory\n");
+	nsgsim_loader *l = open_loader(how);
+	if (!l)
 		return NULL;
-	}
-	int rc = nsgsim_loader_set_build(l, build);
-	if (rc == 0)
-		rc = nsgsim_loader_add_policy_file(l, one->v[0], &err);
+	int rc = nsgsim_loader_add_policy_file(l, one->v[0], &err);
 	return compile_loaded(o, l, rc, &err, one);
+}
+
+nsgsim_policy *load_compiled(const options *o, const path_list *one, int build)
+{
+	load_how how = {build, NULL, 0};
+	return load_compiled_how(o, one, &how);
 }
 
 /* NAME=VALUE, or a parameters file (FILE or @FILE, as az takes it): a value
@@ -182,8 +212,15 @@ static int set_iac_inputs(const options *o, nsgsim_loader *l, nsgsim_error *err)
 	return 0;
 }
 
-/* Loads and compiles; on error prints it and returns NULL. */
 nsgsim_policy *load_policy_from(const options *o, const path_list *env, const char *tags, int build)
+{
+	load_how how = {build, NULL, 0};
+	return load_from_how(o, env, tags, &how);
+}
+
+/* Loads and compiles; on error prints it and returns NULL. */
+static nsgsim_policy *load_from_how(const options *o, const path_list *env, const char *tags,
+                                    const load_how *how)
 {
 	if (env->n == 0) {
 		usage_error("give at least one --env PATH");
@@ -201,17 +238,13 @@ nsgsim_policy *load_policy_from(const options *o, const path_list *env, const ch
 			        env->v[0]);
 			return NULL;
 		}
-		return load_compiled(o, env, build);
+		return load_compiled_how(o, env, how);
 	}
 	nsgsim_error err = {0};
-	nsgsim_loader *l = nsgsim_loader_new();
-	if (!l) {
-		fprintf(stderr, "nsgsim: error: out of memory\n");
+	nsgsim_loader *l = open_loader(how);
+	if (!l)
 		return NULL;
-	}
-	int rc = nsgsim_loader_set_build(l, build);
-	if (rc == 0)
-		rc = set_iac_inputs(o, l, &err);
+	int rc = set_iac_inputs(o, l, &err);
 	for (int i = 0; rc == 0 && i < env->n; i++)
 		rc = nsgsim_loader_add_env(l, env->v[i], &err);
 	if (rc == 0 && tags)

@@ -130,7 +130,7 @@ int cmd_eval(const options *o)
 		return usage_error("--flows takes no flow arguments and no --verbose");
 	if (!o->flows && o->n_args != 3 && o->n_args != 1)
 		return usage_error("give a flow, PROTO SRC[:PORT] DST[:PORT], or --flows FILE");
-	nsgsim_flow flow;
+	nsgsim_flow flow = {0};
 	if (!o->flows && (rc = flow_from_args(o, &flow)) != 0)
 		return rc;
 	if (o->jobs && !o->flows)
@@ -141,7 +141,12 @@ int cmd_eval(const options *o)
 	/* Classifiers pay for themselves over many flows; one flow is answered
 	 * sooner by the reference scan (the same answer), unless --engine asks. */
 	int build = o->flows || o->engine ? NSGSIM_BUILD_FULL : NSGSIM_BUILD_QUERY;
-	nsgsim_policy *p = load_policy(o, build);
+	/* One flow needs only the NSGs on its two endpoints (lazy compile: the
+	 * other NSGs' rules are checked, their sets not built; the same answer).
+	 * --at evaluates at a NIC whose address may be unknown: compiled whole. */
+	nsgsim_ip ends[2] = {flow.src, flow.dst};
+	load_how how = {build, ends, o->flows || o->at ? 0 : 2};
+	nsgsim_policy *p = load_policy_how(o, &how);
 	if (!p)
 		return EXIT_USAGE;
 	if (o->flows)

@@ -76,7 +76,8 @@ extern "C" {
 	X(SNAPSHOT, -28, "corrupt or truncated service-tags snapshot")                             \
 	X(SNAPSHOT_VERSION, -29, "service-tags snapshot of another format version")                \
 	X(POLICY_FILE, -30, "corrupt or truncated compiled policy file")                           \
-	X(POLICY_FILE_VERSION, -31, "compiled policy file of another format version")
+	X(POLICY_FILE_VERSION, -31, "compiled policy file of another format version")              \
+	X(OUT_OF_FOCUS, -32, "outside the focus the policy was compiled for")
 
 typedef enum nsgsim_status {
 #define NSGSIM_X_ENUM(name, value, msg) NSGSIM_E_##name = (value),
@@ -205,10 +206,10 @@ NSGSIM_EXPORT int nsgsim_loader_set_limit(nsgsim_loader *loader, int limit, uint
  * for a handful of evaluations, where building the classifiers costs more
  * than it saves (a one-flow CLI call: about half of its time).
  * NSGSIM_BUILD_QUERY is MINIMAL without what only findings and saving use:
- * a compiled policy file's input-lines map (lint's line numbers) is checked
- * but not built.  Every answer is still identical; nsgsim_policy_save of
- * such a policy read from a compiled file is NSGSIM_E_INVALID_ARG (it would
- * lose the lines), and findings give line 0. */
+ * the input-lines map (lint's line numbers) is left out -- a compiled policy
+ * file's is checked but not built, a JSON input's not recorded.  Every answer
+ * is still identical; nsgsim_policy_save of such a policy is
+ * NSGSIM_E_INVALID_ARG (it would lose the lines), and findings give line 0. */
 typedef enum nsgsim_build {
 	NSGSIM_BUILD_FULL = 0,
 	NSGSIM_BUILD_MINIMAL = 1,
@@ -217,6 +218,26 @@ typedef enum nsgsim_build {
 
 /* 0, or NSGSIM_E_INVALID_ARG for an unknown build. */
 NSGSIM_EXPORT int nsgsim_loader_set_build(nsgsim_loader *loader, int build);
+
+/* Compiles, with NSGSIM_BUILD_MINIMAL or NSGSIM_BUILD_QUERY, only what the
+ * flows between these addresses need (a one-flow CLI call's lazy compile):
+ * every rule of every NSG is still checked as a full compile checks it --
+ * the same errors, the same notes -- but only the NSGs of the endpoints
+ * (NIC or subnet) that hold a focus address get their address sets.  A
+ * flow whose source and destination are each a focus address or outside
+ * every subnet is answered exactly as the full compile answers it
+ * (nsgsim_eval*, nsgsim_eval_batch, nsgsim_eval_at, nsgsim_eval_source_ports,
+ * nsgsim_explain); a flow that meets any other NSG is NSGSIM_E_OUT_OF_FOCUS,
+ * never a different answer.  Set queries (nsgsim_reach, nsgsim_diff,
+ * nsgsim_lint*, nsgsim_matrix_build, nsgsim_effective) refuse a focused
+ * policy with NSGSIM_E_OUT_OF_FOCUS; saving it saves the whole model.
+ * NSGSIM_BUILD_FULL ignores the focus (everything is built).  n 0 clears
+ * it; at most NSGSIM_FOCUS_MAX addresses, each of family 4 or 6, else
+ * NSGSIM_E_INVALID_ARG; NSGSIM_E_NOMEM. */
+#define NSGSIM_FOCUS_MAX 4096
+struct nsgsim_ip;
+NSGSIM_EXPORT int nsgsim_loader_set_focus(nsgsim_loader *loader, const struct nsgsim_ip *addrs,
+                                          size_t n);
 
 /* The deployment that infrastructure-as-code input (ARM templates, Bicep
  * output, Terraform plans) is read for: subscription(), resourceGroup() and

@@ -25,7 +25,10 @@ static int index_vec_first(ns_map *map, ns_vec *v, size_t id_offset, same_fn sam
 	for (size_t i = 0; i < v->n; i++) {
 		char *item = (char *)v->data + i * v->elem;
 		const char *id = *(const char **)(item + id_offset);
-		void *prev = ns_map_get(map, id);
+		int put_rc;
+		void *prev = ns_map_get_or_put(map, id, item, &put_rc);
+		if (put_rc != 0)
+			return ns_nomem(err);
 		if (first)
 			first[i] = !prev;
 		if (prev) {
@@ -36,10 +39,7 @@ static int index_vec_first(ns_map *map, ns_vec *v, size_t id_offset, same_fn sam
 				               "defined again, differently (first at %s:%s)",
 				               a->file, a->pointer);
 			}
-			continue;
 		}
-		if (ns_map_put(map, id, item) != 0)
-			return ns_nomem(err);
 	}
 	return 0;
 }
@@ -143,9 +143,10 @@ static bool first_of_id(const ns_vec *v, size_t i, size_t id_offset, ns_map *see
 {
 	const char *item = (const char *)v->data + i * v->elem;
 	const char *id = *(const char *const *)(item + id_offset);
-	if (ns_map_get(seen, id))
+	int put_rc;
+	if (ns_map_get_or_put(seen, id, (void *)item, &put_rc))
 		return false;
-	if (ns_map_put(seen, id, (void *)item) != 0)
+	if (put_rc != 0)
 		*rc = ns_nomem(err);
 	return true;
 }
@@ -205,6 +206,16 @@ static int cmp_rule_ptr(const void *pa, const void *pb)
 	return a->is_default - b->is_default;
 }
 
+/* Most inputs list an NSG's rules by priority already: no sort then. */
+static bool sorted_rules(const ns_vec *rules)
+{
+	for (size_t i = 1; i < rules->n; i++)
+		if (cmp_rule_ptr(NS_VEC_AT(rules, ns_rule *, i - 1),
+		                 NS_VEC_AT(rules, ns_rule *, i)) > 0)
+			return false;
+	return true;
+}
+
 /* "You can't create two security rules with the same priority and
  * direction." (network-security-groups-overview.md; SEMANTICS.md §1.3) */
 static int check_nsg_priorities(const ns_vec *rules, nsgsim_error *err)
@@ -223,7 +234,9 @@ static int check_nsg_priorities(const ns_vec *rules, nsgsim_error *err)
 	return 0;
 }
 
-static int compile_nsg_chain(nsgsim_policy *p, ns_cnsg *cg, ns_vec *rules, int dir,
+/* build false: outside the focus, the rules are checked (ns_check_rule) and
+ * the chain is marked unbuilt. */
+static int compile_nsg_chain(nsgsim_policy *p, ns_cnsg *cg, ns_vec *rules, int dir, bool build,
                              nsgsim_error *err)
 {
 	ns_vec sel;
@@ -239,7 +252,8 @@ static int compile_nsg_chain(nsgsim_policy *p, ns_cnsg *cg, ns_vec *rules, int d
 			*slot = r;
 		}
 	}
-	qsort(sel.data, sel.n, sizeof(ns_rule *), cmp_rule_ptr);
+	if (!sorted_rules(&sel))
+		qsort(sel.data, sel.n, sizeof(ns_rule *), cmp_rule_ptr);
 	if ((rc = check_nsg_priorities(&sel, err)) != 0)
 		goto out;
 	ns_chain *ch = dir == NS_DIR_INBOUND ? &cg->in : &cg->out;
@@ -248,8 +262,12 @@ static int compile_nsg_chain(nsgsim_policy *p, ns_cnsg *cg, ns_vec *rules, int d
 		rc = ns_nomem(err);
 		goto out;
 	}
-	for (size_t i = 0; i < sel.n && rc == 0; i++)
-		rc = ns_compile_rule(p, *NS_VEC_AT(&sel, ns_rule *, i), &ch->rules[ch->n++], err);
+	ch->unbuilt = !build;
+	for (size_t i = 0; i < sel.n && rc == 0; i++) {
+		const ns_rule *r = *NS_VEC_AT(&sel, ns_rule *, i);
+		ns_crule *cr = &ch->rules[ch->n++];
+		rc = build ? ns_compile_rule(p, r, cr, err) : ns_check_rule(p, r, cr, err);
+	}
 out:
 	ns_vec_free(&sel);
 	return rc;
@@ -276,8 +294,10 @@ static int compile_nsg_shells(nsgsim_policy *p, nsgsim_error *err)
 }
 
 /* Attaches every rule (nested or standalone) to its NSG, adds the default
- * rules where the input has none, and compiles both directions. */
-static int compile_nsg_rules(nsgsim_policy *p, const bool *rule_first, nsgsim_error *err)
+ * rules where the input has none, and compiles both directions -- only
+ * checks them for an NSG outside the focus (needed NULL: every NSG). */
+static int compile_nsg_rules(nsgsim_policy *p, const bool *rule_first, const bool *needed,
+                             nsgsim_error *err)
 {
 	ns_model *m = &p->m;
 	ns_vec *vecs = calloc(p->n_nsgs + 1, sizeof *vecs);
@@ -329,15 +349,85 @@ static int compile_nsg_rules(nsgsim_policy *p, const bool *rule_first, nsgsim_er
 			        "%zu rules; Azure allows 1,000 per NSG (azure-virtual-network-"
 			        "limits.md)",
 			        vecs[i].n);
+		bool build = !needed || needed[i];
 		if (rc == 0)
-			rc = compile_nsg_chain(p, cg, &vecs[i], NS_DIR_INBOUND, err);
+			rc = compile_nsg_chain(p, cg, &vecs[i], NS_DIR_INBOUND, build, err);
 		if (rc == 0)
-			rc = compile_nsg_chain(p, cg, &vecs[i], NS_DIR_OUTBOUND, err);
+			rc = compile_nsg_chain(p, cg, &vecs[i], NS_DIR_OUTBOUND, build, err);
 	}
 	for (size_t i = 0; i < p->n_nsgs; i++)
 		ns_vec_free(&vecs[i]);
 	free(vecs);
 	return rc;
+}
+
+/* ---- the focus (nsgsim_loader_set_focus) ------------------------------------------ */
+
+static ns_u128 focus_value(const nsgsim_ip *ip)
+{
+	ns_u128 v = 0;
+	for (int i = 0; i < (ip->family == 4 ? 4 : 16); i++)
+		v = v << 8 | ip->bytes[i];
+	return v;
+}
+
+static void mark_nsg(const nsgsim_policy *p, const ns_cnsg *cg, bool *needed)
+{
+	if (cg)
+		needed[cg - p->nsgs] = true;
+}
+
+/* A NIC holding the address: its NSG and the NSGs of every subnet it has an
+ * endpoint in (lib/compile/endpoints.c). */
+static void mark_nic(const nsgsim_policy *p, const ns_cnic *cn, int family, ns_u128 v, bool *needed)
+{
+	bool holds = false;
+	for (size_t k = 0; k < cn->n->n_ipconfigs; k++) {
+		const ns_ipconfig *ipc = &cn->n->ipconfigs[k];
+		holds |= ipc->has_ip && ipc->family == family && ipc->ip == v;
+	}
+	if (!holds)
+		return;
+	mark_nsg(p, cn->nsg, needed);
+	if (cn->subnet)
+		mark_nsg(p, cn->subnet->nsg, needed);
+	for (size_t k = 0; k < cn->n->n_ipconfigs; k++) {
+		const char *sid = cn->n->ipconfigs[k].subnet_id;
+		const ns_csubnet *cs = sid ? ns_map_get(&p->subnet_by_id, sid) : NULL;
+		if (cs)
+			mark_nsg(p, cs->nsg, needed);
+	}
+}
+
+/* needed[i]: NSG i is on an endpoint that may hold a focus address -- a NIC
+ * with that address, a subnet whose prefixes hold it.  A superset of what
+ * the endpoint map picks, so every walk of a focus flow meets built chains;
+ * any other walk is refused (ns_endpoint.unbuilt). */
+static void mark_focus(const nsgsim_policy *p, bool *needed)
+{
+	for (size_t f = 0; f < p->m.n_focus; f++) {
+		int family = p->m.focus[f].family;
+		ns_u128 v = focus_value(&p->m.focus[f]);
+		for (size_t i = 0; i < p->n_subnets; i++)
+			if (ns_pset_contains(&p->subnets[i].prefixes, family, v))
+				mark_nsg(p, p->subnets[i].nsg, needed);
+		for (size_t i = 0; i < p->n_nics; i++)
+			mark_nic(p, &p->nics[i], family, v, needed);
+	}
+}
+
+/* The NSGs a compile builds: every one (NULL) without a focus, or when the
+ * classifiers are built (they read every chain). */
+static int focus_nsgs(nsgsim_policy *p, bool **needed, nsgsim_error *err)
+{
+	*needed = NULL;
+	p->focused = p->m.n_focus > 0 && p->m.build != NSGSIM_BUILD_FULL;
+	if (!p->focused)
+		return 0;
+	if (!(*needed = calloc(p->n_nsgs + 1, sizeof **needed)))
+		return ns_nomem(err);
+	mark_focus(p, *needed);
+	return 0;
 }
 
 /* ---- the platform layer ----------------------------------------------------------- */
@@ -674,6 +764,7 @@ NSGSIM_EXPORT void nsgsim_policy_free(nsgsim_policy *p)
 static int compile_all(nsgsim_policy *p, nsgsim_error *err)
 {
 	int rc;
+	bool *needed = NULL;
 	bool *rule_first = calloc(p->m.rules.n + 1, sizeof *rule_first);
 	if (!rule_first)
 		return ns_nomem(err);
@@ -681,14 +772,16 @@ static int compile_all(nsgsim_policy *p, nsgsim_error *err)
 	    (rc = ns_compile_builtin_tags(p, err)) != 0 || (rc = compile_vnets(p, err)) != 0 ||
 	    (rc = compile_nsg_shells(p, err)) != 0 || (rc = compile_subnets(p, err)) != 0 ||
 	    (rc = compile_nics(p, err)) != 0 || (rc = compile_asgs(p, err)) != 0 ||
-	    (rc = ns_compile_vnet_tags(p, err)) != 0 ||
-	    (rc = compile_nsg_rules(p, rule_first, err)) != 0 ||
+	    (rc = ns_compile_vnet_tags(p, err)) != 0 || (rc = focus_nsgs(p, &needed, err)) != 0 ||
+	    (rc = compile_nsg_rules(p, rule_first, needed, err)) != 0 ||
 	    (rc = compile_platform(p, err)) != 0 || (rc = ns_compile_admin(p, err)) != 0 ||
 	    (rc = ns_compile_endpoints(p, err)) != 0) {
 		free(rule_first);
+		free(needed);
 		return rc;
 	}
 	free(rule_first);
+	free(needed);
 	/* Without classifiers every walk takes the reference scan (eval/walk.h):
 	 * the same answers, nothing built that a few evaluations would not repay. */
 	return p->m.build != NSGSIM_BUILD_FULL ? 0 : ns_classify_build(p, err);

@@ -20,6 +20,7 @@ int ns_dangling(nsgsim_error *err, const ns_loc *loc, const char *resource, cons
 int ns_compile_builtin_tags(nsgsim_policy *p, nsgsim_error *err);
 int ns_compile_vnet_tags(nsgsim_policy *p, nsgsim_error *err);
 int ns_compile_rule(nsgsim_policy *p, const ns_rule *r, ns_crule *out, nsgsim_error *err);
+int ns_check_rule(nsgsim_policy *p, const ns_rule *r, ns_crule *out, nsgsim_error *err);
 
 /* lib/compile/admin.c */
 int ns_compile_admin(nsgsim_policy *p, nsgsim_error *err);

@@ -35,6 +35,10 @@ static int make_steps(nsgsim_policy *p, ns_endpoint *ep)
 		memcpy(steps, buf, n * sizeof *steps);
 		ep->steps[way] = steps;
 		ep->n_steps[way] = (uint8_t)n;
+		for (size_t i = 0; i < n; i++)
+			for (int w = NS_WAY_IN; w <= NS_WAY_OUT; w++)
+				if (steps[i].chain[w] && steps[i].chain[w]->unbuilt)
+					ep->unbuilt = true;
 	}
 	ep->assume = ep->subnet ? ns_azure_endpoint_assumptions(ep->subnet) : 0;
 	if (ep->nic)

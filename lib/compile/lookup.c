@@ -86,6 +86,28 @@ const ns_endpoint *ns_find_endpoint(const nsgsim_policy *p, const char *nic_id,
 	return NULL;
 }
 
+int ns_check_whole(const nsgsim_policy *p, const char *what, nsgsim_error *err)
+{
+	if (!p || !p->focused)
+		return 0;
+	return ns_fail(err, NSGSIM_E_OUT_OF_FOCUS, "", "", "",
+	               "%s needs the whole policy, and this one was compiled for a focus "
+	               "(nsgsim_loader_set_focus): compile it without one",
+	               what);
+}
+
+int ns_check_focus(const ns_endpoint *ep, const char *side, nsgsim_error *err)
+{
+	if (!ep || !ep->unbuilt)
+		return 0;
+	const char *where = ep->nic ? ep->nic->n->id : ep->subnet ? ep->subnet->s->id : "";
+	return ns_fail(err, NSGSIM_E_OUT_OF_FOCUS, "", "", where,
+	               "the %s meets an NSG outside the focus the policy was compiled for "
+	               "(nsgsim_loader_set_focus): compile it with this flow's addresses in the "
+	               "focus, or without one",
+	               side);
+}
+
 bool ns_group_has_members(const nsgsim_policy *p, const char *group_id)
 {
 	for (size_t i = 0; i < p->n_members; i++)

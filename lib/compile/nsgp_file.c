@@ -209,6 +209,10 @@ static int add_policy(nsgsim_loader *l, const char *name, const void *data, size
 	ns_model m;
 	ns_model_init(&m);
 	m.build = lm->build;
+	if (ns_model_set_focus(&m, lm->focus, lm->n_focus) != 0) {
+		ns_model_free(&m);
+		return ns_fail(err, NSGSIM_E_NOMEM, name, "", "", "out of memory");
+	}
 	nsgsim_error scratch;
 	ns_nsgp_rd r = {.d = data,
 	                .len = len,

@@ -62,6 +62,9 @@ typedef struct ns_chain {
 	ns_crule *rules;
 	size_t n;
 	const struct ns_cls *cls; /* its compiled classifier (lib/compile/classifier.h) */
+	/* A focused compile (nsgsim_loader_set_focus) checked these rules but
+	 * built no address sets: the chain must never be walked. */
+	bool unbuilt;
 } ns_chain;
 
 typedef struct ns_cnsg {
@@ -152,6 +155,7 @@ typedef struct ns_endpoint {
 	const ns_step *steps[2];  /* by NS_WAY_*, in the order traffic meets them */
 	uint8_t n_steps[2];
 	unsigned assume; /* assumptions every evaluation here rests on */
+	bool unbuilt;    /* a step's chain is unbuilt (outside the focus) */
 } ns_endpoint;
 
 /* What the endpoint map gives an address. */
@@ -216,6 +220,11 @@ struct nsgsim_policy {
 	const char **policy_groups;
 	size_t n_policy_groups;
 	struct ns_cls_store *cls; /* compiled match structures (compile/classifier.h) */
+	/* Compiled for a focus (nsgsim_loader_set_focus): only the NSGs on the
+	 * endpoints of the focus addresses have their sets; set queries refuse
+	 * the policy and an evaluation meeting another NSG is
+	 * NSGSIM_E_OUT_OF_FOCUS (lib/eval/eval.c ns_check_focus). */
+	bool focused;
 };
 
 /* ---- lookups by resource (lib/compile/lookup.c) ------------------------ */
@@ -229,6 +238,13 @@ bool ns_group_has_members(const nsgsim_policy *p, const char *group_id);
  * ids a result names; NULL when the policy has none (or no subnet_id). */
 const ns_endpoint *ns_find_endpoint(const nsgsim_policy *p, const char *nic_id,
                                     const char *subnet_id);
+
+/* NSGSIM_E_OUT_OF_FOCUS, with err filled, when p was compiled for a focus
+ * (nsgsim_loader_set_focus): what -- "reach", "lint" -- needs every chain. */
+int ns_check_whole(const nsgsim_policy *p, const char *what, nsgsim_error *err);
+/* NSGSIM_E_OUT_OF_FOCUS when ep (NULL: none) meets a chain a focused
+ * compile did not build; side names it in the message. */
+int ns_check_focus(const ns_endpoint *ep, const char *side, nsgsim_error *err);
 
 /* The address set a side means in the given subnet's context; NULL = any. */
 static inline const ns_pset *ns_side_set(const ns_cside *s, const ns_csubnet *ctx)

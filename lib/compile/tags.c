@@ -257,8 +257,9 @@ static int finish_owned_set(nsgsim_policy *p, ns_psb *b, const ns_pset **out, ns
 	return 0;
 }
 
+/* build false: the checks and notes only (ns_check_rule). */
 static int union_asgs(nsgsim_policy *p, const ns_rule *r, const ns_side *side, ns_cside *out,
-                      nsgsim_error *err)
+                      bool build, nsgsim_error *err)
 {
 	if (side->n_asgs > 10)
 		ns_model_note(&p->m, NSGSIM_NOTE_LIMIT, r->loc.file, r->loc.pointer, r->id,
@@ -271,13 +272,15 @@ static int union_asgs(nsgsim_policy *p, const ns_rule *r, const ns_side *side, n
 		if (!ca)
 			rc = ns_dangling(err, &side->asg_locs[i], r->id,
 			                 "application security group", side->asg_ids[i]);
+		else if (!build)
+			continue;
 		else if (side->n_asgs == 1)
 			out->set = &ca->members;
 		else if (ns_psb_add_set(&b, &ca->members) != 0)
 			rc = ns_nomem(err);
 	}
 	/* Several ASGs on a side mean any of them (docs/SEMANTICS.md §5, [INFERRED]). */
-	if (rc == 0 && side->n_asgs > 1)
+	if (rc == 0 && build && side->n_asgs > 1)
 		rc = finish_owned_set(p, &b, &out->set, err);
 	ns_psb_free(&b);
 	return rc;
@@ -287,7 +290,7 @@ static int union_asgs(nsgsim_policy *p, const ns_rule *r, const ns_side *side, n
  * its member VNets and subnets, static or by policy
  * (concept-security-admin-rules-network-group.md). */
 static int add_group_addresses(nsgsim_policy *p, const ns_rule *r, const ns_addr *a, ns_psb *b,
-                               nsgsim_error *err)
+                               bool build, nsgsim_error *err)
 {
 	if (!ns_map_get(&p->group_by_id, a->text))
 		return ns_dangling(err, &a->loc, r->id, "network group", a->text);
@@ -301,7 +304,7 @@ static int add_group_addresses(nsgsim_policy *p, const ns_rule *r, const ns_addr
 			return ns_dangling(err, mb->sm ? &mb->sm->resource_loc : &mb->def->loc,
 			                   mb->sm ? mb->sm->id : mb->def->id,
 			                   "virtual network or subnet", mb->resource_id);
-		if (ns_psb_add_set(b, v ? &v->space : &s->prefixes) != 0)
+		if (build && ns_psb_add_set(b, v ? &v->space : &s->prefixes) != 0)
 			return ns_nomem(err);
 	}
 	return 0;
@@ -321,7 +324,7 @@ static int feature_note(nsgsim_policy *p, const ns_rule *r, const ns_addr *a, co
 }
 
 static int compile_addrs(nsgsim_policy *p, const ns_rule *r, const ns_side *side, ns_cside *out,
-                         nsgsim_error *err)
+                         bool build, nsgsim_error *err)
 {
 	if (side->n_addrs == 0) { /* admin: empty means any (docs/SEMANTICS.md §11 decision 7) */
 		out->any_addr = true;
@@ -340,17 +343,19 @@ static int compile_addrs(nsgsim_policy *p, const ns_rule *r, const ns_side *side
 	for (size_t i = 0; i < side->n_addrs && rc == 0; i++) {
 		const ns_addr *a = &side->addrs[i];
 		if (a->kind == NS_ADDR_CIDR) {
-			if (ns_add_addr(&b, a) != 0)
+			if (build && ns_add_addr(&b, a) != 0)
 				rc = ns_nomem(err);
 		} else if (a->kind == NS_ADDR_NET_GROUP) {
-			rc = add_group_addresses(p, r, a, &b, err);
+			rc = add_group_addresses(p, r, a, &b, build, err);
 		} else {
 			tag_ref t;
 			if ((rc = resolve_tag(p, a, r->id, &t, err)) != 0)
 				break;
 			feature_note(p, r, a, t.tag);
 			out->tag = t.name;
-			if (side->n_addrs == 1) {
+			if (!build) {
+				continue;
+			} else if (side->n_addrs == 1) {
 				out->vnet_tag = t.vnet;
 				out->set = t.set;
 				single_set = true;
@@ -367,14 +372,14 @@ static int compile_addrs(nsgsim_policy *p, const ns_rule *r, const ns_side *side
 			}
 		}
 	}
-	if (rc == 0 && !single_set)
+	if (rc == 0 && build && !single_set)
 		rc = finish_owned_set(p, &b, &out->set, err);
 	ns_psb_free(&b);
 	return rc;
 }
 
 static int compile_side(nsgsim_policy *p, const ns_rule *r, const ns_side *side, ns_cside *out,
-                        nsgsim_error *err)
+                        bool build, nsgsim_error *err)
 {
 	/* A range covering every port is the same as no port clause. */
 	out->ports = side->ports;
@@ -387,8 +392,8 @@ static int compile_side(nsgsim_policy *p, const ns_rule *r, const ns_side *side,
 		ns_model_note(&p->m, NSGSIM_NOTE_LIMIT, r->loc.file, r->loc.pointer, r->id,
 		              "%zu addresses on one side of a rule; Azure allows 4,000", n_addrs);
 	if (side->form == NS_FORM_ASGS)
-		return union_asgs(p, r, side, out, err);
-	return compile_addrs(p, r, side, out, err);
+		return union_asgs(p, r, side, out, build, err);
+	return compile_addrs(p, r, side, out, build, err);
 }
 
 /* "If you specify an application security group as the source and
@@ -416,7 +421,8 @@ static int check_asg_pair(const nsgsim_policy *p, const ns_rule *r, nsgsim_error
 	return 0;
 }
 
-int ns_compile_rule(nsgsim_policy *p, const ns_rule *r, ns_crule *out, nsgsim_error *err)
+static int compile_rule(nsgsim_policy *p, const ns_rule *r, ns_crule *out, bool build,
+                        nsgsim_error *err)
 {
 	int rc0 = check_asg_pair(p, r, err);
 	if (rc0 != 0)
@@ -427,13 +433,26 @@ int ns_compile_rule(nsgsim_policy *p, const ns_rule *r, ns_crule *out, nsgsim_er
 	out->direction = r->direction;
 	out->protocol = r->protocol;
 	out->ends = ns_azure_match_ends(r->access);
-	int rc = compile_side(p, r, &r->src, &out->src, err);
+	int rc = compile_side(p, r, &r->src, &out->src, build, err);
 	if (rc == 0)
-		rc = compile_side(p, r, &r->dst, &out->dst, err);
+		rc = compile_side(p, r, &r->dst, &out->dst, build, err);
 	/* A platform tag the input does not define means what nsgsim takes it
 	 * to (ns_azure_platform_tag): the platform-services assumption. */
 	for (int i = 0; rc == 0 && i < NS_AZURE_PLATFORM_TAGS; i++)
 		if (out->src.set == &p->platform_tags[i] || out->dst.set == &p->platform_tags[i])
 			out->assume |= NSGSIM_ASSUME_PLATFORM_SERVICES;
 	return rc;
+}
+
+int ns_compile_rule(nsgsim_policy *p, const ns_rule *r, ns_crule *out, nsgsim_error *err)
+{
+	return compile_rule(p, r, out, true, err);
+}
+
+/* The rule as ns_compile_rule sees it -- the same errors and notes -- without
+ * its address sets: the sides of out are left without a set, so the chain
+ * that holds it must never be walked (ns_chain.unbuilt). */
+int ns_check_rule(nsgsim_policy *p, const ns_rule *r, ns_crule *out, nsgsim_error *err)
+{
+	return compile_rule(p, r, out, false, err);
 }

@@ -78,7 +78,8 @@ int ns_resolve_endpoints(const nsgsim_policy *p, const ns_flowv *f, const ns_epr
 		return ns_fail(err, NSGSIM_E_NOT_MODELLED, "", "", "",
 		               "neither the source nor the destination address belongs to a NIC or "
 		               "subnet in the input; check the addresses");
-	return 0;
+	int rc = ns_check_focus((*src)->ep, "source", err);
+	return rc != 0 ? rc : ns_check_focus((*dst)->ep, "destination", err);
 }
 
 static int mode_of(int engine)
@@ -318,7 +319,8 @@ NSGSIM_EXPORT int nsgsim_eval_at_engine(const nsgsim_policy *p, const nsgsim_flo
 	ns_flow_prepare(p, flow, flow->src_port, engine, &f);
 	const ns_endpoint *ep = &cn->eps[0]; /* the NIC in its primary subnet */
 	int way = direction == NSGSIM_INBOUND ? NS_WAY_IN : NS_WAY_OUT;
-	if ((rc = check_nic_address(cn, &f, way, err)) != 0)
+	if ((rc = check_nic_address(cn, &f, way, err)) != 0 ||
+	    (rc = ns_check_focus(ep, "NIC", err)) != 0)
 		return rc;
 	int endpoint = way == NS_WAY_IN ? NSGSIM_ENDPOINT_DESTINATION : NSGSIM_ENDPOINT_SOURCE;
 	memset(out, 0, sizeof *out);

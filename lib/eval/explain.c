@@ -22,7 +22,7 @@ static int walk_detail(const nsgsim_policy *p, const nsgsim_flow *flow, const ns
 	const nsgsim_side_result *s = &r->sides[side];
 	const ns_endpoint *ep = ns_find_endpoint(p, s->nic, s->subnet);
 	int way = s->direction == NSGSIM_INBOUND ? NS_WAY_IN : NS_WAY_OUT;
-	if (!ep || s->n_layers > ep->n_steps[way])
+	if (!ep || s->n_layers > ep->n_steps[way] || ep->unbuilt)
 		return NSGSIM_E_INVALID_ARG;
 	ns_flowv f;
 	ns_flow_prepare(p, flow, r->src_port == NSGSIM_PORT_ANY ? 0 : r->src_port,

@@ -327,6 +327,8 @@ static int reach(const nsgsim_policy *p, const nsgsim_query *query, bool raw, ns
 	if (!p || !query->to)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		               "reach needs a policy and a target (to)");
+	if ((rc = ns_check_whole(p, "reach", err)) != 0)
+		return rc;
 	nsgsim_regions *r = regions_new(query);
 	if (!r)
 		return nomem(err);
@@ -423,6 +425,8 @@ int ns_reach_plan(const nsgsim_policy *p, const nsgsim_query *query, ns_rplan **
 	if (!p || !query->to)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		               "reach needs a policy and a target (to)");
+	if ((rc = ns_check_whole(p, "reach", err)) != 0)
+		return rc;
 	ns_rplan *pl = calloc(1, sizeof *pl);
 	if (!pl || !(pl->r = regions_new(query))) {
 		free(pl);
@@ -751,6 +755,9 @@ NSGSIM_EXPORT int nsgsim_diff(const nsgsim_policy *before, const nsgsim_policy *
 		return rc;
 	if (!before || !after)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "", "diff needs two policies");
+	if ((rc = ns_check_whole(before, "diff", err)) != 0 ||
+	    (rc = ns_check_whole(after, "diff", err)) != 0)
+		return rc;
 	nsgsim_regions *r = regions_new(query);
 	if (!r)
 		return nomem(err);

@@ -444,7 +444,13 @@ static int parse_json_clean(ns_model *m, const char *name, const char *text, siz
 			             ? check_duplicate_keys(&c, *out, NULL)
 			             : 0;
 			size_t next = 0;
-			if (rc == 0 && (cJSON_IsObject(*out) || cJSON_IsArray(*out))) {
+			/* A query build answers flows, not findings: their lines are
+			 * left out (the policy cannot be saved then). */
+			bool want_lines = m->build != NSGSIM_BUILD_QUERY;
+			if (!want_lines && cJSON_IsObject(*out) && lines.n)
+				m->lines_omitted = true;
+			if (rc == 0 && want_lines &&
+			    (cJSON_IsObject(*out) || cJSON_IsArray(*out))) {
 				ns_ptr_pop(&c, 0);
 				rc = record_lines(&c, *out, lines.data, lines.n, &next, 0);
 			}

@@ -241,6 +241,16 @@ NSGSIM_EXPORT int nsgsim_loader_set_build(nsgsim_loader *l, int build)
 	return 0;
 }
 
+NSGSIM_EXPORT int nsgsim_loader_set_focus(nsgsim_loader *l, const struct nsgsim_ip *addrs, size_t n)
+{
+	if (!l || (n && !addrs) || n > NSGSIM_FOCUS_MAX)
+		return NSGSIM_E_INVALID_ARG;
+	for (size_t i = 0; i < n; i++)
+		if (addrs[i].family != 4 && addrs[i].family != 6)
+			return NSGSIM_E_INVALID_ARG;
+	return ns_model_set_focus(&l->model, addrs, n) == 0 ? 0 : NSGSIM_E_NOMEM;
+}
+
 /* A subscription id as Azure writes one: 8-4-4-4-12 hex digits. */
 static bool is_guid(const char *s)
 {

@@ -93,6 +93,18 @@ void ns_model_free(ns_model *m)
 	m->map = NULL;
 }
 
+int ns_model_set_focus(ns_model *m, const nsgsim_ip *addrs, size_t n)
+{
+	nsgsim_ip *copy = n ? ns_arena_alloc(&m->arena, n * sizeof *copy) : NULL;
+	if (n && !copy)
+		return -1;
+	if (n)
+		memcpy(copy, addrs, n * sizeof *copy);
+	m->focus = copy;
+	m->n_focus = n;
+	return 0;
+}
+
 void ns_model_drop_tags(ns_model *m)
 {
 	for (size_t i = 0; i < m->tags.n; i++)

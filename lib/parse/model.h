@@ -316,6 +316,10 @@ typedef struct ns_model {
 	uint64_t n_prefixes; /* addresses read so far, for NSGSIM_LIMIT_TOTAL_PREFIXES */
 	bool notes_failed;   /* a note could not be stored (out of memory) */
 	int build;           /* nsgsim_build: what nsgsim_compile makes */
+	/* nsgsim_loader_set_focus: the addresses whose endpoints' NSGs a
+	 * MINIMAL or QUERY build compiles (arena copies; n_focus 0: all). */
+	nsgsim_ip *focus;
+	size_t n_focus;
 	/* nsgsim_loader_set_deployment: arena strings, never NULL after init;
 	 * the *_set flags say the user gave them (else a default, reported). */
 	const char *subscription_id, *resource_group, *location;
@@ -347,6 +351,8 @@ void ns_model_init(ns_model *m);
 int ns_model_count_prefixes(ns_model *m, size_t n);
 size_t ns_model_resource_count(const ns_model *m);
 void ns_model_free(ns_model *m);
+/* Copies addrs as the focus (n 0 clears it); -1 when out of memory. */
+int ns_model_set_focus(ns_model *m, const nsgsim_ip *addrs, size_t n);
 /* Frees every service tag and resets the tag state to that of a new model. */
 void ns_model_drop_tags(ns_model *m);
 int ns_model_note(ns_model *m, int kind, const char *file, const char *pointer,

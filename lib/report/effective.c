@@ -440,6 +440,9 @@ NSGSIM_EXPORT int nsgsim_effective(const nsgsim_policy *p, const char *nic, nsgs
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		               "policy, nic and out are required");
 	*out = NULL;
+	int rc = ns_check_whole(p, "nsgsim_effective", err);
+	if (rc != 0)
+		return rc;
 	const ns_cnic *cn = ns_find_nic(p, nic, err);
 	if (!cn)
 		return err ? err->code : NSGSIM_E_NOT_FOUND;

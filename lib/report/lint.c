@@ -440,6 +440,9 @@ NSGSIM_EXPORT int nsgsim_lint_opts(const nsgsim_policy *p, const nsgsim_lint_opt
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		               "policy and out are required");
 	*out = NULL;
+	int rc0 = ns_check_whole(p, "lint", err);
+	if (rc0 != 0)
+		return rc0;
 	nsgsim_findings *fs = calloc(1, sizeof *fs);
 	if (!fs)
 		return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");

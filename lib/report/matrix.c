@@ -397,6 +397,9 @@ NSGSIM_EXPORT int nsgsim_matrix_build(const nsgsim_policy *p, int by, nsgsim_mat
 	    by != NSGSIM_MATRIX_BY_ASG)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		               "by: NSGSIM_MATRIX_BY_SUBNET, _NIC or _ASG");
+	int rc0 = ns_check_whole(p, "the matrix", err);
+	if (rc0 != 0)
+		return rc0;
 	nsgsim_matrix *m = calloc(1, sizeof *m);
 	if (!m)
 		return nomem(err);

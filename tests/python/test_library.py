@@ -48,7 +48,7 @@ class TestLibrary(unittest.TestCase):
     def test_error_codes_come_from_the_library(self):
         self.assertEqual(nsgsim.NSGSIM_E_BAD_FLOW, -24)
         self.assertEqual(nsgsim.ERROR_CODES["NSGSIM_E_PRIORITY_RANGE"], -8)
-        self.assertEqual(len(nsgsim.ERROR_CODES), 32)  # through NSGSIM_E_POLICY_FILE_VERSION
+        self.assertEqual(len(nsgsim.ERROR_CODES), 33)  # through NSGSIM_E_OUT_OF_FOCUS
 
     def test_import_error_names_what_was_tried(self):
         env = dict(os.environ, NSGSIM_LIBRARY="/nonexistent/libnsgsim.so.0")

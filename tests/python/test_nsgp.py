@@ -58,6 +58,37 @@ class TestCompiledPolicy(unittest.TestCase):
                                  [f.__dict__ if hasattr(f, "__dict__") else f
                                   for f in self.policy.lint()])
 
+    def test_focus_answers_its_flows_and_refuses_the_rest(self):
+        # Each flow's two addresses as the focus: the same answer and trace;
+        # a flow elsewhere and the set queries raise NSGSIM_E_OUT_OF_FOCUS.
+        self.assertIsNone(self.policy.save(self.path))
+        refused = 0
+        for flow in FLOWS:
+            ends = flow.split()[1:]
+            addrs = [e.rsplit(":", 1)[0] if e.count(".") == 3 and ":" in e else e
+                     for e in ends]
+            for focused in (nsgsim.load(env=ENV, service_tags=support.DEFAULT_TAGS,
+                                        build="query", focus=addrs),
+                            nsgsim.load_policy(self.path, build="minimal", focus=addrs)):
+                with focused:
+                    self.assertEqual(focused.notes, self.policy.notes)
+                    a, b = self.policy.evaluate(flow), focused.evaluate(flow)
+                    self.assertEqual(a.to_dict(verbose=True), b.to_dict(verbose=True), flow)
+                    with self.assertRaises(nsgsim.Error) as cm:
+                        focused.reach("vm-db1-nic")
+                    self.assertEqual(cm.exception.code, nsgsim.NSGSIM_E_OUT_OF_FOCUS)
+                    for other in FLOWS:
+                        try:
+                            got = focused.evaluate(other).to_dict(verbose=True)
+                        except nsgsim.Error as e:
+                            self.assertEqual(e.code, nsgsim.NSGSIM_E_OUT_OF_FOCUS)
+                            refused += 1
+                            continue
+                        self.assertEqual(got, self.policy.evaluate(other).to_dict(verbose=True))
+        self.assertGreater(refused, 0)
+        with self.assertRaises(ValueError):
+            nsgsim.load(env=ENV, build="query", focus=["not an address"])
+
     def test_query_build_answers_the_same_and_cannot_save(self):
         self.assertIsNone(self.policy.save(self.path))
         with nsgsim.load_policy(self.path, build="query") as loaded:

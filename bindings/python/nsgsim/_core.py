@@ -269,8 +269,25 @@ def _set_deployment(loader, subscription, resource_group, location):
         raise ValueError("subscription is a GUID; resource_group and location non-empty names")
 
 
+def _set_build(loader, build, focus):
+    """The build and the focus (addresses: str or ipaddress objects) of a load."""
+    if build not in _BUILDS:
+        raise ValueError("build is 'full', 'minimal' or 'query', not %r" % (build,))
+    lib.nsgsim_loader_set_build(loader, _BUILDS[build])
+    if focus is None:
+        return
+    addrs = [a if isinstance(a, (ipaddress.IPv4Address, ipaddress.IPv6Address))
+             else ipaddress.ip_address(a) for a in focus]
+    arr = (_lib.nsgsim_ip * max(len(addrs), 1))()
+    for i, a in enumerate(addrs):
+        arr[i].family = a.version
+        ctypes.memmove(arr[i].bytes, a.packed, len(a.packed))
+    if lib.nsgsim_loader_set_focus(loader, arr, len(addrs)) != 0:
+        raise ValueError("focus is at most %d addresses" % _lib.NSGSIM_FOCUS_MAX)
+
+
 def load(env=None, service_tags=None, *, env_json=None, service_tags_json=None, build="full",
-         parameters=None, subscription=None, resource_group=None, location=None):
+         parameters=None, subscription=None, resource_group=None, location=None, focus=None):
     """Loads environment JSON and a service-tags file and compiles them.
 
     env: a path (file or directory, read recursively) or a list of them;
@@ -281,15 +298,18 @@ def load(env=None, service_tags=None, *, env_json=None, service_tags_json=None, 
     also be a snapshot's bytes).
     build: "full" (the classifiers, for many evaluations) or "minimal" (none:
     the same answers from the reference scan, sooner for a few questions) or
-    "query" (minimal, and a compiled policy file's input-lines map unread:
-    findings have no line, and the policy cannot be saved).
+    "query" (minimal, and the input-lines map left out: findings have no
+    line, and the policy cannot be saved).
+    focus: with build "minimal" or "query", addresses (str or ipaddress) whose
+    endpoints' NSGs alone get address sets (nsgsim_loader_set_focus): flows
+    between them answer exactly as a full compile; any other flow, and
+    reach/diff/lint/matrix/effective, raise nsgsim.Error
+    NSGSIM_E_OUT_OF_FOCUS; the errors and notes are the full compile's.
     parameters: values for ARM templates and Bicep output in env: a
     parameters file's path, a dict NAME -> value, or a list of those;
     subscription, resource_group, location: the deployment templates are
     evaluated for (nsgsim_loader_set_deployment).
     Returns an immutable Policy; raises nsgsim.Error."""
-    if build not in _BUILDS:
-        raise ValueError("build is 'full', 'minimal' or 'query', not %r" % (build,))
     buffers = []
     if env_json is not None:
         if isinstance(env_json, (str, bytes)):
@@ -305,7 +325,7 @@ def load(env=None, service_tags=None, *, env_json=None, service_tags_json=None, 
     with _LOAD_LOCK:
         loader = lib.nsgsim_loader_new()
         try:
-            lib.nsgsim_loader_set_build(loader, _BUILDS[build])
+            _set_build(loader, build, focus)
             _set_deployment(loader, subscription, resource_group, location)
             if parameters is not None:
                 _add_parameters(loader, parameters, err)
@@ -327,24 +347,22 @@ def load(env=None, service_tags=None, *, env_json=None, service_tags_json=None, 
     return Policy._adopt(ptr)
 
 
-def load_policy(path=None, *, data=None, build="full"):
+def load_policy(path=None, *, data=None, build="full", focus=None):
     """Loads a compiled policy file (Policy.save(), `nsgsim compile -o`):
     the same Policy as the one saved, every answer identical, without
     reading or parsing its input again.
 
-    path: the .nsgp file; or data: its bytes.  build: as for load().
+    path: the .nsgp file; or data: its bytes.  build, focus: as for load().
     Raises nsgsim.Error: NSGSIM_E_POLICY_FILE for a damaged or truncated
     file, NSGSIM_E_POLICY_FILE_VERSION for one of another format version
     (compile it again)."""
-    if build not in _BUILDS:
-        raise ValueError("build is 'full', 'minimal' or 'query', not %r" % (build,))
     if (path is None) == (data is None):
         raise TypeError("give path or data")
     err = _lib.nsgsim_error()
     with _LOAD_LOCK:
         loader = lib.nsgsim_loader_new()
         try:
-            lib.nsgsim_loader_set_build(loader, _BUILDS[build])
+            _set_build(loader, build, focus)
             if path is not None:
                 lib.nsgsim_loader_add_policy_file(loader, _encode_path(path), err)
             else:

@@ -18,6 +18,7 @@ BINDINGS_VERSION = "0.1.0"
 
 NSGSIM_MAX_LAYERS = 16
 NSGSIM_PORT_ANY = -1
+NSGSIM_FOCUS_MAX = 4096  # nsgsim_loader_set_focus
 
 NSGSIM_FORMAT_JSON = 0
 NSGSIM_FORMAT_TABLE = 1
@@ -461,6 +462,7 @@ _FUNCTIONS = {
     "nsgsim_policy_note": (c_int, [_PolicyPtr, c_size_t, P(nsgsim_note)], _check_status),
     "nsgsim_policy_stats": (None, [_PolicyPtr, P(nsgsim_stats)], None),
     "nsgsim_loader_set_build": (c_int, [_LoaderPtr, c_int], None),
+    "nsgsim_loader_set_focus": (c_int, [_LoaderPtr, P(nsgsim_ip), c_size_t], None),
     "nsgsim_lint": (c_int, [_PolicyPtr, P(_FindingsPtr), _ERR], _check_status),
     "nsgsim_lint_progress": (c_int, [_PolicyPtr, ctypes.c_void_p, ctypes.c_void_p,
                                      P(_FindingsPtr), _ERR], _check_status),
