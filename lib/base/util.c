@@ -537,23 +537,34 @@ static int map_grow(ns_map *m)
 
 /* A slot holds the key's hash beside it, so a probe compares strings only
  * where the hashes agree (almost always the key itself). */
+/* The slot holding key (hash h), or the empty slot where it would go; the
+ * map has a free slot (cap > n). */
+static size_t find_slot(const ns_map *m, const char *key, uint64_t h)
+{
+	size_t j = h & (m->cap - 1);
+	while (m->keys[j] && !(m->hashes[j] == h && ns_ieq(m->keys[j], key)))
+		j = (j + 1) & (m->cap - 1);
+	return j;
+}
+
+static void fill_slot(ns_map *m, size_t j, const char *key, void *val, uint64_t h)
+{
+	m->keys[j] = key;
+	m->vals[j] = val;
+	m->hashes[j] = h;
+	m->n++;
+}
+
 int ns_map_put(ns_map *m, const char *key, void *val)
 {
 	if ((m->n + 1) * 2 > m->cap && map_grow(m) != 0)
 		return -1;
 	uint64_t h = ns_ihash(key);
-	size_t j = h & (m->cap - 1);
-	while (m->keys[j]) {
-		if (m->hashes[j] == h && ns_ieq(m->keys[j], key)) {
-			m->vals[j] = val;
-			return 0;
-		}
-		j = (j + 1) & (m->cap - 1);
-	}
-	m->keys[j] = key;
-	m->vals[j] = val;
-	m->hashes[j] = h;
-	m->n++;
+	size_t j = find_slot(m, key, h);
+	if (m->keys[j])
+		m->vals[j] = val;
+	else
+		fill_slot(m, j, key, val, h);
 	return 0;
 }
 
@@ -565,16 +576,10 @@ void *ns_map_get_or_put(ns_map *m, const char *key, void *val, int *rc)
 		return NULL;
 	}
 	uint64_t h = ns_ihash(key);
-	size_t j = h & (m->cap - 1);
-	while (m->keys[j]) {
-		if (m->hashes[j] == h && ns_ieq(m->keys[j], key))
-			return m->vals[j];
-		j = (j + 1) & (m->cap - 1);
-	}
-	m->keys[j] = key;
-	m->vals[j] = val;
-	m->hashes[j] = h;
-	m->n++;
+	size_t j = find_slot(m, key, h);
+	if (m->keys[j])
+		return m->vals[j];
+	fill_slot(m, j, key, val, h);
 	return NULL;
 }
 
@@ -582,14 +587,8 @@ void *ns_map_get(const ns_map *m, const char *key)
 {
 	if (!m->cap || !key)
 		return NULL;
-	uint64_t h = ns_ihash(key);
-	size_t j = h & (m->cap - 1);
-	while (m->keys[j]) {
-		if (m->hashes[j] == h && ns_ieq(m->keys[j], key))
-			return m->vals[j];
-		j = (j + 1) & (m->cap - 1);
-	}
-	return NULL;
+	size_t j = find_slot(m, key, ns_ihash(key));
+	return m->keys[j] ? m->vals[j] : NULL;
 }
 
 void ns_map_free(ns_map *m)
