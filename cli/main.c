@@ -98,6 +98,8 @@ static int parse_eval_mode(const options *o, eval_mode *m)
 	return 0;
 }
 
+/* -1 (nothing printed) when the policy's focus does not cover the flow:
+ * --at at a NIC whose address the input does not give. */
 static int eval_one(const options *o, const nsgsim_policy *p, const nsgsim_flow *flow,
                     const eval_mode *m)
 {
@@ -105,6 +107,8 @@ static int eval_one(const options *o, const nsgsim_policy *p, const nsgsim_flow 
 	nsgsim_result res;
 	int rc = o->at ? nsgsim_eval_at_engine(p, flow, o->at, m->direction, m->engine, &res, &err)
 	               : nsgsim_eval_engine(p, flow, m->engine, &res, &err);
+	if (rc == NSGSIM_E_OUT_OF_FOCUS)
+		return -1;
 	char *text = NULL;
 	if (rc == 0)
 		rc = nsgsim_result_render(p, flow, &res,
@@ -142,17 +146,26 @@ int cmd_eval(const options *o)
 	 * sooner by the reference scan (the same answer), unless --engine asks. */
 	int build = o->flows || o->engine ? NSGSIM_BUILD_FULL : NSGSIM_BUILD_QUERY;
 	/* One flow needs only the NSGs on its two endpoints (lazy compile: the
-	 * other NSGs' rules are checked, their sets not built; the same answer).
-	 * --at evaluates at a NIC whose address may be unknown: compiled whole. */
+	 * other NSGs' rules are checked, their sets not built; the same answer,
+	 * nsgsim_loader_set_focus). */
 	nsgsim_ip ends[2] = {flow.src, flow.dst};
-	load_how how = {build, ends, o->flows || o->at ? 0 : 2};
+	load_how how = {build, ends, o->flows ? 0 : 2};
 	nsgsim_policy *p = load_policy_how(o, &how);
 	if (!p)
 		return EXIT_USAGE;
-	if (o->flows)
+	if (o->flows) {
 		rc = eval_flows_file(p, &req);
-	else
+	} else if ((rc = eval_one(o, p, &flow, &m)) < 0) {
+		/* --at a NIC with no known address, which the flow's addresses
+		 * do not find: compiled whole (its notes were printed once). */
+		nsgsim_policy_free(p);
+		options quiet = *o;
+		quiet.quiet = 1;
+		how.n_focus = 0;
+		if (!(p = load_policy_how(&quiet, &how)))
+			return EXIT_USAGE;
 		rc = eval_one(o, p, &flow, &m);
+	}
 	nsgsim_policy_free(p);
 	return rc;
 }

@@ -605,6 +605,56 @@ class CompiledPolicy(unittest.TestCase, GoldenFiles):
 # ---- errors -------------------------------------------------------------------
 
 
+class FocusedEval(unittest.TestCase):
+    """A one-flow eval compiles with a focus on the flow's two addresses
+    (nsgsim_loader_set_focus); it prints what the full build prints
+    (--engine compiled), notes included -- also for --at a NIC whose address
+    the input does not give, where the focus cannot find it and the CLI
+    compiles again without one."""
+
+    FLOWS = [
+        ["tcp", "10.1.1.4:50000", "10.2.1.4:22"],
+        ["--verbose", "tcp", "10.1.2.4", "20.38.108.10:443"],
+        ["--json", "--verbose", "tcp", "93.184.216.34", "10.1.1.4:443"],
+        ["udp", "10.1.1.4", "10.1.2.4:53"],
+        ["--at", "vm-web1-nic", "--direction", "inbound", "tcp", "10.0.3.4:5", "10.1.1.4:22"],
+    ]
+
+    def same(self, env, args):
+        base = ["--env", env, "--service-tags", EXAMPLE_TAGS]
+        a = run("eval", *base, *args)
+        b = run("eval", "--engine", "compiled", *base, *args)
+        self.assertEqual((a.returncode, a.stdout, a.stderr), (b.returncode, b.stdout, b.stderr))
+        self.assertIn(a.returncode, (0, 1), a.stderr)
+        return a
+
+    def test_one_flow_prints_what_the_full_build_prints(self):
+        for args in self.FLOWS:
+            with self.subTest(args=args):
+                self.same(EXAMPLE_ENV, args)
+
+    def test_at_a_nic_without_an_address_compiles_again(self):
+        with tempfile.TemporaryDirectory(prefix="nsgsim-focus-") as tmp:
+            env = os.path.join(tmp, "env")
+            os.mkdir(env)
+            for name in os.listdir(EXAMPLE_ENV):
+                src = os.path.join(EXAMPLE_ENV, name)
+                if os.path.isdir(src):
+                    continue
+                with open(src, encoding="utf-8") as fh:
+                    doc = json.load(fh)
+                if name == "nics-rg-prod.json":  # vm-web1-nic, which has an NSG of its own
+                    ipc = doc["value"][0]["properties"]["ipConfigurations"][0]["properties"]
+                    del ipc["privateIPAddress"]
+                    ipc["privateIPAllocationMethod"] = "Dynamic"
+                with open(os.path.join(env, name), "w", encoding="utf-8") as fh:
+                    json.dump(doc, fh)
+            p = self.same(env, ["--verbose", "--at", "vm-web1-nic", "--direction", "inbound",
+                                "tcp", "10.0.3.4:5000", "10.1.1.9:80"])
+            self.assertIn("NIC vm-web1-nic", p.stdout)
+            self.assertIn("nsg-web-nic", p.stdout)
+
+
 class Errors(unittest.TestCase):
     """Bad input: exit status 2 and a stderr that says where and what."""
 
