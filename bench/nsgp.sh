@@ -1,6 +1,7 @@
 #!/bin/sh
 # One flow from a compiled policy file (issue 18) beside the same flow from
-# the JSON it was compiled from: wall (median of farm-bench's runs when it is
+# the JSON it was compiled from (both the CLI's focused one-flow build), and
+# the full build from the JSON (the path before): wall (median of farm-bench's runs when it is
 # installed, else of /usr/bin/time's) and peak RSS.  Figures are printed,
 # never asserted.
 #
@@ -32,6 +33,12 @@ if command -v farm-bench >/dev/null 2>&1; then
 	# shellcheck disable=SC2086
 	farm-bench -n 7 --vs "$cli eval -q --env $env $tagopt $flow" \
 		-- "$cli" eval -q --policy "$policy" $flow | sed 's/^/   /'
+	# The path before issue 18: every classifier built from the JSON (the
+	# one-flow default is a focused query build, the same answer).
+	echo "   full build from --env (--engine compiled), the path before:"
+	# shellcheck disable=SC2086
+	farm-bench -n 5 -- "$cli" eval -q --engine compiled --env "$env" $tagopt $flow |
+		grep -E 'wall|peak' | sed 's/^/   /'
 else
 	for mode in policy env; do
 		for i in 1 2 3 4 5; do
