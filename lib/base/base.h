@@ -64,6 +64,9 @@ void ns_buf_puts(ns_buf *b, const char *s);
 void ns_buf_printf(ns_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ns_buf_json_string(ns_buf *b, const char *s); /* quoted and escaped; NULL -> null */
 void ns_buf_free(ns_buf *b);
+/* The end of a render into b: *out = its text (0), or b freed and
+ * NSGSIM_E_NOMEM with err filled (resource names the call's subject). */
+int ns_buf_take(ns_buf *b, char **out, nsgsim_error *err, const char *resource);
 
 /* ---- strings and errors ------------------------------------------------ */
 

@@ -488,73 +488,50 @@ int ns_pset_copy(const ns_pset *a, ns_pset *out)
 
 /* Greedy: the largest block aligned at lo that ends at or before hi, then
  * continue after it.  Block masks are built as (m << 1) | 1, so no shift is
- * ever by the full width, and lo only advances when lo + m < hi. */
+ * ever by the full width, and lo only advances when lo + m < hi.  One range
+ * [lo, hi] of a family of `bits` address bits. */
+static int cidr_range(ns_u128 lo, ns_u128 hi, int family, int bits, ns_cidr_fn fn, void *ctx,
+                      size_t *count)
+{
+	for (;;) {
+		ns_u128 span = hi - lo, m = 0;
+		int k = 0;
+		while (k < bits) {
+			ns_u128 nm = (m << 1) | 1;
+			if ((lo & nm) != 0 || nm > span)
+				break;
+			m = nm;
+			k++;
+		}
+		if (fn) {
+			int rc = fn(ctx, family, lo, bits - k);
+			if (rc)
+				return rc;
+		}
+		if (count)
+			++*count;
+		if (m == span)
+			return 0;
+		lo += m + 1;
+	}
+}
+
 static int cidr4(const ns_range4 *r, size_t n, ns_cidr_fn fn, void *ctx, size_t *count)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		uint32_t lo = r[i].lo, hi = r[i].hi;
-
-		for (;;) {
-			uint32_t span = hi - lo, m = 0;
-			int k = 0;
-
-			while (k < 32) {
-				uint32_t nm = (m << 1) | 1;
-
-				if ((lo & nm) != 0 || nm > span)
-					break;
-				m = nm;
-				k++;
-			}
-			if (fn) {
-				int rc = fn(ctx, 4, (ns_u128)lo, 32 - k);
-
-				if (rc)
-					return rc;
-			}
-			if (count)
-				++*count;
-			if (m == span)
-				break;
-			lo += m + 1;
-		}
+	for (size_t i = 0; i < n; i++) {
+		int rc = cidr_range(r[i].lo, r[i].hi, 4, 32, fn, ctx, count);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
 
 static int cidr6(const ns_range6 *r, size_t n, ns_cidr_fn fn, void *ctx, size_t *count)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		ns_u128 lo = r[i].lo, hi = r[i].hi;
-
-		for (;;) {
-			ns_u128 span = hi - lo, m = 0;
-			int k = 0;
-
-			while (k < 128) {
-				ns_u128 nm = (m << 1) | 1;
-
-				if ((lo & nm) != 0 || nm > span)
-					break;
-				m = nm;
-				k++;
-			}
-			if (fn) {
-				int rc = fn(ctx, 6, lo, 128 - k);
-
-				if (rc)
-					return rc;
-			}
-			if (count)
-				++*count;
-			if (m == span)
-				break;
-			lo += m + 1;
-		}
+	for (size_t i = 0; i < n; i++) {
+		int rc = cidr_range(r[i].lo, r[i].hi, 6, 128, fn, ctx, count);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }

@@ -394,6 +394,16 @@ void ns_buf_free(ns_buf *b)
 	ns_buf_init(b);
 }
 
+int ns_buf_take(ns_buf *b, char **out, nsgsim_error *err, const char *resource)
+{
+	if (b->failed) {
+		ns_buf_free(b);
+		return ns_fail(err, NSGSIM_E_NOMEM, "", "", resource, "out of memory");
+	}
+	*out = b->data;
+	return 0;
+}
+
 /* ---- case-insensitive strings and map ------------------------------------- */
 
 static inline unsigned char lower(unsigned char c)

@@ -452,12 +452,7 @@ NSGSIM_EXPORT int nsgsim_effective(const nsgsim_policy *p, const char *nic, nsgs
 		write_table(&b, p, cn);
 	else
 		write_json(&b, p, cn);
-	if (b.failed) {
-		ns_buf_free(&b);
-		return ns_fail(err, NSGSIM_E_NOMEM, "", "", nic, "out of memory");
-	}
-	*out = b.data;
-	return 0;
+	return ns_buf_take(&b, out, err, nic);
 }
 
 NSGSIM_EXPORT void nsgsim_free(void *ptr)

@@ -762,10 +762,5 @@ NSGSIM_EXPORT int nsgsim_matrix_render(const nsgsim_matrix *m, nsgsim_format for
 		render_json(&b, m);
 	else
 		render_text(&b, m);
-	if (b.failed) {
-		ns_buf_free(&b);
-		return nomem(err);
-	}
-	*out = b.data;
-	return 0;
+	return ns_buf_take(&b, out, err, "");
 }

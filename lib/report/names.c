@@ -21,7 +21,7 @@ NSGSIM_EXPORT const char *nsgsim_layer_name(int layer)
 	return NULL;
 }
 
-const char *ns_protocol_text(int proto)
+const char *ns_protocol_name(int proto)
 {
 	switch (proto) {
 	case NS_PROTO_TCP:
@@ -35,7 +35,14 @@ const char *ns_protocol_text(int proto)
 	case NS_PROTO_AH:
 		return "Ah";
 	}
-	return "All"; /* '*' and Any print as All (SPEC EffectiveNetworkSecurityRule) */
+	return NULL;
+}
+
+const char *ns_protocol_text(int proto)
+{
+	const char *name = ns_protocol_name(proto);
+	return name ? name
+	            : "All"; /* '*' and Any print as All (SPEC EffectiveNetworkSecurityRule) */
 }
 
 const char *ns_access_text(int access)

@@ -284,10 +284,5 @@ NSGSIM_EXPORT int nsgsim_regions_render(const nsgsim_regions *r, nsgsim_format f
 		render_json(&b, r);
 	else
 		render_text(&b, r);
-	if (b.failed) {
-		ns_buf_free(&b);
-		return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
-	}
-	*out = b.data;
-	return 0;
+	return ns_buf_take(&b, out, err, "");
 }

@@ -18,5 +18,7 @@ int ns_render_report(const ns_report *rep, nsgsim_format format, ns_buf *b);
 const char *ns_access_text(int access);
 /* "Tcp", "Udp", "Icmp", "Esp", "Ah", or "All" for any (effective rules). */
 const char *ns_protocol_text(int proto);
+/* The same, NULL for any. */
+const char *ns_protocol_name(int proto);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "compile/policy.h"
 #include "report/jw.h"
+#include "report/report.h"
 #include "report/show.h"
 
 static void jw_kraw(jw *w, const char *key, const char *raw)
@@ -95,21 +96,11 @@ static const char *last_segment(const char *id)
 
 /* ---- rules ------------------------------------------------------------------- */
 
+/* Any protocol as the input spells it: '*' in an NSG rule, Any in an admin rule. */
 static const char *proto_text(int proto, bool admin)
 {
-	switch (proto) {
-	case NS_PROTO_TCP:
-		return "Tcp";
-	case NS_PROTO_UDP:
-		return "Udp";
-	case NS_PROTO_ICMP:
-		return "Icmp";
-	case NS_PROTO_ESP:
-		return "Esp";
-	case NS_PROTO_AH:
-		return "Ah";
-	}
-	return admin ? "Any" : "*";
+	const char *name = ns_protocol_name(proto);
+	return name ? name : admin ? "Any" : "*";
 }
 
 static const char *access_text(int access)

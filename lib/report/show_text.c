@@ -105,10 +105,5 @@ NSGSIM_EXPORT int nsgsim_policy_show(const nsgsim_policy *p, int format, char **
 		ns_show_json(p, &b);
 	else
 		ns_show_text(p, &b);
-	if (b.failed) {
-		ns_buf_free(&b);
-		return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
-	}
-	*out = b.data;
-	return 0;
+	return ns_buf_take(&b, out, err, "");
 }
