@@ -8,12 +8,54 @@
  * checks the loader's documented failure behaviour: a failed add leaves it as
  * it was (empty, which compiles), and a failed compile leaves its content in
  * place (compiling again fails the same way).  The input compiled with a
- * focus on two of its addresses answers a flow between them alike. */
+ * focus on two of its addresses answers a flow between them alike, and read
+ * one element at a time it fails or saves exactly as read whole. */
 #define _POSIX_C_SOURCE 200809L
 #include "env_tags.h"
 #include "fuzz_common.h"
+#include "parse/load.h"
+#include "parse/parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The input read one element at a time (ns_load_env_split, what a file of
+ * 8 MB or more gets) and read whole: the same code and message, or policies
+ * that save to the same bytes. */
+static int read_saved(const uint8_t *data, size_t size, bool split, void **buf, size_t *len,
+                      nsgsim_error *err)
+{
+	nsgsim_loader *l = nsgsim_loader_new();
+	FUZZ_CHECK(l != NULL);
+	FUZZ_CHECK(nsgsim_loader_set_build(l, NSGSIM_BUILD_MINIMAL) == 0);
+	int rc = split ? ns_load_env_split(ns_loader_model(l), "fuzz.json", (const char *)data,
+	                                   size, err)
+	               : nsgsim_loader_add_env_buffer(l, "fuzz.json", (const char *)data, size, err);
+	nsgsim_policy *p = NULL;
+	if (rc == 0)
+		rc = nsgsim_compile(l, &p, err);
+	if (rc == 0)
+		FUZZ_CHECK(nsgsim_policy_save_buffer(p, buf, len, NULL) == 0);
+	nsgsim_policy_free(p);
+	nsgsim_loader_free(l);
+	return rc;
+}
+
+static void check_split(const uint8_t *data, size_t size)
+{
+	void *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0;
+	nsgsim_error ea, eb;
+	int rb = read_saved(data, size, true, &b, &nb, &eb);
+	if (rb != NS_SPLIT_FALLBACK) {
+		int ra = read_saved(data, size, false, &a, &na, &ea);
+		FUZZ_CHECK(ra == rb);
+		FUZZ_CHECK(ra != 0 || (na == nb && memcmp(a, b, na) == 0));
+		FUZZ_CHECK(ra == 0 || (strcmp(ea.message, eb.message) == 0 &&
+		                       strcmp(ea.pointer, eb.pointer) == 0));
+	}
+	nsgsim_free(a);
+	nsgsim_free(b);
+}
 
 /* An address of the policy: the first NIC's, else one in the first subnet's
  * first prefix, else 10.0.0.4. */
@@ -66,6 +108,7 @@ static void check_focus(const nsgsim_policy *full, const uint8_t *data, size_t s
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	check_split(data, size);
 	nsgsim_loader *l = nsgsim_loader_new();
 	FUZZ_CHECK(l != NULL);
 	nsgsim_error err;

@@ -132,6 +132,19 @@ int ns_parse_with(ns_model *m, const char *name, const char *text, size_t len, n
                   nsgsim_error *err);
 int ns_load_env_text(ns_model *m, const char *name, const char *text, size_t len,
                      nsgsim_error *err);
+/* From this size up, an environment that is an array of resources is read
+ * one element at a time (lib/parse/load_env.c): the same model, a fraction
+ * of the memory. */
+#define NS_SPLIT_MIN_BYTES ((size_t)8 << 20)
+/* The split read alone: 0, an error, or NS_SPLIT_FALLBACK (nothing added)
+ * when the document is not an array of resources or an element is not JSON
+ * on its own. */
+#define NS_SPLIT_FALLBACK 1
+int ns_load_env_split(ns_model *m, const char *name, const char *text, size_t len,
+                      nsgsim_error *err);
+/* ns_load_env_text with another threshold (tests: 0 splits every file). */
+int ns_load_env_text_split(ns_model *m, const char *name, const char *text, size_t len,
+                           size_t split_min, nsgsim_error *err);
 int ns_load_tags_text(ns_model *m, const char *name, const char *text, size_t len,
                       nsgsim_error *err);
 

@@ -327,6 +327,23 @@ static int check_duplicate_keys(ns_pctx *c, const cJSON *v, const json_step *pat
  * for the findings' line (nsgsim_finding.line, SARIF's region). */
 #define MAX_LINE_DEPTH 6
 
+/* The object at c's pointer starts on line. */
+static int record_line(ns_pctx *c, uint32_t line)
+{
+	/* "file\x1fpointer", joined by hand: once per object of the input */
+	size_t nf = strlen(c->file), np = strlen(c->ptr);
+	char *key = ns_arena_alloc(&c->m->arena, nf + np + 2);
+	if (key) {
+		memcpy(key, c->file, nf);
+		key[nf] = '\x1f';
+		memcpy(key + nf + 1, c->ptr, np);
+		key[nf + 1 + np] = '\0';
+	}
+	if (!key || ns_map_put(&c->m->lines, key, (void *)(uintptr_t)line) != 0)
+		return ns_fail(c->err, NSGSIM_E_NOMEM, c->file, "", "", "out of memory");
+	return 0;
+}
+
 static int record_lines(ns_pctx *c, const cJSON *v, const uint32_t *lines, size_t n_lines,
                         size_t *next, int depth)
 {
@@ -334,17 +351,9 @@ static int record_lines(ns_pctx *c, const cJSON *v, const uint32_t *lines, size_
 		return 0;
 	uint32_t line = lines[(*next)++];
 	if (cJSON_IsObject(v) && depth <= MAX_LINE_DEPTH) {
-		/* "file\x1fpointer", joined by hand: once per object of the input */
-		size_t nf = strlen(c->file), np = strlen(c->ptr);
-		char *key = ns_arena_alloc(&c->m->arena, nf + np + 2);
-		if (key) {
-			memcpy(key, c->file, nf);
-			key[nf] = '\x1f';
-			memcpy(key + nf + 1, c->ptr, np);
-			key[nf + 1 + np] = '\0';
-		}
-		if (!key || ns_map_put(&c->m->lines, key, (void *)(uintptr_t)line) != 0)
-			return ns_fail(c->err, NSGSIM_E_NOMEM, c->file, "", "", "out of memory");
+		int rc = record_line(c, line);
+		if (rc != 0)
+			return rc;
 	}
 	size_t i = 0;
 	for (const cJSON *a = v->child; a; a = a->next, i++) {
@@ -490,7 +499,249 @@ int ns_parse_with(ns_model *m, const char *name, const char *text, size_t len, n
 	return rc;
 }
 
+/* ---- a large array of resources, element by element ------------------------------ */
+
+/* cJSON's tree of a whole file is 5-8 times the file (a node of 64 bytes and
+ * two allocations a value): at 200,000 rules it was most of the peak memory
+ * (issue 18).  An environment that is `[...]` or `{"value": [...]}` is read
+ * one element at a time instead, which gives the same model, notes, lines
+ * and errors as the whole tree (tests/test_split.c compares the saved policy
+ * files byte for byte); anything else, or any element cJSON refuses alone,
+ * is read whole. */
+#define SPLIT_FALLBACK NS_SPLIT_FALLBACK
+
+typedef struct span {
+	size_t lo, hi; /* an element's text: [lo, hi) */
+} span;
+
+static size_t skip_ws(const char *t, size_t i, size_t len)
+{
+	while (i < len && isspace((unsigned char)t[i]))
+		i++;
+	return i;
+}
+
+/* Where the array element at i ends: the ',' or ']' after it at depth 0
+ * (strings and nesting followed; cJSON checks the element), or 0. */
+static size_t element_end(const char *t, size_t i, size_t len)
+{
+	size_t depth = 0;
+	for (; i < len; i++) {
+		char ch = t[i];
+		if (ch == '"') { /* to the closing quote, past escapes */
+			for (i++;; i++) {
+				i = (size_t)(ns_json_plain_run(t + i, t + len) - t);
+				if (i >= len)
+					return 0;
+				if (t[i] == '"')
+					break;
+				if (t[i] == '\\' && ++i >= len) /* past the escaped character */
+					return 0;
+			}
+		} else if (ch == '{' || ch == '[') {
+			depth++;
+		} else if ((ch == '}' || ch == ']') && depth > 0) {
+			depth--;
+		} else if (depth == 0 && (ch == ',' || ch == ']' || ch == '}')) {
+			return ch == '}' ? 0 : i;
+		}
+	}
+	return 0;
+}
+
+/* The elements of `[e, ...]` or (*keyed) `{"value": [e, ...]}` with nothing
+ * else in the document; false for any other shape. */
+static bool split_elements(const char *t, size_t len, bool *keyed, ns_vec *out)
+{
+	size_t i = skip_ws(t, 0, len);
+	*keyed = i < len && t[i] == '{';
+	if (*keyed) {
+		i = skip_ws(t, i + 1, len);
+		if (len - i < 7 || memcmp(t + i, "\"value\"", 7) != 0)
+			return false;
+		i = skip_ws(t, i + 7, len);
+		if (i >= len || t[i] != ':')
+			return false;
+		i = skip_ws(t, i + 1, len);
+	}
+	if (i >= len || t[i] != '[')
+		return false;
+	i = skip_ws(t, i + 1, len);
+	if (i >= len || t[i] == ']')
+		return false; /* empty: nothing to gain */
+	for (;;) {
+		size_t end = element_end(t, i, len);
+		span *s = end > i ? ns_vec_push(out) : NULL;
+		if (!s)
+			return false;
+		*s = (span){i, end};
+		i = end + 1;
+		if (t[end] == ']')
+			break;
+		i = skip_ws(t, i, len);
+	}
+	if (*keyed) {
+		i = skip_ws(t, i, len);
+		if (i >= len || t[i] != '}')
+			return false;
+		i++;
+	}
+	return skip_ws(t, i, len) == len;
+}
+
+/* One element parsed alone; NULL when cJSON refuses it (or runs out of
+ * memory, which reading the whole document then reports). */
+static cJSON *parse_element(const char *t, const span *s)
+{
+	const char *end = NULL;
+	cJSON *v = cJSON_ParseWithLengthOpts(t + s->lo, s->hi - s->lo, &end, false);
+	if (v && (!end || skip_ws(t, (size_t)(end - t), s->hi) != s->hi)) {
+		cJSON_Delete(v);
+		v = NULL;
+	}
+	return v;
+}
+
+typedef struct split_doc {
+	const char *text;
+	size_t len;
+	bool keyed;
+	const ns_vec *spans, *lines;
+	bool want_lines;
+	size_t next_line;
+} split_doc;
+
+/* What the whole tree's first walks do to element i at c's pointer: the
+ * duplicate-key check and its objects' lines.  SPLIT_FALLBACK for an element
+ * that is not JSON alone or repeats a key. */
+static int check_element(ns_pctx *c, split_doc *d, const cJSON *v)
+{
+	if (!v)
+		return SPLIT_FALLBACK;
+	if (!cJSON_IsObject(v) && !cJSON_IsArray(v))
+		return 0;
+	nsgsim_error scratch;
+	nsgsim_error *keep = c->err;
+	c->err = &scratch;
+	size_t mark = c->len;
+	int rc = check_duplicate_keys(c, v, NULL);
+	ns_ptr_pop(c, mark);
+	c->err = keep;
+	if (rc != 0)
+		return rc == NSGSIM_E_NOMEM ? rc : SPLIT_FALLBACK;
+	return d->want_lines ? record_lines(c, v, d->lines->data, d->lines->n, &d->next_line,
+	                                    d->keyed ? 2 : 1)
+	                     : 0;
+}
+
+/* After element `from` failed: the elements after it are checked as the
+ * whole tree would have checked them before any resource was read, so that
+ * a later syntax error or repeated key is the one reported. */
+static int check_rest(ns_pctx *c, split_doc *d, size_t from)
+{
+	for (size_t i = from; i < d->spans->n; i++) {
+		cJSON *v = parse_element(d->text, NS_VEC_AT(d->spans, span, i));
+		size_t mark = ns_ptr_index(c, i);
+		int rc = check_element(c, d, v);
+		ns_ptr_pop(c, mark);
+		cJSON_Delete(v);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The root's lines: the object of {"value": [...]} (line 1 of its prescan)
+ * and the array, which records nothing but takes its place in the order. */
+static int root_lines(ns_pctx *c, split_doc *d)
+{
+	if (!d->keyed) {
+		d->next_line = 1;
+		return 0;
+	}
+	if (!d->want_lines) {
+		c->m->lines_omitted = c->m->lines_omitted || d->lines->n > 0;
+		return 0;
+	}
+	d->next_line = 2;
+	return d->lines->n ? record_line(c, *(const uint32_t *)d->lines->data) : 0;
+}
+
+static int parse_split(ns_pctx *c, split_doc *d)
+{
+	int rc = root_lines(c, d);
+	size_t top = d->keyed ? ns_ptr_key(c, "value") : 0;
+	for (size_t i = 0; rc == 0 && i < d->spans->n; i++) {
+		cJSON *v = parse_element(d->text, NS_VEC_AT(d->spans, span, i));
+		/* `az network nic list-effective-nsg` output: read whole for its message */
+		if (i == 0 && d->keyed && cJSON_GetObjectItem(v, "effectiveSecurityRules"))
+			rc = SPLIT_FALLBACK;
+		size_t mark = ns_ptr_index(c, i);
+		if (rc == 0)
+			rc = check_element(c, d, v);
+		if (rc == 0 && (rc = parse_resource(c, v)) != 0) {
+			ns_ptr_pop(c, mark);
+			int later = check_rest(c, d, i + 1);
+			rc = later != 0 ? later : rc;
+		}
+		ns_ptr_pop(c, mark);
+		cJSON_Delete(v);
+	}
+	ns_ptr_pop(c, top);
+	return rc;
+}
+
+/* The document read element by element, or SPLIT_FALLBACK (nothing added to
+ * the model) when it is not an array of resources or an element is not
+ * JSON on its own. */
+int ns_load_env_split(ns_model *m, const char *name, const char *text, size_t len,
+                      nsgsim_error *err)
+{
+	char *clean = NULL;
+	if (ns_check_input_size(m, name, len, err) != 0 ||
+	    ns_json_strip_comments(text, len, &clean) != 0)
+		return SPLIT_FALLBACK;
+	const char *t = clean ? clean : text;
+	ns_vec lines, spans;
+	ns_vec_init(&lines, sizeof(uint32_t));
+	ns_vec_init(&spans, sizeof(span));
+	bool keyed = false;
+	int rc = SPLIT_FALLBACK;
+	nsgsim_error scratch;
+	const char *file = ns_arena_strdup(&m->arena, name);
+	if (file && ns_json_check_text(name, t, len, &scratch) == 0 &&
+	    prescan_json(name, t, len, m->limits[NSGSIM_LIMIT_JSON_DEPTH], &lines, &scratch) == 0 &&
+	    split_elements(t, len, &keyed, &spans)) {
+		split_doc d = {t, len, keyed, &spans, &lines, m->build != NSGSIM_BUILD_QUERY, 0};
+		ns_model_mark mark = ns_model_mark_now(m);
+		bool omitted = m->lines_omitted;
+		ns_pctx c;
+		ns_pctx_init(&c, m, file, err);
+		c.text_len = len;
+		rc = parse_split(&c, &d);
+		if (rc == SPLIT_FALLBACK) {
+			ns_model_rollback(m, &mark);
+			m->lines_omitted = omitted;
+		}
+	}
+	ns_vec_free(&lines);
+	ns_vec_free(&spans);
+	free(clean);
+	return rc;
+}
+
+int ns_load_env_text_split(ns_model *m, const char *name, const char *text, size_t len,
+                           size_t split_min, nsgsim_error *err)
+{
+	if (len >= split_min) {
+		int rc = ns_load_env_split(m, name, text, len, err);
+		if (rc != SPLIT_FALLBACK)
+			return rc;
+	}
+	return ns_parse_with(m, name, text, len, parse_document, err);
+}
+
 int ns_load_env_text(ns_model *m, const char *name, const char *text, size_t len, nsgsim_error *err)
 {
-	return ns_parse_with(m, name, text, len, parse_document, err);
+	return ns_load_env_text_split(m, name, text, len, NS_SPLIT_MIN_BYTES, err);
 }

@@ -45,40 +45,6 @@ ns_model *ns_loader_model(nsgsim_loader *l)
 	return &l->model;
 }
 
-/* ---- rollback of a failed file -------------------------------------------- */
-
-#define NS_MODEL_VECS(m)                                                                           \
-	{                                                                                          \
-		&(m)->nsgs, &(m)->rules, &(m)->vnets, &(m)->subnets, &(m)->peerings, &(m)->nics,   \
-		        &(m)->asgs, &(m)->route_tables, &(m)->routes, &(m)->managers,              \
-		        &(m)->net_groups, &(m)->static_members, &(m)->admin_configs,               \
-		        &(m)->rule_collections, &(m)->admin_rules, &(m)->notes, &(m)->params,      \
-		        &(m)->policy_defs, &(m)->policy_asgs                                       \
-	}
-
-typedef struct model_mark {
-	size_t n[19];
-	uint64_t prefixes;
-} model_mark;
-
-static model_mark mark_model(ns_model *m)
-{
-	ns_vec *vecs[] = NS_MODEL_VECS(m);
-	model_mark k;
-	for (size_t i = 0; i < NS_ARRAY_LEN(vecs); i++)
-		k.n[i] = vecs[i]->n;
-	k.prefixes = m->n_prefixes;
-	return k;
-}
-
-static void rollback_model(ns_model *m, const model_mark *k)
-{
-	ns_vec *vecs[] = NS_MODEL_VECS(m);
-	for (size_t i = 0; i < NS_ARRAY_LEN(vecs); i++)
-		vecs[i]->n = k->n[i];
-	m->n_prefixes = k->prefixes;
-}
-
 /* ---- files and directories -------------------------------------------------- */
 
 static int read_file(const char *path, uint64_t max, char **text, size_t *len, nsgsim_error *err)
@@ -121,13 +87,13 @@ static int read_file(const char *path, uint64_t max, char **text, size_t *len, n
 static int load_env_buffer(ns_model *m, const char *name, const char *json, size_t len,
                            nsgsim_error *err)
 {
-	model_mark k = mark_model(m);
+	ns_model_mark k = ns_model_mark_now(m);
 	int rc = ns_load_env_text(m, name, json, len, err);
 	/* a reader that returns a failed note's NSGSIM_E_NOMEM has not filled err */
 	if (m->notes_failed && (rc == 0 || rc == NSGSIM_E_NOMEM))
 		rc = ns_fail(err, NSGSIM_E_NOMEM, name, "", "", "out of memory");
 	if (rc != 0) {
-		rollback_model(m, &k);
+		ns_model_rollback(m, &k);
 		m->notes_failed = false;
 	}
 	return rc;
@@ -221,11 +187,11 @@ static int load_env_dir(ns_model *m, const char *dir, nsgsim_error *err)
 		             "az, the REST API or an ARM export print)");
 	if (rc == 0)
 		qsort(paths.data, paths.n, sizeof(char *), cmp_str);
-	model_mark k = mark_model(m);
+	ns_model_mark k = ns_model_mark_now(m);
 	for (size_t i = 0; rc == 0 && i < paths.n; i++)
 		rc = load_env_file(m, *NS_VEC_AT(&paths, char *, i), err);
 	if (rc != 0)
-		rollback_model(m, &k);
+		ns_model_rollback(m, &k);
 	for (size_t i = 0; i < paths.n; i++)
 		free(*NS_VEC_AT(&paths, char *, i));
 	ns_vec_free(&paths);
@@ -297,10 +263,10 @@ NSGSIM_EXPORT int nsgsim_loader_set_deployment(nsgsim_loader *l, const char *sub
 static int load_params_buffer(ns_model *m, const char *name, const char *json, size_t len,
                               nsgsim_error *err)
 {
-	model_mark k = mark_model(m);
+	ns_model_mark k = ns_model_mark_now(m);
 	int rc = ns_load_params_text(m, name, json, len, err);
 	if (rc != 0)
-		rollback_model(m, &k);
+		ns_model_rollback(m, &k);
 	return rc;
 }
 

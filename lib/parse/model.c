@@ -93,6 +93,35 @@ void ns_model_free(ns_model *m)
 	m->map = NULL;
 }
 
+#define NS_MODEL_VECS(m)                                                                           \
+	{                                                                                          \
+		&(m)->nsgs, &(m)->rules, &(m)->vnets, &(m)->subnets, &(m)->peerings, &(m)->nics,   \
+		        &(m)->asgs, &(m)->route_tables, &(m)->routes, &(m)->managers,              \
+		        &(m)->net_groups, &(m)->static_members, &(m)->admin_configs,               \
+		        &(m)->rule_collections, &(m)->admin_rules, &(m)->notes, &(m)->params,      \
+		        &(m)->policy_defs, &(m)->policy_asgs                                       \
+	}
+
+ns_model_mark ns_model_mark_now(ns_model *m)
+{
+	ns_vec *vecs[] = NS_MODEL_VECS(m);
+	_Static_assert(NS_ARRAY_LEN(vecs) == NS_ARRAY_LEN(((ns_model_mark *)0)->n),
+	               "ns_model_mark holds one count per list");
+	ns_model_mark k;
+	for (size_t i = 0; i < NS_ARRAY_LEN(vecs); i++)
+		k.n[i] = vecs[i]->n;
+	k.prefixes = m->n_prefixes;
+	return k;
+}
+
+void ns_model_rollback(ns_model *m, const ns_model_mark *k)
+{
+	ns_vec *vecs[] = NS_MODEL_VECS(m);
+	for (size_t i = 0; i < NS_ARRAY_LEN(vecs); i++)
+		vecs[i]->n = k->n[i];
+	m->n_prefixes = k->prefixes;
+}
+
 int ns_model_set_focus(ns_model *m, const nsgsim_ip *addrs, size_t n)
 {
 	nsgsim_ip *copy = n ? ns_arena_alloc(&m->arena, n * sizeof *copy) : NULL;

@@ -351,6 +351,14 @@ void ns_model_init(ns_model *m);
 int ns_model_count_prefixes(ns_model *m, size_t n);
 size_t ns_model_resource_count(const ns_model *m);
 void ns_model_free(ns_model *m);
+/* How far each list of the model has grown, to undo a failed file: the
+ * rollback drops what was added after the mark (its arena memory stays). */
+typedef struct ns_model_mark {
+	size_t n[19];
+	uint64_t prefixes;
+} ns_model_mark;
+ns_model_mark ns_model_mark_now(ns_model *m);
+void ns_model_rollback(ns_model *m, const ns_model_mark *k);
 /* Copies addrs as the focus (n 0 clears it); -1 when out of memory. */
 int ns_model_set_focus(ns_model *m, const nsgsim_ip *addrs, size_t n);
 /* Frees every service tag and resets the tag state to that of a new model. */
