@@ -60,6 +60,9 @@ typedef struct ns_buf {
 
 void ns_buf_init(ns_buf *b);
 void ns_buf_put(ns_buf *b, const char *s, size_t n);
+/* Room for exactly n more bytes (and the NUL), in one allocation; false
+ * when out of memory (then failed is set). */
+bool ns_buf_reserve(ns_buf *b, size_t n);
 void ns_buf_puts(ns_buf *b, const char *s);
 void ns_buf_printf(ns_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ns_buf_json_string(ns_buf *b, const char *s); /* quoted and escaped; NULL -> null */

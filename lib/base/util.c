@@ -317,6 +317,22 @@ static bool buf_reserve(ns_buf *b, size_t extra)
 	return true;
 }
 
+bool ns_buf_reserve(ns_buf *b, size_t n)
+{
+	if (b->failed)
+		return false;
+	if (b->len + n + 1 <= b->cap)
+		return true;
+	char *d = realloc(b->data, b->len + n + 1);
+	if (!d) {
+		b->failed = true;
+		return false;
+	}
+	b->data = d;
+	b->cap = b->len + n + 1;
+	return true;
+}
+
 void ns_buf_put(ns_buf *b, const char *s, size_t n)
 {
 	if (!buf_reserve(b, n))

@@ -35,6 +35,10 @@ void ns_intern_free(ns_intern *t);
 /* The number of the key equal to key, added when new (then *added, when
  * not NULL, is set); -1 when out of memory. */
 int64_t ns_intern_put(ns_intern *t, const uint32_t *key, uint64_t hash, bool *added);
+/* Done adding: the hash table is freed and the keys take only their size
+ * (the policy-wide classes' tuples were a sixth of a large build's peak);
+ * only the keys may be read after this. */
+void ns_intern_settle(ns_intern *t);
 
 /* The class table of one classifier: distinct rule bitsets, found by their
  * Zobrist hash (the XOR of a random key per rule whose bit is set), so a

@@ -119,6 +119,7 @@ static int global_field(const gsrc *src, size_t K, gfield *g, size_t *budget)
 		if (!ns_sweep_emit(&g->o, b[j], (uint32_t)cls, &last))
 			goto out;
 	}
+	ns_intern_settle(&g->tuples);
 	rc = 0;
 out:
 	free(b);
@@ -336,8 +337,15 @@ int ns_build_global(nsgsim_policy *p, ns_cls_store *st)
 	if (global_fields(p, st, vn, g) == 0) {
 		ns_layout l = {0, NULL};
 		for (int pass = 0; pass < 2; pass++) {
-			for (int f = 0; f < NS_F_COUNT; f++)
+			/* Written field by field, each field's tuples freed once laid
+			 * out: the layout's pages are touched as the tuples go, so the
+			 * two (a tenth of a large build's peak each) are not both
+			 * resident whole. */
+			for (int f = 0; f < NS_F_COUNT; f++) {
 				lay_field(&l, st, &g[f], f);
+				if (pass == 1)
+					gfield_free(&g[f]);
+			}
 			if (pass == 1) {
 				st->global = true;
 				st->global_bytes = l.size;

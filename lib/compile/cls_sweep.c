@@ -31,6 +31,20 @@ void ns_intern_free(ns_intern *t)
 	t->slots = NULL;
 }
 
+void ns_intern_settle(ns_intern *t)
+{
+	ns_vec_free(&t->hashes);
+	free(t->slots);
+	t->slots = NULL;
+	t->n_slots = 0;
+	size_t bytes = t->keys.n * t->keys.elem;
+	void *exact = bytes ? realloc(t->keys.data, bytes) : NULL;
+	if (exact) { /* else the larger block stays: the keys are still there */
+		t->keys.data = exact;
+		t->keys.cap = t->keys.n;
+	}
+}
+
 static int intern_grow(ns_intern *t)
 {
 	size_t n = t->n_slots * 2;

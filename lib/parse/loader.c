@@ -54,7 +54,8 @@ static int read_file(const char *path, uint64_t max, char **text, size_t *len, n
 		return ns_fail(err, errno == ENOMEM ? NSGSIM_E_NOMEM : NSGSIM_E_IO, path, "", "",
 		               "cannot open: %s", strerror(errno));
 	struct stat st;
-	if (fstat(fileno(f), &st) == 0 && (uint64_t)st.st_size > max) {
+	bool sized = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+	if (sized && (uint64_t)st.st_size > max) {
 		fclose(f);
 		return ns_fail(
 		        err, NSGSIM_E_LIMIT, path, "", "",
@@ -63,6 +64,12 @@ static int read_file(const char *path, uint64_t max, char **text, size_t *len, n
 	}
 	ns_buf b;
 	ns_buf_init(&b);
+	/* A regular file's size known, the buffer is allocated once: doubling
+	 * it left a 93 MB file in 128 MB, and 192 MB while the last realloc moved. */
+	if (sized && st.st_size > 0 && !ns_buf_reserve(&b, (size_t)st.st_size)) {
+		fclose(f);
+		return ns_fail(err, NSGSIM_E_NOMEM, path, "", "", "out of memory");
+	}
 	char chunk[65536];
 	size_t n;
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len <= max)
