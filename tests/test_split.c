@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "files.h"
 #include "nsgsim.h"
 #include "parse/load.h"
 #include "parse/parse.h"
@@ -85,22 +86,6 @@ static bool same_outcome(const char *what, const char *text, size_t len, int bui
 	return b.split;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = malloc((size_t)n + 1);
-	assert_non_null(s);
-	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	s[n] = '\0';
-	*len = (size_t)n;
-	return s;
-}
-
 static const char *const patterns[] = {
         "fixtures/example/env/*.json", "fixtures/semantics/*/env/*.json",
         "fixtures/flow_logs/env/*/*.json", "fixtures/effective_myers/*/env/*.json"};
@@ -116,7 +101,7 @@ static void test_fixture_files_read_the_same(void **state)
 			continue;
 		for (size_t i = 0; i < g.gl_pathc; i++) {
 			size_t len;
-			char *text = slurp(g.gl_pathv[i], &len);
+			char *text = test_read_file(g.gl_pathv[i], &len);
 			arrays += same_outcome(g.gl_pathv[i], text, len, NSGSIM_BUILD_MINIMAL);
 			same_outcome(g.gl_pathv[i], text, len, NSGSIM_BUILD_QUERY);
 			files++;
@@ -152,7 +137,7 @@ static void test_damaged_copies_fail_alike(void **state)
 	int split = 0, tried = 0;
 	for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
 		size_t len;
-		char *text = slurp(files[k], &len);
+		char *text = test_read_file(files[k], &len);
 		char *copy = malloc(len + 1);
 		for (size_t cut = 0; cut < len; cut += 1 + len / 97) {
 			char what[600];
