@@ -32,14 +32,22 @@ typedef struct tally {
 	int envs, focused, answered, refused, unbuilt_nsgs;
 } tally;
 
-static int compile_env(const char *env, const char *tags, int build, const nsgsim_ip *focus,
+/* An input: an environment path, an optional ARM parameters file, the tags
+ * tried first (the input is compiled without them when it fails with them). */
+typedef struct input {
+	const char *env, *params, *tags;
+} input;
+
+static int compile_env(const input *in, const char *tags, int build, const nsgsim_ip *focus,
                        size_t n_focus, nsgsim_policy **out, nsgsim_error *err)
 {
 	nsgsim_loader *l = nsgsim_loader_new();
 	assert_non_null(l);
 	assert_int_equal(nsgsim_loader_set_build(l, build), 0);
 	assert_int_equal(nsgsim_loader_set_focus(l, focus, n_focus), 0);
-	int rc = nsgsim_loader_add_env(l, env, err);
+	int rc = in->params ? nsgsim_loader_add_parameters(l, in->params, err) : 0;
+	if (rc == 0)
+		rc = nsgsim_loader_add_env(l, in->env, err);
 	if (rc == 0 && tags)
 		rc = nsgsim_loader_add_service_tags(l, tags, err);
 	if (rc == 0)
@@ -238,25 +246,25 @@ static int flows_per_env(void)
 	return q && *q && strcmp(q, "0") != 0 ? 3 : 10;
 }
 
-static void check_env(const char *env, tally *t)
+static void check_env(const input *in, int n_flows, tally *t)
 {
-	const char *tags = TAGS;
+	const char *tags = in->tags, *env = in->env;
 	nsgsim_policy *a = NULL;
 	nsgsim_error err = {0};
-	if (compile_env(env, tags, NSGSIM_BUILD_MINIMAL, NULL, 0, &a, &err) != 0) {
+	if (compile_env(in, tags, NSGSIM_BUILD_MINIMAL, NULL, 0, &a, &err) != 0) {
 		tags = NULL;
-		if (compile_env(env, tags, NSGSIM_BUILD_MINIMAL, NULL, 0, &a, &err) != 0)
+		if (compile_env(in, tags, NSGSIM_BUILD_MINIMAL, NULL, 0, &a, &err) != 0)
 			return;
 	}
 	t->envs++;
 	uint64_t seed = 0x9E3779B97F4A7C15ULL ^ strlen(env);
 	addrs ad = {.n = 0};
 	collect_addrs(a, &ad, &seed);
-	for (int i = 0; i < flows_per_env(); i++) {
+	for (int i = 0; i < n_flows; i++) {
 		nsgsim_flow f = random_flow(&ad, &seed);
 		nsgsim_ip focus[2] = {f.src, f.dst};
 		nsgsim_policy *b = NULL;
-		if (compile_env(env, tags, NSGSIM_BUILD_QUERY, focus, 2, &b, &err) != 0)
+		if (compile_env(in, tags, NSGSIM_BUILD_QUERY, focus, 2, &b, &err) != 0)
 			fail_msg("%s: the focused compile fails: %s", env, err.message);
 		assert_true(b->focused);
 		t->focused++;
@@ -284,8 +292,10 @@ static void test_fixture_envs(void **state)
 		glob_t g;
 		if (glob(patterns[i], 0, NULL, &g) != 0)
 			continue;
-		for (size_t k = 0; k < g.gl_pathc; k++)
-			check_env(g.gl_pathv[k], &t);
+		for (size_t k = 0; k < g.gl_pathc; k++) {
+			input in = {g.gl_pathv[k], NULL, TAGS};
+			check_env(&in, flows_per_env(), &t);
+		}
 		globfree(&g);
 	}
 	printf("# %d environments, %d focused compiles (%d NSGs left unbuilt), %d focus flows "
@@ -297,6 +307,40 @@ static void test_fixture_envs(void **state)
 	assert_true(t.unbuilt_nsgs > 5 * k);
 	assert_true(t.answered > 20 * k);
 	assert_true(t.refused > 2 * k);
+}
+
+/* The ARM quickstart templates (with their parameters where given): two
+ * focus flows each, every eighth template under NSGSIM_TEST_QUICK. */
+static void test_arm_templates(void **state)
+{
+	(void)state;
+	glob_t g;
+	assert_int_equal(glob("fixtures/arm_quickstart/templates/*/azuredeploy.json", 0, NULL, &g),
+	                 0);
+	tally t = {0};
+	size_t step = flows_per_env() == 10 ? 1 : 8;
+	for (size_t k = 0; k < g.gl_pathc; k += step) {
+		char params[600];
+		const char *dir = strrchr(g.gl_pathv[k], '/');
+		const char *name = dir - 1;
+		while (name > g.gl_pathv[k] && name[-1] != '/')
+			name--;
+		snprintf(params, sizeof params,
+		         "fixtures/arm_quickstart/params/%.*s/azuredeploy.parameters.json",
+		         (int)(dir - name), name);
+		FILE *f = fopen(params, "r");
+		if (f)
+			fclose(f);
+		input in = {g.gl_pathv[k], f ? params : NULL,
+		            "fixtures/arm_quickstart/service_tags_used.json"};
+		check_env(&in, 2, &t);
+	}
+	globfree(&g);
+	printf("# %d templates, %d focused compiles (%d NSGs left unbuilt), %d focus flows "
+	       "answered alike, %d other flows refused\n",
+	       t.envs, t.focused, t.unbuilt_nsgs, t.answered, t.refused);
+	assert_true(t.envs >= (int)(200 / step));
+	assert_true(t.answered > (int)(60 / step));
 }
 
 /* ---- errors and notes outside the focus ------------------------------------------------- */
@@ -458,6 +502,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_fixture_envs),
+	        cmocka_unit_test(test_arm_templates),
 	        cmocka_unit_test(test_errors_outside_the_focus),
 	        cmocka_unit_test(test_notes_outside_the_focus),
 	        cmocka_unit_test(test_bad_focus),
