@@ -203,6 +203,10 @@ static void get_side(ns_nsgp_rd *r, ns_side *s)
 	s->form = ns_nsgp_get_range(r, "a side's form", NS_FORM_PREFIX, NS_FORM_ITEMS);
 	s->addrs = get_addrs(r, "addresses", &s->n_addrs);
 	get_refs(r, "application security groups", &s->asg_ids, &s->asg_locs, &s->n_asgs);
+	/* The parsers set the ASG form only for a side that names ASGs
+	 * (lib/parse/load_nsg.c); its readers take the first one. */
+	if (!r->rc && s->form == NS_FORM_ASGS && s->n_asgs == 0)
+		ns_nsgp_fail(r, "a side of application security groups that names none");
 	s->n_ports = ns_nsgp_get_count(r, "port ranges", 8);
 	s->ports = ns_nsgp_array(r, s->n_ports, sizeof *s->ports);
 	for (size_t i = 0; s->ports && i < s->n_ports; i++) {
