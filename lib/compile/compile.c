@@ -363,14 +363,6 @@ static int compile_nsg_rules(nsgsim_policy *p, const bool *rule_first, const boo
 
 /* ---- the focus (nsgsim_loader_set_focus) ------------------------------------------ */
 
-static ns_u128 focus_value(const nsgsim_ip *ip)
-{
-	ns_u128 v = 0;
-	for (int i = 0; i < (ip->family == 4 ? 4 : 16); i++)
-		v = v << 8 | ip->bytes[i];
-	return v;
-}
-
 static void mark_nsg(const nsgsim_policy *p, const ns_cnsg *cg, bool *needed)
 {
 	if (cg)
@@ -407,7 +399,7 @@ static void mark_focus(const nsgsim_policy *p, bool *needed)
 {
 	for (size_t f = 0; f < p->m.n_focus; f++) {
 		int family = p->m.focus[f].family;
-		ns_u128 v = focus_value(&p->m.focus[f]);
+		ns_u128 v = ns_ip_to_u128(&p->m.focus[f]);
 		for (size_t i = 0; i < p->n_subnets; i++)
 			if (ns_pset_contains(&p->subnets[i].prefixes, family, v))
 				mark_nsg(p, p->subnets[i].nsg, needed);

@@ -96,10 +96,8 @@ int ns_check_whole(const nsgsim_policy *p, const char *what, nsgsim_error *err)
 	               what);
 }
 
-int ns_check_focus(const ns_endpoint *ep, const char *side, nsgsim_error *err)
+int ns_focus_error(const ns_endpoint *ep, const char *side, nsgsim_error *err)
 {
-	if (!ep || !ep->unbuilt)
-		return 0;
 	const char *where = ep->nic ? ep->nic->n->id : ep->subnet ? ep->subnet->s->id : "";
 	return ns_fail(err, NSGSIM_E_OUT_OF_FOCUS, "", "", where,
 	               "the %s meets an NSG outside the focus the policy was compiled for "

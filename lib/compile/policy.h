@@ -242,9 +242,14 @@ const ns_endpoint *ns_find_endpoint(const nsgsim_policy *p, const char *nic_id,
 /* NSGSIM_E_OUT_OF_FOCUS, with err filled, when p was compiled for a focus
  * (nsgsim_loader_set_focus): what -- "reach", "lint" -- needs every chain. */
 int ns_check_whole(const nsgsim_policy *p, const char *what, nsgsim_error *err);
-/* NSGSIM_E_OUT_OF_FOCUS when ep (NULL: none) meets a chain a focused
- * compile did not build; side names it in the message. */
-int ns_check_focus(const ns_endpoint *ep, const char *side, nsgsim_error *err);
+/* NSGSIM_E_OUT_OF_FOCUS, with err filled, for an endpoint that meets a
+ * chain a focused compile did not build; side names it in the message. */
+int ns_focus_error(const ns_endpoint *ep, const char *side, nsgsim_error *err);
+/* The same check, inline: every evaluation makes it (ep NULL: none). */
+static inline int ns_check_focus(const ns_endpoint *ep, const char *side, nsgsim_error *err)
+{
+	return ep && ep->unbuilt ? ns_focus_error(ep, side, err) : 0;
+}
 
 /* The address set a side means in the given subnet's context; NULL = any. */
 static inline const ns_pset *ns_side_set(const ns_cside *s, const ns_csubnet *ctx)

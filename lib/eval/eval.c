@@ -78,6 +78,8 @@ int ns_resolve_endpoints(const nsgsim_policy *p, const ns_flowv *f, const ns_epr
 		return ns_fail(err, NSGSIM_E_NOT_MODELLED, "", "", "",
 		               "neither the source nor the destination address belongs to a NIC or "
 		               "subnet in the input; check the addresses");
+	if (!p->focused) /* the usual policy: no endpoint is unbuilt */
+		return 0;
 	int rc = ns_check_focus((*src)->ep, "source", err);
 	return rc != 0 ? rc : ns_check_focus((*dst)->ep, "destination", err);
 }

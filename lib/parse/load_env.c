@@ -508,8 +508,6 @@ int ns_parse_with(ns_model *m, const char *name, const char *text, size_t len, n
  * and errors as the whole tree (tests/test_split.c compares the saved policy
  * files byte for byte); anything else, or any element cJSON refuses alone,
  * is read whole. */
-#define SPLIT_FALLBACK NS_SPLIT_FALLBACK
-
 typedef struct span {
 	size_t lo, hi; /* an element's text: [lo, hi) */
 } span;
@@ -604,7 +602,6 @@ static cJSON *parse_element(const char *t, const span *s)
 
 typedef struct split_doc {
 	const char *text;
-	size_t len;
 	bool keyed;
 	const ns_vec *spans, *lines;
 	bool want_lines;
@@ -612,12 +609,12 @@ typedef struct split_doc {
 } split_doc;
 
 /* What the whole tree's first walks do to element i at c's pointer: the
- * duplicate-key check and its objects' lines.  SPLIT_FALLBACK for an element
+ * duplicate-key check and its objects' lines.  NS_SPLIT_FALLBACK for an element
  * that is not JSON alone or repeats a key. */
 static int check_element(ns_pctx *c, split_doc *d, const cJSON *v)
 {
 	if (!v)
-		return SPLIT_FALLBACK;
+		return NS_SPLIT_FALLBACK;
 	if (!cJSON_IsObject(v) && !cJSON_IsArray(v))
 		return 0;
 	nsgsim_error scratch;
@@ -628,7 +625,7 @@ static int check_element(ns_pctx *c, split_doc *d, const cJSON *v)
 	ns_ptr_pop(c, mark);
 	c->err = keep;
 	if (rc != 0)
-		return rc == NSGSIM_E_NOMEM ? rc : SPLIT_FALLBACK;
+		return rc == NSGSIM_E_NOMEM ? rc : NS_SPLIT_FALLBACK;
 	return d->want_lines ? record_lines(c, v, d->lines->data, d->lines->n, &d->next_line,
 	                                    d->keyed ? 2 : 1)
 	                     : 0;
@@ -675,7 +672,7 @@ static int parse_split(ns_pctx *c, split_doc *d)
 		cJSON *v = parse_element(d->text, NS_VEC_AT(d->spans, span, i));
 		/* `az network nic list-effective-nsg` output: read whole for its message */
 		if (i == 0 && d->keyed && cJSON_GetObjectItem(v, "effectiveSecurityRules"))
-			rc = SPLIT_FALLBACK;
+			rc = NS_SPLIT_FALLBACK;
 		size_t mark = ns_ptr_index(c, i);
 		if (rc == 0)
 			rc = check_element(c, d, v);
@@ -691,7 +688,7 @@ static int parse_split(ns_pctx *c, split_doc *d)
 	return rc;
 }
 
-/* The document read element by element, or SPLIT_FALLBACK (nothing added to
+/* The document read element by element, or NS_SPLIT_FALLBACK (nothing added to
  * the model) when it is not an array of resources or an element is not
  * JSON on its own. */
 int ns_load_env_split(ns_model *m, const char *name, const char *text, size_t len,
@@ -700,26 +697,28 @@ int ns_load_env_split(ns_model *m, const char *name, const char *text, size_t le
 	char *clean = NULL;
 	if (ns_check_input_size(m, name, len, err) != 0 ||
 	    ns_json_strip_comments(text, len, &clean) != 0)
-		return SPLIT_FALLBACK;
+		return NS_SPLIT_FALLBACK;
 	const char *t = clean ? clean : text;
 	ns_vec lines, spans;
 	ns_vec_init(&lines, sizeof(uint32_t));
 	ns_vec_init(&spans, sizeof(span));
 	bool keyed = false;
-	int rc = SPLIT_FALLBACK;
+	int rc = NS_SPLIT_FALLBACK;
 	nsgsim_error scratch;
 	const char *file = ns_arena_strdup(&m->arena, name);
-	if (file && ns_json_check_text(name, t, len, &scratch) == 0 &&
-	    prescan_json(name, t, len, m->limits[NSGSIM_LIMIT_JSON_DEPTH], &lines, &scratch) == 0 &&
-	    split_elements(t, len, &keyed, &spans)) {
-		split_doc d = {t, len, keyed, &spans, &lines, m->build != NSGSIM_BUILD_QUERY, 0};
+	/* The shape first (one light scan): a large document of another shape is
+	 * then read whole without the whole-text checks run twice. */
+	if (file && split_elements(t, len, &keyed, &spans) &&
+	    ns_json_check_text(name, t, len, &scratch) == 0 &&
+	    prescan_json(name, t, len, m->limits[NSGSIM_LIMIT_JSON_DEPTH], &lines, &scratch) == 0) {
+		split_doc d = {t, keyed, &spans, &lines, m->build != NSGSIM_BUILD_QUERY, 0};
 		ns_model_mark mark = ns_model_mark_now(m);
 		bool omitted = m->lines_omitted;
 		ns_pctx c;
 		ns_pctx_init(&c, m, file, err);
 		c.text_len = len;
 		rc = parse_split(&c, &d);
-		if (rc == SPLIT_FALLBACK) {
+		if (rc == NS_SPLIT_FALLBACK) {
 			ns_model_rollback(m, &mark);
 			m->lines_omitted = omitted;
 		}
@@ -735,7 +734,7 @@ int ns_load_env_text_split(ns_model *m, const char *name, const char *text, size
 {
 	if (len >= split_min) {
 		int rc = ns_load_env_split(m, name, text, len, err);
-		if (rc != SPLIT_FALLBACK)
+		if (rc != NS_SPLIT_FALLBACK)
 			return rc;
 	}
 	return ns_parse_with(m, name, text, len, parse_document, err);
