@@ -400,6 +400,22 @@ static size_t fuzz_nic_addrs(const nsgsim_policy *p, fuzz_addr *out, size_t cap)
 	return n;
 }
 
+/* An address of the policy: the first NIC's, else one in the first subnet's
+ * first prefix, else 10.0.0.4. */
+static inline nsgsim_ip fuzz_some_address(const nsgsim_policy *p, int which)
+{
+	nsgsim_ip ip;
+	fuzz_ip_of(&ip, 4, 0x0A000004u);
+	if (which == 0 && p->n_nics && p->nics[0].n->n_ipconfigs &&
+	    p->nics[0].n->ipconfigs[0].has_ip)
+		fuzz_ip_of(&ip, p->nics[0].n->ipconfigs[0].family, p->nics[0].n->ipconfigs[0].ip);
+	else if (which == 1 && p->n_subnets && p->subnets[0].s->n_prefixes &&
+	         p->subnets[0].s->prefixes[0].kind == NS_ADDR_CIDR)
+		fuzz_ip_of(&ip, p->subnets[0].s->prefixes[0].family,
+		           p->subnets[0].s->prefixes[0].addr + 4);
+	return ip;
+}
+
 /* Effective rules of each NIC (by name and by id), and flows between the
  * policy's own endpoint addresses; bounded so that one input stays cheap. */
 static inline void fuzz_exercise_policy(const nsgsim_policy *p)

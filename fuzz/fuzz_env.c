@@ -57,28 +57,12 @@ static void check_split(const uint8_t *data, size_t size)
 	nsgsim_free(b);
 }
 
-/* An address of the policy: the first NIC's, else one in the first subnet's
- * first prefix, else 10.0.0.4. */
-static nsgsim_ip some_address(const nsgsim_policy *p, int which)
-{
-	nsgsim_ip ip;
-	fuzz_ip_of(&ip, 4, 0x0A000004u);
-	if (which == 0 && p->n_nics && p->nics[0].n->n_ipconfigs &&
-	    p->nics[0].n->ipconfigs[0].has_ip)
-		fuzz_ip_of(&ip, p->nics[0].n->ipconfigs[0].family, p->nics[0].n->ipconfigs[0].ip);
-	else if (which == 1 && p->n_subnets && p->subnets[0].s->n_prefixes &&
-	         p->subnets[0].s->prefixes[0].kind == NS_ADDR_CIDR)
-		fuzz_ip_of(&ip, p->subnets[0].s->prefixes[0].family,
-		           p->subnets[0].s->prefixes[0].addr + 4);
-	return ip;
-}
-
 /* The same input compiled with a focus on two of its addresses
  * (nsgsim_loader_set_focus): it compiles (the full compile did), with the
  * same notes, and a flow between them gets the full compile's answer. */
 static void check_focus(const nsgsim_policy *full, const uint8_t *data, size_t size)
 {
-	nsgsim_ip focus[2] = {some_address(full, 0), some_address(full, 1)};
+	nsgsim_ip focus[2] = {fuzz_some_address(full, 0), fuzz_some_address(full, 1)};
 	nsgsim_loader *l = nsgsim_loader_new();
 	FUZZ_CHECK(l != NULL);
 	FUZZ_CHECK(nsgsim_loader_set_build(l, NSGSIM_BUILD_QUERY) == 0);

@@ -2,10 +2,12 @@
  * reader of lib/compile/nsgp_file.c and nsgp_model.c).
  *
  * Inputs that do not start with the file's magic are skipped.  Each input is
- * loaded twice: as it is, which exercises the header's checks (version,
- * length, CRC-32), and with its header resealed (the payload's true length
- * and checksum), so that mutations reach the model's reader -- as a crafted
- * file would.  For each load:
+ * loaded twice: as it is, which exercises the header's and the directory's
+ * checks (version, length, the CRC-32Cs), and resealed (ns_nsgp_reseal: the
+ * payload's true length, each section's and the directory's checksum), so
+ * that mutations reach the model's reader -- as a crafted file would.  Each
+ * is also loaded focused from a file (a query build, its rule blocks read
+ * only as the focus needs them).  For each load:
  *
  * - a failure of the reader is NSGSIM_E_POLICY_FILE(_VERSION) (or _LIMIT,
  *   _NOMEM, a tags-snapshot error inside) naming the buffer, a pointer and
@@ -15,9 +17,50 @@
  *   bytes again (what was read is kept whole); the policy then goes through
  *   notes, effective rules and flows between its own endpoints
  *   (fuzz_common.h). */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* memfd_create */
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "fuzz_common.h"
 #include "compile/nsgp.h"
+
+/* The same bytes loaded focused from a file (a memfd: the query build maps
+ * it and reads the rule blocks its focus needs): it loads (the whole file
+ * did), and compiles -- or fails on a limit, whose count may come from a
+ * block it did not read -- and a flow between the focus addresses gets the
+ * full load's answer. */
+static void check_focused_file(const nsgsim_policy *full, const uint8_t *data, size_t size)
+{
+	int fd = memfd_create("fuzz.nsgp", MFD_CLOEXEC);
+	FUZZ_CHECK(fd >= 0);
+	FUZZ_CHECK(write(fd, data, size) == (ssize_t)size);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	nsgsim_ip focus[2] = {fuzz_some_address(full, 0), fuzz_some_address(full, 1)};
+	nsgsim_loader *l = nsgsim_loader_new();
+	FUZZ_CHECK(l != NULL);
+	FUZZ_CHECK(nsgsim_loader_set_build(l, NSGSIM_BUILD_QUERY) == 0);
+	FUZZ_CHECK(nsgsim_loader_set_focus(l, focus, 2) == 0);
+	nsgsim_error err;
+	FUZZ_CHECK(nsgsim_loader_add_policy_file(l, path, &err) == 0);
+	close(fd);
+	nsgsim_policy *p = NULL;
+	int rc = nsgsim_compile(l, &p, &err);
+	nsgsim_loader_free(l);
+	FUZZ_CHECK(rc == 0 || rc == NSGSIM_E_LIMIT);
+	for (int dir = 0; p && dir < 2 && focus[0].family == focus[1].family; dir++) {
+		nsgsim_flow f = {NSGSIM_PROTO_TCP, focus[dir], focus[1 - dir], 50000, 443};
+		nsgsim_result a, b;
+		int ra = nsgsim_eval(full, &f, &a, NULL), rb = nsgsim_eval(p, &f, &b, NULL);
+		FUZZ_CHECK(ra == rb);
+		if (ra != 0)
+			continue;
+		const char *x = a.decided_rule.id, *y = b.decided_rule.id;
+		FUZZ_CHECK(a.verdict == b.verdict && a.decided_layer == b.decided_layer);
+		FUZZ_CHECK((x == NULL) == (y == NULL) && (!x || strcmp(x, y) == 0));
+	}
+	nsgsim_policy_free(p);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -72,6 +115,7 @@ static void run(const uint8_t *data, size_t size)
 	}
 	nsgsim_free(a);
 	nsgsim_free(b);
+	check_focused_file(p, data, size);
 	fuzz_exercise_policy(p);
 	nsgsim_policy_free(p);
 }
@@ -85,15 +129,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t *copy = malloc(size);
 		FUZZ_CHECK(copy != NULL);
 		memcpy(copy, data, size);
-		uint64_t payload = size - NS_NSGP_HEADER_SIZE;
-		uint32_t crc = ns_nsgp_crc32c(0, copy + NS_NSGP_HEADER_SIZE, payload);
-		copy[8] = NS_NSGP_VERSION;
-		copy[9] = copy[10] = copy[11] = 0;
-		for (int i = 0; i < 4; i++)
-			copy[12 + i] = (uint8_t)(crc >> (8 * i));
-		for (int i = 0; i < 8; i++)
-			copy[16 + i] = (uint8_t)(payload >> (8 * i));
-		if (memcmp(copy, data, NS_NSGP_HEADER_SIZE) != 0)
+		ns_nsgp_reseal(copy, size);
+		if (memcmp(copy, data, size) != 0)
 			run(copy, size);
 		free(copy);
 	}

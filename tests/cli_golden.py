@@ -584,8 +584,10 @@ class CompiledPolicy(unittest.TestCase, GoldenFiles):
             ("truncated", data[:1000], "/header/length", "truncated", "NSGSIM_E_POLICY_FILE]"),
             ("version", data[:8] + b"\x09" + data[9:], "/header/version",
              "compile the policy again", "NSGSIM_E_POLICY_FILE_VERSION]"),
-            ("checksum", data[:500] + bytes([data[500] ^ 1]) + data[501:], "/header/checksum",
-             "CRC-32", "NSGSIM_E_POLICY_FILE]"),
+            ("directory", data[:30] + bytes([data[30] ^ 1]) + data[31:], "/header/checksum",
+             "the directory's CRC-32C", "NSGSIM_E_POLICY_FILE]"),
+            ("checksum", data[:500] + bytes([data[500] ^ 1]) + data[501:], "/sections/0",
+             "section 0's CRC-32C", "NSGSIM_E_POLICY_FILE]"),
             ("json", b"{}", "/header/magic", "not a compiled policy file", "NSGSIM_E_POLICY_FILE]"),
         ]
         for name, content, pointer, needle, code in cases:

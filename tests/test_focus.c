@@ -9,8 +9,10 @@
  * flows between its addresses, compiled again with the flow's two addresses
  * as the focus; the two are compared on eval (both renders, verbose),
  * source-port ranges, eval_batch, eval_at at the NICs that hold the focus
- * addresses, explain, notes and stats.  Hand-written inputs put an error and
- * a note in an NSG outside the focus. */
+ * addresses, explain, notes and stats -- and so is a focused query load of
+ * the full compile saved as a compiled policy file, which reads only the
+ * rule blocks its focus needs.  Hand-written inputs put an error and a note
+ * in an NSG outside the focus. */
 #define _POSIX_C_SOURCE 200809L
 #include <glob.h>
 #include <setjmp.h>
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -30,6 +33,7 @@
 
 typedef struct tally {
 	int envs, focused, answered, refused, unbuilt_nsgs;
+	int file_loads, blocks_unread; /* focused loads of a compiled policy file */
 } tally;
 
 /* An input: an environment path, an optional ARM parameters file, the tags
@@ -246,6 +250,54 @@ static int flows_per_env(void)
 	return q && *q && strcmp(q, "0") != 0 ? 3 : 10;
 }
 
+/* The rule blocks a focused load of a compiled policy file left unread. */
+static size_t unread_blocks(const nsgsim_policy *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_nsgs; i++)
+		n += p->nsgs[i].deferred_rules > 0;
+	return n;
+}
+
+/* A focused query load of the compiled policy file at path: it reads the
+ * rule blocks its focus needs and leaves the rest, answers as the full
+ * compile, keeps the saved notes, and refuses show and saving, which need
+ * every rule. */
+static nsgsim_policy *load_file_focused(const char *path, const nsgsim_ip *focus, size_t n)
+{
+	nsgsim_loader *l = nsgsim_loader_new();
+	nsgsim_error err = {0};
+	assert_int_equal(nsgsim_loader_set_build(l, NSGSIM_BUILD_QUERY), 0);
+	assert_int_equal(nsgsim_loader_set_focus(l, focus, n), 0);
+	if (nsgsim_loader_add_policy_file(l, path, &err) != 0)
+		fail_msg("%s: %s", path, err.message);
+	nsgsim_policy *p = NULL;
+	if (nsgsim_compile(l, &p, &err) != 0)
+		fail_msg("%s: the focused load's compile fails: %s", path, err.message);
+	nsgsim_loader_free(l);
+	assert_true(p->focused);
+	char *text = NULL;
+	assert_int_equal(nsgsim_policy_show(p, NSGSIM_SHOW_TEXT, &text, &err),
+	                 NSGSIM_E_OUT_OF_FOCUS);
+	assert_null(text);
+	void *buf = NULL;
+	size_t len = 0;
+	assert_int_equal(nsgsim_policy_save_buffer(p, &buf, &len, &err), NSGSIM_E_INVALID_ARG);
+	assert_null(buf);
+	return p;
+}
+
+/* The full compile a saved to a file, for load_file_focused. */
+static void save_to(const nsgsim_policy *a, char *path)
+{
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	nsgsim_error err = {0};
+	if (nsgsim_policy_save(a, path, &err) != 0)
+		fail_msg("%s: %s", path, err.message);
+}
+
 static void check_env(const input *in, int n_flows, tally *t)
 {
 	const char *tags = in->tags, *env = in->env;
@@ -257,6 +309,8 @@ static void check_env(const input *in, int n_flows, tally *t)
 			return;
 	}
 	t->envs++;
+	char path[] = "/tmp/nsgsim-test-focus-XXXXXX";
+	save_to(a, path);
 	uint64_t seed = 0x9E3779B97F4A7C15ULL ^ strlen(env);
 	addrs ad = {.n = 0};
 	collect_addrs(a, &ad, &seed);
@@ -274,10 +328,23 @@ static void check_env(const input *in, int n_flows, tally *t)
 			t->answered++;
 		same_eval_at(a, b, &f, env);
 		batch_alike(a, b, &f);
+		uint64_t same_others = seed; /* the file's load meets the same other flows */
 		other_flows(a, b, &ad, &seed, env, t);
 		refuses_set_queries(a, b);
 		nsgsim_policy_free(b);
+		/* The same focus from the compiled policy file. */
+		nsgsim_policy *c = load_file_focused(path, focus, 2);
+		t->file_loads++;
+		t->blocks_unread += (int)unread_blocks(c);
+		same_notes(a, c, env);
+		same_eval(a, c, &f, env);
+		same_eval_at(a, c, &f, env);
+		batch_alike(a, c, &f);
+		other_flows(a, c, &ad, &same_others, env, t);
+		refuses_set_queries(a, c);
+		nsgsim_policy_free(c);
 	}
+	unlink(path);
 	nsgsim_policy_free(a);
 }
 
@@ -299,14 +366,18 @@ static void test_fixture_envs(void **state)
 		globfree(&g);
 	}
 	printf("# %d environments, %d focused compiles (%d NSGs left unbuilt), %d focus flows "
-	       "answered alike, %d other flows refused\n",
-	       t.envs, t.focused, t.unbuilt_nsgs, t.answered, t.refused);
+	       "answered alike, %d other flows refused; %d focused loads of their compiled "
+	       "policy files (%d rule blocks left unread)\n",
+	       t.envs, t.focused, t.unbuilt_nsgs, t.answered, t.refused, t.file_loads,
+	       t.blocks_unread);
 	/* Not vacuous: NSGs were left out, flows answered, others refused. */
 	int k = flows_per_env();
 	assert_true(t.envs >= 40);
 	assert_true(t.unbuilt_nsgs > 5 * k);
 	assert_true(t.answered > 20 * k);
 	assert_true(t.refused > 2 * k);
+	assert_int_equal(t.file_loads, t.focused);
+	assert_true(t.blocks_unread > 5 * k);
 }
 
 /* The ARM quickstart templates (with their parameters where given): two

@@ -525,13 +525,6 @@ static void test_bit_flips(void **state)
 	nsgsim_free(buf);
 }
 
-static void reseal(unsigned char *d, size_t len)
-{
-	uint32_t crc = ns_nsgp_crc32c(0, d + NS_NSGP_HEADER_SIZE, len - NS_NSGP_HEADER_SIZE);
-	for (int i = 0; i < 4; i++)
-		d[12 + i] = (unsigned char)(crc >> (8 * i));
-}
-
 /* A payload changed under a valid checksum (as a crafted file would be):
  * every byte set to a few values, the header resealed.  Each load is an
  * error or a policy that compiles and answers (the sanitizers watch); no
@@ -550,7 +543,7 @@ static void test_resealed_payload(void **state)
 				continue;
 			memcpy(c, buf, len);
 			c[i] = vals[v];
-			reseal(c, len);
+			ns_nsgp_reseal(c, len);
 			nsgsim_policy *p = NULL;
 			nsgsim_error err = {0};
 			int rc = nsgsim_policy_load_buffer("bad.nsgp", c, len, &p, &err);

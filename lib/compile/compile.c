@@ -12,6 +12,7 @@
 #include "compile/azure.h"
 #include "compile/classifier.h"
 #include "compile/compile.h"
+#include "compile/nsgp.h"
 
 /* ---- indexes by id ---------------------------------------------------------- */
 
@@ -105,12 +106,25 @@ static bool same_nic(const void *pa, const void *pb)
 	index_vec(&p->map, &m->vec, offsetof(T, id), same, offsetof(T, loc), err)
 
 /* rule_first[i]: whether m->rules[i] is the first definition of its id
- * (compile_nsg_rules drops the others without hashing ids again). */
-static int build_indexes(nsgsim_policy *p, bool *rule_first, nsgsim_error *err)
+ * (compile_nsg_rules drops the others without hashing ids again).  After
+ * the NSGs' shells, so that a focused load of a policy file has read the
+ * rule blocks its focus needs (read_rule_blocks). */
+static int index_rules(nsgsim_policy *p, bool **rule_first, nsgsim_error *err)
+{
+	if (!(*rule_first = calloc(p->m.rules.n + 1, sizeof **rule_first)))
+		return ns_nomem(err);
+	ns_map rules;
+	ns_map_init(&rules);
+	int rc = index_vec_first(&rules, &p->m.rules, offsetof(ns_rule, id), same_rule,
+	                         offsetof(ns_rule, loc), *rule_first, err);
+	ns_map_free(&rules);
+	return rc;
+}
+
+static int build_indexes(nsgsim_policy *p, nsgsim_error *err)
 {
 	ns_model *m = &p->m;
-	ns_map rules, subnets_seen, nics_seen, admin_rules;
-	ns_map_init(&rules);
+	ns_map subnets_seen, nics_seen, admin_rules;
 	ns_map_init(&subnets_seen);
 	ns_map_init(&nics_seen);
 	ns_map_init(&admin_rules);
@@ -120,16 +134,13 @@ static int build_indexes(nsgsim_policy *p, bool *rule_first, nsgsim_error *err)
 	    (rc = INDEX(group_by_id, net_groups, ns_net_group, NULL)) == 0 &&
 	    (rc = INDEX(cfg_by_id, admin_configs, ns_admin_config, NULL)) == 0 &&
 	    (rc = INDEX(coll_by_id, rule_collections, ns_rule_collection, NULL)) == 0) {
-		if ((rc = index_vec_first(&rules, &m->rules, offsetof(ns_rule, id), same_rule,
-		                          offsetof(ns_rule, loc), rule_first, err)) == 0 &&
-		    (rc = index_vec(&admin_rules, &m->admin_rules, offsetof(ns_rule, id), same_rule,
+		if ((rc = index_vec(&admin_rules, &m->admin_rules, offsetof(ns_rule, id), same_rule,
 		                    offsetof(ns_rule, loc), err)) == 0 &&
 		    (rc = index_vec(&subnets_seen, &m->subnets, offsetof(ns_subnet, id),
 		                    same_subnet, offsetof(ns_subnet, loc), err)) == 0)
 			rc = index_vec(&nics_seen, &m->nics, offsetof(ns_nic, id), same_nic,
 			               offsetof(ns_nic, loc), err);
 	}
-	ns_map_free(&rules);
 	ns_map_free(&subnets_seen);
 	ns_map_free(&nics_seen);
 	ns_map_free(&admin_rules);
@@ -336,19 +347,19 @@ static int compile_nsg_rules(nsgsim_policy *p, const bool *rule_first, const boo
 		ns_cnsg *cg = &p->nsgs[i];
 		if (add_default_rules(p, cg->g, &vecs[i]) != 0)
 			rc = ns_nomem(err);
-		if (rc == 0 && vecs[i].n > p->m.limits[NSGSIM_LIMIT_RULES_PER_NSG] + 6)
-			rc = ns_fail(err, NSGSIM_E_LIMIT, cg->g->loc.file, cg->g->loc.pointer,
-			             cg->g->id,
-			             "%zu rules; the limit is %llu (NSGSIM_LIMIT_RULES_PER_NSG)",
-			             vecs[i].n - 6,
-			             (unsigned long long)p->m.limits[NSGSIM_LIMIT_RULES_PER_NSG]);
-		if (rc == 0 && vecs[i].n > 1000 + 6)
+		size_t n = vecs[i].n + cg->deferred_rules;
+		if (rc == 0 && n > p->m.limits[NSGSIM_LIMIT_RULES_PER_NSG] + 6)
+			rc = ns_fail(
+			        err, NSGSIM_E_LIMIT, cg->g->loc.file, cg->g->loc.pointer, cg->g->id,
+			        "%zu rules; the limit is %llu (NSGSIM_LIMIT_RULES_PER_NSG)", n - 6,
+			        (unsigned long long)p->m.limits[NSGSIM_LIMIT_RULES_PER_NSG]);
+		if (rc == 0 && n > 1000 + 6)
 			ns_model_note(
 			        &p->m, NSGSIM_NOTE_LIMIT, cg->g->loc.file, cg->g->loc.pointer,
 			        cg->g->id,
 			        "%zu rules; Azure allows 1,000 per NSG (azure-virtual-network-"
 			        "limits.md)",
-			        vecs[i].n);
+			        n);
 		bool build = !needed || needed[i];
 		if (rc == 0)
 			rc = compile_nsg_chain(p, cg, &vecs[i], NS_DIR_INBOUND, build, err);
@@ -420,6 +431,25 @@ static int focus_nsgs(nsgsim_policy *p, bool **needed, nsgsim_error *err)
 		return ns_nomem(err);
 	mark_focus(p, *needed);
 	return 0;
+}
+
+/* A focused query load of a compiled policy file left its rule blocks
+ * unread (ns_model.rule_blocks): the blocks of the NSGs the focus needs are
+ * read now (and any whose parent is no NSG, for compile's error), the
+ * others only counted -- their chains stay unbuilt, as any outside a focus. */
+static int read_rule_blocks(nsgsim_policy *p, const bool *needed, nsgsim_error *err)
+{
+	ns_model *m = &p->m;
+	int rc = 0;
+	for (size_t k = 0; rc == 0 && k < m->rule_blocks.n; k++) {
+		const ns_rule_block *b = NS_VEC_AT(&m->rule_blocks, ns_rule_block, k);
+		ns_cnsg *cg = ns_map_get(&p->nsg_by_id, b->parent);
+		if (!cg || !needed || needed[cg - p->nsgs])
+			rc = ns_nsgp_read_block(m, k, err);
+		else
+			cg->deferred_rules += b->n_first;
+	}
+	return rc;
 }
 
 /* ---- the platform layer ----------------------------------------------------------- */
@@ -757,14 +787,14 @@ static int compile_all(nsgsim_policy *p, nsgsim_error *err)
 {
 	int rc;
 	bool *needed = NULL;
-	bool *rule_first = calloc(p->m.rules.n + 1, sizeof *rule_first);
-	if (!rule_first)
-		return ns_nomem(err);
-	if ((rc = build_indexes(p, rule_first, err)) != 0 ||
-	    (rc = ns_compile_builtin_tags(p, err)) != 0 || (rc = compile_vnets(p, err)) != 0 ||
-	    (rc = compile_nsg_shells(p, err)) != 0 || (rc = compile_subnets(p, err)) != 0 ||
-	    (rc = compile_nics(p, err)) != 0 || (rc = compile_asgs(p, err)) != 0 ||
-	    (rc = ns_compile_vnet_tags(p, err)) != 0 || (rc = focus_nsgs(p, &needed, err)) != 0 ||
+	bool *rule_first = NULL;
+	if ((rc = build_indexes(p, err)) != 0 || (rc = ns_compile_builtin_tags(p, err)) != 0 ||
+	    (rc = compile_vnets(p, err)) != 0 || (rc = compile_nsg_shells(p, err)) != 0 ||
+	    (rc = compile_subnets(p, err)) != 0 || (rc = compile_nics(p, err)) != 0 ||
+	    (rc = compile_asgs(p, err)) != 0 || (rc = ns_compile_vnet_tags(p, err)) != 0 ||
+	    (rc = focus_nsgs(p, &needed, err)) != 0 ||
+	    (rc = read_rule_blocks(p, needed, err)) != 0 ||
+	    (rc = index_rules(p, &rule_first, err)) != 0 ||
 	    (rc = compile_nsg_rules(p, rule_first, needed, err)) != 0 ||
 	    (rc = compile_platform(p, err)) != 0 || (rc = ns_compile_admin(p, err)) != 0 ||
 	    (rc = ns_compile_endpoints(p, err)) != 0) {
@@ -840,7 +870,7 @@ NSGSIM_EXPORT void nsgsim_policy_stats(const nsgsim_policy *p, nsgsim_stats *s)
 	s->nics = p->n_nics;
 	s->nsgs = p->n_nsgs;
 	for (size_t i = 0; i < p->n_nsgs; i++)
-		s->nsg_rules += p->nsgs[i].in.n + p->nsgs[i].out.n;
+		s->nsg_rules += p->nsgs[i].in.n + p->nsgs[i].out.n + p->nsgs[i].deferred_rules;
 	s->asgs = p->n_asgs;
 	s->route_tables = p->m.route_tables.n;
 	s->network_managers = p->mgr_by_id.n;

@@ -4,29 +4,43 @@
  * lib/parse/model.h has one obvious place to go), lib/compile/nsgp_file.c the
  * header, the checksum, the mapping and the public API.
  *
- * Format version 2 (1 had a CRC-32/IEEE where 2 has a CRC-32C; version 1
- * files are refused with the version error, so compile them again).  Integers are little-endian;
- * nothing is padded.
+ * Format version 3 (2 kept the whole model in one checksummed payload, 1
+ * had a CRC-32/IEEE; older files are refused with the version error, so
+ * compile them again).  Integers are little-endian; nothing is padded.
  *
  *   header, 24 bytes
  *     0   magic           "NSGSIMP\0"
  *     8   u32 version     NS_NSGP_VERSION; another one: compile the policy again
- *     12  u32 checksum    CRC-32C (Castagnoli) of the payload
+ *     12  u32 checksum    CRC-32C (Castagnoli) of the section directory
  *     16  u64 length      of the payload, which is the rest of the file exactly
  *   payload
- *     u32 length, bytes   the writer's nsgsim version (reported, not checked:
- *                         the format version is what decides)
- *     u32 n, u64 bytes    the string table: n distinct strings, each followed
- *                         by a NUL, in the bytes given; every str below is an
- *                         index into it
- *     the model (nsgp_model.c, ns_nsgp_put_model): its deployment, limits and
- *     prefix count, then each vector of lib/parse/model.h in its order as a
- *     u32 count and its records, the parse-stage notes, the input lines map,
- *     then u8 has-tags and, when set, the tags' file name, the snapshot flag
- *     and a u64-length embedded service-tags snapshot (lib/parse/tags_snapshot.c;
- *     its own CRC-32 is written but not checked on reading: the payload's
- *     CRC-32C covers it, and its reader checks its structure as always)
- *   str: a u32 index into the string table (0xFFFFFFFF: null)
+ *     the directory: u32 n (2 or more), then n x (u64 offset, u64 length,
+ *     u32 CRC-32C) of the sections, offsets from the file's start; the
+ *     sections follow the directory back to back, in order, and the last
+ *     ends where the file does.  A section's checksum is checked when the
+ *     section is read: a focused query load (nsgsim_loader_set_focus) reads
+ *     the core and the rules of the NSGs its focus needs, so it touches and
+ *     checks only those bytes; every other load reads every section.
+ *   each section: its own string table (u32 n, u64 bytes: n distinct
+ *   strings, each followed by a NUL; every str in the section is an index
+ *   into it), then its records, ending exactly where the section does
+ *     0: the core -- the writer's nsgsim version (u32 length, bytes: reported,
+ *        not checked: the format version is what decides), then the model
+ *        (nsgp_model.c, ns_nsgp_put_model): its deployment, limits and prefix
+ *        count, each vector of lib/parse/model.h in its order as a u32 count
+ *        and its records -- but the NSG rules, which are a u32 count of rule
+ *        blocks, each a str parent NSG id, a u32 rule count and a u32 count
+ *        of those that are the first definition of their id -- the count
+ *        of parse-stage notes and every note (the compile's after them), the
+ *        count of the input lines map's entries, then u8 has-tags and, when
+ *        set, the tags' file name, the snapshot flag and a u64-length
+ *        embedded service-tags snapshot (lib/parse/tags_snapshot.c; its own
+ *        CRC-32 is written but not checked on reading: the section's CRC-32C
+ *        covers it, and its reader checks its structure as always)
+ *     1: the input lines map, sorted by key: (str key, u32 line) pairs
+ *     2 + k: rule block k's rules (a run of the model's rules with one
+ *        parent id, in the model's order)
+ *   str: a u32 index into the section's string table (0xFFFFFFFF: null)
  *   u128: 16 bytes, low half first; bool/u8: one byte, 0 or 1 for a bool
  *
  * The reader checks every count against the bytes left (a record has a
@@ -41,11 +55,12 @@
 
 #include "compile/policy.h"
 
-#define NS_NSGP_MAGIC       "NSGSIMP" /* and a NUL: 8 bytes */
-#define NS_NSGP_MAGIC_LEN   8
-#define NS_NSGP_VERSION     2u
-#define NS_NSGP_HEADER_SIZE 24
-#define NS_NSGP_NULL_STR    0xFFFFFFFFu
+#define NS_NSGP_MAGIC        "NSGSIMP" /* and a NUL: 8 bytes */
+#define NS_NSGP_MAGIC_LEN    8
+#define NS_NSGP_VERSION      3u
+#define NS_NSGP_SECTIONS_MIN 2 /* the core and the lines map */
+#define NS_NSGP_HEADER_SIZE  24
+#define NS_NSGP_NULL_STR     0xFFFFFFFFu
 
 typedef struct ns_nsgp_wr {
 	ns_buf b;     /* the model, strings as indexes into the table */
@@ -56,8 +71,13 @@ typedef struct ns_nsgp_wr {
 	const char **keys;
 	uint32_t *vals;
 	size_t cap, n_strs;
+	/* The top writer's finished sections (nsgp_file.c lays them out):
+	 * their bytes back to back, and where each ends. */
+	ns_buf sections;
+	ns_vec section_ends; /* size_t */
 } ns_nsgp_wr;
 
+void ns_nsgp_wr_init(ns_nsgp_wr *w);
 void ns_nsgp_wr_free(ns_nsgp_wr *w);
 
 /* CRC-32C of data, continuing crc (0 to start): the hardware instruction
@@ -73,6 +93,13 @@ void ns_nsgp_i32(ns_nsgp_wr *w, int v);
 void ns_nsgp_count(ns_nsgp_wr *w, size_t n);
 void ns_nsgp_str(ns_nsgp_wr *w, const char *s);
 
+typedef struct ns_nsgp_section {
+	size_t start, end;
+	uint32_t crc;
+} ns_nsgp_section;
+
+/* A reader over one section: d is the whole file, pos runs from the
+ * section's start to len, its end (so offsets in errors are the file's). */
 typedef struct ns_nsgp_rd {
 	const unsigned char *d;
 	size_t len, pos;
@@ -89,6 +116,9 @@ typedef struct ns_nsgp_rd {
 	const char **strs; /* the string table: in the model's arena, or in d */
 	size_t n_strs;
 	bool borrow; /* d outlives the model (its mapping): strings point into it */
+	/* The directory (set by nsgp_file.c): section k at sec[k]. */
+	const ns_nsgp_section *sec;
+	size_t n_sec;
 } ns_nsgp_rd;
 
 /* The string table (a u32 count, a u64 byte length, the strings each
@@ -184,10 +214,26 @@ static inline const char *ns_nsgp_get_str(ns_nsgp_rd *r, const char *what, bool 
 /* n zeroed elements in the arena (NULL for n == 0 or after an error). */
 void *ns_nsgp_array(ns_nsgp_rd *r, size_t n, size_t size);
 
-/* lib/compile/nsgp_model.c: the whole model.  put: the parse-stage part of
- * m (its first n_notes notes); get: into a freshly initialised model. */
-void ns_nsgp_put_model(ns_nsgp_wr *w, const ns_model *m, size_t n_notes, nsgsim_error *err,
+/* r over section k of its directory, with that section's string table
+ * read: its checksum checked first.  0 or r->rc. */
+int ns_nsgp_open_section(ns_nsgp_rd *r, size_t k);
+/* The finished section w (its table, then its records) appended to top's
+ * sections; w is freed. */
+void ns_nsgp_end_section(ns_nsgp_wr *top, ns_nsgp_wr *w);
+
+/* For tests and fuzz_nsgp: d's header, section checksums and directory
+ * checksum made true to its bytes (as a crafted file would have them), so
+ * that a change reaches the readers behind them. */
+void ns_nsgp_reseal(unsigned char *d, size_t len);
+
+/* lib/compile/nsgp_model.c: the whole model.  put: m as a compiled policy
+ * holds it (its first n_parse notes are the parse stage's), into w's
+ * sections; get: from the reader's directory into a freshly initialised
+ * model -- deferring the rule blocks of a focused query load
+ * (ns_model.rule_blocks) -- and ns_nsgp_read_block one of those. */
+void ns_nsgp_put_model(ns_nsgp_wr *w, const ns_model *m, size_t n_parse, nsgsim_error *err,
                        int *rc);
 int ns_nsgp_get_model(ns_nsgp_rd *r);
+int ns_nsgp_read_block(ns_model *m, size_t k, nsgsim_error *err);
 
 #endif

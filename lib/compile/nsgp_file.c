@@ -1,12 +1,16 @@
 /* Compiled policy files: the header, the checksum, the mapping and the
  * public API (include/nsgsim.h; the format is lib/compile/nsgp.h's).
  *
- * Saving writes the model the policy was compiled from (its parse-stage
- * part: compile's own notes come again when the file is compiled).  Loading
- * maps the file read-only (MAP_PRIVATE), checks the header and the CRC-32C,
- * reads the payload into an empty loader's model -- every string and array
- * copied into the model's arena, so nothing points into the mapping, which
- * is unmapped before compile -- and compiles it.
+ * Saving writes the model the policy was compiled from, in sections
+ * (lib/compile/nsgp.h), with the compile's notes after the parse stage's.
+ * Loading maps the file read-only (MAP_PRIVATE), checks the header and the
+ * directory's CRC-32C, reads the sections into an empty loader's model
+ * (each checked against its CRC-32C as it is read) and compiles it; the
+ * compile's notes come again from the compile.  A query build keeps the
+ * mapping (the strings point into it), and a focused one leaves the rule
+ * blocks of NSGs outside the focus unread, with the saved notes; every
+ * other build copies every string and array into the model's arena, so
+ * nothing points into the mapping, which is unmapped before compile.
  *
  * May touch: lib/base, the model, the compiled policy, lib/parse's loader. */
 #define _POSIX_C_SOURCE 200809L
@@ -23,15 +27,66 @@
 #include "compile/nsgp.h"
 #include "parse/parse.h"
 
-static void put_header(unsigned char *p, uint32_t crc, uint64_t payload)
+#define DIR_ENTRY 20 /* u64 offset, u64 length, u32 CRC-32C */
+
+static void put_le(unsigned char *p, uint64_t v, int bytes)
 {
-	memcpy(p, NS_NSGP_MAGIC, NS_NSGP_MAGIC_LEN);
-	uint32_t v[2] = {NS_NSGP_VERSION, crc};
-	for (int k = 0; k < 2; k++)
-		for (int i = 0; i < 4; i++)
-			p[8 + 4 * k + i] = (unsigned char)(v[k] >> (8 * i));
-	for (int i = 0; i < 8; i++)
-		p[16 + i] = (unsigned char)(payload >> (8 * i));
+	for (int i = 0; i < bytes; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* The header, the directory and w's sections, in one buffer. */
+static int lay_out(const ns_nsgp_wr *w, void **buf, size_t *len, nsgsim_error *err)
+{
+	size_t n = w->section_ends.n;
+	size_t dir = 4 + n * DIR_ENTRY;
+	size_t total = NS_NSGP_HEADER_SIZE + dir + w->sections.len;
+	unsigned char *d = malloc(total);
+	if (!d)
+		return ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
+	memcpy(d + NS_NSGP_HEADER_SIZE + dir, w->sections.data ? w->sections.data : "",
+	       w->sections.len);
+	unsigned char *e = d + NS_NSGP_HEADER_SIZE;
+	put_le(e, n, 4);
+	size_t start = 0;
+	for (size_t k = 0; k < n; k++) {
+		size_t end = *NS_VEC_AT(&w->section_ends, size_t, k);
+		const unsigned char *sec = d + NS_NSGP_HEADER_SIZE + dir + start;
+		put_le(e + 4 + k * DIR_ENTRY, NS_NSGP_HEADER_SIZE + dir + start, 8);
+		put_le(e + 12 + k * DIR_ENTRY, end - start, 8);
+		put_le(e + 20 + k * DIR_ENTRY, ns_nsgp_crc32c(0, sec, end - start), 4);
+		start = end;
+	}
+	memcpy(d, NS_NSGP_MAGIC, NS_NSGP_MAGIC_LEN);
+	put_le(d + 8, NS_NSGP_VERSION, 4);
+	put_le(d + 12, ns_nsgp_crc32c(0, e, dir), 4);
+	put_le(d + 16, total - NS_NSGP_HEADER_SIZE, 8);
+	*buf = d;
+	*len = total;
+	return 0;
+}
+
+void ns_nsgp_reseal(unsigned char *d, size_t len)
+{
+	if (len < NS_NSGP_HEADER_SIZE + 4)
+		return;
+	put_le(d + 8, NS_NSGP_VERSION, 4);
+	put_le(d + 16, len - NS_NSGP_HEADER_SIZE, 8);
+	unsigned char *e = d + NS_NSGP_HEADER_SIZE;
+	uint64_t n = ns_nsgp_le32(e);
+	if (n > (len - NS_NSGP_HEADER_SIZE - 4) / DIR_ENTRY)
+		return;
+	for (uint64_t k = 0; k < n; k++) {
+		unsigned char *x = e + 4 + k * DIR_ENTRY;
+		uint64_t off = 0, sz = 0;
+		for (int i = 7; i >= 0; i--) {
+			off = off << 8 | x[i];
+			sz = sz << 8 | x[8 + i];
+		}
+		if (off <= len && sz <= len - off)
+			put_le(x + 16, ns_nsgp_crc32c(0, d + off, (size_t)sz), 4);
+	}
+	put_le(d + 12, ns_nsgp_crc32c(0, e, 4 + (size_t)n * DIR_ENTRY), 4);
 }
 
 NSGSIM_EXPORT int nsgsim_policy_save_buffer(const nsgsim_policy *p, void **buf, size_t *len,
@@ -42,42 +97,25 @@ NSGSIM_EXPORT int nsgsim_policy_save_buffer(const nsgsim_policy *p, void **buf, 
 		               "policy, buf and len are required");
 	*buf = NULL;
 	*len = 0;
-	if (p->m.lines_omitted)
+	if (p->m.lines_omitted || p->m.notes_frozen)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		               "this policy was loaded with NSGSIM_BUILD_QUERY, without its input "
-		               "lines: load it with another build to save it");
-	ns_nsgp_wr w = {.too_big = false};
-	ns_buf_init(&w.b);
-	ns_buf_init(&w.table);
+		               "lines or the rules outside its focus: load it with another build "
+		               "to save it");
+	ns_nsgp_wr w;
+	ns_nsgp_wr_init(&w);
 	int rc = 0;
 	ns_nsgp_put_model(&w, &p->m, p->n_parse_notes, err, &rc);
-	/* header, version, string table, model */
-	ns_nsgp_wr out = {.too_big = false};
-	ns_buf_init(&out.b);
-	ns_buf_put(&out.b, (const char[NS_NSGP_HEADER_SIZE]){0}, NS_NSGP_HEADER_SIZE);
-	ns_nsgp_u32(&out, (uint32_t)strlen(NSGSIM_VERSION_STRING));
-	ns_buf_puts(&out.b, NSGSIM_VERSION_STRING);
-	ns_nsgp_count(&out, w.n_strs);
-	ns_nsgp_u64(&out, w.table.len);
-	ns_buf_put(&out.b, w.table.data ? w.table.data : "", w.table.len);
-	ns_buf_put(&out.b, w.b.data ? w.b.data : "", w.b.len);
-	if (rc == 0 && (w.b.failed || w.table.failed || w.failed || out.b.failed))
+	if (rc == 0 && (w.failed || w.sections.failed))
 		rc = ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
-	if (rc == 0 && (w.too_big || out.too_big))
+	if (rc == 0 && w.too_big)
 		rc = ns_fail(err, NSGSIM_E_LIMIT, "", "", "",
 		             "the policy is too large for a compiled policy file (a count or a "
 		             "string of 2^32 or more)");
+	if (rc == 0)
+		rc = lay_out(&w, buf, len, err);
 	ns_nsgp_wr_free(&w);
-	if (rc != 0) {
-		ns_buf_free(&out.b);
-		return rc;
-	}
-	size_t payload = out.b.len - NS_NSGP_HEADER_SIZE;
-	unsigned char *d = (unsigned char *)out.b.data;
-	put_header(d, ns_nsgp_crc32c(0, d + NS_NSGP_HEADER_SIZE, payload), payload);
-	*buf = d;
-	*len = out.b.len;
-	return 0;
+	return rc;
 }
 
 NSGSIM_EXPORT int nsgsim_policy_save(const nsgsim_policy *p, const char *path, nsgsim_error *err)
@@ -112,7 +150,69 @@ static uint32_t le32(const unsigned char *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* The header's checks, then the payload into r->m. */
+static uint64_t le64(const unsigned char *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* The directory after the header: its checksum (the header's), then
+ * sections that follow it back to back and end with the file. */
+static int read_directory(ns_nsgp_rd *r, ns_nsgp_section **out)
+{
+	const unsigned char *e = r->d + NS_NSGP_HEADER_SIZE;
+	r->pos = NS_NSGP_HEADER_SIZE;
+	ns_nsgp_at(r, "/directory");
+	size_t n = ns_nsgp_get_count(r, "sections", DIR_ENTRY);
+	if (!r->rc && n < NS_NSGP_SECTIONS_MIN)
+		return ns_nsgp_fail(r, "%zu sections; a policy file has at least %d", n,
+		                    NS_NSGP_SECTIONS_MIN);
+	if (r->rc)
+		return r->rc;
+	size_t dir = 4 + n * DIR_ENTRY;
+	uint32_t want = le32(r->d + 12);
+	uint32_t got = ns_nsgp_crc32c(0, e, dir);
+	if (got != want) {
+		ns_nsgp_at(r, "/header/checksum");
+		r->pos = 12;
+		return ns_nsgp_fail(r,
+		                    "the directory's CRC-32C is 0x%08x but the header says 0x%08x: "
+		                    "the file is damaged; compile the policy again",
+		                    got, want);
+	}
+	ns_nsgp_section *sec = ns_arena_alloc_raw(&r->m->arena, n * sizeof *sec);
+	if (!sec)
+		return ns_nsgp_nomem(r);
+	uint64_t at = NS_NSGP_HEADER_SIZE + dir;
+	for (size_t k = 0; k < n; k++) {
+		const unsigned char *x = e + 4 + k * DIR_ENTRY;
+		uint64_t off = le64(x), len = le64(x + 8);
+		ns_nsgp_at_i(r, "/directory/%zu", k);
+		r->pos = (size_t)(x - r->d);
+		if (off != at)
+			return ns_nsgp_fail(
+			        r, "section %zu starts at %llu; the one before ends at %llu", k,
+			        (unsigned long long)off, (unsigned long long)at);
+		if (len > r->len - at)
+			return ns_nsgp_fail(
+			        r,
+			        "section %zu has %llu bytes but the file has %llu after "
+			        "its start: the file is truncated",
+			        k, (unsigned long long)len, (unsigned long long)(r->len - at));
+		sec[k] = (ns_nsgp_section){(size_t)off, (size_t)(off + len), le32(x + 16)};
+		at += len;
+	}
+	if (at != r->len) {
+		ns_nsgp_at(r, "/directory");
+		r->pos = (size_t)at;
+		return ns_nsgp_fail(r, "%llu bytes follow the last section",
+		                    (unsigned long long)(r->len - at));
+	}
+	*out = sec;
+	r->n_sec = n;
+	return 0;
+}
+
+/* The header's checks, the directory, then the sections into r->m. */
 static int read_file(ns_nsgp_rd *r)
 {
 	ns_nsgp_at(r, "/header/magic");
@@ -158,30 +258,11 @@ static int read_file(ns_nsgp_rd *r)
 		                    (unsigned long long)payload, have,
 		                    payload > have ? "truncated" : "followed by other bytes");
 	}
-	uint32_t want = le32(r->d + 12);
-	uint32_t got = ns_nsgp_crc32c(0, r->d + NS_NSGP_HEADER_SIZE, have);
-	if (got != want) {
-		ns_nsgp_at(r, "/header/checksum");
-		r->pos = 12;
-		return ns_nsgp_fail(r,
-		                    "the payload's CRC-32C is 0x%08x but the header says 0x%08x: "
-		                    "the file is damaged; compile the policy again",
-		                    got, want);
-	}
-	r->pos = NS_NSGP_HEADER_SIZE;
-	ns_nsgp_at(r, "/version");
-	uint32_t vlen = ns_nsgp_get_u32(r, "the writer's nsgsim version");
-	if (!r->rc && vlen > r->len - r->pos)
-		return ns_nsgp_fail(r, "a version of %u bytes but %zu are left", vlen,
-		                    r->len - r->pos);
-	r->pos += r->rc ? 0 : vlen;
-	if (ns_nsgp_get_table(r) != 0 || ns_nsgp_get_model(r) != 0)
+	ns_nsgp_section *sec = NULL;
+	if (read_directory(r, &sec) != 0)
 		return r->rc;
-	if (r->pos != r->len) {
-		ns_nsgp_at(r, "/");
-		return ns_nsgp_fail(r, "%zu bytes follow the end of the model", r->len - r->pos);
-	}
-	return 0;
+	r->sec = sec;
+	return ns_nsgp_get_model(r);
 }
 
 static bool loader_empty(const ns_model *m)

@@ -227,12 +227,43 @@ void ns_nsgp_str(ns_nsgp_wr *w, const char *s)
 	ns_nsgp_u32(w, w->vals[k]);
 }
 
+void ns_nsgp_wr_init(ns_nsgp_wr *w)
+{
+	memset(w, 0, sizeof *w);
+	ns_buf_init(&w->b);
+	ns_buf_init(&w->table);
+	ns_buf_init(&w->sections);
+	ns_vec_init(&w->section_ends, sizeof(size_t));
+}
+
 void ns_nsgp_wr_free(ns_nsgp_wr *w)
 {
 	ns_buf_free(&w->b);
 	ns_buf_free(&w->table);
+	ns_buf_free(&w->sections);
+	ns_vec_free(&w->section_ends);
 	free(w->keys);
 	free(w->vals);
+}
+
+void ns_nsgp_end_section(ns_nsgp_wr *top, ns_nsgp_wr *w)
+{
+	ns_nsgp_wr head;
+	ns_nsgp_wr_init(&head);
+	ns_nsgp_count(&head, w->n_strs);
+	ns_nsgp_u64(&head, w->table.len);
+	ns_buf_put(&top->sections, head.b.data ? head.b.data : "", head.b.len);
+	ns_buf_put(&top->sections, w->table.data ? w->table.data : "", w->table.len);
+	ns_buf_put(&top->sections, w->b.data ? w->b.data : "", w->b.len);
+	top->too_big |= w->too_big || head.too_big;
+	top->failed |= w->failed || w->b.failed || w->table.failed || head.b.failed;
+	size_t *end = ns_vec_push(&top->section_ends);
+	if (end)
+		*end = top->sections.len;
+	else
+		top->failed = true;
+	ns_nsgp_wr_free(&head);
+	ns_nsgp_wr_free(w);
 }
 
 /* ---- reading ------------------------------------------------------------------ */
@@ -445,6 +476,25 @@ int ns_nsgp_get_table(ns_nsgp_rd *r)
 	r->n_strs = n;
 	r->pos += (size_t)bytes;
 	return 0;
+}
+
+int ns_nsgp_open_section(ns_nsgp_rd *r, size_t k)
+{
+	if (r->rc)
+		return r->rc;
+	const ns_nsgp_section *s = &r->sec[k];
+	r->pos = s->start;
+	r->len = s->end;
+	r->strs = NULL;
+	r->n_strs = 0;
+	ns_nsgp_at_i(r, "/sections/%zu", k);
+	uint32_t got = ns_nsgp_crc32c(0, r->d + s->start, s->end - s->start);
+	if (got != s->crc)
+		return ns_nsgp_fail(r,
+		                    "section %zu's CRC-32C is 0x%08x but the directory says "
+		                    "0x%08x: the file is damaged; compile the policy again",
+		                    k, got, s->crc);
+	return ns_nsgp_get_table(r);
 }
 
 void *ns_nsgp_array(ns_nsgp_rd *r, size_t n, size_t size)

@@ -51,7 +51,7 @@ NS_NSGP_SIZE(ns_admin_config, 48);
 NS_NSGP_SIZE(ns_rule_collection, 64);
 NS_NSGP_SIZE(ns_param_rec, 32);
 NS_NSGP_SIZE(ns_note_rec, 40);
-NS_NSGP_SIZE(ns_model, 920); /* focus, lines_omitted, map, map_len: runtime, not saved */
+NS_NSGP_SIZE(ns_model, 984); /* focus, lines_omitted, map ... notes_frozen: runtime, not saved */
 #endif
 
 #define OPT true  /* a string that may be null */
@@ -687,9 +687,9 @@ static void get_param_rec(ns_nsgp_rd *r, ns_param_rec *x)
 /* ---- the model ----------------------------------------------------------------- */
 
 /* Every vector of the model, in the file's order. */
+#define NS_NSGP_VECS_BEFORE_RULES(X) X(nsgs, ns_nsg, nsg, MIN_STR + MIN_STR + MIN_LOC)
+#define MIN_RULE                     60
 #define NS_NSGP_VECS(X)                                                                            \
-	X(nsgs, ns_nsg, nsg, MIN_STR + MIN_STR + MIN_LOC)                                          \
-	X(rules, ns_rule, rule, 60)                                                                \
 	X(vnets, ns_vnet, vnet, 2 * MIN_STR + MIN_LOC + 4 + MIN_STR + 4)                           \
 	X(subnets, ns_subnet, subnet, 4 * MIN_STR + MIN_LOC)                                       \
 	X(peerings, ns_peering, peering, 4 * MIN_STR + 2 * MIN_LOC + 2 + 4)                        \
@@ -702,7 +702,7 @@ static void get_param_rec(ns_nsgp_rd *r, ns_param_rec *x)
 	X(static_members, ns_static_member, static_member, 3 * MIN_STR + 2 * MIN_LOC)              \
 	X(admin_configs, ns_admin_config, admin_config, 3 * MIN_STR + MIN_LOC + 4)                 \
 	X(rule_collections, ns_rule_collection, rule_collection, 3 * MIN_STR + MIN_LOC + 4)        \
-	X(admin_rules, ns_rule, rule, 60)                                                          \
+	X(admin_rules, ns_rule, rule, MIN_RULE)                                                    \
 	X(policy_defs, ns_policy_def, policy_def, 3 * MIN_STR + 2 * MIN_LOC + MIN_COND + 4)        \
 	X(policy_asgs, ns_policy_asg, policy_asg, 4 * MIN_STR + 2 * MIN_LOC + 8)                   \
 	X(params, ns_param_rec, param_rec, 3 * MIN_STR + 4)
@@ -739,9 +739,126 @@ static void sort_keys(size_t *o, size_t n, const char *const *keys)
 	}
 }
 
-void ns_nsgp_put_model(ns_nsgp_wr *w, const ns_model *m, size_t n_notes, nsgsim_error *err, int *rc)
+/* ---- rule blocks: the NSG rules, a section per run of one parent --------------- */
+
+/* A run of the model's rules with one parent id: n of them, n_first the
+ * first definitions of their ids (compile drops the others:
+ * lib/compile/compile.c index_rules), which is what a focused load counts
+ * for a block it leaves unread. */
+typedef struct rule_run {
+	size_t first, n, n_first; /* m->rules[first..first + n) */
+} rule_run;
+
+/* The runs into *runs; -1 when out of memory. */
+static int rule_runs(const ns_model *m, ns_vec *runs)
 {
-	*rc = 0;
+	ns_map seen;
+	ns_map_init(&seen);
+	int rc = 0;
+	const char *parent = NULL;
+	for (size_t i = 0; rc == 0 && i < m->rules.n; i++) {
+		ns_rule *r = NS_VEC_AT(&m->rules, ns_rule, i);
+		int put_rc;
+		bool first = !ns_map_get_or_put(&seen, r->id, r, &put_rc);
+		rule_run *run = runs->n ? NS_VEC_AT(runs, rule_run, runs->n - 1) : NULL;
+		if (put_rc != 0) {
+			rc = -1;
+		} else if (!run || strcmp(r->parent_id, parent) != 0) {
+			if (!(run = ns_vec_push(runs)))
+				rc = -1;
+			else
+				*run = (rule_run){.first = i};
+			parent = r->parent_id;
+		}
+		if (rc == 0) {
+			run->n++;
+			run->n_first += first;
+		}
+	}
+	ns_map_free(&seen);
+	return rc;
+}
+
+static void put_rule_index(ns_nsgp_wr *w, const ns_model *m, const ns_vec *runs)
+{
+	ns_nsgp_count(w, runs->n);
+	for (size_t k = 0; k < runs->n; k++) {
+		const rule_run *run = NS_VEC_AT(runs, rule_run, k);
+		ns_nsgp_str(w, NS_VEC_AT(&m->rules, ns_rule, run->first)->parent_id);
+		ns_nsgp_count(w, run->n);
+		ns_nsgp_count(w, run->n_first);
+	}
+}
+
+static void put_rule_blocks(ns_nsgp_wr *top, const ns_model *m, const ns_vec *runs)
+{
+	for (size_t k = 0; k < runs->n; k++) {
+		const rule_run *run = NS_VEC_AT(runs, rule_run, k);
+		ns_nsgp_wr w;
+		ns_nsgp_wr_init(&w);
+		for (size_t i = run->first; i < run->first + run->n; i++)
+			put_rule(&w, NS_VEC_AT(&m->rules, ns_rule, i));
+		ns_nsgp_end_section(top, &w);
+	}
+}
+
+/* ---- the input lines map ------------------------------------------------------- */
+
+/* The map's slots with a key, ordered by key: the same map gives the same
+ * bytes whatever its slots' order.  NULL (and *n 0) for an empty map or
+ * out of memory (*failed). */
+static size_t *lines_order(const ns_model *m, size_t *n, bool *failed)
+{
+	*n = 0;
+	*failed = false;
+	if (!m->lines.n)
+		return NULL;
+	size_t *order = malloc(m->lines.n * sizeof *order);
+	if (!order) {
+		*failed = true;
+		return NULL;
+	}
+	for (size_t i = 0; i < m->lines.cap && *n < m->lines.n; i++)
+		if (m->lines.keys && m->lines.keys[i])
+			order[(*n)++] = i;
+	sort_keys(order, *n, m->lines.keys);
+	return order;
+}
+
+static void put_lines(ns_nsgp_wr *top, const ns_model *m, const size_t *order, size_t n)
+{
+	ns_nsgp_wr w;
+	ns_nsgp_wr_init(&w);
+	for (size_t i = 0; i < n; i++) {
+		ns_nsgp_str(&w, m->lines.keys[order[i]]);
+		ns_nsgp_u32(&w, (uint32_t)(uintptr_t)m->lines.vals[order[i]]);
+	}
+	ns_nsgp_end_section(top, &w);
+}
+
+/* ---- the core ------------------------------------------------------------------ */
+
+static void put_tags(ns_nsgp_wr *w, const ns_model *m, nsgsim_error *err, int *rc)
+{
+	ns_nsgp_u8(w, m->has_tags);
+	if (!m->has_tags)
+		return;
+	void *snap = NULL;
+	size_t len = 0;
+	if ((*rc = ns_tags_snapshot_write(m, &snap, &len, err)) != 0)
+		return;
+	ns_nsgp_str(w, m->tags_file);
+	ns_nsgp_u8(w, m->tags_from_snapshot);
+	ns_nsgp_u64(w, len);
+	ns_buf_put(&w->b, snap, len);
+	free(snap);
+}
+
+static void put_core(ns_nsgp_wr *w, const ns_model *m, const ns_vec *runs, size_t n_parse,
+                     size_t n_lines, nsgsim_error *err, int *rc)
+{
+	ns_nsgp_u32(w, (uint32_t)strlen(NSGSIM_VERSION_STRING));
+	ns_buf_puts(&w->b, NSGSIM_VERSION_STRING);
 	ns_nsgp_str(w, m->subscription_id);
 	ns_nsgp_str(w, m->resource_group);
 	ns_nsgp_str(w, m->location);
@@ -756,46 +873,113 @@ void ns_nsgp_put_model(ns_nsgp_wr *w, const ns_model *m, size_t n_notes, nsgsim_
 	ns_nsgp_count(w, m->vec.n);                                                                \
 	for (size_t i = 0; i < m->vec.n; i++)                                                      \
 		put_##fn(w, NS_VEC_AT(&m->vec, T, i));
+	NS_NSGP_VECS_BEFORE_RULES(NS_X_PUT)
+	put_rule_index(w, m, runs);
 	NS_NSGP_VECS(NS_X_PUT)
 #undef NS_X_PUT
-	ns_nsgp_count(w, n_notes);
-	for (size_t i = 0; i < n_notes; i++)
+	ns_nsgp_count(w, n_parse);
+	ns_nsgp_count(w, m->notes.n);
+	for (size_t i = 0; i < m->notes.n; i++)
 		put_note(w, NS_VEC_AT(&m->notes, ns_note_rec, i));
-	/* The lines map, sorted by key: the same map gives the same bytes
-	 * whatever its slots' order. */
-	size_t *order = m->lines.n ? malloc(m->lines.n * sizeof *order) : NULL;
-	if (m->lines.n && !order) {
+	ns_nsgp_count(w, n_lines);
+	put_tags(w, m, err, rc);
+}
+
+void ns_nsgp_put_model(ns_nsgp_wr *top, const ns_model *m, size_t n_parse, nsgsim_error *err,
+                       int *rc)
+{
+	*rc = 0;
+	ns_vec runs;
+	ns_vec_init(&runs, sizeof(rule_run));
+	size_t n_lines;
+	bool failed;
+	size_t *order = lines_order(m, &n_lines, &failed);
+	if (failed || rule_runs(m, &runs) != 0) {
 		*rc = ns_fail(err, NSGSIM_E_NOMEM, "", "", "", "out of memory");
-		return;
-	}
-	size_t k = 0;
-	for (size_t i = 0; i < m->lines.cap && k < m->lines.n; i++)
-		if (m->lines.keys && m->lines.keys[i])
-			order[k++] = i;
-	sort_keys(order, k, m->lines.keys);
-	ns_nsgp_count(w, k);
-	for (size_t i = 0; i < k; i++) {
-		ns_nsgp_str(w, m->lines.keys[order[i]]);
-		ns_nsgp_u32(w, (uint32_t)(uintptr_t)m->lines.vals[order[i]]);
+	} else {
+		ns_nsgp_wr core;
+		ns_nsgp_wr_init(&core);
+		put_core(&core, m, &runs, n_parse, n_lines, err, rc);
+		ns_nsgp_end_section(top, &core);
+		put_lines(top, m, order, n_lines);
+		put_rule_blocks(top, m, &runs);
 	}
 	free(order);
-	ns_nsgp_u8(w, m->has_tags);
-	if (m->has_tags) {
-		void *snap = NULL;
-		size_t len = 0;
-		if ((*rc = ns_tags_snapshot_write(m, &snap, &len, err)) != 0)
-			return;
-		ns_nsgp_str(w, m->tags_file);
-		ns_nsgp_u8(w, m->tags_from_snapshot);
-		ns_nsgp_u64(w, len);
-		ns_buf_put(&w->b, snap, len);
-		free(snap);
+	ns_vec_free(&runs);
+}
+
+/* ---- reading ------------------------------------------------------------------- */
+
+/* The rules of block `block` (section 2 + block) into m->rules: n of them,
+ * each naming parent. */
+static int get_block(ns_nsgp_rd *r, size_t block, const char *parent, size_t n)
+{
+	ns_model *m = r->m;
+	if (ns_nsgp_open_section(r, NS_NSGP_SECTIONS_MIN + block) != 0)
+		return r->rc;
+	if (ns_vec_reserve(&m->rules, n) != 0)
+		return ns_nsgp_nomem(r);
+	for (size_t i = 0; i < n && !r->rc; i++) {
+		ns_nsgp_at_i(r, "/model/rules/%zu", m->rules.n);
+		size_t at = r->pos;
+		ns_rule *x = ns_vec_push(&m->rules);
+		get_rule(r, x);
+		if (!r->rc && strcmp(x->parent_id, parent) != 0) {
+			r->pos = at;
+			ns_nsgp_fail(r,
+			             "a rule of block %zu names the parent '%s'; the block is '%s'",
+			             block, x->parent_id, parent);
+		}
+	}
+	if (!r->rc && r->pos != r->len) {
+		ns_nsgp_at_i(r, "/sections/%zu", NS_NSGP_SECTIONS_MIN + block);
+		ns_nsgp_fail(r, "%zu bytes follow the block's %zu rules", r->len - r->pos, n);
+	}
+	return r->rc;
+}
+
+/* The core's index of rule blocks into m->rule_blocks (section numbers as
+ * the directory has them; each block's count bounded by its section). */
+static void get_rule_index(ns_nsgp_rd *r)
+{
+	ns_model *m = r->m;
+	ns_nsgp_at(r, "/model/rule-blocks");
+	size_t n = ns_nsgp_get_count(r, "rule blocks", MIN_STR + 8);
+	if (!r->rc && n != r->n_sec - NS_NSGP_SECTIONS_MIN)
+		ns_nsgp_fail(r, "%zu rule blocks; the directory has %zu sections for them", n,
+		             r->n_sec - NS_NSGP_SECTIONS_MIN);
+	if (!r->rc && ns_vec_reserve(&m->rule_blocks, n) != 0)
+		ns_nsgp_nomem(r);
+	for (size_t k = 0; k < n && !r->rc; k++) {
+		ns_nsgp_at_i(r, "/model/rule-blocks/%zu", k);
+		ns_rule_block *b = ns_vec_push(&m->rule_blocks);
+		b->parent = ns_nsgp_get_str(r, "a block's parent NSG", REQ);
+		b->n_rules = ns_nsgp_get_u32(r, "a block's rule count");
+		b->n_first = ns_nsgp_get_u32(r, "a block's count of first definitions");
+		b->section = NS_NSGP_SECTIONS_MIN + k;
+		if (!r->rc && b->n_first > b->n_rules) {
+			r->pos -= 4;
+			ns_nsgp_fail(r, "%zu first definitions of %zu rules", b->n_first,
+			             b->n_rules);
+		}
+		const ns_nsgp_section *s = &r->sec[b->section];
+		if (!r->rc && b->n_rules > (s->end - s->start) / MIN_RULE) {
+			r->pos -= 8;
+			ns_nsgp_fail(r, "%zu rules need at least %zu bytes; section %zu has %zu",
+			             b->n_rules, b->n_rules * MIN_RULE, b->section,
+			             s->end - s->start);
+		}
 	}
 }
 
-int ns_nsgp_get_model(ns_nsgp_rd *r)
+static void get_deployment(ns_nsgp_rd *r)
 {
 	ns_model *m = r->m;
+	ns_nsgp_at(r, "/version");
+	uint32_t vlen = ns_nsgp_get_u32(r, "the writer's nsgsim version");
+	if (!r->rc && vlen > r->len - r->pos)
+		ns_nsgp_fail(r, "a version of %u bytes but %zu are left", vlen, r->len - r->pos);
+	r->pos += r->rc ? 0 : vlen;
 	ns_nsgp_at(r, "/model/deployment");
 	m->subscription_id = ns_nsgp_get_str(r, "the subscription", REQ);
 	m->resource_group = ns_nsgp_get_str(r, "the resource group", REQ);
@@ -809,6 +993,78 @@ int ns_nsgp_get_model(ns_nsgp_rd *r)
 		ns_nsgp_fail(r, "%u limits; this nsgsim has %d", n_limits, NSGSIM_LIMIT_COUNT);
 	for (int i = 0; i < NSGSIM_LIMIT_COUNT && !r->rc; i++)
 		m->limits[i] = ns_nsgp_get_u64(r, "a limit");
+}
+
+/* The notes: the parse stage's first (*n_parse of them), then the
+ * compile's. */
+static void get_notes(ns_nsgp_rd *r, size_t *n_parse)
+{
+	ns_model *m = r->m;
+	ns_nsgp_at(r, "/model/notes");
+	*n_parse = ns_nsgp_get_u32(r, "the parse-stage note count");
+	size_t n_notes = ns_nsgp_get_count(r, "notes", 4 + 4 * MIN_STR);
+	if (!r->rc && *n_parse > n_notes) {
+		r->pos -= 4;
+		ns_nsgp_fail(r, "%zu parse-stage notes of %zu", *n_parse, n_notes);
+	}
+	if (!r->rc && ns_vec_reserve(&m->notes, n_notes) != 0)
+		ns_nsgp_nomem(r);
+	for (size_t i = 0; i < n_notes && !r->rc; i++) {
+		ns_nsgp_at_i(r, "/model/notes/%zu", i);
+		get_note(r, ns_vec_push(&m->notes));
+	}
+}
+
+static void get_tags(ns_nsgp_rd *r)
+{
+	ns_model *m = r->m;
+	ns_nsgp_at(r, "/model/tags");
+	bool has_tags = ns_nsgp_get_bool(r, "the has-tags flag");
+	if (!has_tags || r->rc)
+		return;
+	const char *file = ns_nsgp_get_str(r, "the tags' file", REQ);
+	bool snap = ns_nsgp_get_bool(r, "the tags' snapshot flag");
+	uint64_t len = ns_nsgp_get_u64(r, "the tags snapshot's length");
+	if (!r->rc && len > r->len - r->pos)
+		ns_nsgp_fail(r, "a tags snapshot of %llu bytes but %zu are left",
+		             (unsigned long long)len, r->len - r->pos);
+	if (r->rc)
+		return;
+	nsgsim_error terr = {0};
+	int rc = ns_tags_snapshot_read_embedded(m, r->file, r->d + r->pos, (size_t)len, &terr);
+	if (rc != 0)
+		ns_nsgp_fail(r, "the embedded service-tags snapshot: %s%s%s", terr.pointer,
+		             terr.pointer[0] ? ": " : "", terr.message);
+	r->pos += (size_t)len;
+	m->has_tags = true;
+	m->tags_file = file;
+	m->tags_from_snapshot = snap;
+}
+
+/* Section 1: n (key, line) pairs into m->lines. */
+static void get_lines(ns_nsgp_rd *r, size_t n)
+{
+	ns_model *m = r->m;
+	if (ns_nsgp_open_section(r, 1) != 0)
+		return;
+	ns_nsgp_at(r, "/model/lines");
+	for (size_t i = 0; i < n && !r->rc; i++) {
+		const char *key = ns_nsgp_get_str(r, "a line's key", REQ);
+		uint32_t line = ns_nsgp_get_u32(r, "a line");
+		if (!r->rc && ns_map_put(&m->lines, key, (void *)(uintptr_t)line) != 0)
+			ns_nsgp_nomem(r);
+	}
+	if (!r->rc && r->pos != r->len)
+		ns_nsgp_fail(r, "%zu bytes follow the %zu lines", r->len - r->pos, n);
+}
+
+/* Section 0, the core, which ends exactly where its last field does. */
+static void get_core(ns_nsgp_rd *r, size_t *n_parse, size_t *n_lines)
+{
+	ns_model *m = r->m;
+	if (ns_nsgp_open_section(r, 0) != 0)
+		return;
+	get_deployment(r);
 	uint64_t n_prefixes = ns_nsgp_get_u64(r, "the prefix count");
 #define NS_X_GET(vec, T, fn, min)                                                                  \
 	if (!r->rc) {                                                                              \
@@ -821,55 +1077,70 @@ int ns_nsgp_get_model(ns_nsgp_rd *r)
 			get_##fn(r, ns_vec_push(&m->vec));                                         \
 		}                                                                                  \
 	}
+	NS_NSGP_VECS_BEFORE_RULES(NS_X_GET)
+	get_rule_index(r);
 	NS_NSGP_VECS(NS_X_GET)
 #undef NS_X_GET
-	ns_nsgp_at(r, "/model/notes");
-	size_t n_notes = ns_nsgp_get_count(r, "notes", 4 + 4 * MIN_STR);
-	if (!r->rc && ns_vec_reserve(&m->notes, n_notes) != 0)
-		ns_nsgp_nomem(r);
-	for (size_t i = 0; i < n_notes && !r->rc; i++) {
-		ns_nsgp_at_i(r, "/model/notes/%zu", i);
-		get_note(r, ns_vec_push(&m->notes));
-	}
+	get_notes(r, n_parse);
 	ns_nsgp_at(r, "/model/lines");
-	size_t n_lines = ns_nsgp_get_count(r, "lines", MIN_STR + 4);
-	/* A query build needs no line numbers: each key is checked (an index
-	 * into the table), nothing is hashed. */
+	*n_lines = ns_nsgp_get_u32(r, "the line count");
+	get_tags(r);
+	m->n_prefixes = n_prefixes;
+	if (!r->rc && r->pos != r->len) {
+		ns_nsgp_at(r, "/sections/0");
+		ns_nsgp_fail(r, "%zu bytes follow the end of the core", r->len - r->pos);
+	}
+}
+
+/* A focused query load keeps the rule blocks for compile, which reads
+ * those its focus needs; the notes stay the saved compile's. */
+static int defer_blocks(ns_nsgp_rd *r)
+{
+	ns_model *m = r->m;
+	m->map_file = ns_arena_strdup(&m->arena, r->file);
+	m->map_sections = ns_arena_alloc_raw(&m->arena, r->n_sec * sizeof *r->sec);
+	if (!m->map_file || !m->map_sections)
+		return ns_nsgp_nomem(r);
+	memcpy(m->map_sections, r->sec, r->n_sec * sizeof *r->sec);
+	m->n_map_sections = r->n_sec;
+	m->notes_frozen = true;
+	return 0;
+}
+
+int ns_nsgp_get_model(ns_nsgp_rd *r)
+{
+	ns_model *m = r->m;
+	size_t n_parse = 0, n_lines = 0;
+	get_core(r, &n_parse, &n_lines);
+	/* A query build needs no line numbers: their section is not read. */
 	bool omit = m->build == NSGSIM_BUILD_QUERY;
 	m->lines_omitted = omit && n_lines > 0;
-	for (size_t i = 0; omit && i < n_lines && !r->rc; i++) {
-		ns_nsgp_get_str(r, "a line's key", REQ);
-		ns_nsgp_get_u32(r, "a line");
+	if (!omit)
+		get_lines(r, n_lines);
+	if (r->rc)
+		return r->rc;
+	if (r->borrow && m->n_focus > 0 && m->build != NSGSIM_BUILD_FULL)
+		return defer_blocks(r);
+	m->notes.n = n_parse; /* compile makes its notes again */
+	for (size_t k = 0; k < m->rule_blocks.n && !r->rc; k++) {
+		const ns_rule_block *b = NS_VEC_AT(&m->rule_blocks, ns_rule_block, k);
+		get_block(r, k, b->parent, b->n_rules);
 	}
-	for (size_t i = 0; !omit && i < n_lines && !r->rc; i++) {
-		const char *key = ns_nsgp_get_str(r, "a line's key", REQ);
-		uint32_t line = ns_nsgp_get_u32(r, "a line");
-		if (!r->rc && ns_map_put(&m->lines, key, (void *)(uintptr_t)line) != 0)
-			ns_nsgp_nomem(r);
-	}
-	ns_nsgp_at(r, "/model/tags");
-	bool has_tags = ns_nsgp_get_bool(r, "the has-tags flag");
-	if (has_tags && !r->rc) {
-		const char *file = ns_nsgp_get_str(r, "the tags' file", REQ);
-		bool snap = ns_nsgp_get_bool(r, "the tags' snapshot flag");
-		uint64_t len = ns_nsgp_get_u64(r, "the tags snapshot's length");
-		if (!r->rc && len > r->len - r->pos)
-			ns_nsgp_fail(r, "a tags snapshot of %llu bytes but %zu are left",
-			             (unsigned long long)len, r->len - r->pos);
-		if (!r->rc) {
-			nsgsim_error terr = {0};
-			int rc = ns_tags_snapshot_read_embedded(m, r->file, r->d + r->pos,
-			                                        (size_t)len, &terr);
-			if (rc != 0)
-				ns_nsgp_fail(r, "the embedded service-tags snapshot: %s%s%s",
-				             terr.pointer, terr.pointer[0] ? ": " : "",
-				             terr.message);
-			r->pos += (size_t)len;
-			m->has_tags = true;
-			m->tags_file = file;
-			m->tags_from_snapshot = snap;
-		}
-	}
-	m->n_prefixes = n_prefixes;
+	m->rule_blocks.n = 0;
 	return r->rc;
+}
+
+int ns_nsgp_read_block(ns_model *m, size_t k, nsgsim_error *err)
+{
+	nsgsim_error scratch;
+	ns_nsgp_rd r = {.d = m->map,
+	                .len = m->map_len,
+	                .m = m,
+	                .file = m->map_file,
+	                .err = err ? err : &scratch,
+	                .borrow = true,
+	                .sec = m->map_sections,
+	                .n_sec = m->n_map_sections};
+	const ns_rule_block *b = NS_VEC_AT(&m->rule_blocks, ns_rule_block, k);
+	return get_block(&r, b->section - NS_NSGP_SECTIONS_MIN, b->parent, b->n_rules);
 }

@@ -71,6 +71,9 @@ typedef struct ns_cnsg {
 	const ns_nsg *g;
 	ns_chain in, out;
 	size_t n_asgs_referenced;
+	/* Rules of a compiled policy file that a focused load left unread
+	 * (lib/compile/compile.c read_rule_blocks): counted, not in a chain. */
+	size_t deferred_rules;
 } ns_cnsg;
 
 typedef struct ns_cvnet {

@@ -15,6 +15,7 @@ void ns_model_init(ns_model *m)
 	memset(m, 0, sizeof *m);
 	ns_vec_init(&m->nsgs, sizeof(ns_nsg));
 	ns_vec_init(&m->rules, sizeof(ns_rule));
+	ns_vec_init(&m->rule_blocks, sizeof(ns_rule_block));
 	ns_vec_init(&m->vnets, sizeof(ns_vnet));
 	ns_vec_init(&m->subnets, sizeof(ns_subnet));
 	ns_vec_init(&m->peerings, sizeof(ns_peering));
@@ -67,7 +68,7 @@ size_t ns_model_resource_count(const ns_model *m)
 	return m->nsgs.n + m->rules.n + m->vnets.n + m->subnets.n + m->peerings.n + m->nics.n +
 	       m->asgs.n + m->route_tables.n + m->routes.n + m->managers.n + m->net_groups.n +
 	       m->static_members.n + m->admin_configs.n + m->rule_collections.n + m->admin_rules.n +
-	       m->policy_defs.n + m->policy_asgs.n + m->notes.n;
+	       m->policy_defs.n + m->policy_asgs.n + m->notes.n + m->rule_blocks.n;
 }
 
 void ns_model_free(ns_model *m)
@@ -87,6 +88,7 @@ void ns_model_free(ns_model *m)
 	ns_model_drop_tags(m);
 	ns_vec_free(&m->tags);
 	ns_map_free(&m->lines);
+	ns_vec_free(&m->rule_blocks);
 	ns_arena_free(&m->arena);
 	if (m->map)
 		munmap(m->map, m->map_len);
@@ -151,6 +153,8 @@ void ns_model_drop_tags(ns_model *m)
 int ns_model_note(ns_model *m, int kind, const char *file, const char *pointer,
                   const char *resource, const char *fmt, ...)
 {
+	if (m->notes_frozen)
+		return 0;
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(NULL, 0, fmt, ap);

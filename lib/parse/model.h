@@ -303,6 +303,15 @@ typedef struct ns_note_rec {
 	const char *message, *file, *pointer, *resource;
 } ns_note_rec;
 
+/* A compiled policy file's rule block (lib/compile/nsgp.h) left unread in
+ * the mapping by a focused query load: compile reads the blocks of the NSGs
+ * its focus needs (ns_nsgp_read_block) and counts the others' rules. */
+typedef struct ns_rule_block {
+	const char *parent;      /* the NSG id the block's rules name */
+	size_t n_rules, n_first; /* n_first: the first definitions of their ids */
+	size_t section;          /* its section in the file's directory */
+} ns_rule_block;
+
 /* Everything the parse stage found, unresolved.  Children are kept flat with
  * their parent's id, whether they were nested or standalone in the input. */
 typedef struct ns_model {
@@ -344,6 +353,15 @@ typedef struct ns_model {
 	 * ns_model_free. */
 	void *map;
 	size_t map_len;
+	/* A focused query load of a compiled policy file: the rule blocks not
+	 * read yet (ns_rule_block), the file's name and directory for reading
+	 * them, and notes_frozen -- the notes are the saved compile's, so
+	 * compile adds none (it sees only the rules the focus needs). */
+	ns_vec rule_blocks;
+	const char *map_file;
+	void *map_sections; /* ns_nsgp_section[n_map_sections], in the arena */
+	size_t n_map_sections;
+	bool notes_frozen;
 } ns_model;
 
 void ns_model_init(ns_model *m);

@@ -99,6 +99,13 @@ NSGSIM_EXPORT int nsgsim_policy_show(const nsgsim_policy *p, int format, char **
 		               "policy and out are required; format is NSGSIM_SHOW_TEXT or "
 		               "NSGSIM_SHOW_JSON");
 	*out = NULL;
+	/* A focused query load of a compiled policy file read only the rules
+	 * its focus needs (lib/compile/nsgp_model.c): show lists them all. */
+	if (p->m.notes_frozen)
+		return ns_fail(err, NSGSIM_E_OUT_OF_FOCUS, "", "", "",
+		               "show needs every rule, and this policy was loaded from a compiled "
+		               "policy file for a focus (nsgsim_loader_set_focus, "
+		               "NSGSIM_BUILD_QUERY): load it without one");
 	ns_buf b;
 	ns_buf_init(&b);
 	if (format == NSGSIM_SHOW_JSON)

@@ -2,6 +2,7 @@
 (Policy.load), which must answer exactly as the policy that was saved."""
 
 import os
+import struct
 import tempfile
 import unittest
 
@@ -110,7 +111,11 @@ class TestCompiledPolicy(unittest.TestCase):
         for bad, code, pointer in [
             (data[:100], "NSGSIM_E_POLICY_FILE", "/header/length"),
             (data[:8] + b"\x09" + data[9:], "NSGSIM_E_POLICY_FILE_VERSION", "/header/version"),
-            (data[:-1] + bytes([data[-1] ^ 1]), "NSGSIM_E_POLICY_FILE", "/header/checksum"),
+            (data[:30] + bytes([data[30] ^ 1]) + data[31:], "NSGSIM_E_POLICY_FILE",
+             "/header/checksum"),
+            # the last byte is in the last section, the last NSG's rules
+            (data[:-1] + bytes([data[-1] ^ 1]), "NSGSIM_E_POLICY_FILE",
+             "/sections/%d" % (struct.unpack_from("<I", data, 24)[0] - 1)),
             (b"{}", "NSGSIM_E_POLICY_FILE", "/header/magic"),
         ]:
             with self.subTest(code=code, pointer=pointer):
