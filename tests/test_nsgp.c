@@ -643,17 +643,137 @@ static void test_header_errors(void **state)
 	nsgsim_free(buf);
 }
 
+/* ---- a focused query load reads, and checks, only what its focus needs ---------- */
+
+static nsgsim_policy *load_focused(const char *path, const char *ip, nsgsim_error *err, int *rc)
+{
+	char text[80];
+	nsgsim_flow one;
+	snprintf(text, sizeof text, "tcp 10.9.9.9 %s:1", ip);
+	assert_int_equal(nsgsim_flow_parse(text, &one, NULL), 0);
+	nsgsim_ip focus = one.dst;
+	nsgsim_loader *l = nsgsim_loader_new();
+	assert_int_equal(nsgsim_loader_set_build(l, NSGSIM_BUILD_QUERY), 0);
+	assert_int_equal(nsgsim_loader_set_focus(l, &focus, 1), 0);
+	nsgsim_policy *p = NULL;
+	*rc = nsgsim_loader_add_policy_file(l, path, err);
+	if (*rc == 0)
+		*rc = nsgsim_compile(l, &p, err);
+	nsgsim_loader_free(l);
+	return p;
+}
+
+static void write_file(const char *path, const void *d, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(d, 1, len, f), len);
+	fclose(f);
+}
+
+/* Section k's start and end, from the file's directory. */
+static void section_of(const unsigned char *d, size_t k, size_t *start, size_t *end)
+{
+	const unsigned char *x = d + NS_NSGP_HEADER_SIZE + 4 + k * 20;
+	uint64_t off = 0, len = 0;
+	for (int i = 7; i >= 0; i--) {
+		off = off << 8 | x[i];
+		len = len << 8 | x[8 + i];
+	}
+	*start = (size_t)off;
+	*end = (size_t)(off + len);
+}
+
+static void test_focused_load_reads_what_it_needs(void **state)
+{
+	(void)state;
+	input in = {.n_env = 1, .tags = TAGS};
+	snprintf(in.env[0], sizeof in.env[0], "fixtures/example/env");
+	nsgsim_policy *full = NULL;
+	assert_int_equal(compile_input(&in, NSGSIM_BUILD_FULL, &full), 0);
+	void *buf;
+	size_t len;
+	save(full, &buf, &len);
+	char path[] = "/tmp/nsgsim-test-nsgp-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, buf, len);
+	nsgsim_error err = {0};
+	int rc;
+	nsgsim_policy *p = load_focused(path, "10.1.1.4", &err, &rc);
+	assert_int_equal(rc, 0);
+	/* One block read (the web tier's NSG), one left in the file. */
+	size_t read = SIZE_MAX, unread = SIZE_MAX;
+	for (size_t k = 0; k < p->m.rule_blocks.n; k++) {
+		const ns_rule_block *b = NS_VEC_AT(&p->m.rule_blocks, ns_rule_block, k);
+		const ns_cnsg *cg = ns_map_get(&p->nsg_by_id, b->parent);
+		assert_non_null(cg);
+		if (cg->in.unbuilt)
+			unread = b->section;
+		else
+			read = b->section;
+	}
+	assert_true(read != SIZE_MAX && unread != SIZE_MAX);
+	nsgsim_flow f;
+	assert_int_equal(nsgsim_flow_parse("tcp 93.184.216.34 10.1.1.4:443", &f, NULL), 0);
+	nsgsim_result want, got;
+	assert_int_equal(nsgsim_eval(full, &f, &want, NULL), 0);
+	assert_int_equal(nsgsim_eval(p, &f, &got, NULL), 0);
+	assert_int_equal(got.verdict, want.verdict);
+	assert_string_equal(got.decided_rule.id, want.decided_rule.id);
+	nsgsim_policy_free(p);
+	/* A byte changed in the block the focus does not read: the focused load
+	 * neither touches nor checks it and answers as before; a full load
+	 * meets it and refuses the file. */
+	unsigned char *c = malloc(len);
+	size_t start, end;
+	memcpy(c, buf, len);
+	section_of(c, unread, &start, &end);
+	c[(start + end) / 2] ^= 0x20;
+	write_file(path, c, len);
+	p = load_focused(path, "10.1.1.4", &err, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(nsgsim_eval(p, &f, &got, NULL), 0);
+	assert_string_equal(got.decided_rule.id, want.decided_rule.id);
+	nsgsim_policy_free(p);
+	nsgsim_policy *q = NULL;
+	assert_int_equal(nsgsim_policy_load(path, &q, &err), NSGSIM_E_POLICY_FILE);
+	char where[32];
+	snprintf(where, sizeof where, "/sections/%zu", unread);
+	assert_string_equal(err.pointer, where);
+	assert_non_null(strstr(err.message, "CRC-32C"));
+	/* The same change in the block it reads: refused. */
+	memcpy(c, buf, len);
+	section_of(c, read, &start, &end);
+	c[(start + end) / 2] ^= 0x20;
+	write_file(path, c, len);
+	p = load_focused(path, "10.1.1.4", &err, &rc);
+	assert_int_equal(rc, NSGSIM_E_POLICY_FILE);
+	assert_null(p);
+	snprintf(where, sizeof where, "/sections/%zu", read);
+	assert_string_equal(err.pointer, where);
+	unlink(path);
+	free(c);
+	nsgsim_free(buf);
+	nsgsim_policy_free(full);
+}
+
 /* What the parsers never let into a model is refused in a file too
  * (tests/regressions/nsgp, found by fuzz_nsgp): a prefix with host bits
- * (its compiled set and the explanation's text disagreed) and a string
- * that is not UTF-8 (show --json wrote it back out). */
+ * (its compiled set and the explanation's text disagreed), a string that
+ * is not UTF-8 (show --json wrote it back out) and a side of the ASG form
+ * without an ASG (its readers take the first).  The files are remade for
+ * each format version by tests/regressions/nsgp/make_v3.py. */
 static void test_model_invariants(void **state)
 {
 	(void)state;
 	static const struct {
 		const char *file, *says;
 	} cases[] = {{"tests/regressions/nsgp/prefix_with_host_bits.nsgp", "host bits set"},
-	             {"tests/regressions/nsgp/malformed_utf8_string.nsgp", "malformed UTF-8"}};
+	             {"tests/regressions/nsgp/malformed_utf8_string.nsgp", "malformed UTF-8"},
+	             {"tests/regressions/nsgp/asg-side-naming-none.nsgp",
+	              "a side of application security groups that names none"}};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		nsgsim_policy *p = NULL;
 		nsgsim_error err = {0};
@@ -709,10 +829,15 @@ static void test_crc32c(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_header_errors),    cmocka_unit_test(test_every_truncation),
-	        cmocka_unit_test(test_bit_flips),        cmocka_unit_test(test_resealed_payload),
-	        cmocka_unit_test(test_fixture_envs),     cmocka_unit_test(test_terraform_plans),
-	        cmocka_unit_test(test_arm_templates),    cmocka_unit_test(test_crc32c),
+	        cmocka_unit_test(test_header_errors),
+	        cmocka_unit_test(test_every_truncation),
+	        cmocka_unit_test(test_bit_flips),
+	        cmocka_unit_test(test_resealed_payload),
+	        cmocka_unit_test(test_fixture_envs),
+	        cmocka_unit_test(test_terraform_plans),
+	        cmocka_unit_test(test_arm_templates),
+	        cmocka_unit_test(test_crc32c),
+	        cmocka_unit_test(test_focused_load_reads_what_it_needs),
 	        cmocka_unit_test(test_model_invariants),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
