@@ -230,8 +230,14 @@ NSGSIM_EXPORT int nsgsim_loader_set_build(nsgsim_loader *loader, int build);
  * nsgsim_explain); a flow that meets any other NSG is NSGSIM_E_OUT_OF_FOCUS,
  * never a different answer.  Set queries (nsgsim_reach, nsgsim_diff,
  * nsgsim_lint*, nsgsim_matrix_build, nsgsim_effective) refuse a focused
- * policy with NSGSIM_E_OUT_OF_FOCUS; saving it saves the whole model.
- * NSGSIM_BUILD_FULL ignores the focus (everything is built).  n 0 clears
+ * policy with NSGSIM_E_OUT_OF_FOCUS; saving it saves the whole model.  A
+ * compiled policy file added with nsgsim_loader_add_policy_file to a focused
+ * NSGSIM_BUILD_QUERY loader is read lazily: only the rules of the NSGs the
+ * focus needs are read (and checked: the others' bytes are not even
+ * touched until a full load), the notes are the saved compile's, and
+ * nsgsim_policy_show and saving refuse the policy (NSGSIM_E_OUT_OF_FOCUS,
+ * NSGSIM_E_INVALID_ARG).  NSGSIM_BUILD_FULL ignores the focus (everything
+ * is built).  n 0 clears
  * it; at most NSGSIM_FOCUS_MAX addresses, each of family 4 or 6, else
  * NSGSIM_E_INVALID_ARG; NSGSIM_E_NOMEM. */
 #define NSGSIM_FOCUS_MAX 4096

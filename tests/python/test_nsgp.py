@@ -70,7 +70,9 @@ class TestCompiledPolicy(unittest.TestCase):
                      for e in ends]
             for focused in (nsgsim.load(env=ENV, service_tags=support.DEFAULT_TAGS,
                                         build="query", focus=addrs),
-                            nsgsim.load_policy(self.path, build="minimal", focus=addrs)):
+                            nsgsim.load_policy(self.path, build="minimal", focus=addrs),
+                            # a query build reads only the focus's NSGs from the file
+                            nsgsim.load_policy(self.path, build="query", focus=addrs)):
                 with focused:
                     self.assertEqual(focused.notes, self.policy.notes)
                     a, b = self.policy.evaluate(flow), focused.evaluate(flow)
@@ -89,6 +91,13 @@ class TestCompiledPolicy(unittest.TestCase):
         self.assertGreater(refused, 0)
         with self.assertRaises(ValueError):
             nsgsim.load(env=ENV, build="query", focus=["not an address"])
+        # show lists every rule, which a focused query load of the file did not read
+        with nsgsim.load_policy(self.path, build="query", focus=["10.1.1.4"]) as lazy:
+            with self.assertRaises(nsgsim.Error) as cm:
+                lazy.show()
+            self.assertEqual(cm.exception.code, nsgsim.NSGSIM_E_OUT_OF_FOCUS)
+            with self.assertRaises(nsgsim.Error):
+                lazy.save()
 
     def test_query_build_answers_the_same_and_cannot_save(self):
         self.assertIsNone(self.policy.save(self.path))
