@@ -416,6 +416,24 @@ static inline nsgsim_ip fuzz_some_address(const nsgsim_policy *p, int which)
 	return ip;
 }
 
+/* A flow between the two focus addresses, both ways: the focused policy p
+ * answers it as the full one does. */
+static inline void fuzz_same_focus_answers(const nsgsim_policy *full, const nsgsim_policy *p,
+                                           const nsgsim_ip focus[2])
+{
+	for (int dir = 0; dir < 2 && focus[0].family == focus[1].family; dir++) {
+		nsgsim_flow f = {NSGSIM_PROTO_TCP, focus[dir], focus[1 - dir], 50000, 443};
+		nsgsim_result a, b;
+		int ra = nsgsim_eval(full, &f, &a, NULL), rb = nsgsim_eval(p, &f, &b, NULL);
+		FUZZ_CHECK(ra == rb);
+		if (ra != 0)
+			continue;
+		const char *x = a.decided_rule.id, *y = b.decided_rule.id;
+		FUZZ_CHECK(a.verdict == b.verdict && a.decided_layer == b.decided_layer);
+		FUZZ_CHECK((x == NULL) == (y == NULL) && (!x || strcmp(x, y) == 0));
+	}
+}
+
 /* Effective rules of each NIC (by name and by id), and flows between the
  * policy's own endpoint addresses; bounded so that one input stays cheap. */
 static inline void fuzz_exercise_policy(const nsgsim_policy *p)

@@ -48,17 +48,8 @@ static void check_focused_file(const nsgsim_policy *full, const uint8_t *data, s
 	int rc = nsgsim_compile(l, &p, &err);
 	nsgsim_loader_free(l);
 	FUZZ_CHECK(rc == 0 || rc == NSGSIM_E_LIMIT);
-	for (int dir = 0; p && dir < 2 && focus[0].family == focus[1].family; dir++) {
-		nsgsim_flow f = {NSGSIM_PROTO_TCP, focus[dir], focus[1 - dir], 50000, 443};
-		nsgsim_result a, b;
-		int ra = nsgsim_eval(full, &f, &a, NULL), rb = nsgsim_eval(p, &f, &b, NULL);
-		FUZZ_CHECK(ra == rb);
-		if (ra != 0)
-			continue;
-		const char *x = a.decided_rule.id, *y = b.decided_rule.id;
-		FUZZ_CHECK(a.verdict == b.verdict && a.decided_layer == b.decided_layer);
-		FUZZ_CHECK((x == NULL) == (y == NULL) && (!x || strcmp(x, y) == 0));
-	}
+	if (p)
+		fuzz_same_focus_answers(full, p, focus);
 	nsgsim_policy_free(p);
 }
 
