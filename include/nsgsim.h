@@ -313,7 +313,9 @@ NSGSIM_EXPORT int nsgsim_policy_load_buffer(const char *name, const void *data, 
                                             nsgsim_policy **out, nsgsim_error *err);
 /* Fills an empty loader from a compiled policy file (as if its input had
  * been added), so that nsgsim_loader_set_build applies; nothing else may be
- * added to that loader.  NSGSIM_E_INVALID_ARG when the loader holds input. */
+ * added to that loader (the other add functions and
+ * nsgsim_loader_set_parameter then fail with NSGSIM_E_INVALID_ARG).
+ * NSGSIM_E_INVALID_ARG when the loader holds input. */
 NSGSIM_EXPORT int nsgsim_loader_add_policy_file(nsgsim_loader *loader, const char *path,
                                                 nsgsim_error *err);
 NSGSIM_EXPORT int nsgsim_loader_add_policy_buffer(nsgsim_loader *loader, const char *name,

@@ -639,6 +639,18 @@ static void test_header_errors(void **state)
 	assert_int_equal(nsgsim_loader_add_policy_buffer(l, "ok.nsgp", buf, len, &err),
 	                 NSGSIM_E_INVALID_ARG);
 	nsgsim_loader_free(l);
+	/* ... nor does a loader that holds a policy file take more input. */
+	l = nsgsim_loader_new();
+	assert_int_equal(nsgsim_loader_add_policy_buffer(l, "ok.nsgp", buf, len, &err), 0);
+	assert_int_equal(
+	        nsgsim_loader_add_env(l, "fixtures/semantics/t10_asg_member_binding/env", &err),
+	        NSGSIM_E_INVALID_ARG);
+	assert_non_null(strstr(err.message, "give it alone"));
+	assert_int_equal(nsgsim_loader_add_env_buffer(l, "x.json", "[]", 2, &err),
+	                 NSGSIM_E_INVALID_ARG);
+	assert_int_equal(nsgsim_loader_add_service_tags(l, TAGS, &err), NSGSIM_E_INVALID_ARG);
+	assert_int_equal(nsgsim_loader_set_parameter(l, "a", "b", &err), NSGSIM_E_INVALID_ARG);
+	nsgsim_loader_free(l);
 	nsgsim_policy_free(p);
 	nsgsim_free(buf);
 }

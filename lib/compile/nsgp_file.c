@@ -306,6 +306,7 @@ static int add_policy(nsgsim_loader *l, const char *name, const void *data, size
 		ns_model_free(&m);
 		return rc;
 	}
+	m.from_policy_file = true;
 	ns_model_free(lm);
 	*lm = m;
 	return 0;

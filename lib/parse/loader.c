@@ -277,12 +277,25 @@ static int load_params_buffer(ns_model *m, const char *name, const char *json, s
 	return rc;
 }
 
+/* A compiled policy file is the whole input (lib/compile/nsgp_file.c):
+ * nothing is added to a loader that holds one. */
+static int refuse_after_policy(const nsgsim_loader *l, const char *name, nsgsim_error *err)
+{
+	if (!l->model.from_policy_file)
+		return 0;
+	return ns_fail(err, NSGSIM_E_INVALID_ARG, name ? name : "", "", "",
+	               "this loader holds a compiled policy file, which is the whole input: "
+	               "give it alone");
+}
+
 NSGSIM_EXPORT int nsgsim_loader_add_parameters(nsgsim_loader *l, const char *path,
                                                nsgsim_error *err)
 {
 	if (!l || !path)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		               "loader and path are required");
+	if (refuse_after_policy(l, path, err) != 0)
+		return NSGSIM_E_INVALID_ARG;
 	return load_file_with(&l->model, path, load_params_buffer, err);
 }
 
@@ -293,6 +306,8 @@ NSGSIM_EXPORT int nsgsim_loader_add_parameters_buffer(nsgsim_loader *l, const ch
 	if (!l || !json)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
 		               "loader and json are required");
+	if (refuse_after_policy(l, name, err) != 0)
+		return NSGSIM_E_INVALID_ARG;
 	return load_params_buffer(&l->model, name ? name : "<buffer>", json, len, err);
 }
 
@@ -302,6 +317,8 @@ NSGSIM_EXPORT int nsgsim_loader_set_parameter(nsgsim_loader *l, const char *name
 	if (!l || !name || !value)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		               "loader, name and value are required");
+	if (refuse_after_policy(l, name, err) != 0)
+		return NSGSIM_E_INVALID_ARG;
 	return ns_set_param(&l->model, name, value, err);
 }
 
@@ -310,6 +327,8 @@ NSGSIM_EXPORT int nsgsim_loader_add_env(nsgsim_loader *l, const char *path, nsgs
 	if (!l || !path)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		               "loader and path are required");
+	if (refuse_after_policy(l, path, err) != 0)
+		return NSGSIM_E_INVALID_ARG;
 	struct stat st;
 	if (stat(path, &st) != 0)
 		return ns_fail(err, NSGSIM_E_IO, path, "", "", "cannot open: %s", strerror(errno));
@@ -324,6 +343,8 @@ NSGSIM_EXPORT int nsgsim_loader_add_env_buffer(nsgsim_loader *l, const char *nam
 	if (!l || !json)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
 		               "loader and json are required");
+	if (refuse_after_policy(l, name, err) != 0)
+		return NSGSIM_E_INVALID_ARG;
 	return load_env_buffer(&l->model, name ? name : "<buffer>", json, len, err);
 }
 
@@ -364,6 +385,8 @@ NSGSIM_EXPORT int nsgsim_loader_add_service_tags_buffer(nsgsim_loader *l, const 
 	if (!l || !json)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, name, "", "",
 		               "loader and json are required");
+	if (refuse_after_policy(l, name, err) != 0)
+		return NSGSIM_E_INVALID_ARG;
 	return load_tags_buffer(&l->model, name ? name : "<buffer>", json, len, err);
 }
 
@@ -373,6 +396,8 @@ NSGSIM_EXPORT int nsgsim_loader_add_service_tags(nsgsim_loader *l, const char *p
 	if (!l || !path)
 		return ns_fail(err, NSGSIM_E_INVALID_ARG, "", "", "",
 		               "loader and path are required");
+	if (refuse_after_policy(l, path, err) != 0)
+		return NSGSIM_E_INVALID_ARG;
 	return load_file_with(&l->model, path, load_tags_buffer, err);
 }
 

@@ -362,6 +362,7 @@ typedef struct ns_model {
 	void *map_sections; /* ns_nsgp_section[n_map_sections], in the arena */
 	size_t n_map_sections;
 	bool notes_frozen;
+	bool from_policy_file; /* a compiled policy file was read: it takes no other input */
 } ns_model;
 
 void ns_model_init(ns_model *m);
