@@ -233,8 +233,9 @@ NSGSIM_EXPORT int nsgsim_loader_set_build(nsgsim_loader *loader, int build);
  * policy with NSGSIM_E_OUT_OF_FOCUS; saving it saves the whole model.  A
  * compiled policy file added with nsgsim_loader_add_policy_file to a focused
  * NSGSIM_BUILD_QUERY loader is read lazily: only the rules of the NSGs the
- * focus needs are read (and checked: the others' bytes are not even
- * touched until a full load), the notes are the saved compile's, and
+ * focus needs are decoded (every section's checksum is checked; the other
+ * blocks' contents wait for a full load), the notes are the saved
+ * compile's, and
  * nsgsim_policy_show and saving refuse the policy (NSGSIM_E_OUT_OF_FOCUS,
  * NSGSIM_E_INVALID_ARG).  NSGSIM_BUILD_FULL ignores the focus (everything
  * is built).  n 0 clears

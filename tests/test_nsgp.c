@@ -736,13 +736,27 @@ static void test_focused_load_reads_what_it_needs(void **state)
 	assert_string_equal(got.decided_rule.id, want.decided_rule.id);
 	nsgsim_policy_free(p);
 	/* A byte changed in the block the focus does not read: the focused load
-	 * neither touches nor checks it and answers as before; a full load
-	 * meets it and refuses the file. */
+	 * checks every block's checksum, so it refuses the file as a full load
+	 * does. */
 	unsigned char *c = malloc(len);
 	size_t start, end;
+	char where[32];
 	memcpy(c, buf, len);
 	section_of(c, unread, &start, &end);
 	c[(start + end) / 2] ^= 0x20;
+	write_file(path, c, len);
+	p = load_focused(path, "10.1.1.4", &err, &rc);
+	assert_int_equal(rc, NSGSIM_E_POLICY_FILE);
+	assert_null(p);
+	snprintf(where, sizeof where, "/sections/%zu", unread);
+	assert_string_equal(err.pointer, where);
+	assert_non_null(strstr(err.message, "CRC-32C"));
+	/* A crafted one (the change resealed) that breaks the block's strings:
+	 * the focused load does not decode that block and answers; a full load
+	 * refuses it. */
+	memcpy(c, buf, len);
+	c[start + 12] = 0xFF; /* the block's first string: not UTF-8 */
+	ns_nsgp_reseal(c, len);
 	write_file(path, c, len);
 	p = load_focused(path, "10.1.1.4", &err, &rc);
 	assert_int_equal(rc, 0);
@@ -751,10 +765,7 @@ static void test_focused_load_reads_what_it_needs(void **state)
 	nsgsim_policy_free(p);
 	nsgsim_policy *q = NULL;
 	assert_int_equal(nsgsim_policy_load(path, &q, &err), NSGSIM_E_POLICY_FILE);
-	char where[32];
-	snprintf(where, sizeof where, "/sections/%zu", unread);
-	assert_string_equal(err.pointer, where);
-	assert_non_null(strstr(err.message, "CRC-32C"));
+	assert_non_null(strstr(err.message, "malformed UTF-8"));
 	/* The same change in the block it reads: refused. */
 	memcpy(c, buf, len);
 	section_of(c, read, &start, &end);

@@ -17,10 +17,10 @@
  *     the directory: u32 n (2 or more), then n x (u64 offset, u64 length,
  *     u32 CRC-32C) of the sections, offsets from the file's start; the
  *     sections follow the directory back to back, in order, and the last
- *     ends where the file does.  A section's checksum is checked when the
- *     section is read: a focused query load (nsgsim_loader_set_focus) reads
- *     the core and the rules of the NSGs its focus needs, so it touches and
- *     checks only those bytes; every other load reads every section.
+ *     ends where the file does.  Every load checks every section's checksum
+ *     it reads -- all of them but the lines map's for a query build; a
+ *     focused query load (nsgsim_loader_set_focus) checks its rule blocks'
+ *     checksums too, but decodes only those of the NSGs its focus needs.
  *   each section: its own string table (u32 n, u64 bytes: n distinct
  *   strings, each followed by a NUL; every str in the section is an index
  *   into it), then its records, ending exactly where the section does
@@ -217,6 +217,9 @@ void *ns_nsgp_array(ns_nsgp_rd *r, size_t n, size_t size);
 /* r over section k of its directory, with that section's string table
  * read: its checksum checked first.  0 or r->rc. */
 int ns_nsgp_open_section(ns_nsgp_rd *r, size_t k);
+/* Section k's checksum against the directory's: 0 or r->rc (r->pos at the
+ * section's start). */
+int ns_nsgp_check_section(ns_nsgp_rd *r, size_t k);
 /* The finished section w (its table, then its records) appended to top's
  * sections; w is freed. */
 void ns_nsgp_end_section(ns_nsgp_wr *top, ns_nsgp_wr *w);

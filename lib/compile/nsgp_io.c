@@ -482,11 +482,19 @@ int ns_nsgp_open_section(ns_nsgp_rd *r, size_t k)
 {
 	if (r->rc)
 		return r->rc;
+	if (ns_nsgp_check_section(r, k) != 0)
+		return r->rc;
 	const ns_nsgp_section *s = &r->sec[k];
-	r->pos = s->start;
 	r->len = s->end;
 	r->strs = NULL;
 	r->n_strs = 0;
+	return ns_nsgp_get_table(r);
+}
+
+int ns_nsgp_check_section(ns_nsgp_rd *r, size_t k)
+{
+	const ns_nsgp_section *s = &r->sec[k];
+	r->pos = s->start;
 	ns_nsgp_at_i(r, "/sections/%zu", k);
 	uint32_t got = ns_nsgp_crc32c(0, r->d + s->start, s->end - s->start);
 	if (got != s->crc)
@@ -494,7 +502,7 @@ int ns_nsgp_open_section(ns_nsgp_rd *r, size_t k)
 		                    "section %zu's CRC-32C is 0x%08x but the directory says "
 		                    "0x%08x: the file is damaged; compile the policy again",
 		                    k, got, s->crc);
-	return ns_nsgp_get_table(r);
+	return 0;
 }
 
 void *ns_nsgp_array(ns_nsgp_rd *r, size_t n, size_t size)
