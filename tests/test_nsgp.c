@@ -751,10 +751,20 @@ static void test_focused_load_reads_what_it_needs(void **state)
 	snprintf(where, sizeof where, "/sections/%zu", unread);
 	assert_string_equal(err.pointer, where);
 	assert_non_null(strstr(err.message, "CRC-32C"));
+	/* ... and so in the input-lines map, which a query build does not decode. */
+	memcpy(c, buf, len);
+	section_of(c, 1, &start, &end);
+	assert_true(end - start > 12);
+	c[(start + end) / 2] ^= 0x20;
+	write_file(path, c, len);
+	p = load_focused(path, "10.1.1.4", &err, &rc);
+	assert_int_equal(rc, NSGSIM_E_POLICY_FILE);
+	assert_string_equal(err.pointer, "/sections/1");
 	/* A crafted one (the change resealed) that breaks the block's strings:
 	 * the focused load does not decode that block and answers; a full load
 	 * refuses it. */
 	memcpy(c, buf, len);
+	section_of(c, unread, &start, &end);
 	c[start + 12] = 0xFF; /* the block's first string: not UTF-8 */
 	ns_nsgp_reseal(c, len);
 	write_file(path, c, len);

@@ -18,9 +18,9 @@
  *     u32 CRC-32C) of the sections, offsets from the file's start; the
  *     sections follow the directory back to back, in order, and the last
  *     ends where the file does.  Every load checks every section's checksum
- *     it reads -- all of them but the lines map's for a query build; a
- *     focused query load (nsgsim_loader_set_focus) checks its rule blocks'
- *     checksums too, but decodes only those of the NSGs its focus needs.
+ *     -- a query build does not decode the lines map, and a focused query
+ *     load (nsgsim_loader_set_focus) decodes only the rule blocks of the
+ *     NSGs its focus needs, but both check every checksum.
  *   each section: its own string table (u32 n, u64 bytes: n distinct
  *   strings, each followed by a NUL; every str in the section is an index
  *   into it), then its records, ending exactly where the section does

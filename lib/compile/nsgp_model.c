@@ -749,6 +749,11 @@ typedef struct rule_run {
 	size_t first, n, n_first; /* m->rules[first..first + n) */
 } rule_run;
 
+static bool same_parent(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 /* The runs into *runs; -1 when out of memory. */
 static int rule_runs(const ns_model *m, ns_vec *runs)
 {
@@ -763,7 +768,7 @@ static int rule_runs(const ns_model *m, ns_vec *runs)
 		rule_run *run = runs->n ? NS_VEC_AT(runs, rule_run, runs->n - 1) : NULL;
 		if (put_rc != 0) {
 			rc = -1;
-		} else if (!run || strcmp(r->parent_id, parent) != 0) {
+		} else if (!run || !same_parent(r->parent_id, parent)) {
 			if (!(run = ns_vec_push(runs)))
 				rc = -1;
 			else
@@ -924,7 +929,7 @@ static int get_block(ns_nsgp_rd *r, size_t block, const char *parent, size_t n)
 		size_t at = r->pos;
 		ns_rule *x = ns_vec_push(&m->rules);
 		get_rule(r, x);
-		if (!r->rc && strcmp(x->parent_id, parent) != 0) {
+		if (!r->rc && !same_parent(x->parent_id, parent)) {
 			r->pos = at;
 			ns_nsgp_fail(r,
 			             "a rule of block %zu names the parent '%s'; the block is '%s'",
@@ -1122,6 +1127,8 @@ int ns_nsgp_get_model(ns_nsgp_rd *r)
 	m->lines_omitted = omit && n_lines > 0;
 	if (!omit)
 		get_lines(r, n_lines);
+	else
+		ns_nsgp_check_section(r, 1); /* its checksum all the same */
 	if (r->rc)
 		return r->rc;
 	if (r->borrow && m->n_focus > 0 && m->build != NSGSIM_BUILD_FULL)
