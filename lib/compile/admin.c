@@ -170,10 +170,9 @@ static const ns_member *group_has(const nsgsim_policy *p, const char *group_id,
 	return v && (v->sm || !s || !s->sm) ? v : s;
 }
 
-static const ns_member *collection_applies(const nsgsim_policy *p, const char *coll_id,
+static const ns_member *collection_applies(const nsgsim_policy *p, const ns_rule_collection *c,
                                            const ns_csubnet *cs)
 {
-	const ns_rule_collection *c = ns_map_get(&p->coll_by_id, coll_id);
 	for (size_t k = 0; k < c->n_groups; k++) {
 		const ns_member *mb = group_has(p, c->group_ids[k], cs);
 		if (mb)
@@ -204,8 +203,17 @@ static int join_vnet(nsgsim_policy *p, const ns_csubnet *cs, ns_cside *side, nsg
 	return rc;
 }
 
-static int build_level(nsgsim_policy *p, const ns_crule *all, const ns_manager *mgr, ns_csubnet *cs,
-                       int intent_setting, ns_admin_level *lvl, nsgsim_error *err)
+/* The admin rules compiled once, with each one's collection, configuration
+ * and manager looked up once (not per subnet and level). */
+typedef struct admin_rules {
+	const ns_crule *all;
+	const ns_rule_collection **coll;
+	const ns_admin_config **cfg;
+	const ns_manager **mgr;
+} admin_rules;
+
+static int build_level(nsgsim_policy *p, const admin_rules *ar, const ns_manager *mgr,
+                       ns_csubnet *cs, int intent_setting, ns_admin_level *lvl, nsgsim_error *err)
 {
 	ns_model *m = &p->m;
 	lvl->mgr = mgr;
@@ -214,11 +222,11 @@ static int build_level(nsgsim_policy *p, const ns_crule *all, const ns_manager *
 	ns_crule *out = ns_arena_alloc(&p->arena, (m->admin_rules.n + 1) * sizeof *out);
 	if (!in || !out)
 		return ns_nomem(err);
+	const ns_crule *all = ar->all;
 	for (size_t i = 0; i < m->admin_rules.n; i++) {
-		const ns_admin_config *cfg;
+		const ns_admin_config *cfg = ar->cfg[i];
 		const ns_member *mb = NULL;
-		if (manager_of_collection(p, all[i].collection_id, &cfg) != mgr ||
-		    !(mb = collection_applies(p, all[i].collection_id, cs)))
+		if (ar->mgr[i] != mgr || !(mb = collection_applies(p, ar->coll[i], cs)))
 			continue;
 		if (!lvl->cfg)
 			lvl->cfg = cfg;
@@ -255,15 +263,12 @@ static int build_level(nsgsim_policy *p, const ns_crule *all, const ns_manager *
 }
 
 /* Whether any of the manager's collections reaches the subnet. */
-static bool manager_reaches(const nsgsim_policy *p, const ns_crule *all, const ns_manager *mgr,
+static bool manager_reaches(const nsgsim_policy *p, const admin_rules *ar, const ns_manager *mgr,
                             const ns_csubnet *cs)
 {
-	for (size_t i = 0; i < p->m.admin_rules.n; i++) {
-		const ns_admin_config *cfg;
-		if (manager_of_collection(p, all[i].collection_id, &cfg) == mgr &&
-		    collection_applies(p, all[i].collection_id, cs))
+	for (size_t i = 0; i < p->m.admin_rules.n; i++)
+		if (ar->mgr[i] == mgr && collection_applies(p, ar->coll[i], cs))
 			return true;
-	}
 	return false;
 }
 
@@ -281,7 +286,7 @@ static void mark_admin_assumptions(ns_csubnet *cs)
 	}
 }
 
-static int build_subnet_levels(nsgsim_policy *p, const ns_crule *all, const ns_manager **mgrs,
+static int build_subnet_levels(nsgsim_policy *p, const admin_rules *ar, const ns_manager **mgrs,
                                size_t n_mgrs, ns_csubnet *cs, nsgsim_error *err)
 {
 	/* Subnets of Bastion, Firewall, gateways, Route Server, App Gateway:
@@ -304,17 +309,17 @@ static int build_subnet_levels(nsgsim_policy *p, const ns_crule *all, const ns_m
 	int intent_setting = -1;
 	for (size_t i = 0; i < n_mgrs; i++) {
 		if (!ns_azure_in_scope(mgrs[i], cs->vnet->v->id) ||
-		    !manager_reaches(p, all, mgrs[i], cs))
+		    !manager_reaches(p, ar, mgrs[i], cs))
 			continue;
 		ns_admin_level *lvl = &cs->levels[cs->n_levels++];
-		int rc = build_level(p, all, mgrs[i], cs, intent_setting, lvl, err);
+		int rc = build_level(p, ar, mgrs[i], cs, intent_setting, lvl, err);
 		if (rc != 0)
 			return rc;
 		if (intent_setting < 0) {
 			intent_setting = lvl->cfg ? lvl->cfg->apply_on_intent : NS_INTENT_NONE;
 			/* Re-filter the first level now that the setting is known. */
 			*lvl = (ns_admin_level){0};
-			if ((rc = build_level(p, all, mgrs[i], cs, intent_setting, lvl, err)) != 0)
+			if ((rc = build_level(p, ar, mgrs[i], cs, intent_setting, lvl, err)) != 0)
 				return rc;
 		}
 	}
@@ -348,9 +353,13 @@ int ns_compile_admin(nsgsim_policy *p, nsgsim_error *err)
 		rc = ns_nomem(err);
 	if (rc != 0)
 		return rc;
-	ns_crule *all = ns_arena_alloc(&p->arena, (m->admin_rules.n + 1) * sizeof *all);
+	size_t n = m->admin_rules.n + 1;
+	ns_crule *all = ns_arena_alloc(&p->arena, n * sizeof *all);
+	admin_rules ar = {all, ns_arena_alloc(&p->arena, n * sizeof *ar.coll),
+	                  ns_arena_alloc(&p->arena, n * sizeof *ar.cfg),
+	                  ns_arena_alloc(&p->arena, n * sizeof *ar.mgr)};
 	const ns_manager **mgrs = calloc(m->managers.n + 1, sizeof *mgrs);
-	if (!all || !mgrs) {
+	if (!all || !ar.coll || !ar.cfg || !ar.mgr || !mgrs) {
 		free(mgrs);
 		return ns_nomem(err);
 	}
@@ -360,6 +369,9 @@ int ns_compile_admin(nsgsim_policy *p, nsgsim_error *err)
 		all[i].collection_id = r->parent_id;
 		rc = ns_compile_rule(p, r, &all[i], err);
 		prefixes += r->src.n_addrs + r->dst.n_addrs;
+		/* check_references found every collection */
+		ar.coll[i] = ns_map_get(&p->coll_by_id, r->parent_id);
+		ar.mgr[i] = manager_of_collection(p, r->parent_id, &ar.cfg[i]);
 	}
 	p->n_admin_rules = m->admin_rules.n;
 	if (prefixes > 20000)
@@ -380,7 +392,7 @@ int ns_compile_admin(nsgsim_policy *p, nsgsim_error *err)
 	ns_map_free(&seen);
 	qsort(mgrs, n_mgrs, sizeof *mgrs, ns_azure_cmp_manager);
 	for (size_t i = 0; rc == 0 && i < p->n_subnets; i++)
-		rc = build_subnet_levels(p, all, mgrs, n_mgrs, &p->subnets[i], err);
+		rc = build_subnet_levels(p, &ar, mgrs, n_mgrs, &p->subnets[i], err);
 	free(mgrs);
 	return rc;
 }
