@@ -36,6 +36,7 @@ import ipaddress
 import json
 import os
 import re
+import struct
 import sys
 import tempfile
 import unittest
@@ -590,6 +591,11 @@ class CompiledPolicy(unittest.TestCase, GoldenFiles):
              "section 0's CRC-32C", "NSGSIM_E_POLICY_FILE]"),
             ("json", b"{}", "/header/magic", "not a compiled policy file", "NSGSIM_E_POLICY_FILE]"),
         ]
+        # The last byte is in the last rule block; the one-flow eval below does not decode
+        # it (neither of its NSGs), but checks its checksum: the file is refused all the same.
+        last = struct.unpack_from("<I", data, 24)[0] - 1
+        cases.append(("block", data[:-1] + bytes([data[-1] ^ 1]), "/sections/%d" % last,
+                      "section %d's CRC-32C" % last, "NSGSIM_E_POLICY_FILE]"))
         for name, content, pointer, needle, code in cases:
             with self.subTest(name=name):
                 bad = os.path.join(self.tmp.name, name + ".nsgp")

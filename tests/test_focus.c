@@ -33,7 +33,7 @@
 
 typedef struct tally {
 	int envs, focused, answered, refused, unbuilt_nsgs;
-	int file_loads, blocks_unread; /* focused loads of a compiled policy file */
+	int file_loads, nsgs_undecoded; /* focused loads of a compiled policy file */
 } tally;
 
 /* An input: an environment path, an optional ARM parameters file, the tags
@@ -250,8 +250,9 @@ static int flows_per_env(void)
 	return q && *q && strcmp(q, "0") != 0 ? 3 : 10;
 }
 
-/* The rule blocks a focused load of a compiled policy file left unread. */
-static size_t unread_blocks(const nsgsim_policy *p)
+/* The NSGs whose rules a focused load of a compiled policy file left
+ * undecoded. */
+static size_t undecoded_nsgs(const nsgsim_policy *p)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < p->n_nsgs; i++)
@@ -335,7 +336,7 @@ static void check_env(const input *in, int n_flows, tally *t)
 		/* The same focus from the compiled policy file. */
 		nsgsim_policy *c = load_file_focused(path, focus, 2);
 		t->file_loads++;
-		t->blocks_unread += (int)unread_blocks(c);
+		t->nsgs_undecoded += (int)undecoded_nsgs(c);
 		same_notes(a, c, env);
 		same_eval(a, c, &f, env);
 		same_eval_at(a, c, &f, env);
@@ -367,9 +368,9 @@ static void test_fixture_envs(void **state)
 	}
 	printf("# %d environments, %d focused compiles (%d NSGs left unbuilt), %d focus flows "
 	       "answered alike, %d other flows refused; %d focused loads of their compiled "
-	       "policy files (%d rule blocks left unread)\n",
+	       "policy files (%d NSGs with their rules left undecoded)\n",
 	       t.envs, t.focused, t.unbuilt_nsgs, t.answered, t.refused, t.file_loads,
-	       t.blocks_unread);
+	       t.nsgs_undecoded);
 	/* Not vacuous: NSGs were left out, flows answered, others refused. */
 	int k = flows_per_env();
 	assert_true(t.envs >= 40);
@@ -377,7 +378,7 @@ static void test_fixture_envs(void **state)
 	assert_true(t.answered > 20 * k);
 	assert_true(t.refused > 2 * k);
 	assert_int_equal(t.file_loads, t.focused);
-	assert_true(t.blocks_unread > 5 * k);
+	assert_true(t.nsgs_undecoded > 5 * k);
 }
 
 /* The ARM quickstart templates (with their parameters where given): two

@@ -694,13 +694,8 @@ static void write_file(const char *path, const void *d, size_t len)
 static void section_of(const unsigned char *d, size_t k, size_t *start, size_t *end)
 {
 	const unsigned char *x = d + NS_NSGP_HEADER_SIZE + 4 + k * 20;
-	uint64_t off = 0, len = 0;
-	for (int i = 7; i >= 0; i--) {
-		off = off << 8 | x[i];
-		len = len << 8 | x[8 + i];
-	}
-	*start = (size_t)off;
-	*end = (size_t)(off + len);
+	*start = ns_nsgp_le32(x); /* the files of a test are far below 4 GB */
+	*end = *start + ns_nsgp_le32(x + 8);
 }
 
 static void test_focused_load_reads_what_it_needs(void **state)

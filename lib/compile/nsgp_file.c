@@ -7,8 +7,9 @@
  * directory's CRC-32C, reads the sections into an empty loader's model
  * (each checked against its CRC-32C as it is read) and compiles it; the
  * compile's notes come again from the compile.  A query build keeps the
- * mapping (the strings point into it), and a focused one leaves the rule
- * blocks of NSGs outside the focus unread, with the saved notes; every
+ * mapping (the strings point into it), and a focused one checks but does
+ * not decode the rule blocks of NSGs outside the focus, and keeps the saved
+ * notes; every
  * other build copies every string and array into the model's arena, so
  * nothing points into the mapping, which is unmapped before compile.
  *
@@ -28,6 +29,11 @@
 #include "parse/parse.h"
 
 #define DIR_ENTRY 20 /* u64 offset, u64 length, u32 CRC-32C */
+
+static uint64_t le64(const unsigned char *p)
+{
+	return (uint64_t)ns_nsgp_le32(p) | (uint64_t)ns_nsgp_le32(p + 4) << 32;
+}
 
 static void put_le(unsigned char *p, uint64_t v, int bytes)
 {
@@ -78,11 +84,7 @@ void ns_nsgp_reseal(unsigned char *d, size_t len)
 		return;
 	for (uint64_t k = 0; k < n; k++) {
 		unsigned char *x = e + 4 + k * DIR_ENTRY;
-		uint64_t off = 0, sz = 0;
-		for (int i = 7; i >= 0; i--) {
-			off = off << 8 | x[i];
-			sz = sz << 8 | x[8 + i];
-		}
+		uint64_t off = le64(x), sz = le64(x + 8);
 		if (off <= len && sz <= len - off)
 			put_le(x + 16, ns_nsgp_crc32c(0, d + off, (size_t)sz), 4);
 	}
@@ -145,16 +147,6 @@ NSGSIM_EXPORT int nsgsim_policy_file_detect(const void *data, size_t len)
 	       memcmp(data, NS_NSGP_MAGIC, NS_NSGP_MAGIC_LEN) == 0;
 }
 
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const unsigned char *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 /* The directory after the header: its checksum (the header's), then
  * sections that follow it back to back and end with the file. */
 static int read_directory(ns_nsgp_rd *r, ns_nsgp_section **out)
@@ -169,7 +161,7 @@ static int read_directory(ns_nsgp_rd *r, ns_nsgp_section **out)
 	if (r->rc)
 		return r->rc;
 	size_t dir = 4 + n * DIR_ENTRY;
-	uint32_t want = le32(r->d + 12);
+	uint32_t want = ns_nsgp_le32(r->d + 12);
 	uint32_t got = ns_nsgp_crc32c(0, e, dir);
 	if (got != want) {
 		ns_nsgp_at(r, "/header/checksum");
@@ -198,7 +190,7 @@ static int read_directory(ns_nsgp_rd *r, ns_nsgp_section **out)
 			        "section %zu has %llu bytes but the file has %llu after "
 			        "its start: the file is truncated",
 			        k, (unsigned long long)len, (unsigned long long)(r->len - at));
-		sec[k] = (ns_nsgp_section){(size_t)off, (size_t)(off + len), le32(x + 16)};
+		sec[k] = (ns_nsgp_section){(size_t)off, (size_t)(off + len), ns_nsgp_le32(x + 16)};
 		at += len;
 	}
 	if (at != r->len) {
@@ -231,7 +223,7 @@ static int read_file(ns_nsgp_rd *r)
 		return ns_nsgp_fail(r,
 		                    "the file ends inside the header (%d bytes): it is truncated",
 		                    NS_NSGP_HEADER_SIZE);
-	uint32_t version = le32(r->d + 8);
+	uint32_t version = ns_nsgp_le32(r->d + 8);
 	if (version != NS_NSGP_VERSION) {
 		ns_nsgp_fail(r,
 		             "the file has format version %u; this nsgsim (%s) reads version %u: "
@@ -247,7 +239,7 @@ static int read_file(ns_nsgp_rd *r)
 		                    "the file ends inside the header (%d bytes): it is truncated",
 		                    NS_NSGP_HEADER_SIZE);
 	}
-	uint64_t payload = (uint64_t)le32(r->d + 16) | (uint64_t)le32(r->d + 20) << 32;
+	uint64_t payload = le64(r->d + 16);
 	size_t have = r->len - NS_NSGP_HEADER_SIZE;
 	if (payload != have) {
 		ns_nsgp_at(r, "/header/length");
