@@ -33,6 +33,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "cli.h"
 
@@ -41,8 +44,8 @@
 #define PROGRESS_MIN_BYTES (4u << 20) /* inputs smaller than this need no bar */
 #define RANGES_FIRST       64         /* source-port ranges asked for at first */
 #define MID_CACHE          1024       /* verdict..endpoint texts remembered, a power of 2 */
-#define MID_TEXT           64         /* the longest cached (with 8 bytes to spare) */
-#define TAIL_CACHE         64         /* assumptions texts remembered, a power of 2 */
+#define MID_TEXT           96         /* the longest cached, SHORT_PAD bytes to spare */
+#define TAIL_CACHE         64         /* assumptions texts remembered (2^6: tail_text_of) */
 #define TAIL_TEXT          160
 
 /* ---- a growing output buffer ----------------------------------------------- */
@@ -85,18 +88,20 @@ static inline void ob_char(obuf *o, char c)
 	ob_put(o, &c, 1);
 }
 
-/* A short copy (n < 256) eight bytes a step: s must be readable up to n
- * rounded up to 8, and the buffer keeps SLACK bytes past what it holds. */
-#define SLACK 16
+/* A short copy (n < 256) sixteen bytes a step (two moves each): s must be
+ * readable up to n rounded up to 16 (SHORT_PAD bytes past its end), and the
+ * buffer keeps SLACK bytes past what it holds. */
+#define SLACK     16
+#define SHORT_PAD 16
 static inline void ob_short(obuf *o, const char *s, size_t n)
 {
 	if (o->len + n + SLACK > o->cap && !ob_reserve(o, n + SLACK))
 		return;
 	char *d = o->p + o->len;
-	for (size_t k = 0; k < n; k += 8) {
-		uint64_t w;
-		memcpy(&w, s + k, 8);
-		memcpy(d + k, &w, 8);
+	for (size_t k = 0; k < n; k += 16) {
+		uint64_t w[2];
+		memcpy(w, s + k, 16);
+		memcpy(d + k, w, 16);
 	}
 	o->len += n;
 }
@@ -106,14 +111,14 @@ static void ob_str(obuf *o, const char *s)
 	ob_put(o, s, strlen(s));
 }
 
-/* v in decimal, two digits a step. */
-static inline void ob_ull(obuf *o, unsigned long long u)
+/* u in decimal, two digits a step, ending just before end: its first digit. */
+static inline char *decimal_before(char *end, unsigned long long u)
 {
 	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
 	                            "25262728293031323334353637383940414243444546474849"
 	                            "50515253545556575859606162636465666768697071727374"
 	                            "75767778798081828384858687888990919293949596979899";
-	char num[32], *p = num + 24; /* 8 readable bytes past the digits */
+	char *p = end;
 	while (u >= 100) {
 		unsigned k = (unsigned)(u % 100) * 2;
 		u /= 100;
@@ -126,7 +131,15 @@ static inline void ob_ull(obuf *o, unsigned long long u)
 	} else {
 		*--p = (char)('0' + u);
 	}
-	ob_short(o, p, (size_t)(num + 24 - p));
+	return p;
+}
+
+/* u in decimal. */
+static inline void ob_ull(obuf *o, unsigned long long u)
+{
+	char num[24 + SHORT_PAD], *end = num + 24;
+	char *p = decimal_before(end, u);
+	ob_short(o, p, (size_t)(end - p));
 }
 
 /* s as a JSON string (null for NULL), as json_string writes it. */
@@ -215,6 +228,11 @@ typedef struct block {
 		bool set;
 		char text[TAIL_TEXT]; /* "\tkey,key\n" */
 	} tails[TAIL_CACHE];
+	/* the decimal text of the last line printed, its digits ending at
+	 * line_digits + 24, a tab there */
+	long long line_val;
+	unsigned char line_len;
+	char line_digits[24 + SHORT_PAD];
 	/* the queue's state of the block (under the queue's mutex) */
 	int state;
 	long long seq;
@@ -248,14 +266,29 @@ static void draw_progress(flow_input *in, bool final)
 	fflush(stderr);
 }
 
+/* The newlines in [p, p + n).  With SSE2 (every x86-64), 16 bytes a
+ * step: a block's lines are counted before its thread takes it, and
+ * memchr's call a line cost more than the line's parse saved. */
 static long long count_lines(const char *p, size_t n)
 {
 	long long lines = 0;
-	const char *end = p + n;
-	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		lines++;
-		p++;
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i nl = _mm_set1_epi8('\n');
+	while (i + 16 <= n) {
+		/* each lane counts down by one per newline: at most 255 steps */
+		__m128i acc = _mm_setzero_si128();
+		size_t stop = i + 16 * 255 < n ? i + 16 * 255 : n;
+		for (; i + 16 <= stop; i += 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(v, nl));
+		}
+		__m128i sums = _mm_sad_epu8(acc, _mm_setzero_si128());
+		lines += _mm_cvtsi128_si32(sums) + _mm_extract_epi16(sums, 4);
 	}
+#endif
+	for (; i < n; i++)
+		lines += p[i] == '\n';
 	return lines;
 }
 
@@ -415,7 +448,7 @@ static bool join_tabbed(char *buf, size_t cap, unsigned char *len, const char *c
 	for (size_t k = 0; k <= n; k++) {
 		const char *s = k < n ? parts[k] : end;
 		size_t m = strlen(s);
-		if (used + m + 8 >= cap) /* 8 readable bytes past the text for ob_short */
+		if (used + m + SHORT_PAD >= cap) /* readable past the text for ob_short */
 			return false;
 		if (k < n)
 			buf[used++] = '\t';
@@ -452,7 +485,9 @@ static const struct mid_text *mid_text_of(block *b, const nsgsim_decision *d)
 /* The assumptions' text, remembered per set of bits: NULL when it does not fit. */
 static const struct tail_text *tail_text_of(block *b, unsigned bits)
 {
-	struct tail_text *t = &b->tails[(bits ^ (bits >> 6) ^ (bits >> 12)) & (TAIL_CACHE - 1)];
+	/* Fibonacci hashing: the sets that recur differ in a few bits each,
+	 * which a shift-and-xor hash sent to the same few slots */
+	struct tail_text *t = &b->tails[(bits * 2654435761u) >> 26];
 	if (t->set && t->bits == bits)
 		return t;
 	char keys[512];
@@ -461,6 +496,29 @@ static const struct tail_text *tail_text_of(block *b, unsigned bits)
 	t->set = join_tabbed(t->text, sizeof t->text, &t->len, parts, 1, "\n");
 	t->bits = bits;
 	return t->set ? t : NULL;
+}
+
+/* The decimal text of line and a tab (*len bytes, SHORT_PAD - 1 readable past them),
+ * from the last row's: the next line is a carry at the end, no division. */
+static const char *line_text(block *b, long long line, size_t *len)
+{
+	char *end = b->line_digits + 24, *p = end - b->line_len;
+	if (line == b->line_val + 1 && b->line_len) {
+		char *q = end - 1;
+		while (q >= p && *q == '9')
+			*q-- = '0';
+		if (q < p)
+			*--p = '1';
+		else
+			(*q)++;
+	} else if (line != b->line_val || !b->line_len) {
+		p = decimal_before(end, (unsigned long long)line);
+	}
+	b->line_val = line;
+	b->line_len = (unsigned char)(end - p);
+	*end = '\t';
+	*len = b->line_len + 1u;
+	return p;
 }
 
 /* The worst exit status of the answer d (0 allow, 1 deny). */
@@ -472,8 +530,9 @@ static int print_decision_row(block *b, size_t i, const nsgsim_decision *d, cons
 	const struct tail_text *t = m ? tail_text_of(b, bits) : NULL;
 	if (t) { /* the common case: a few short copies */
 		obuf *o = &b->out;
-		ob_ull(o, (unsigned long long)b->line_no[i]);
-		ob_char(o, '\t');
+		size_t n;
+		const char *line = line_text(b, b->line_no[i], &n);
+		ob_short(o, line, n);
 		if (b->text_len[i] < 256)
 			ob_short(o, b->text[i], b->text_len[i]);
 		else
@@ -547,14 +606,10 @@ static size_t ports_text(const nsgsim_flow *f, char *buf)
 		memcpy(buf, "0-65535", 7);
 		return 7;
 	}
-	char num[8], *q = num + sizeof num;
-	unsigned v = (unsigned)f->src_port;
-	do
-		*--q = (char)('0' + v % 10);
-	while (v /= 10);
-	size_t n = (size_t)(num + sizeof num - q);
-	memcpy(buf, q, n);
-	return n;
+	/* at most 5 digits: 8 bytes copied, a constant size, without a call */
+	char num[16], *q = decimal_before(num + 8, (unsigned)f->src_port);
+	memcpy(buf, q, 8);
+	return (size_t)(num + 8 - q);
 }
 
 /* The eval --json object of one flow, "line" and "input" first. */
@@ -661,6 +716,52 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* [s, e) without its blanks at either end: the new start, *e moved. */
+static char *trim(char *s, char **e)
+{
+	while (s < *e && is_space(*s))
+		s++;
+	while (*e > s && (is_space((*e)[-1]) || (*e)[-1] == '\r'))
+		(*e)--;
+	return s;
+}
+
+/* Line [s, eol) of b into the chunk, parsed, unless it is blank or a
+ * comment.  A '#' starts a comment; the line is parsed first as it is and
+ * looked at for one only when it does not parse: no flow text holds '#',
+ * so a line that parses has none, and the common line is scanned once. */
+static void take_line(block *b, char *s, char *eol, long long line)
+{
+	char *e = eol;
+	s = trim(s, &e);
+	if (e == s || *s == '#')
+		return;
+	*e = '\0';
+	size_t i = b->n;
+	/* filled on failure only: no 2 KB to clear per flow */
+	nsgsim_error err;
+	int rc = nsgsim_flow_parse(s, &b->flows_v[i], &err);
+	char *hash = rc == 0 ? NULL : memchr(s, '#', (size_t)(e - s));
+	if (hash) {
+		e = hash;
+		s = trim(s, &e);
+		*e = '\0';
+		rc = nsgsim_flow_parse(s, &b->flows_v[i], &err);
+	}
+	b->n++;
+	b->text[i] = s;
+	b->text_len[i] = (unsigned)(e - s);
+	b->line_no[i] = line;
+	if (rc == 0) {
+		b->status[i] = -1;
+	} else {
+		/* the batch skips nothing: a line that did not parse is a zero
+		 * flow, answered with BAD_FLOW and never printed */
+		b->status[i] = err.code;
+		memset(&b->flows_v[i], 0, sizeof b->flows_v[i]);
+	}
+}
+
 /* Parses, evaluates and prints every line of b into b->out. */
 static void run_block(const nsgsim_policy *p, const flows_request *req, block *b)
 {
@@ -673,32 +774,9 @@ static void run_block(const nsgsim_policy *p, const flows_request *req, block *b
 		b->n = 0;
 		while (b->n < CHUNK && s < end) {
 			char *nl = memchr(s, '\n', (size_t)(end - s));
-			char *eol = nl ? nl : end, *next = nl ? nl + 1 : end;
-			line++;
-			char *hash = memchr(s, '#', (size_t)(eol - s));
-			char *e = hash ? hash : eol;
-			while (s < e && is_space(*s))
-				s++;
-			while (e > s && (is_space(e[-1]) || e[-1] == '\r'))
-				e--;
-			if (e > s) {
-				*e = '\0';
-				size_t i = b->n++;
-				b->text[i] = s;
-				b->text_len[i] = (unsigned)(e - s);
-				b->line_no[i] = line;
-				/* filled on failure only: no 2 KB to clear per flow */
-				nsgsim_error err;
-				if (nsgsim_flow_parse(s, &b->flows_v[i], &err) == 0) {
-					b->status[i] = -1;
-				} else {
-					/* the batch skips nothing: a line that did not parse is
-					 * a zero flow, answered with BAD_FLOW and never printed */
-					b->status[i] = err.code;
-					memset(&b->flows_v[i], 0, sizeof b->flows_v[i]);
-				}
-			}
-			s = next;
+			char *eol = nl ? nl : end;
+			take_line(b, s, eol, ++line);
+			s = nl ? nl + 1 : end;
 		}
 		b->flows += (long long)b->n;
 		if (b->n && !run_chunk(p, req, b))

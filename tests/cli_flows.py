@@ -173,6 +173,31 @@ class FlowsFile(unittest.TestCase):
                                 capture_output=True, text=True)
         self.assertEqual(legacy.stdout, proc.stdout)  # --json is --format json
 
+    def test_line_numbers_and_comments(self):
+        """Every row carries its input line's number across the digits' carries (9 to 10,
+        99 to 100, 999 to 1000, 9999 to 10000: the row's number is kept as text from the row
+        before); a comment after a flow, or after a line that is not one, is not part of it:
+        the error names the text before the '#', as for the line without the comment."""
+        flow = "tcp 10.0.3.4:50000 10.1.1.4:443"
+        bad = "tcp nowhere 10.1.1.4:443"
+        lines = []
+        for n in range(1, 10050):
+            lines.append("" if n % 7 == 0 else "# c" if n % 11 == 0
+                         else flow + "  # note" if n % 5 == 0 else flow)
+        lines[98] = bad + " # why"  # line 99
+        lines[99] = bad  # line 100
+        proc = subprocess.run([NSGSIM, "eval", "--flows", "-"] + fixture_args("fixtures/example"),
+                              input="\n".join(lines) + "\n", capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        rows = [r.split("\t") for r in proc.stdout.splitlines()]
+        want = [str(n) for n in range(1, 10050) if n % 7 and (n % 11 or n in (99, 100))]
+        self.assertEqual([r[0] for r in rows], want)
+        by_line = {r[0]: r for r in rows}
+        self.assertEqual(by_line["99"][1:], by_line["100"][1:])
+        self.assertEqual(by_line["99"][1:3], [bad, "error"])
+        self.assertEqual(by_line["10"][1], flow)  # "  # note" is not the flow's text
+        self.assertEqual(len({tuple(r[1:]) for r in rows if r[0] not in ("99", "100")}), 1)
+
     def test_jobs_print_what_one_thread_prints(self):
         """--jobs N: the same bytes and exit status as --jobs 1, in input order, over an
         input of several blocks (about 1 MiB each) with comments, blank lines, errors, CRLF,

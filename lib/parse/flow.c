@@ -102,91 +102,109 @@ static bool is_blank(char c)
 }
 
 /* One octet of a canonical dotted quad: 1-3 digits, no leading zero,
- * <= 255 (what inet_pton accepts); *p moves past it. */
-static inline bool fast_octet(const char **p, uint8_t *out)
+ * <= 255 (what inet_pton accepts).  The position after it, or NULL.  A
+ * byte is read only when the one before it is a digit: never past the
+ * string's NUL. */
+static inline const unsigned char *fast_octet(const unsigned char *s, unsigned *out)
 {
-	const unsigned char *s = (const unsigned char *)*p;
-	unsigned d0 = (unsigned)s[0] - (unsigned)'0', d1, d2;
-	if (d0 > 9)
-		return false;
-	if ((d1 = (unsigned)s[1] - (unsigned)'0') > 9) {
-		*out = (uint8_t)d0;
-		*p += 1;
-		return true;
+	unsigned v = (unsigned)s[0] - '0', d;
+	if (v > 9)
+		return NULL;
+	if ((d = (unsigned)s[1] - '0') > 9) {
+		*out = v;
+		return s + 1;
 	}
-	if (d0 == 0)
-		return false;
-	if ((d2 = (unsigned)s[2] - (unsigned)'0') > 9) {
-		*out = (uint8_t)(d0 * 10 + d1);
-		*p += 2;
-		return true;
+	if (v == 0)
+		return NULL;
+	v = v * 10 + d;
+	if ((d = (unsigned)s[2] - '0') > 9) {
+		*out = v;
+		return s + 2;
 	}
-	unsigned v = d0 * 100 + d1 * 10 + d2;
-	if (v > 255 || (unsigned)s[3] - (unsigned)'0' <= 9)
-		return false;
-	*out = (uint8_t)v;
-	*p += 3;
-	return true;
+	v = v * 10 + d;
+	if (v > 255 || (unsigned)s[3] - '0' <= 9)
+		return NULL;
+	*out = v;
+	return s + 3;
 }
 
-/* A canonical dotted quad, then an optional :PORT; *p moves past it.  *ip
- * is zero already (fast_flow clears the flow). */
-static bool fast_endpoint(const char **p, nsgsim_ip *ip, int *port)
+/* A port: 1-5 digits, <= 65535 (leading zeros allowed, as
+ * ns_parse_decimal allows them).  The position after it, or NULL; unrolled,
+ * as fast_octet, one byte past each digit. */
+static inline const unsigned char *fast_port(const unsigned char *s, int *out)
 {
-	const char *s = *p;
+	unsigned v = (unsigned)s[0] - '0', d;
+	if (v > 9)
+		return NULL;
+	int k = 1;
+	for (; k < 5 && (d = (unsigned)s[k] - '0') <= 9; k++)
+		v = v * 10 + d;
+	if ((k == 5 && (unsigned)s[5] - '0' <= 9) || v > 65535)
+		return NULL;
+	*out = (int)v;
+	return s + k;
+}
+
+/* A canonical dotted quad, then an optional :PORT, then a blank or the
+ * end; the position after it, or NULL.  *ip is zero already (fast_flow
+ * clears the flow). */
+static const unsigned char *fast_endpoint(const unsigned char *s, nsgsim_ip *ip, int *port)
+{
+	unsigned o[4];
+	if (!(s = fast_octet(s, &o[0])) || *s != '.' || !(s = fast_octet(s + 1, &o[1])) ||
+	    *s != '.' || !(s = fast_octet(s + 1, &o[2])) || *s != '.' ||
+	    !(s = fast_octet(s + 1, &o[3])))
+		return NULL;
 	ip->family = 4;
-	if (!fast_octet(&s, &ip->bytes[0]) || *s++ != '.' || !fast_octet(&s, &ip->bytes[1]) ||
-	    *s++ != '.' || !fast_octet(&s, &ip->bytes[2]) || *s++ != '.' ||
-	    !fast_octet(&s, &ip->bytes[3]))
-		return false;
+	uint8_t bytes[4] = {(uint8_t)o[0], (uint8_t)o[1], (uint8_t)o[2], (uint8_t)o[3]};
+	memcpy(ip->bytes, bytes, 4);
 	*port = NSGSIM_PORT_ANY;
-	if (*s == ':') { /* 1-5 digits, <= 65535 */
-		const unsigned char *u = (const unsigned char *)s + 1;
-		unsigned v = 0, d, k = 0;
-		while (k < 5 && (d = (unsigned)u[k] - (unsigned)'0') <= 9) {
-			v = v * 10 + d;
-			k++;
-		}
-		if (k == 0 || (unsigned)u[k] - (unsigned)'0' <= 9 || v > 65535)
-			return false;
-		*port = (int)v;
-		s = (const char *)u + k;
-	}
-	if (*s && !is_blank(*s))
-		return false;
-	*p = s;
-	return true;
+	if (*s == ':' && !(s = fast_port(s + 1, port)))
+		return NULL;
+	return *s && !is_blank((char)*s) ? NULL : s;
 }
 
-static int fast_protocol(const char **p)
+/* Past the blanks at s: the common single space first. */
+static inline const unsigned char *skip_blanks(const unsigned char *s)
 {
-	const char *s = *p;
-	/* tcp and udp first, in any case (c | 0x20 is the letter's lower case,
-	 * and no other byte maps to these letters) */
-	if (s[0] && s[1] && s[2] && is_blank(s[3])) {
-		char a = (char)(s[0] | 0x20), b = (char)(s[1] | 0x20), c = (char)(s[2] | 0x20);
-		if (a == 't' && b == 'c' && c == 'p') {
-			*p = s + 3;
-			return NSGSIM_PROTO_TCP;
-		}
-		if (a == 'u' && b == 'd' && c == 'p') {
-			*p = s + 3;
-			return NSGSIM_PROTO_UDP;
-		}
+	if (*s == ' ' && !is_blank((char)s[1]))
+		return s + 1;
+	while (is_blank((char)*s))
+		s++;
+	return s;
+}
+
+#define WORD3(a, b, c)    ((unsigned)(a) << 16 | (unsigned)(b) << 8 | (unsigned)(c))
+#define WORD4(a, b, c, d) (WORD3(a, b, c) << 8 | (unsigned)(d))
+
+/* The protocol word at *p, in any case (c | 0x20 is a letter's lower case,
+ * and no other byte maps to a letter), *p moved past it; 0 when it is
+ * none of the protocols' names. */
+static int fast_protocol(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	unsigned w = 0, n = 0;
+	if (s[0] && s[1] && s[2] && is_blank((char)s[3])) { /* tcp, udp, esp */
+		w = WORD3(s[0] | 0x20, s[1] | 0x20, s[2] | 0x20);
+		n = 3;
 	}
-	char word[8];
-	size_t n = 0;
-	for (; *s && !is_blank(*s); s++) {
-		if (n + 1 == sizeof word)
-			return 0;
-		word[n++] = (char)(*s | 0x20); /* ASCII letters only matter here */
+	for (; n < 5 && s[n] && !is_blank((char)s[n]); n++)
+		w = w << 8 | (unsigned)(s[n] | 0x20);
+	*p = s + n;
+	switch (n == 5 ? 0 : w) {
+	case WORD3('t', 'c', 'p'):
+		return NSGSIM_PROTO_TCP;
+	case WORD3('u', 'd', 'p'):
+		return NSGSIM_PROTO_UDP;
+	case WORD4('i', 'c', 'm', 'p'):
+		return NSGSIM_PROTO_ICMP;
+	case WORD3('e', 's', 'p'):
+		return NSGSIM_PROTO_ESP;
+	case WORD3(0, 'a', 'h'):
+		return NSGSIM_PROTO_AH;
+	default:
+		return 0;
 	}
-	word[n] = '\0';
-	*p = s;
-	for (size_t i = 0; i < NS_ARRAY_LEN(protocols); i++)
-		if (strcmp(word, protocols[i].name) == 0)
-			return protocols[i].proto;
-	return 0;
 }
 
 /* The flows batch files are made of, parsed in place: true when text is one
@@ -194,24 +212,16 @@ static int fast_protocol(const char **p)
  * other text (IPv6, odd spellings, errors) to the general path. */
 static bool fast_flow(const char *text, nsgsim_flow *out)
 {
-	const char *s = text;
-	while (is_blank(*s))
-		s++;
+	const unsigned char *s = skip_blanks((const unsigned char *)text);
 	memset(out, 0, sizeof *out);
 	out->protocol = fast_protocol(&s);
-	if (!out->protocol || !is_blank(*s))
+	if (!out->protocol || !is_blank((char)*s))
 		return false;
-	while (is_blank(*s))
-		s++;
-	if (!fast_endpoint(&s, &out->src, &out->src_port))
+	if (!(s = fast_endpoint(skip_blanks(s), &out->src, &out->src_port)) ||
+	    !(s = fast_endpoint(skip_blanks(s), &out->dst, &out->dst_port)))
 		return false;
-	while (is_blank(*s))
-		s++;
-	if (!fast_endpoint(&s, &out->dst, &out->dst_port))
-		return false;
-	while (is_blank(*s))
-		s++;
-	if (*s || (size_t)(s - text) >= 512)
+	s = skip_blanks(s);
+	if (*s || (size_t)((const char *)s - text) >= 512)
 		return false;
 	bool ports = out->protocol == NSGSIM_PROTO_TCP || out->protocol == NSGSIM_PROTO_UDP;
 	return ports ? out->dst_port != NSGSIM_PORT_ANY
