@@ -88,22 +88,26 @@ static inline void ob_char(obuf *o, char c)
 	ob_put(o, &c, 1);
 }
 
-/* A short copy (n < 256) sixteen bytes a step (two moves each): s must be
- * readable up to n rounded up to 16 (SHORT_PAD bytes past its end), and the
- * buffer keeps SLACK bytes past what it holds. */
+/* Short copies sixteen bytes a step (two moves each): s must be readable
+ * up to n rounded up to 16 (SHORT_PAD bytes past its end), and the buffer
+ * keeps SLACK bytes past what it holds. */
 #define SLACK     16
 #define SHORT_PAD 16
-static inline void ob_short(obuf *o, const char *s, size_t n)
+static inline char *copy16(char *d, const char *s, size_t n)
 {
-	if (o->len + n + SLACK > o->cap && !ob_reserve(o, n + SLACK))
-		return;
-	char *d = o->p + o->len;
 	for (size_t k = 0; k < n; k += 16) {
 		uint64_t w[2];
 		memcpy(w, s + k, 16);
 		memcpy(d + k, w, 16);
 	}
-	o->len += n;
+	return d + n;
+}
+
+static inline void ob_short(obuf *o, const char *s, size_t n)
+{
+	if (o->len + n + SLACK > o->cap && !ob_reserve(o, n + SLACK))
+		return;
+	o->len = (size_t)(copy16(o->p + o->len, s, n) - o->p);
 }
 
 static void ob_str(obuf *o, const char *s)
@@ -532,14 +536,15 @@ static int print_decision_row(block *b, size_t i, const nsgsim_decision *d, cons
 		obuf *o = &b->out;
 		size_t n;
 		const char *line = line_text(b, b->line_no[i], &n);
-		ob_short(o, line, n);
-		if (b->text_len[i] < 256)
-			ob_short(o, b->text[i], b->text_len[i]);
-		else
-			ob_put(o, b->text[i], b->text_len[i]);
-		ob_short(o, m->text, m->len);
-		ob_short(o, ports, ports_len);
-		ob_short(o, t->text, t->len);
+		size_t row_len = n + b->text_len[i] + m->len + ports_len + t->len;
+		if (o->len + row_len + SLACK > o->cap && !ob_reserve(o, row_len + SLACK))
+			return d->verdict == NSGSIM_ALLOW ? 0 : 1; /* o->nomem: emit reports it */
+		char *w = copy16(o->p + o->len, line, n);
+		w = copy16(w, b->text[i], b->text_len[i]);
+		w = copy16(w, m->text, m->len);
+		w = copy16(w, ports, ports_len);
+		w = copy16(w, t->text, t->len);
+		o->len = (size_t)(w - o->p);
 	} else {
 		char keys[512];
 		assumption_keys(bits, keys, sizeof keys);
