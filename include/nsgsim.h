@@ -124,7 +124,8 @@ NSGSIM_EXPORT void nsgsim_loader_free(nsgsim_loader *loader);
  * recursively in sorted (byte-wise) path order.  Accepted shapes: a single
  * resource, a JSON array, a REST list {"value": [...]}, an ARM template or
  * export {"resources": [...]}; REST/ARM resources (properties{...}) or the
- * flattened shape `az` prints.  On error the loader keeps what it had. */
+ * flattened shape `az` prints.  On error the loader keeps what it had (the
+ * resources, notes and input lines of the failed files are dropped). */
 NSGSIM_EXPORT int nsgsim_loader_add_env(nsgsim_loader *loader, const char *path, nsgsim_error *err);
 /* The same from memory; name is used in error messages. */
 NSGSIM_EXPORT int nsgsim_loader_add_env_buffer(nsgsim_loader *loader, const char *name,

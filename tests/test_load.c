@@ -625,6 +625,48 @@ static void test_failed_file_rolls_back(void **state)
 	nsgsim_loader_free(l);
 }
 
+/* The input lines a failed file recorded go with it: the policy saved after
+ * it is the one a loader that never saw the file saves, byte for byte, and
+ * a line the failed file put again under a key already known is restored
+ * (the same file name, read before and failed now). */
+static void *saved_policy(nsgsim_loader *l, size_t *len)
+{
+	nsgsim_error err;
+	nsgsim_policy *p = NULL;
+	void *buf = NULL;
+	assert_int_equal(nsgsim_compile(l, &p, &err), 0);
+	assert_int_equal(nsgsim_policy_save_buffer(p, &buf, len, &err), 0);
+	nsgsim_policy_free(p);
+	return buf;
+}
+
+static void test_failed_file_takes_its_lines(void **state)
+{
+	(void)state;
+	nsgsim_error err;
+	const char *good = "[\n" NSG_WITH_RULE(GOOD_RULE) "\n]";
+	/* the same NSG two lines lower, then a VNet without its address space */
+	const char *bad = "[\n\n\n" NSG_WITH_RULE(
+	        GOOD_RULE) ",\n{\"type\": \"Microsoft.Network/"
+	                   "virtualNetworks\", \"name\": \"v\", \"properties\": {}}]";
+	nsgsim_loader *alone = nsgsim_loader_new(), *l = nsgsim_loader_new();
+	assert_int_equal(nsgsim_loader_add_env_buffer(alone, "a.json", good, strlen(good), &err),
+	                 0);
+	assert_int_equal(nsgsim_loader_add_env_buffer(l, "a.json", good, strlen(good), &err), 0);
+	assert_int_equal(nsgsim_loader_add_env_buffer(l, "a.json", bad, strlen(bad), &err),
+	                 NSGSIM_E_MISSING_FIELD);
+	assert_int_equal(nsgsim_loader_add_env_buffer(l, "b.json", bad, strlen(bad), &err),
+	                 NSGSIM_E_MISSING_FIELD);
+	size_t n_alone, n;
+	void *want = saved_policy(alone, &n_alone), *got = saved_policy(l, &n);
+	assert_int_equal(n, n_alone);
+	assert_memory_equal(got, want, n);
+	nsgsim_free(want);
+	nsgsim_free(got);
+	nsgsim_loader_free(alone);
+	nsgsim_loader_free(l);
+}
+
 static void test_env_directory_and_io_errors(void **state)
 {
 	(void)state;
@@ -1038,6 +1080,7 @@ int main(void)
 	        cmocka_unit_test(test_admin_rules),
 	        cmocka_unit_test(test_limits_warn),
 	        cmocka_unit_test(test_failed_file_rolls_back),
+	        cmocka_unit_test(test_failed_file_takes_its_lines),
 	        cmocka_unit_test(test_env_directory_and_io_errors),
 	        cmocka_unit_test(test_invalid_fixtures),
 	        cmocka_unit_test(test_limits),

@@ -109,8 +109,11 @@ typedef struct ns_map {
 } ns_map;
 
 void ns_map_init(ns_map *m);
-int ns_map_put(ns_map *m, const char *key, void *val); /* replaces; 0 or -1 (no memory) */
+/* Puts or replaces; 0, or -1 when out of memory (a replacement never is). */
+int ns_map_put(ns_map *m, const char *key, void *val);
 void *ns_map_get(const ns_map *m, const char *key);
+/* Removes key (nothing when absent); never allocates. */
+void ns_map_del(ns_map *m, const char *key);
 /* The value under key; when there is none, puts val there and returns NULL
  * (one hash for both).  *rc -1: no memory (nothing put). */
 void *ns_map_get_or_put(ns_map *m, const char *key, void *val, int *rc);

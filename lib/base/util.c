@@ -583,14 +583,18 @@ static void fill_slot(ns_map *m, size_t j, const char *key, void *val, uint64_t 
 
 int ns_map_put(ns_map *m, const char *key, void *val)
 {
-	if ((m->n + 1) * 2 > m->cap && map_grow(m) != 0)
-		return -1;
 	uint64_t h = ns_ihash(key);
-	size_t j = find_slot(m, key, h);
-	if (m->keys[j])
+	size_t j = m->cap ? find_slot(m, key, h) : 0;
+	if (m->cap && m->keys[j]) { /* a replacement never grows the map */
 		m->vals[j] = val;
-	else
-		fill_slot(m, j, key, val, h);
+		return 0;
+	}
+	if ((m->n + 1) * 2 > m->cap) {
+		if (map_grow(m) != 0)
+			return -1;
+		j = find_slot(m, key, h);
+	}
+	fill_slot(m, j, key, val, h);
 	return 0;
 }
 
@@ -615,6 +619,33 @@ void *ns_map_get(const ns_map *m, const char *key)
 		return NULL;
 	size_t j = find_slot(m, key, ns_ihash(key));
 	return m->keys[j] ? m->vals[j] : NULL;
+}
+
+/* Backward-shift deletion (Knuth, TAOCP 6.4, Algorithm R): the entries
+ * after the hole that may move into it do, so probes never meet a gap
+ * inside a run and the map needs no tombstones. */
+void ns_map_del(ns_map *m, const char *key)
+{
+	if (!m->cap || !key)
+		return;
+	size_t mask = m->cap - 1, hole = find_slot(m, key, ns_ihash(key));
+	if (!m->keys[hole])
+		return;
+	m->n--;
+	for (size_t j = hole;;) {
+		m->keys[hole] = NULL;
+		size_t home;
+		do { /* the next entry whose home is not cyclically in (hole, j] */
+			j = (j + 1) & mask;
+			if (!m->keys[j])
+				return;
+			home = m->hashes[j] & mask;
+		} while (hole <= j ? hole < home && home <= j : hole < home || home <= j);
+		m->keys[hole] = m->keys[j];
+		m->vals[hole] = m->vals[j];
+		m->hashes[hole] = m->hashes[j];
+		hole = j;
+	}
 }
 
 void ns_map_free(ns_map *m)

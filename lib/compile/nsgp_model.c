@@ -51,7 +51,8 @@ NS_NSGP_SIZE(ns_admin_config, 48);
 NS_NSGP_SIZE(ns_rule_collection, 64);
 NS_NSGP_SIZE(ns_param_rec, 32);
 NS_NSGP_SIZE(ns_note_rec, 40);
-NS_NSGP_SIZE(ns_model, 984); /* focus, lines_omitted, map ... notes_frozen: runtime, not saved */
+NS_NSGP_SIZE(ns_model,
+             1016); /* lines_log, focus, lines_omitted, map ... notes_frozen: runtime, not saved */
 #endif
 
 #define OPT true  /* a string that may be null */

@@ -339,7 +339,7 @@ static int record_line(ns_pctx *c, uint32_t line)
 		memcpy(key + nf + 1, c->ptr, np);
 		key[nf + 1 + np] = '\0';
 	}
-	if (!key || ns_map_put(&c->m->lines, key, (void *)(uintptr_t)line) != 0)
+	if (!key || ns_model_put_line(c->m, key, line) != 0)
 		return ns_fail(c->err, NSGSIM_E_NOMEM, c->file, "", "", "out of memory");
 	return 0;
 }

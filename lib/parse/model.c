@@ -36,6 +36,7 @@ void ns_model_init(ns_model *m)
 	ns_vec_init(&m->tags, sizeof(ns_tag));
 	ns_map_init(&m->tag_index);
 	ns_map_init(&m->lines);
+	ns_vec_init(&m->lines_log, sizeof(ns_line_put));
 	for (int i = 0; i < NSGSIM_LIMIT_COUNT; i++)
 		m->limits[i] = nsgsim_limit_default(i);
 	/* String literals: the arena is reset only on free, and these are never
@@ -88,6 +89,7 @@ void ns_model_free(ns_model *m)
 	ns_model_drop_tags(m);
 	ns_vec_free(&m->tags);
 	ns_map_free(&m->lines);
+	ns_vec_free(&m->lines_log);
 	ns_vec_free(&m->rule_blocks);
 	ns_arena_free(&m->arena);
 	if (m->map)
@@ -113,7 +115,36 @@ ns_model_mark ns_model_mark_now(ns_model *m)
 	for (size_t i = 0; i < NS_ARRAY_LEN(vecs); i++)
 		k.n[i] = vecs[i]->n;
 	k.prefixes = m->n_prefixes;
+	k.lines_log = m->lines_log.n;
+	k.lines_omitted = m->lines_omitted;
 	return k;
+}
+
+int ns_model_put_line(ns_model *m, const char *key, uint32_t line)
+{
+	ns_line_put *log = ns_vec_push(&m->lines_log);
+	if (!log)
+		return -1;
+	log->key = key;
+	log->before = ns_map_get(&m->lines, key);
+	if (ns_map_put(&m->lines, key, (void *)(uintptr_t)line) != 0) {
+		m->lines_log.n--;
+		return -1;
+	}
+	return 0;
+}
+
+/* Undoes the puts into lines after the mark, the last first: a key put
+ * again gets its line back, a new one goes (neither allocates). */
+static void rollback_lines(ns_model *m, size_t mark)
+{
+	while (m->lines_log.n > mark) {
+		const ns_line_put *log = NS_VEC_AT(&m->lines_log, ns_line_put, --m->lines_log.n);
+		if (log->before)
+			ns_map_put(&m->lines, log->key, log->before);
+		else
+			ns_map_del(&m->lines, log->key);
+	}
 }
 
 void ns_model_rollback(ns_model *m, const ns_model_mark *k)
@@ -122,6 +153,8 @@ void ns_model_rollback(ns_model *m, const ns_model_mark *k)
 	for (size_t i = 0; i < NS_ARRAY_LEN(vecs); i++)
 		vecs[i]->n = k->n[i];
 	m->n_prefixes = k->prefixes;
+	rollback_lines(m, k->lines_log);
+	m->lines_omitted = k->lines_omitted;
 }
 
 int ns_model_set_focus(ns_model *m, const nsgsim_ip *addrs, size_t n)

@@ -314,6 +314,12 @@ typedef struct ns_rule_block {
 
 /* Everything the parse stage found, unresolved.  Children are kept flat with
  * their parent's id, whether they were nested or standalone in the input. */
+/* One put into ns_model.lines: the key and the line it had (NULL: none). */
+typedef struct ns_line_put {
+	const char *key;
+	void *before;
+} ns_line_put;
+
 typedef struct ns_model {
 	ns_arena arena;
 	ns_vec nsgs, rules, vnets, subnets, peerings, nics, asgs, route_tables, routes;
@@ -345,6 +351,8 @@ typedef struct ns_model {
 	/* "file\x1fpointer" of each object read from JSON -> its first line
 	 * (uintptr_t), for the findings (lib/parse/load_env.c record_lines) */
 	ns_map lines;
+	/* Every put into lines (ns_line_put), to undo a failed file's. */
+	ns_vec lines_log;
 	/* A compiled policy file's lines were checked but not read into lines
 	 * (NSGSIM_BUILD_QUERY): the policy cannot be saved. */
 	bool lines_omitted;
@@ -375,9 +383,14 @@ void ns_model_free(ns_model *m);
 typedef struct ns_model_mark {
 	size_t n[19];
 	uint64_t prefixes;
+	size_t lines_log;
+	bool lines_omitted;
 } ns_model_mark;
 ns_model_mark ns_model_mark_now(ns_model *m);
 void ns_model_rollback(ns_model *m, const ns_model_mark *k);
+/* Records the first line of the object at key ("file\x1fpointer") in
+ * m->lines, undone by a rollback; -1 when out of memory (nothing put). */
+int ns_model_put_line(ns_model *m, const char *key, uint32_t line);
 /* Copies addrs as the focus (n 0 clears it); -1 when out of memory. */
 int ns_model_set_focus(ns_model *m, const nsgsim_ip *addrs, size_t n);
 /* Frees every service tag and resets the tag state to that of a new model. */
