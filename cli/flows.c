@@ -271,8 +271,8 @@ static void draw_progress(flow_input *in, bool final)
 }
 
 /* The newlines in [p, p + n).  With SSE2 (every x86-64), 16 bytes a
- * step: a block's lines are counted before its thread takes it, and
- * memchr's call a line cost more than the line's parse saved. */
+ * step: a block's lines are counted before its thread takes it, and a
+ * memchr call a line cost about 35 instructions of each flow's ~2,000. */
 static long long count_lines(const char *p, size_t n)
 {
 	long long lines = 0;

@@ -179,7 +179,8 @@ static inline const unsigned char *skip_blanks(const unsigned char *s)
 
 /* The protocol word at *p, in any case (c | 0x20 is a letter's lower case,
  * and no other byte maps to a letter), *p moved past it; 0 when it is
- * none of the protocols' names. */
+ * none of the names of protocols[] above, packed here as words (the
+ * grammar test, tests/test_flow_text.c, holds the two to the same). */
 static int fast_protocol(const unsigned char **p)
 {
 	const unsigned char *s = *p;

@@ -125,13 +125,16 @@ int ns_model_put_line(ns_model *m, const char *key, uint32_t line)
 	ns_line_put *log = ns_vec_push(&m->lines_log);
 	if (!log)
 		return -1;
+	/* one hash for a new key (every key of a first read) */
+	int rc;
+	void *val = (void *)(uintptr_t)line;
 	log->key = key;
-	log->before = ns_map_get(&m->lines, key);
-	if (ns_map_put(&m->lines, key, (void *)(uintptr_t)line) != 0) {
+	log->before = ns_map_get_or_put(&m->lines, key, val, &rc);
+	if (rc == 0 && log->before)
+		rc = ns_map_put(&m->lines, key, val); /* a replacement: never fails */
+	if (rc != 0)
 		m->lines_log.n--;
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 /* Undoes the puts into lines after the mark, the last first: a key put

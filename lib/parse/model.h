@@ -312,14 +312,14 @@ typedef struct ns_rule_block {
 	size_t section;          /* its section in the file's directory */
 } ns_rule_block;
 
-/* Everything the parse stage found, unresolved.  Children are kept flat with
- * their parent's id, whether they were nested or standalone in the input. */
 /* One put into ns_model.lines: the key and the line it had (NULL: none). */
 typedef struct ns_line_put {
 	const char *key;
 	void *before;
 } ns_line_put;
 
+/* Everything the parse stage found, unresolved.  Children are kept flat with
+ * their parent's id, whether they were nested or standalone in the input. */
 typedef struct ns_model {
 	ns_arena arena;
 	ns_vec nsgs, rules, vnets, subnets, peerings, nics, asgs, route_tables, routes;
